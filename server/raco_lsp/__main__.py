@@ -1,0 +1,3 @@
+from raco_lsp.cli import main
+
+raise SystemExit(main())

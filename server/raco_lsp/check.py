@@ -1,0 +1,140 @@
+"""``raco-lsp check``: compile every module under some paths and report."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from raco_lsp.racket.compile import compile_modules
+from raco_lsp.racket.locate import RacketInstall
+from raco_lsp.racket.records import Problem, Severity
+
+MODULE_SUFFIXES = (".rkt", ".ss")
+_SKIP_DIRS = {"compiled", "node_modules", "doc"}
+
+
+def find_modules(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
+    """Racket module files under ``paths`` (files are taken as they are).
+
+    Skips ``compiled/`` and ``doc/`` directories and dot-files, as raco setup
+    does.  Returns (modules, problems); a missing path is a problem.
+    """
+    found: list[Path] = []
+    problems: list[str] = []
+    for p in paths:
+        p = p.absolute()
+        if p.is_file():
+            found.append(p)
+        elif p.is_dir():
+            found.extend(_walk(p))
+        else:
+            problems.append(f"{p}: no such file or directory")
+    unique = sorted(dict.fromkeys(Path(os.path.normpath(f)) for f in found))
+    return unique, problems
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith(MODULE_SUFFIXES) and not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+@dataclass
+class CheckReport:
+    modules: list[Path]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(p.severity is Severity.ERROR for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return sum(p.severity is Severity.WARNING for p in self.problems)
+
+
+async def check_paths(
+    install: RacketInstall, paths: Sequence[Path], *, timeout: float | None = None
+) -> CheckReport:
+    modules, _ = find_modules(paths)
+    roots = [p.absolute() if p.is_dir() else p.absolute().parent for p in paths if p.exists()]
+    report = CheckReport(modules)
+    if not modules:
+        return report
+    run = await compile_modules(install, modules, roots=roots, timeout=timeout)
+    report.problems = sorted(run.problems, key=lambda p: (str(p.path), p.span.start, p.message))
+    return report
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    try:
+        return str(path.relative_to(cwd))
+    except ValueError:
+        return str(path)
+
+
+def format_text(report: CheckReport, cwd: Path, out: TextIO) -> None:
+    """``path:line:col: severity: message`` (1-based line and column)."""
+    for p in report.problems:
+        first, *rest = p.message.splitlines() or [""]
+        start = p.span.start
+        out.write(
+            f"{display_path(p.path, cwd)}:{start.line + 1}:{start.col + 1}: "
+            f"{p.severity.value}: {first}\n"
+        )
+        for line in rest:
+            out.write(f"    {line.strip()}\n")
+    files = len({p.path for p in report.problems if p.severity is Severity.ERROR})
+    n = len(report.modules)
+    summary = f"checked {n} module{'s' if n != 1 else ''}: "
+    if report.errors:
+        summary += f"{report.errors} error{'s' if report.errors != 1 else ''} in {files} file"
+        summary += "s" if files != 1 else ""
+    else:
+        summary += "no errors"
+    if report.warnings:
+        summary += f", {report.warnings} warning{'s' if report.warnings != 1 else ''}"
+    out.write(summary + "\n")
+
+
+def problem_json(p: Problem) -> dict[str, Any]:
+    return {
+        "path": str(p.path),
+        "line": p.span.start.line + 1,
+        "column": p.span.start.col + 1,
+        "endLine": p.span.end.line + 1,
+        "endColumn": p.span.end.col + 1,
+        "severity": p.severity.value,
+        "message": p.message,
+        "source": p.source,
+        "code": p.code,
+        "related": [
+            {
+                "path": str(r.path),
+                "line": r.span.start.line + 1,
+                "column": r.span.start.col + 1,
+                "message": r.message,
+            }
+            for r in p.related
+        ],
+    }
+
+
+def format_json(report: CheckReport, out: TextIO) -> None:
+    json.dump(
+        {
+            "modules": [str(m) for m in report.modules],
+            "problems": [problem_json(p) for p in report.problems],
+            "errors": report.errors,
+            "warnings": report.warnings,
+        },
+        out,
+        indent=2,
+    )
+    out.write("\n")

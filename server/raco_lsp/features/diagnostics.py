@@ -1,0 +1,96 @@
+"""Diagnostics stored per (source, uri), published merged per uri, so one
+tool's run never wipes another's; and the conversion of plain ``Problem``
+records into LSP diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+from pygls.workspace.position_codec import PositionCodec
+
+from raco_lsp.racket.records import Problem, Severity, Span
+from raco_lsp.racket.text import TextIndex, read_source
+
+_SEVERITY = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+    Severity.HINT: types.DiagnosticSeverity.Hint,
+}
+
+
+def path_uri(path: Path) -> str:
+    uri = from_fs_path(str(path))
+    return uri if uri is not None else path.as_uri()
+
+
+class RangeConverter:
+    """Turns character-based ``Span``s into LSP ranges in the client's
+    position encoding, using the open buffer's text when there is one."""
+
+    def __init__(self, codec: PositionCodec, text_of: Callable[[Path], str | None]) -> None:
+        self._codec = codec
+        self._text_of = text_of
+        self._lines: dict[Path, list[str]] = {}
+
+    def _lines_of(self, path: Path) -> list[str]:
+        if path not in self._lines:
+            text = self._text_of(path)
+            if text is None:
+                text = read_source(path) or ""
+            self._lines[path] = TextIndex(text).lines
+        return self._lines[path]
+
+    def range(self, path: Path, span: Span) -> types.Range:
+        server_range = types.Range(
+            start=types.Position(line=span.start.line, character=span.start.col),
+            end=types.Position(line=span.end.line, character=span.end.col),
+        )
+        return self._codec.range_to_client_units(self._lines_of(path), server_range)
+
+    def diagnostic(self, p: Problem) -> types.Diagnostic:
+        related = [
+            types.DiagnosticRelatedInformation(
+                location=types.Location(uri=path_uri(r.path), range=self.range(r.path, r.span)),
+                message=r.message,
+            )
+            for r in p.related
+        ]
+        return types.Diagnostic(
+            range=self.range(p.path, p.span),
+            message=p.message,
+            severity=_SEVERITY[p.severity],
+            source=p.source,
+            code=p.code,
+            related_information=related or None,
+        )
+
+
+class DiagnosticStore:
+    """Diagnostics per (source, uri); ``publish`` sends the union for a uri."""
+
+    def __init__(self, send: Callable[[str, list[types.Diagnostic]], None]) -> None:
+        self._send = send
+        self._by_key: dict[tuple[str, str], list[types.Diagnostic]] = {}
+
+    def put(self, source: str, uri: str, diagnostics: Iterable[types.Diagnostic]) -> None:
+        items = list(diagnostics)
+        if items:
+            self._by_key[(source, uri)] = items
+        else:
+            self._by_key.pop((source, uri), None)
+        self._send(uri, self.get(uri))
+
+    def get(self, uri: str, source: str | None = None) -> list[types.Diagnostic]:
+        return [
+            d
+            for (src, u), items in sorted(self._by_key.items())
+            if u == uri and (source is None or src == source)
+            for d in items
+        ]
+
+    def uris(self, source: str) -> set[str]:
+        return {u for (src, u) in self._by_key if src == source}

@@ -1,0 +1,245 @@
+"""Read compiler/cm ``.dep`` files (racket-build-facts.md §1).
+
+A ``.dep`` holds one written list: ``(VERSION VM (SRC-SHA1 . DEPS-SHA1) DEP ...)``.
+The reader never raises: it returns ``(DepFile | None, problems)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_TOKEN = re.compile(
+    rb"""\s*(?:
+        (?P<open>[(\[])
+      | (?P<close>[)\]])
+      | (?P<bytes>\#"(?:[^"\\]|\\.)*")
+      | (?P<string>"(?:[^"\\]|\\.)*")
+      | (?P<atom>[^\s()\[\]"]+)
+    )""",
+    re.VERBOSE | re.DOTALL,
+)
+_ESCAPES = {b"n": b"\n", b"t": b"\t", b"r": b"\r", b"\\": b"\\", b'"': b'"', b"a": b"\a"}
+
+Datum = bytes | str | int | bool | None | list["Datum"] | tuple["Datum", "Datum"]
+
+
+class _ParseError(Exception):
+    pass
+
+
+class Sym(str):
+    """A Racket symbol (distinct from a Racket string, which is ``str``)."""
+
+
+def _unescape(body: bytes) -> bytes:
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        c = body[i : i + 1]
+        if c == b"\\" and i + 1 < len(body):
+            nxt = body[i + 1 : i + 2]
+            if nxt in _ESCAPES:
+                out += _ESCAPES[nxt]
+                i += 2
+                continue
+            if nxt.isdigit():  # octal escape, as `write` prints non-ASCII bytes
+                m = re.match(rb"[0-7]{1,3}", body[i + 1 :])
+                assert m is not None
+                out.append(int(m.group(0), 8) & 0xFF)
+                i += 1 + len(m.group(0))
+                continue
+            out += nxt
+            i += 2
+            continue
+        out += c
+        i += 1
+    return bytes(out)
+
+
+def _read(data: bytes) -> Datum:
+    pos = 0
+
+    def datum() -> Datum:
+        nonlocal pos
+        m = _TOKEN.match(data, pos)
+        if m is None:
+            raise _ParseError(f"unreadable text at byte {pos}")
+        pos = m.end()
+        if m.group("open"):
+            items: list[Datum] = []
+            while True:
+                m2 = _TOKEN.match(data, pos)
+                if m2 is None:
+                    raise _ParseError("unterminated list")
+                if m2.group("close"):
+                    pos = m2.end()
+                    return items
+                if m2.group("atom") == b".":
+                    pos = m2.end()
+                    tail = datum()
+                    m3 = _TOKEN.match(data, pos)
+                    if m3 is None or not m3.group("close"):
+                        raise _ParseError("bad dotted pair")
+                    pos = m3.end()
+                    if len(items) != 1:
+                        raise _ParseError("unsupported improper list")
+                    return (items[0], tail)
+                items.append(datum())
+        if m.group("close"):
+            raise _ParseError("unexpected )")
+        if m.group("bytes"):
+            return _unescape(m.group("bytes")[2:-1])
+        if m.group("string"):
+            return _unescape(m.group("string")[1:-1]).decode("utf-8", errors="replace")
+        atom = m.group("atom").decode("utf-8", errors="replace")
+        if atom in ("#f", "#false"):
+            return False
+        if atom in ("#t", "#true"):
+            return True
+        if re.fullmatch(r"-?\d+", atom):
+            return int(atom)
+        return Sym(atom)
+
+    value = datum()
+    if _TOKEN.match(data, pos) is not None and data[pos:].strip():
+        raise _ParseError("trailing data")
+    return value
+
+
+@dataclass(frozen=True)
+class DepEntry:
+    """One dependency: ``kind`` is ``module`` or ``ext``; ``indirect`` marks
+    ``(indirect ...)``; ``path`` is absolute for path entries, ``collects`` holds
+    the collection-relative elements for ``(collects ...)`` entries."""
+
+    kind: str
+    path: Path | None
+    collects: tuple[str, ...] | None = None
+    indirect: bool = False
+
+
+@dataclass(frozen=True)
+class DepFile:
+    version: str
+    vm: str | None
+    source_sha1: str
+    deps_sha1: str
+    deps: tuple[DepEntry, ...] = field(default=())
+    assume_compiled_sha1: str | None = None
+
+
+def _strip(d: Datum, tag: str) -> tuple[bool, Datum]:
+    """``(tag . X)`` and ``(tag x ...)`` both give X (the latter as a list)."""
+    if isinstance(d, tuple) and d[0] == tag:
+        return True, d[1]
+    if isinstance(d, list) and len(d) > 1 and d[0] == tag:
+        return True, d[1] if len(d) == 2 and isinstance(d[1], bytes) else d[1:]
+    return False, d
+
+
+def _entry(d: Datum) -> DepEntry | None:
+    indirect, d = _strip(d, "indirect")
+    is_ext, d = _strip(d, "ext")
+    kind = "ext" if is_ext else "module"
+    if isinstance(d, bytes):
+        return DepEntry(kind, Path(os.fsdecode(d)), None, indirect)
+    if (
+        isinstance(d, list)
+        and len(d) > 1
+        and d[0] == "collects"
+        and all(isinstance(x, bytes) for x in d[1:])
+    ):
+        parts = tuple(os.fsdecode(x) for x in d[1:] if isinstance(x, bytes))
+        return DepEntry(kind, None, parts, indirect)
+    return None
+
+
+def parse_dep(data: bytes) -> tuple[DepFile | None, list[str]]:
+    try:
+        value = _read(data)
+    except (_ParseError, RecursionError, ValueError) as e:
+        return None, [f"unreadable .dep: {e}"]
+    if not isinstance(value, list) or len(value) < 3:
+        return None, ["malformed .dep: not a list of version, vm and hashes"]
+    version, vm, hashes, *rest = value
+    if not isinstance(version, str) or isinstance(version, Sym):
+        return None, ["malformed .dep: version is not a string"]
+    if not (vm is False or isinstance(vm, Sym)):
+        return None, ["malformed .dep: vm is not a symbol or #f"]
+    assume: str | None = None
+    if isinstance(hashes, tuple) and isinstance(hashes[1], tuple):
+        src, (deps_sha, assume_d) = hashes[0], hashes[1]
+        assume = assume_d if isinstance(assume_d, str) else None
+    elif isinstance(hashes, tuple):
+        src, deps_sha = hashes
+    else:
+        return None, ["malformed .dep: no (source-sha1 . deps-sha1) pair"]
+    if not isinstance(src, str) or not isinstance(deps_sha, str):
+        return None, ["malformed .dep: hashes are not strings"]
+    problems: list[str] = []
+    entries: list[DepEntry] = []
+    for d in rest:
+        entry = _entry(d)
+        if entry is None:
+            problems.append(f"unrecognised dependency entry {d!r}")
+        else:
+            entries.append(entry)
+    return (
+        DepFile(version, str(vm) if vm else None, src, deps_sha, tuple(entries), assume),
+        problems,
+    )
+
+
+def read_dep(path: Path) -> tuple[DepFile | None, list[str]]:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return None, [f"cannot read {path}: {e.strerror or e}"]
+    return parse_dep(data)
+
+
+def compiled_paths(source: Path, compiled_dir: str = "compiled") -> tuple[Path, Path]:
+    """The ``.zo`` and ``.dep`` that compiler/cm writes for ``source`` with the
+    ``same`` root: ``<dir>/compiled/<name>_<ext>.zo``."""
+    stem = source.name.replace(".", "_")
+    base = source.parent / compiled_dir
+    return base / f"{stem}.zo", base / f"{stem}.dep"
+
+
+def file_sha1(path: Path) -> str | None:
+    try:
+        return hashlib.sha1(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def quick_staleness(source: Path) -> str | None:
+    """A cheap check of whether ``source`` needs compiling, for opening a file:
+    None when its own compiled form is current and no direct workspace
+    dependency is newer; otherwise the reason in words."""
+    zo, dep_path = compiled_paths(source)
+    dep, problems = read_dep(dep_path)
+    if dep is None:
+        return f"{source.name} has not been compiled" if not dep_path.exists() else problems[0]
+    if not zo.exists():
+        return f"{zo.name} is missing"
+    if file_sha1(source) != dep.source_sha1:
+        return f"{source.name} changed since it was compiled"
+    try:
+        zo_time = zo.stat().st_mtime
+    except OSError:
+        return f"{zo.name} is unreadable"
+    for entry in dep.deps:
+        if entry.path is None:
+            continue
+        p = Path(os.path.normpath(entry.path))
+        try:
+            if p.stat().st_mtime > zo_time:
+                return f"{p.name} changed since {source.name} was compiled"
+        except OSError:
+            return f"dependency {p} is missing"
+    return None

@@ -1,0 +1,90 @@
+"""Map Racket source locations to 0-based (line, character) positions.
+
+Racket reports positions 1-based and counted in characters, with CRLF
+counting as ONE position; columns are 0-based but a TAB moves the column to
+the next multiple of 8 (racket-build-facts.md §3).  Lines end at ``\\n``,
+``\\r\\n`` or a lone ``\\r``, exactly as LSP counts them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from pathlib import Path
+
+from raco_lsp.racket.records import Pos, Span
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def decode_source(data: bytes) -> str:
+    """Decode a source file the way Racket's reader does (UTF-8, permissive)."""
+    return data.decode("utf-8", errors="replace")
+
+
+def read_source(path: Path) -> str | None:
+    try:
+        return decode_source(path.read_bytes())
+    except OSError:
+        return None
+
+
+class TextIndex:
+    """Line table of one text, to turn Racket positions into ``Pos``."""
+
+    def __init__(self, text: str) -> None:
+        self.lines: list[str] = []
+        # Racket position (0-based) of the first character of each line.
+        self._starts: list[int] = []
+        pos = 0
+        last = 0
+        for m in _LINE_BREAK.finditer(text):
+            line = text[last : m.start()]
+            self.lines.append(line)
+            self._starts.append(pos)
+            pos += len(line) + 1  # a line break is one position, even CRLF
+            last = m.end()
+        self.lines.append(text[last:])
+        self._starts.append(pos)
+        self._end = pos + len(self.lines[-1])
+
+    def pos_of_offset(self, position0: int) -> Pos:
+        """Racket position (0-based, i.e. ``position - 1``) to ``Pos``."""
+        position0 = max(0, min(position0, self._end))
+        line = bisect.bisect_right(self._starts, position0) - 1
+        col = position0 - self._starts[line]
+        return Pos(line, min(col, len(self.lines[line])))
+
+    def pos_of_line_column(self, line1: int, column: int) -> Pos:
+        """Racket line (1-based) and tab-expanded column (0-based) to ``Pos``."""
+        line = max(0, min(line1 - 1, len(self.lines) - 1))
+        text = self.lines[line]
+        visual = 0
+        for i, ch in enumerate(text):
+            if visual >= column:
+                return Pos(line, i)
+            visual = (visual // 8 + 1) * 8 if ch == "\t" else visual + 1
+        return Pos(line, len(text))
+
+    def span_of(
+        self,
+        line: int | None,
+        column: int | None,
+        position: int | None,
+        span: int | None,
+    ) -> Span:
+        """The range a Racket srcloc covers; a location-less srcloc is line 0."""
+        if position is not None and position >= 1:
+            start = self.pos_of_offset(position - 1)
+            end = self.pos_of_offset(position - 1 + max(span or 0, 0))
+            return Span(start, end)
+        if line is not None and line >= 1:
+            start = self.pos_of_line_column(line, column or 0)
+            if span:
+                end_col = min(start.col + span, len(self.lines[start.line]))
+                return Span(start, Pos(start.line, end_col))
+            return Span(start, Pos(start.line, len(self.lines[start.line])))
+        return self.first_line()
+
+    def first_line(self) -> Span:
+        return Span(Pos(0, 0), Pos(0, len(self.lines[0])))

@@ -1,0 +1,136 @@
+"""Require specs extracted from source with tree-sitter (grammars/requires.scm)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tree_sitter import Node
+
+from raco_lsp.racket.records import Span
+from raco_lsp.syntax.parser import Source, captures, in_datum_comment
+
+# Wrappers whose arguments (after ``skip`` leading non-spec arguments) are specs.
+_NESTING = {
+    "for-syntax": 0,
+    "for-template": 0,
+    "for-label": 0,
+    "for-meta": 1,
+    "for-space": 1,
+    "combine-in": 0,
+    "only-meta-in": 1,
+    "only-space-in": 1,
+}
+# Wrappers whose spec is argument number ``index``.
+_WRAPPING = {"only-in": 0, "except-in": 0, "rename-in": 0, "prefix-in": 1, "relative-in": 1}
+_MODULE_PATH_FORMS = {"file", "lib", "submod", "quote", "planet"}
+
+
+@dataclass(frozen=True)
+class RequireSpec:
+    """One module path named by a require.
+
+    ``kind`` is ``relative`` ("util.rkt"), ``collection`` (racket/list),
+    ``file``, ``lib``, ``quote`` or ``planet``; ``value`` is the path text
+    without quotes.  ``submod`` paths report their base module path.
+    """
+
+    kind: str
+    value: str
+    span: Span
+
+
+def _string_value(src: Source, node: Node) -> str:
+    return src.text_of(node)[1:-1]
+
+
+def _items(node: Node) -> list[Node]:
+    return [c for c in node.named_children if c.type not in ("comment", "block_comment")]
+
+
+def _spec(src: Source, node: Node, out: list[RequireSpec]) -> None:
+    if node.type == "string":
+        out.append(RequireSpec("relative", _string_value(src, node), src.span_of(node)))
+        return
+    if node.type == "symbol":
+        out.append(RequireSpec("collection", src.text_of(node), src.span_of(node)))
+        return
+    if node.type == "quote":
+        inner = _items(node)
+        if inner and inner[0].type == "symbol":
+            out.append(RequireSpec("quote", src.text_of(inner[0]), src.span_of(node)))
+        return
+    if node.type != "list":
+        return
+    items = _items(node)
+    if not items or items[0].type != "symbol":
+        return
+    head = src.text_of(items[0])
+    args = items[1:]
+    if head in _NESTING:
+        for arg in args[_NESTING[head] :]:
+            _spec(src, arg, out)
+    elif head in _WRAPPING:
+        index = _WRAPPING[head]
+        if len(args) > index:
+            _spec(src, args[index], out)
+    elif head == "submod":
+        if args and not (args[0].type == "string" and _string_value(src, args[0]) in (".", "..")):
+            base: list[RequireSpec] = []
+            _spec(src, args[0], base)
+            out.extend(RequireSpec(b.kind, b.value, src.span_of(node)) for b in base)
+    elif head in ("file", "lib", "planet"):
+        if args and args[0].type == "string":
+            out.append(RequireSpec(head, _string_value(src, args[0]), src.span_of(node)))
+        elif args and head == "planet":
+            out.append(RequireSpec(head, src.text_of(args[0]), src.span_of(node)))
+
+
+def extract_requires(src: Source) -> list[RequireSpec]:
+    """Every module path required anywhere in the source, in text order."""
+    out: list[RequireSpec] = []
+    forms = sorted(captures("requires", src.root).get("require", []), key=lambda n: n.start_byte)
+    for form in forms:
+        if in_datum_comment(form):
+            continue
+        for arg in _items(form)[1:]:
+            _spec(src, arg, out)
+    return out
+
+
+def _norm(p: str) -> str:
+    return os.path.normcase(os.path.normpath(p))
+
+
+def spec_names_file(spec: RequireSpec, requiring: Path, target: Path) -> bool:
+    """Does ``spec`` (written in ``requiring``) name the module file ``target``?
+
+    Relative and ``file`` paths are resolved exactly; collection-based paths
+    (``racket/list``, ``(lib "x/y.rkt")``) match when ``target`` ends with the
+    collection-relative file they name.
+    """
+    t = _norm(str(target))
+    if spec.kind in ("relative", "file"):
+        base = str(requiring.parent)
+        return _norm(os.path.join(base, spec.value)) == t or _same_file(
+            os.path.join(base, spec.value), str(target)
+        )
+    if spec.kind in ("collection", "lib"):
+        rel = spec.value
+        if spec.kind == "lib" and "/" not in rel:
+            rel = f"{rel}/main.rkt"
+        candidates = (
+            [rel] if rel.endswith((".rkt", ".ss", ".scm")) else [f"{rel}.rkt", f"{rel}/main.rkt"]
+        )
+        if spec.kind == "collection" and "/" not in rel:
+            candidates = [f"{rel}/main.rkt"]
+        return any(t.endswith(_norm("/" + c)) for c in candidates)
+    return False
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
