@@ -74,5 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_stdio()
         return 0
     if args.command == "check":
-        return _check(args)
+        try:
+            return _check(args)
+        except BrokenPipeError:  # `raco-lsp check ... | head`
+            sys.stderr.close()
+            return 1
     return 2

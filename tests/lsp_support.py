@@ -1,0 +1,95 @@
+"""Driving the real raco-lsp server over stdio with pytest-lsp's client."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from raco_lsp.features.diagnostics import path_uri
+
+SERVER = [sys.executable, "-m", "raco_lsp", "serve", "--log-level", "INFO"]
+
+
+@asynccontextmanager
+async def lsp_session(
+    root: Path,
+    *,
+    init_options: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    configuration: dict[str, Any] | None = None,
+) -> AsyncIterator[LanguageClient]:
+    """A server started on ``root`` with VS Code's client capabilities."""
+    client = await ClientServerConfig(server_command=SERVER, server_env=env).start()
+    assert isinstance(client, LanguageClient)
+    if configuration is not None:
+        client.set_configuration(configuration)
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=path_uri(root),
+            workspace_folders=[types.WorkspaceFolder(uri=path_uri(root), name=root.name)],
+            initialization_options=init_options,
+        )
+    )
+    try:
+        yield client
+    finally:
+        await asyncio.wait_for(client.shutdown_session(), timeout=20)
+
+
+def open_file(client: LanguageClient, path: Path) -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=path_uri(path),
+                language_id="racket",
+                version=1,
+                text=path.read_text(encoding="utf-8"),
+            )
+        )
+    )
+
+
+_versions: dict[str, int] = {}
+
+
+def save_file(client: LanguageClient, path: Path, text: str) -> None:
+    """Write ``text`` to disk as the editor would, then didChange + didSave."""
+    path.write_bytes(text.encode("utf-8"))
+    uri = path_uri(path)
+    _versions[uri] = _versions.get(uri, 1) + 1
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=_versions[uri]),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+
+
+async def wait_idle(client: LanguageClient, timeout: float = 120) -> None:
+    await asyncio.wait_for(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="raco-lsp.waitIdle")
+        ),
+        timeout,
+    )
+
+
+def diagnostics(client: LanguageClient, path: Path) -> list[types.Diagnostic]:
+    return list(client.diagnostics.get(path_uri(path), []))
+
+
+def rng(l1: int, c1: int, l2: int, c2: int) -> types.Range:
+    return types.Range(
+        start=types.Position(line=l1, character=c1), end=types.Position(line=l2, character=c2)
+    )

@@ -1,0 +1,40 @@
+"""Snapshots of the Racket installation, to prove we never write into it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from pathlib import Path
+
+_DIRS = """
+(require setup/dirs)
+(for ([d (list (find-collects-dir) (find-pkgs-dir) (find-share-dir) (find-lib-dir))])
+  (when d (displayln d)))
+(for ([r (current-compiled-file-roots)] #:when (and (path? r) (absolute-path? r)))
+  (displayln r))
+"""
+
+
+def installation_dirs() -> list[Path]:
+    out = subprocess.run(
+        ["racket", "-l", "racket/base", "-e", _DIRS],
+        check=True,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    ).stdout
+    dirs = sorted({Path(line.strip()).resolve() for line in out.splitlines() if line.strip()})
+    return [d for d in dirs if d.is_dir()]
+
+
+def snapshot(dirs: list[Path]) -> dict[str, int]:
+    """mtime of every file and directory under ``dirs``."""
+    result: dict[str, int] = {}
+    for d in dirs:
+        for dirpath, dirnames, filenames in os.walk(d):
+            for name in [*dirnames, *filenames]:
+                p = os.path.join(dirpath, name)
+                with contextlib.suppress(OSError):
+                    result[p] = os.lstat(p).st_mtime_ns
+    return result

@@ -1,0 +1,78 @@
+from pathlib import Path
+
+import pytest
+
+from raco_lsp.racket.deps import compiled_paths, parse_dep, quick_staleness
+
+REAL = (
+    b'("8.7" ta6le ("5fb9751f777d06b1a875e7a105443bf64f53d661" . '
+    b'"651f8dfabf9371b37054f867f8867bcf89b26b95") #"/home/dev/demo/p1/helper.rkt" '
+    b'#"/home/dev/demo/p1/util.rkt" (collects #"racket" #"base.rkt") '
+    b'(collects #"racket" #"list.rkt") (ext . #"/home/dev/demo/p1/ext.txt"))\n'
+)
+
+
+def test_reads_the_documented_form() -> None:
+    dep, problems = parse_dep(REAL)
+    assert problems == []
+    assert dep is not None
+    assert (dep.version, dep.vm) == ("8.7", "ta6le")
+    assert dep.source_sha1 == "5fb9751f777d06b1a875e7a105443bf64f53d661"
+    assert [(e.kind, e.path, e.collects) for e in dep.deps] == [
+        ("module", Path("/home/dev/demo/p1/helper.rkt"), None),
+        ("module", Path("/home/dev/demo/p1/util.rkt"), None),
+        ("module", None, ("racket", "base.rkt")),
+        ("module", None, ("racket", "list.rkt")),
+        ("ext", Path("/home/dev/demo/p1/ext.txt"), None),
+    ]
+
+
+def test_indirect_ext_collects_and_machine_independent_forms() -> None:
+    dep, problems = parse_dep(
+        b'("8.7" #f ("a" . ("b" . "c")) (indirect . #"/x/m.rkt") '
+        b'(indirect collects #"r" #"b.rkt") (ext collects #"openssl" #"dh.pem"))'
+    )
+    assert problems == []
+    assert dep is not None
+    assert dep.vm is None
+    assert dep.assume_compiled_sha1 == "c"
+    assert [(e.kind, e.indirect, e.path, e.collects) for e in dep.deps] == [
+        ("module", True, Path("/x/m.rkt"), None),
+        ("module", True, None, ("r", "b.rkt")),
+        ("ext", False, None, ("openssl", "dh.pem")),
+    ]
+
+
+def test_escaped_bytes_in_paths() -> None:
+    dep, _ = parse_dep(b'("8.7" ta6le ("a" . "b") #"/w/sp ace/\\316\\273.rkt")')
+    assert dep is not None
+    assert dep.deps[0].path == Path("/w/sp ace/λ.rkt")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"(", b'("8.7" ta6le', b"\x00\xff\xfe", b"(1 2 3)", b'("8.7" ta6le "x")', b")))"],
+)
+def test_malformed_never_raises(data: bytes) -> None:
+    dep, problems = parse_dep(data)
+    assert dep is None
+    assert problems
+
+
+def test_unknown_entries_are_reported_not_fatal() -> None:
+    dep, problems = parse_dep(b'("8.7" ta6le ("a" . "b") (weird 1) #"/ok.rkt")')
+    assert dep is not None
+    assert len(dep.deps) == 1
+    assert problems == ["unrecognised dependency entry ['weird', 1]"]
+
+
+def test_compiled_paths_follow_cm_naming() -> None:
+    zo, dep = compiled_paths(Path("/w/a.b.rkt"))
+    assert zo == Path("/w/compiled/a_b_rkt.zo")
+    assert dep == Path("/w/compiled/a_b_rkt.dep")
+
+
+def test_quick_staleness_without_compiled_files(tmp_path: Path) -> None:
+    src = tmp_path / "m.rkt"
+    src.write_text("#lang racket/base\n")
+    assert quick_staleness(src) == "m.rkt has not been compiled"

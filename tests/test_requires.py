@@ -1,0 +1,72 @@
+from pathlib import Path
+
+from raco_lsp.racket.records import Pos, Span
+from raco_lsp.syntax.parser import Source, captures
+from raco_lsp.syntax.requires import extract_requires, spec_names_file
+
+SRC = """#lang racket/base
+(require "util.rkt"
+         (for-syntax racket/base)
+         (only-in (lib "racket/list.rkt") first)
+         (prefix-in s: (submod "sub/x.rkt" inner))
+         (rename-in (file "/abs/y.rkt") [a b])
+         (for-meta 1 (combine-in racket/string 'quoted)))
+#;(require "commented.rkt")
+; (require "line-comment.rkt")
+(define s "(require \\"in-a-string.rkt\\")")
+(module+ test (require rackunit))
+"""
+
+
+def test_query_requires_finds_every_require_form() -> None:
+    src = Source.from_text(SRC)
+    forms = captures("requires", src.root)["require"]
+    # Two real forms and the #;-commented one (filtered later by requires.py).
+    assert len(forms) == 3
+
+
+def test_query_lang_finds_the_lang_name() -> None:
+    src = Source.from_text("#lang racket/base\n(x)\n")
+    (node,) = captures("lang", src.root)["lang"]
+    assert src.text_of(node) == "racket/base"
+
+
+def test_extracts_specs_through_wrappers() -> None:
+    specs = extract_requires(Source.from_text(SRC))
+    assert [(s.kind, s.value) for s in specs] == [
+        ("relative", "util.rkt"),
+        ("collection", "racket/base"),
+        ("lib", "racket/list.rkt"),
+        ("relative", "sub/x.rkt"),
+        ("file", "/abs/y.rkt"),
+        ("collection", "racket/string"),
+        ("quote", "quoted"),
+        ("collection", "rackunit"),
+    ]
+    assert specs[0].span == Span(Pos(1, 9), Pos(1, 19))
+
+
+def test_ranges_count_characters_after_non_ascii() -> None:
+    specs = extract_requires(Source.from_text('#lang racket\n(require "λλ.rkt" "b.rkt")\n'))
+    assert specs[1].span == Span(Pos(1, 18), Pos(1, 25))
+
+
+def test_spec_names_file() -> None:
+    here = Path("/w/src/main.rkt")
+    specs = extract_requires(
+        Source.from_text(
+            '#lang racket\n(require "../lib/u.rkt" mypkg/tool mypkg (lib "a/b.rkt"))\n'
+        )
+    )
+    rel, coll, main, lib = specs
+    assert spec_names_file(rel, here, Path("/w/lib/u.rkt"))
+    assert not spec_names_file(rel, here, Path("/w/src/u.rkt"))
+    assert spec_names_file(coll, here, Path("/pkgs/mypkg/tool.rkt"))
+    assert spec_names_file(main, here, Path("/pkgs/mypkg/main.rkt"))
+    assert not spec_names_file(main, here, Path("/pkgs/mypkg/tool.rkt"))
+    assert spec_names_file(lib, here, Path("/c/a/b.rkt"))
+
+
+def test_half_typed_source_does_not_raise() -> None:
+    for text in ["(require", '(require "a.rkt" (only-in', "(require (submod", "\x00\xff(", ""]:
+        extract_requires(Source.from_text(text))

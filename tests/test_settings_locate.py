@@ -1,0 +1,50 @@
+import os
+import stat
+from pathlib import Path
+
+from raco_lsp.racket.locate import locate_racket
+from raco_lsp.settings import Settings, parse_settings
+
+
+def test_parse_settings_nested_and_flat() -> None:
+    s = parse_settings({"raco-lsp": {"racketPath": "/opt/r", "compileTimeout": 5}})
+    assert (s.racket_path, s.compile_timeout) == ("/opt/r", 5.0)
+    s2 = parse_settings({"trusted": False, "compileOnSave": "off"}, s)
+    assert (s2.racket_path, s2.trusted, s2.compile_on_save) == ("/opt/r", False, "off")
+
+
+def test_bad_settings_are_reported_and_ignored() -> None:
+    s = parse_settings({"compileTimeout": -1, "trusted": "yes", "compileOnSave": "always"})
+    assert (s.compile_timeout, s.trusted, s.compile_on_save) == (60.0, True, "file")
+    assert len(s.problems) == 3
+    assert parse_settings(None) == Settings()
+    assert parse_settings([1, 2]) == Settings()
+
+
+def _exe(p: Path) -> Path:
+    p.write_text("#!/bin/sh\n")
+    p.chmod(p.stat().st_mode | stat.S_IXUSR)
+    return p
+
+
+def test_locate_from_directory_and_executable(tmp_path: Path) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    racket = _exe(bindir / "racket")
+    raco = _exe(bindir / "raco")
+    for configured in (str(tmp_path), str(bindir), str(racket), str(raco)):
+        found, problems = locate_racket(configured, path_env="")
+        assert found is not None, configured
+        assert (found.racket, found.raco, problems) == (racket, raco, [])
+
+
+def test_locate_reports_missing(tmp_path: Path) -> None:
+    found, problems = locate_racket(str(tmp_path / "nope"), path_env=str(tmp_path))
+    assert found is None
+    assert any("neither a directory nor an executable" in p for p in problems)
+    assert any("not found on PATH" in p for p in problems)
+
+
+def test_locate_uses_path() -> None:
+    found, _ = locate_racket(None, path_env=os.environ["PATH"])
+    assert found is not None and found.racket.name == "racket"
