@@ -1,17 +1,27 @@
-"""The language server: wiring of settings, the Racket installation and features."""
+"""The language server: wiring of settings, the Racket installation and features.
+
+pygls allows one handler per LSP method, so this module owns the handlers and
+dispatches to *providers* that features register (see ``Providers``).  A
+feature lives in ``features/<name>.py`` and exposes ``register(server)``,
+called from ``create_server``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
+from raco_lsp.features import compile_on_save
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.diagnostics import DiagnosticStore, RangeConverter, path_uri
 from raco_lsp.racket import process
@@ -19,6 +29,54 @@ from raco_lsp.racket.locate import INSTALL_HINT, RacketInstall, locate_racket
 from raco_lsp.settings import SECTION, Settings, parse_settings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# A provider may be a plain function or a coroutine function.
+Provider = Callable[["RacoLanguageServer", T], Any]
+DocumentHook = Callable[["RacoLanguageServer", Path], Any]
+
+
+@dataclass
+class Providers:
+    """What features plug in.  Hooks get the file's path (file: URIs only).
+
+    - ``on_open``/``on_change``/``on_save``/``on_close``: document events.
+    - ``completion``: results are concatenated.
+    - ``hover``: the first non-None answer wins.
+    - ``code_action``, ``code_lens``, ``document_link``, ``definition``:
+      results are concatenated.
+    """
+
+    on_open: list[DocumentHook] = field(default_factory=list)
+    on_change: list[DocumentHook] = field(default_factory=list)
+    on_save: list[DocumentHook] = field(default_factory=list)
+    on_close: list[DocumentHook] = field(default_factory=list)
+    completion: list[Provider[types.CompletionParams]] = field(default_factory=list)
+    hover: list[Provider[types.HoverParams]] = field(default_factory=list)
+    code_action: list[Provider[types.CodeActionParams]] = field(default_factory=list)
+    code_lens: list[Provider[types.CodeLensParams]] = field(default_factory=list)
+    document_link: list[Provider[types.DocumentLinkParams]] = field(default_factory=list)
+    definition: list[Provider[types.DefinitionParams]] = field(default_factory=list)
+
+
+async def _call(fn: Callable[..., Any], *args: Any) -> Any:
+    result = fn(*args)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+async def _gather_lists(fns: list[Callable[..., Any]], *args: Any) -> list[Any]:
+    out: list[Any] = []
+    for fn in fns:
+        try:
+            items = await _call(fn, *args)
+        except Exception:
+            log.exception("provider %s failed", getattr(fn, "__qualname__", fn))
+            continue
+        if items:
+            out.extend(items)
+    return out
 
 
 class RacoLanguageServer(LanguageServer):
@@ -28,6 +86,7 @@ class RacoLanguageServer(LanguageServer):
         self.install: RacketInstall | None = None
         self.install_problems: list[str] = []
         self.store = DiagnosticStore(self._send_diagnostics)
+        self.providers = Providers()
         self.compiles = CompileOnSave(self)
         self._shown: set[str] = set()
 
@@ -110,15 +169,31 @@ class RacoLanguageServer(LanguageServer):
         }
 
 
-def _path(uri: str) -> Path | None:
+def uri_path(uri: str) -> Path | None:
+    """The file system path of a ``file:`` URI, else None."""
     if not uri.startswith("file:"):
         return None
     fs = to_fs_path(uri)
     return Path(fs) if fs else None
 
 
+async def _run_hooks(ls: RacoLanguageServer, hooks: list[DocumentHook], uri: str) -> None:
+    path = uri_path(uri)
+    if path is None:
+        return
+    for hook in hooks:
+        try:
+            await _call(hook, ls, path)
+        except Exception:
+            log.exception("hook %s failed for %s", getattr(hook, "__qualname__", hook), path)
+
+
+COMPLETION_TRIGGERS = ['"', "'", "(", "[", " ", "/", "#", "-"]
+
+
 def create_server() -> RacoLanguageServer:
     server = RacoLanguageServer()
+    compile_on_save.register(server)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RacoLanguageServer, params: types.InitializeParams) -> None:
@@ -145,16 +220,67 @@ def create_server() -> RacoLanguageServer:
             ls.apply_settings(parse_settings(params.settings, ls.settings))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: RacoLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        path = _path(params.text_document.uri)
-        if path is not None:
-            ls.compiles.on_open(path)
+    async def did_open(ls: RacoLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        await _run_hooks(ls, ls.providers.on_open, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls: RacoLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        await _run_hooks(ls, ls.providers.on_change, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: RacoLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        path = _path(params.text_document.uri)
-        if path is not None:
-            ls.compiles.on_save(path)
+    async def did_save(ls: RacoLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        await _run_hooks(ls, ls.providers.on_save, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    async def did_close(ls: RacoLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        await _run_hooks(ls, ls.providers.on_close, params.text_document.uri)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=COMPLETION_TRIGGERS),
+    )
+    async def completion(
+        ls: RacoLanguageServer, params: types.CompletionParams
+    ) -> types.CompletionList | None:
+        items = await _gather_lists(ls.providers.completion, ls, params)
+        return types.CompletionList(is_incomplete=False, items=items) if items else None
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def hover(ls: RacoLanguageServer, params: types.HoverParams) -> types.Hover | None:
+        for fn in ls.providers.hover:
+            try:
+                result = await _call(fn, ls, params)
+            except Exception:
+                log.exception("hover provider failed")
+                continue
+            if result is not None:
+                assert isinstance(result, types.Hover)
+                return result
+        return None
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION)
+    async def code_action(
+        ls: RacoLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction | types.Command] | None:
+        return await _gather_lists(ls.providers.code_action, ls, params) or None
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    async def code_lens(
+        ls: RacoLanguageServer, params: types.CodeLensParams
+    ) -> list[types.CodeLens] | None:
+        return await _gather_lists(ls.providers.code_lens, ls, params) or None
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)
+    async def document_link(
+        ls: RacoLanguageServer, params: types.DocumentLinkParams
+    ) -> list[types.DocumentLink] | None:
+        return await _gather_lists(ls.providers.document_link, ls, params) or None
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    async def definition(
+        ls: RacoLanguageServer, params: types.DefinitionParams
+    ) -> list[types.Location] | None:
+        return await _gather_lists(ls.providers.definition, ls, params) or None
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: RacoLanguageServer, params: None) -> None:

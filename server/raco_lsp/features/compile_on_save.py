@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from raco_lsp.racket.compile import SOURCE, CompileRun, compile_modules
 from raco_lsp.racket.deps import quick_staleness
 from raco_lsp.racket.records import Problem, Severity, Span
-from raco_lsp.racket.text import read_source
 
 if TYPE_CHECKING:
     from raco_lsp.server import RacoLanguageServer
@@ -164,5 +163,6 @@ class CompileOnSave:
             )
 
 
-def text_on_disk(path: Path) -> str | None:
-    return read_source(path)
+def register(server: RacoLanguageServer) -> None:
+    server.providers.on_open.append(lambda ls, path: ls.compiles.on_open(path))
+    server.providers.on_save.append(lambda ls, path: ls.compiles.on_save(path))
