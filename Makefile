@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: run test setup racket lint pytest clean
+.PHONY: run test setup racket lint pytest bench clean
 
 setup: racket $(STAMP)
 
@@ -27,14 +27,18 @@ run: setup
 	examples/demo.sh
 
 lint: setup
-	$(VENV)/bin/ruff check server tests
-	$(VENV)/bin/ruff format --check server tests
+	$(VENV)/bin/ruff check server tests bench
+	$(VENV)/bin/ruff format --check server tests bench
 	$(VENV)/bin/mypy
 
 pytest: setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test: lint pytest
+
+# Benchmarks print figures and ratios against a baseline measured in the same run.
+bench: setup
+	$(VENV)/bin/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) build

@@ -1,0 +1,92 @@
+"""Server-initiated work-done progress (``$/progress``) with real cancellation.
+
+Usage in a feature::
+
+    async with work_done(ls, "Compiling") as progress:
+        progress.report("util.rkt", done=1, total=3)
+        ...
+
+When the client cancels, the task running the block is cancelled (so the
+subprocess it awaits is killed by ``racket.process``) and ``CancelledError``
+propagates out of the block.  Clients without ``window.workDoneProgress``
+get no progress messages; the work runs the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+if TYPE_CHECKING:
+    from raco_lsp.server import RacoLanguageServer
+
+log = logging.getLogger(__name__)
+
+
+class Progress:
+    def __init__(self, ls: RacoLanguageServer | None, token: str | None) -> None:
+        self._ls = ls
+        self.token = token
+        self.cancelled_by_client = False
+
+    def report(self, message: str, *, done: int | None = None, total: int | None = None) -> None:
+        if self._ls is None or self.token is None:
+            return
+        percentage = int(100 * done / total) if done is not None and total else None
+        self._ls.work_done_progress.report(
+            self.token, types.WorkDoneProgressReport(message=message, percentage=percentage)
+        )
+
+
+def client_supports_progress(ls: RacoLanguageServer) -> bool:
+    window = ls.client_capabilities.window
+    return bool(window is not None and window.work_done_progress)
+
+
+@asynccontextmanager
+async def work_done(
+    ls: RacoLanguageServer, title: str, *, cancellable: bool = True
+) -> AsyncIterator[Progress]:
+    if not client_supports_progress(ls):
+        yield Progress(None, None)
+        return
+    token = f"raco-lsp/{uuid.uuid4()}"
+    try:
+        await ls.work_done_progress.create_async(token)
+    except Exception as e:  # the client refused: work without progress
+        log.debug("window/workDoneProgress/create failed: %s", e)
+        yield Progress(None, None)
+        return
+    progress = Progress(ls, token)
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    future = ls.work_done_progress.tokens.get(token)
+
+    def on_done(f: Any) -> None:
+        if f.cancelled() and task is not None:
+            progress.cancelled_by_client = True
+            loop.call_soon_threadsafe(task.cancel)
+
+    if future is not None:
+        future.add_done_callback(on_done)
+    ls.work_done_progress.begin(
+        token, types.WorkDoneProgressBegin(title=title, cancellable=cancellable, percentage=0)
+    )
+    message = "done"
+    try:
+        yield progress
+    except asyncio.CancelledError:
+        message = "cancelled"
+        raise
+    except Exception:
+        message = "failed"
+        raise
+    finally:
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+        ls.work_done_progress.tokens.pop(token, None)
