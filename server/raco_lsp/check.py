@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -12,37 +11,7 @@ from typing import Any, TextIO
 from raco_lsp.racket.compile import compile_modules
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.records import Problem, Severity
-
-MODULE_SUFFIXES = (".rkt", ".ss")
-_SKIP_DIRS = {"compiled", "node_modules", "doc"}
-
-
-def find_modules(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
-    """Racket module files under ``paths`` (files are taken as they are).
-
-    Skips ``compiled/`` and ``doc/`` directories and dot-files, as raco setup
-    does.  Returns (modules, problems); a missing path is a problem.
-    """
-    found: list[Path] = []
-    problems: list[str] = []
-    for p in paths:
-        p = p.absolute()
-        if p.is_file():
-            found.append(p)
-        elif p.is_dir():
-            found.extend(_walk(p))
-        else:
-            problems.append(f"{p}: no such file or directory")
-    unique = sorted(dict.fromkeys(Path(os.path.normpath(f)) for f in found))
-    return unique, problems
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-        for name in sorted(filenames):
-            if name.endswith(MODULE_SUFFIXES) and not name.startswith("."):
-                yield Path(dirpath) / name
+from raco_lsp.racket.workspace import find_modules
 
 
 @dataclass

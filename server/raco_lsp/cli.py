@@ -36,11 +36,50 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--timeout", type=float, default=600.0, help="seconds before giving up (default 600)"
     )
+
+    graph = sub.add_parser(
+        "graph",
+        help="print the module dependency graph of the modules under PATH",
+        description="The compile manager's view of the modules under each PATH: every module "
+        "with whether it is stale and why, and its requires (edges to modules outside PATH "
+        "included). JSON: {nodes: [{path, stale, reason}], edges: [{from, to}]}.",
+    )
+    graph.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    graph.add_argument("--format", choices=("json", "dot"), default="json")
+    graph.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
     return parser
 
 
+def _graph(args: argparse.Namespace) -> int:
+    from raco_lsp.graph_cli import build_graph, write_dot, write_json
+    from raco_lsp.racket.install import load_install_info_sync
+    from raco_lsp.racket.workspace import find_modules
+
+    _, missing = find_modules(args.paths)
+    if missing:
+        for m in missing:
+            print(f"raco-lsp graph: {m}", file=sys.stderr)
+        return 2
+    install, problems = locate_racket(args.racket)
+    info = None
+    if install is None:
+        print(
+            "raco-lsp graph: Racket not found: collection paths are not resolved and "
+            f"staleness is unknown. {INSTALL_HINT}",
+            file=sys.stderr,
+        )
+    else:
+        info, problems = load_install_info_sync(install)
+        for p in problems:
+            print(f"raco-lsp graph: {p}", file=sys.stderr)
+    graph, modules = build_graph(args.paths, info)
+    (write_dot if args.format == "dot" else write_json)(graph, modules, sys.stdout)
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
-    from raco_lsp.check import check_paths, find_modules, format_json, format_text
+    from raco_lsp.check import check_paths, format_json, format_text
+    from raco_lsp.racket.workspace import find_modules
 
     install, problems = locate_racket(args.racket)
     if install is None:
@@ -73,9 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run_stdio()
         return 0
-    if args.command == "check":
+    commands = {"check": _check, "graph": _graph}
+    if args.command in commands:
         try:
-            return _check(args)
+            return commands[args.command](args)
         except BrokenPipeError:  # `raco-lsp check ... | head`
             sys.stderr.close()
             return 1

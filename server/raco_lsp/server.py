@@ -21,7 +21,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
-from raco_lsp.features import compile_on_save
+from raco_lsp.features import compile_on_save, module_graph
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.diagnostics import DiagnosticStore, RangeConverter, path_uri
 from raco_lsp.racket import process
@@ -45,6 +45,9 @@ class Providers:
     - ``hover``: the first non-None answer wins.
     - ``code_action``, ``code_lens``, ``document_link``, ``definition``:
       results are concatenated.
+    - ``on_ready``: ``(ls)`` after initialization and after each settings change.
+    - ``watched``: ``(ls, [FileEvent])`` for workspace/didChangeWatchedFiles.
+    - ``on_built``: ``(ls, [Path])`` after a build wrote or touched these files.
     """
 
     on_open: list[DocumentHook] = field(default_factory=list)
@@ -57,6 +60,9 @@ class Providers:
     code_lens: list[Provider[types.CodeLensParams]] = field(default_factory=list)
     document_link: list[Provider[types.DocumentLinkParams]] = field(default_factory=list)
     definition: list[Provider[types.DefinitionParams]] = field(default_factory=list)
+    on_ready: list[Callable[[RacoLanguageServer], Any]] = field(default_factory=list)
+    watched: list[Provider[list[types.FileEvent]]] = field(default_factory=list)
+    on_built: list[Provider[list[Path]]] = field(default_factory=list)
 
 
 async def _call(fn: Callable[..., Any], *args: Any) -> Any:
@@ -159,6 +165,20 @@ class RacoLanguageServer(LanguageServer):
         if result and isinstance(result[0], dict):
             self.apply_settings(parse_settings(result[0], self.settings))
 
+    async def notify_ready(self) -> None:
+        for fn in self.providers.on_ready:
+            try:
+                await _call(fn, self)
+            except Exception:
+                log.exception("on_ready provider failed")
+
+    async def notify_built(self, paths: list[Path]) -> None:
+        for fn in self.providers.on_built:
+            try:
+                await _call(fn, self, paths)
+            except Exception:
+                log.exception("on_built provider failed")
+
     def status(self) -> dict[str, Any]:
         return {
             "version": __version__,
@@ -194,6 +214,7 @@ COMPLETION_TRIGGERS = ['"', "'", "(", "[", " ", "/", "#", "-"]
 def create_server() -> RacoLanguageServer:
     server = RacoLanguageServer()
     compile_on_save.register(server)
+    module_graph.register(server)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RacoLanguageServer, params: types.InitializeParams) -> None:
@@ -208,6 +229,7 @@ def create_server() -> RacoLanguageServer:
         await ls.fetch_configuration()
         if ls.settings is not configured_before:
             log.info("settings from workspace/configuration: %s", ls.settings)
+        await ls.notify_ready()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -218,6 +240,17 @@ def create_server() -> RacoLanguageServer:
             await ls.fetch_configuration()
         else:
             ls.apply_settings(parse_settings(params.settings, ls.settings))
+        await ls.notify_ready()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(
+        ls: RacoLanguageServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        for fn in ls.providers.watched:
+            try:
+                await _call(fn, ls, params.changes)
+            except Exception:
+                log.exception("watched-files provider failed")
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: RacoLanguageServer, params: types.DidOpenTextDocumentParams) -> None:

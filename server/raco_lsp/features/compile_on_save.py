@@ -118,6 +118,7 @@ class CompileOnSave:
             if outcome.output:
                 log.info("output while compiling %s:\n%s", outcome.path, outcome.output)
         self._apply(path, run)
+        await self._server.notify_built([path, *run.compiled, *run.touched])
 
     def _apply(self, target: Path, run: CompileRun) -> None:
         affected = set(self._owned.get(target, {}))

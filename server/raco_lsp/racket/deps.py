@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 _TOKEN = re.compile(
@@ -60,23 +60,28 @@ def _unescape(body: bytes) -> bytes:
     return bytes(out)
 
 
-def _read(data: bytes) -> Datum:
+def _read(data: bytes) -> tuple[Datum, list[tuple[int, int]]]:
+    """Read one datum; also return the byte spans of the outermost list's items."""
     pos = 0
+    depth = 0
+    spans: list[tuple[int, int]] = []
 
     def datum() -> Datum:
-        nonlocal pos
+        nonlocal pos, depth
         m = _TOKEN.match(data, pos)
         if m is None:
             raise _ParseError(f"unreadable text at byte {pos}")
         pos = m.end()
         if m.group("open"):
             items: list[Datum] = []
+            depth += 1
             while True:
                 m2 = _TOKEN.match(data, pos)
                 if m2 is None:
                     raise _ParseError("unterminated list")
                 if m2.group("close"):
                     pos = m2.end()
+                    depth -= 1
                     return items
                 if m2.group("atom") == b".":
                     pos = m2.end()
@@ -87,8 +92,13 @@ def _read(data: bytes) -> Datum:
                     pos = m3.end()
                     if len(items) != 1:
                         raise _ParseError("unsupported improper list")
+                    depth -= 1
                     return (items[0], tail)
+                start = m2.start(m2.lastgroup) if m2.lastgroup else m2.start()
+                top = depth == 1
                 items.append(datum())
+                if top:
+                    spans.append((start, pos))
         if m.group("close"):
             raise _ParseError("unexpected )")
         if m.group("bytes"):
@@ -107,11 +117,13 @@ def _read(data: bytes) -> Datum:
     value = datum()
     if _TOKEN.match(data, pos) is not None and data[pos:].strip():
         raise _ParseError("trailing data")
-    return value
+    return value, spans
 
 
 @dataclass(frozen=True)
 class DepEntry:
+    # ``raw`` is the entry exactly as written in the .dep (Racket's `write`),
+    # which is what compiler/cm hashes.
     """One dependency: ``kind`` is ``module`` or ``ext``; ``indirect`` marks
     ``(indirect ...)``; ``path`` is absolute for path entries, ``collects`` holds
     the collection-relative elements for ``(collects ...)`` entries."""
@@ -120,6 +132,7 @@ class DepEntry:
     path: Path | None
     collects: tuple[str, ...] | None = None
     indirect: bool = False
+    raw: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,7 +173,7 @@ def _entry(d: Datum) -> DepEntry | None:
 
 def parse_dep(data: bytes) -> tuple[DepFile | None, list[str]]:
     try:
-        value = _read(data)
+        value, spans = _read(data)
     except (_ParseError, RecursionError, ValueError) as e:
         return None, [f"unreadable .dep: {e}"]
     if not isinstance(value, list) or len(value) < 3:
@@ -182,12 +195,13 @@ def parse_dep(data: bytes) -> tuple[DepFile | None, list[str]]:
         return None, ["malformed .dep: hashes are not strings"]
     problems: list[str] = []
     entries: list[DepEntry] = []
-    for d in rest:
+    raws = [data[a:b].decode("utf-8", errors="replace") for a, b in spans[3:]]
+    for d, raw in zip(rest, raws, strict=True):
         entry = _entry(d)
         if entry is None:
             problems.append(f"unrecognised dependency entry {d!r}")
         else:
-            entries.append(entry)
+            entries.append(replace(entry, raw=raw))
     return (
         DepFile(version, str(vm) if vm else None, src, deps_sha, tuple(entries), assume),
         problems,

@@ -80,7 +80,11 @@ def _spec(src: Source, node: Node, out: list[RequireSpec]) -> None:
             base: list[RequireSpec] = []
             _spec(src, args[0], base)
             out.extend(RequireSpec(b.kind, b.value, src.span_of(node)) for b in base)
-    elif head in ("file", "lib", "planet"):
+    elif head == "lib" and args and all(a.type == "string" for a in args):
+        # (lib "b.rkt" "a") is the old form of (lib "a/b.rkt"): keep every part.
+        value = " ".join(_string_value(src, a) for a in args)
+        out.append(RequireSpec(head, value, src.span_of(node)))
+    elif head in ("file", "planet"):
         if args and args[0].type == "string":
             out.append(RequireSpec(head, _string_value(src, args[0]), src.span_of(node)))
         elif args and head == "planet":

@@ -1,0 +1,59 @@
+"""``raco-lsp graph PATH...``: the module dependency graph as JSON or dot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from raco_lsp.racket.graph import ModuleGraph, norm
+from raco_lsp.racket.install import InstallInfo
+from raco_lsp.racket.modpath import Resolver
+from raco_lsp.racket.workspace import find_modules
+
+
+def build_graph(paths: Sequence[Path], info: InstallInfo | None) -> tuple[ModuleGraph, list[Path]]:
+    modules, _ = find_modules(paths)
+    roots = [norm(p.absolute() if p.is_dir() else p.absolute().parent) for p in paths]
+    graph = ModuleGraph(roots, Resolver(info))
+    for m in modules:
+        graph.update(m)
+    for m in [p.absolute() for p in paths if p.is_file()]:
+        graph.update(m)
+    return graph, [norm(m) for m in modules]
+
+
+def graph_json(graph: ModuleGraph, modules: list[Path]) -> dict[str, Any]:
+    j = graph.to_json(modules)
+    return {
+        "nodes": [
+            {"path": n["path"], "stale": n["stale"], "reason": n["reason"]} for n in j["nodes"]
+        ],
+        "edges": [{"from": e["from"], "to": e["to"]} for e in j["edges"]],
+    }
+
+
+def _dot_id(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_dot(graph: ModuleGraph, modules: list[Path], out: TextIO) -> None:
+    j = graph.to_json(modules)
+    out.write("digraph modules {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n")
+    for n in j["nodes"]:
+        attrs = [f"label={_dot_id(Path(n['path']).name)}", f"tooltip={_dot_id(n['path'])}"]
+        if not n["workspace"]:
+            attrs.append("style=dashed")
+        elif n["stale"]:
+            attrs += ["color=red", f"xlabel={_dot_id('stale')}"]
+        out.write(f"  {_dot_id(n['path'])} [{', '.join(attrs)}];\n")
+    for e in j["edges"]:
+        style = "" if e["inSource"] else " [style=dotted]"
+        out.write(f"  {_dot_id(e['from'])} -> {_dot_id(e['to'])}{style};\n")
+    out.write("}\n")
+
+
+def write_json(graph: ModuleGraph, modules: list[Path], out: TextIO) -> None:
+    json.dump(graph_json(graph, modules), out, indent=2)
+    out.write("\n")

@@ -1,0 +1,427 @@
+"""The module dependency graph of a workspace, as the compile manager sees it.
+
+Nodes are the workspace's modules.  A node's edges come from two places:
+its source (tree-sitter, preferring the editor buffer's text) and its
+compiled ``.dep``; each edge says which of the two know it, so an edge the
+buffer has but the last compile did not (or the reverse) is visible.
+
+Staleness follows compiler/cm's two passes (racket-build-facts.md §1.4):
+pass 1 (missing/unreadable .dep, version, vm, source SHA-1, source or
+dependency newer than the .zo) picks candidates; pass 2 recomputes the
+combined dependency hash and only a difference (or a changed source) means a
+recompile -- otherwise compiler/cm just touches the .zo.
+
+Plain records only: no pygls/lsprotocol here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from raco_lsp.racket.cmhash import HashOracle
+from raco_lsp.racket.deps import DepFile, read_dep
+from raco_lsp.racket.install import InstallInfo
+from raco_lsp.racket.modpath import Resolution, Resolver, collection_file_parts
+from raco_lsp.racket.records import Span
+from raco_lsp.racket.text import decode_source
+from raco_lsp.racket.workspace import walk_modules
+from raco_lsp.syntax.parser import Source, captures
+from raco_lsp.syntax.requires import RequireSpec, extract_requires
+
+GRAPH_SUFFIXES = (".rkt", ".ss", ".scrbl")
+TextOf = Callable[[Path], str | None]
+
+
+@dataclass(frozen=True)
+class Require:
+    spec: RequireSpec
+    resolution: Resolution
+
+
+@dataclass
+class ModuleNode:
+    path: Path
+    requires: list[Require] = field(default_factory=list)
+    lang: str | None = None
+    lang_span: Span | None = None
+    lang_targets: list[Path] = field(default_factory=list)
+    dep: DepFile | None = None
+    dep_path: Path | None = None
+    dep_problems: list[str] = field(default_factory=list)
+    from_buffer: bool = False
+
+    def source_targets(self) -> list[Path]:
+        out = [r.resolution.path for r in self.requires if r.resolution.path is not None]
+        return list(dict.fromkeys([*self.lang_targets, *out]))
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: Path
+    target: Path
+    in_source: bool
+    in_dep: bool
+
+
+@dataclass(frozen=True)
+class Staleness:
+    known: bool
+    stale: bool
+    reason: str | None
+    certain: bool = True
+    """False when the answer hangs on a dependency's recompile producing
+    different compiled code (compiler/cm may then only touch this module)."""
+    cause: str | None = None
+    """For a module stale through a dependency: the first-hand reason there."""
+
+
+UNKNOWN = Staleness(False, False, "unknown: Racket was not found")
+
+
+def norm(p: Path) -> Path:
+    return Path(os.path.normpath(p))
+
+
+def _lang(src: Source) -> tuple[str | None, Span | None]:
+    nodes = captures("lang", src.root).get("lang", [])
+    if not nodes:
+        return None, None
+    n = min(nodes, key=lambda x: x.start_byte)
+    return src.text_of(n).strip(), src.span_of(n)
+
+
+class ModuleGraph:
+    def __init__(
+        self,
+        roots: Iterable[Path],
+        resolver: Resolver,
+        *,
+        text_of: TextOf | None = None,
+    ) -> None:
+        self.roots = [norm(r) for r in roots]
+        self.resolver = resolver
+        self.info: InstallInfo | None = resolver.info
+        self.oracle = HashOracle(self.info, resolver) if self.info else None
+        self.text_of = text_of
+        self.nodes: dict[Path, ModuleNode] = {}
+        self._rdeps: dict[Path, set[Path]] = defaultdict(set)
+        self._fwd: dict[Path, set[Path]] = {}
+        self._stale_memo: dict[Path, Staleness] = {}
+
+    # -- building ---------------------------------------------------------
+
+    def contains(self, path: Path) -> bool:
+        p = norm(path)
+        return any(p.is_relative_to(r) for r in self.roots)
+
+    def scan(self) -> None:
+        for root in self.roots:
+            for path in walk_modules(root, GRAPH_SUFFIXES):
+                self.update(path)
+
+    def update(self, path: Path, text: str | None = None) -> ModuleNode:
+        """(Re)read one module: from ``text`` (an editor buffer), else the
+        buffer ``text_of`` knows, else the file on disk."""
+        path = norm(path)
+        from_buffer = text is not None
+        if text is None and self.text_of is not None:
+            text = self.text_of(path)
+            from_buffer = text is not None
+        if text is None:
+            try:
+                text = decode_source(path.read_bytes())
+            except OSError:
+                text = ""
+        src = Source.from_text(text)
+        node = ModuleNode(path, from_buffer=from_buffer)
+        node.lang, node.lang_span = _lang(src)
+        node.lang_targets = self._lang_targets(node.lang)
+        node.requires = [
+            Require(spec, self.resolver.resolve(spec.kind, spec.value, path))
+            for spec in extract_requires(src)
+        ]
+        if self.info is not None:
+            node.dep_path = self.info.find_dep(path)
+            if node.dep_path is not None:
+                node.dep, node.dep_problems = read_dep(node.dep_path)
+        self.nodes[path] = node
+        self._relink(path)
+        self._stale_memo.clear()
+        return node
+
+    def reread_dep(self, path: Path) -> None:
+        node = self.nodes.get(norm(path))
+        if node is None or self.info is None:
+            return
+        node.dep_path = self.info.find_dep(node.path)
+        node.dep, node.dep_problems = (
+            (None, []) if node.dep_path is None else read_dep(node.dep_path)
+        )
+        self._relink(node.path)
+        self._stale_memo.clear()
+
+    def remove(self, path: Path) -> None:
+        path = norm(path)
+        if self.nodes.pop(path, None) is not None:
+            for t in self._fwd.pop(path, set()):
+                self._rdeps[t].discard(path)
+            self._stale_memo.clear()
+
+    def _lang_targets(self, lang: str | None) -> list[Path]:
+        """The module language of ``#lang X`` (X itself) and, when X has no
+        module of its own, its reader ``X/lang/reader``."""
+        if not lang or self.info is None:
+            return []
+        name = lang.split()[0]
+        if name == "s-exp" or name.startswith(("reader", "at-exp")):
+            return []
+        parts = collection_file_parts(name, "collection")
+        main = self.resolver.resolve_collection(parts) if parts else None
+        if main is not None:
+            return [main]
+        reader = collection_file_parts(f"{name}/lang/reader", "collection")
+        found = self.resolver.resolve_collection(reader) if reader else None
+        return [found] if found is not None else []
+
+    def dep_targets(self, node: ModuleNode) -> list[Path]:
+        if node.dep is None or self.oracle is None:
+            return []
+        out = []
+        for e in node.dep.deps:
+            if e.kind != "module":
+                continue
+            p = self.oracle.entry_path(e)
+            if p is not None:
+                out.append(norm(p))
+        return list(dict.fromkeys(out))
+
+    def _relink(self, path: Path) -> None:
+        for t in self._fwd.get(path, set()):
+            self._rdeps[t].discard(path)
+        node = self.nodes[path]
+        targets = {norm(t) for t in node.source_targets()} | set(self.dep_targets(node))
+        self._fwd[path] = targets
+        for t in targets:
+            self._rdeps[t].add(path)
+
+    # -- queries ----------------------------------------------------------
+
+    def edges(self, path: Path) -> list[Edge]:
+        node = self.nodes.get(norm(path))
+        if node is None:
+            return []
+        src = [norm(t) for t in node.source_targets()]
+        dep = self.dep_targets(node)
+        has_dep = node.dep is not None
+        out = [Edge(node.path, t, True, (t in dep) if has_dep else False) for t in src]
+        out += [Edge(node.path, t, False, True) for t in dep if t not in src]
+        return out
+
+    def dependencies(self, path: Path) -> list[Path]:
+        return sorted(self._fwd.get(norm(path), set()))
+
+    def dependents(self, path: Path) -> list[Path]:
+        return sorted(self._rdeps.get(norm(path), set()))
+
+    def recompile_order(self, path: Path) -> tuple[list[Path], list[list[Path]]]:
+        """The saved module and its workspace dependents (reverse closure),
+        each after the modules it depends on; plus the cycles found."""
+        start = norm(path)
+        seen = {start}
+        todo = [start]
+        while todo:
+            for d in self._rdeps.get(todo.pop(), set()):
+                if d in self.nodes and d not in seen:
+                    seen.add(d)
+                    todo.append(d)
+        return _topo(seen, lambda p: self._fwd.get(p, set()) & seen, first=start)
+
+    def staleness(self, path: Path) -> Staleness:
+        if self.info is None or self.oracle is None:
+            return UNKNOWN
+        return self._stale(norm(path), set())
+
+    def _stale(self, path: Path, visiting: set[Path]) -> Staleness:
+        if path in self._stale_memo:
+            return self._stale_memo[path]
+        if path in visiting:
+            return Staleness(True, False, None)  # a cycle: compiler/cm reports it
+        visiting.add(path)
+        try:
+            result = self._compute_stale(path, visiting)
+        finally:
+            visiting.discard(path)
+        self._stale_memo[path] = result
+        return result
+
+    def _compute_stale(self, path: Path, visiting: set[Path]) -> Staleness:
+        assert self.info is not None and self.oracle is not None
+        info, oracle = self.info, self.oracle
+        name = path.name
+        node = self.nodes.get(path)
+        if node is None:
+            dep_path = info.find_dep(path)
+            dep, problems = read_dep(dep_path) if dep_path else (None, [])
+        else:
+            dep_path, dep, problems = node.dep_path, node.dep, node.dep_problems
+        if dep_path is None:
+            return Staleness(True, True, f"{name} has never been compiled")
+        if dep is None:
+            return Staleness(True, True, f"{dep_path.name} is unreadable: {problems[0]}")
+        if dep.version != info.version:
+            return Staleness(
+                True, True, f"{name} was compiled by Racket {dep.version}, not {info.version}"
+            )
+        if dep.vm is not None and dep.vm != info.vm:
+            return Staleness(True, True, f"{name} was compiled for {dep.vm}, not {info.vm}")
+        if dep.vm is None:
+            return Staleness(True, True, f"{name} was compiled machine-independent")
+        zo = dep_path.with_suffix(".zo")
+        zo_time = _mtime(zo)
+        if zo_time is None:
+            return Staleness(True, True, f"{zo.name} is missing")
+        if oracle.file_sha1(path) != dep.source_sha1:
+            return Staleness(True, True, f"{name} changed since it was compiled")
+        flagged = (_mtime(path) or 0) > zo_time
+        newer: list[str] = []
+        rebuilt: list[tuple[str, str | None]] = []
+        for entry in dep.deps:
+            p = oracle.entry_path(entry)
+            if p is None:
+                what = entry.raw
+                return Staleness(True, True, f"dependency {what} of {name} cannot be found")
+            if entry.kind == "ext":
+                t = _mtime(p)
+                if t is None:
+                    return Staleness(True, True, f"{p.name} (used by {name}) is missing")
+                if t > zo_time:
+                    newer.append(p.name)
+                continue
+            if self.contains(p) or not info.in_installation(p):
+                sub = self._stale(p, visiting)
+                if sub.stale:
+                    rebuilt.append((p.name, sub.cause or sub.reason))
+                    continue
+            dep_zo = info.find_dep(p)
+            t = _mtime(dep_zo.with_suffix(".zo")) if dep_zo else _mtime(p)
+            if t is not None and t > zo_time:
+                newer.append(p.name)
+        if rebuilt:
+            first, cause = rebuilt[0]
+            more = f" (and {len(rebuilt) - 1} more)" if len(rebuilt) > 1 else ""
+            return Staleness(
+                True,
+                True,
+                f"depends on {first}{more}, which will be recompiled: {cause}",
+                certain=False,
+                cause=cause,
+            )
+        if not flagged and not newer:
+            return Staleness(True, False, None)
+        if oracle.combined(dep) == dep.deps_sha1:
+            return Staleness(True, False, None)  # compiler/cm only touches the .zo
+        if newer:
+            return Staleness(True, True, f"{', '.join(newer)} changed since {name} was compiled")
+        return Staleness(True, True, f"the dependencies of {name} changed since it was compiled")
+
+    # -- output -----------------------------------------------------------
+
+    def to_json(self, paths: Iterable[Path] | None = None) -> dict[str, Any]:
+        chosen = [norm(p) for p in paths] if paths is not None else sorted(self.nodes)
+        nodes: list[dict[str, Any]] = []
+        edges: list[dict[str, Any]] = []
+        seen: set[Path] = set()
+        for p in chosen:
+            s = self.staleness(p)
+            nodes.append({"path": str(p), "stale": s.stale, "reason": s.reason, "workspace": True})
+            seen.add(p)
+        for p in chosen:
+            for e in self.edges(p):
+                edges.append(
+                    {
+                        "from": str(e.source),
+                        "to": str(e.target),
+                        "inSource": e.in_source,
+                        "inDep": e.in_dep,
+                    }
+                )
+                if e.target not in seen:
+                    seen.add(e.target)
+                    inside = e.target in self.nodes
+                    s = self.staleness(e.target) if inside else Staleness(True, False, None)
+                    nodes.append(
+                        {
+                            "path": str(e.target),
+                            "stale": s.stale,
+                            "reason": s.reason,
+                            "workspace": inside,
+                        }
+                    )
+        return {"nodes": nodes, "edges": edges}
+
+
+def _mtime(p: Path | None) -> float | None:
+    if p is None:
+        return None
+    try:
+        return os.stat(p).st_mtime
+    except OSError:
+        return None
+
+
+def _topo(
+    nodes: set[Path], deps_of: Callable[[Path], set[Path]], *, first: Path
+) -> tuple[list[Path], list[list[Path]]]:
+    """Order ``nodes`` so each comes after its dependencies (Tarjan's SCCs,
+    which come out dependencies-first); report strongly connected sets."""
+    index: dict[Path, int] = {}
+    low: dict[Path, int] = {}
+    on_stack: set[Path] = set()
+    stack: list[Path] = []
+    order: list[Path] = []
+    cycles: list[list[Path]] = []
+    counter = 0
+
+    for root in sorted(nodes, key=lambda p: (p != first, str(p))):
+        if root in index:
+            continue
+        # iterative Tarjan
+        work: list[tuple[Path, list[Path]]] = [(root, sorted(deps_of(root)))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, children = work[-1]
+            if children:
+                w = children.pop()
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, sorted(deps_of(w))))
+                elif w in on_stack:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                comp.sort()
+                if len(comp) > 1 or v in deps_of(v):
+                    cycles.append(comp)
+                order.extend(comp)
+    return order, cycles

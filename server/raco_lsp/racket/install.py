@@ -1,0 +1,200 @@
+"""What module resolution needs to know about a Racket installation.
+
+Asked of Racket once (``data/install-info.rkt``, ~0.3 s) and cached on disk,
+keyed by the racket executable; the cache is dropped when a collection links
+file or the executable changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from raco_lsp.racket.locate import RacketInstall
+from raco_lsp.racket.process import run_process
+
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class SearchStep:
+    """One place the module name resolver looks, in order: the collection
+    paths (``kind == "paths"``), or one collection links file."""
+
+    kind: str
+    dirs: tuple[Path, ...] = ()
+    collections: dict[str, tuple[Path, ...]] = field(default_factory=dict)
+    roots: tuple[Path, ...] = ()
+    file: Path | None = None
+
+
+@dataclass(frozen=True)
+class InstallInfo:
+    version: str
+    vm: str | None
+    compiled_roots: tuple[str, ...]  # "same" or absolute directories
+    compiled_modes: tuple[str, ...]  # e.g. ("compiled",)
+    collects_dir: Path
+    pkgs_dir: Path | None
+    share_dir: Path | None
+    search: tuple[SearchStep, ...]
+
+    def collection_dirs(self, name: str) -> list[Path]:
+        """Directories that may hold collection ``name``, in resolver order."""
+        out: list[Path] = []
+        for step in self.search:
+            if step.kind == "paths":
+                out.extend(d / name for d in step.dirs)
+            else:
+                out.extend(step.collections.get(name, ()))
+                out.extend(r / name for r in step.roots)
+        return out
+
+    def collection_names(self) -> set[str]:
+        names: set[str] = set()
+        for step in self.search:
+            dirs = list(step.dirs) + list(step.roots)
+            names.update(step.collections)
+            for d in dirs:
+                with contextlib.suppress(OSError):
+                    names.update(e.name for e in os.scandir(d) if e.is_dir())
+        return names
+
+    def installation_dirs(self) -> list[Path]:
+        return [d for d in (self.collects_dir, self.pkgs_dir, self.share_dir) if d is not None]
+
+    def in_installation(self, path: Path) -> bool:
+        return any(path.is_relative_to(d) for d in self.installation_dirs())
+
+    def dep_candidates(self, source: Path) -> list[Path]:
+        """Where compiler/cm looks for ``source``'s ``.dep``, first match wins
+        (every root, every mode; racket-build-facts.md §1.5)."""
+        stem = source.name.replace(".", "_") + ".dep"
+        out: list[Path] = []
+        for root in self.compiled_roots:
+            base = source.parent if root == "same" else Path(root + str(source.parent))
+            if root not in ("same",) and not Path(root).is_absolute():
+                base = source.parent / root
+            out.extend(base / mode / stem for mode in self.compiled_modes)
+        return out
+
+    def find_dep(self, source: Path) -> Path | None:
+        for cand in self.dep_candidates(source):
+            if cand.exists():
+                return cand
+        return None
+
+
+def _from_json(d: dict[str, Any]) -> InstallInfo:
+    steps = []
+    for s in d["search"]:
+        if s["kind"] == "paths":
+            steps.append(SearchStep("paths", dirs=tuple(Path(x) for x in s["dirs"])))
+        else:
+            steps.append(
+                SearchStep(
+                    "links",
+                    collections={
+                        name: tuple(Path(x) for x in dirs) for name, dirs in s["collections"]
+                    },
+                    roots=tuple(Path(x) for x in s["roots"]),
+                    file=Path(s["file"]),
+                )
+            )
+    return InstallInfo(
+        version=d["version"],
+        vm=d["vm"],
+        compiled_roots=tuple(d["compiledRoots"]),
+        compiled_modes=tuple(d["compiledModes"]),
+        collects_dir=Path(d["collectsDir"]),
+        pkgs_dir=Path(d["pkgsDir"]) if d.get("pkgsDir") else None,
+        share_dir=Path(d["shareDir"]) if d.get("shareDir") else None,
+        search=tuple(steps),
+    )
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "raco-lsp"
+
+
+def _mtime(p: Path) -> float | None:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return None
+
+
+def _cache_file(install: RacketInstall) -> Path:
+    key = hashlib.sha1(str(install.racket.resolve()).encode()).hexdigest()[:16]
+    return cache_dir() / f"install-{key}.json"
+
+
+def _read_cache(install: RacketInstall) -> InstallInfo | None:
+    try:
+        data = json.loads(_cache_file(install).read_text())
+        if data.get("format") != CACHE_FORMAT:
+            return None
+        if data.get("racketMtime") != _mtime(install.racket.resolve()):
+            return None
+        for f, m in data.get("linksMtimes", {}).items():
+            if _mtime(Path(f)) != m:
+                return None
+        return _from_json(data["info"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cache(install: RacketInstall, raw: dict[str, Any]) -> None:
+    links = {s["file"]: _mtime(Path(s["file"])) for s in raw["search"] if s["kind"] == "links"}
+    data = {
+        "format": CACHE_FORMAT,
+        "racketMtime": _mtime(install.racket.resolve()),
+        "linksMtimes": links,
+        "info": raw,
+    }
+    try:
+        target = _cache_file(install)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(target)
+    except OSError:
+        pass
+
+
+def helper_path() -> Path:
+    return Path(str(resources.files("raco_lsp").joinpath("racket/data/install-info.rkt")))
+
+
+async def load_install_info(
+    install: RacketInstall, *, use_cache: bool = True
+) -> tuple[InstallInfo | None, list[str]]:
+    if use_cache and (cached := _read_cache(install)) is not None:
+        return cached, []
+    result = await run_process(
+        [str(install.racket), str(helper_path())],
+        cwd=Path.home() if Path.home().is_dir() else Path("/"),
+        env=dict(os.environ),
+        timeout=60,
+    )
+    if result.returncode != 0:
+        return None, [f"cannot query the Racket installation: {result.stderr.strip()[:500]}"]
+    try:
+        raw = json.loads(result.stdout)
+        info = _from_json(raw)
+    except (ValueError, KeyError, TypeError) as e:
+        return None, [f"unexpected installation description from Racket: {e}"]
+    _write_cache(install, raw)
+    return info, []
+
+
+def load_install_info_sync(install: RacketInstall) -> tuple[InstallInfo | None, list[str]]:
+    return asyncio.run(load_install_info(install))
