@@ -78,6 +78,9 @@ class Staleness:
     different compiled code (compiler/cm may then only touch this module)."""
     cause: str | None = None
     """For a module stale through a dependency: the first-hand reason there."""
+    touched: bool = False
+    """Not stale, but compiler/cm will touch the .zo (a newer timestamp with
+    the same hashes), which makes dependents look again."""
 
 
 UNKNOWN = Staleness(False, False, "unknown: Racket was not found")
@@ -260,6 +263,7 @@ class ModuleGraph:
         return result
 
     def _compute_stale(self, path: Path, visiting: set[Path]) -> Staleness:
+        """compiler/cm's ``compile-root`` for one module, without building."""
         assert self.info is not None and self.oracle is not None
         info, oracle = self.info, self.oracle
         name = path.name
@@ -285,16 +289,20 @@ class ModuleGraph:
         zo_time = _mtime(zo)
         if zo_time is None:
             return Staleness(True, True, f"{zo.name} is missing")
-        if oracle.file_sha1(path) != dep.source_sha1:
+        changed = oracle.file_sha1(path) != dep.source_sha1
+        if (_mtime(path) or 0) > zo_time:
+            # "newer src": straight to pass 2, dependencies hashed as they are.
+            if changed:
+                return Staleness(True, True, f"{name} changed since it was compiled")
+            return self._pass2(path, dep, [], [], sha1_only=True)
+        if changed:
             return Staleness(True, True, f"{name} changed since it was compiled")
-        flagged = (_mtime(path) or 0) > zo_time
         newer: list[str] = []
         rebuilt: list[tuple[str, str | None]] = []
         for entry in dep.deps:
             p = oracle.entry_path(entry)
             if p is None:
-                what = entry.raw
-                return Staleness(True, True, f"dependency {what} of {name} cannot be found")
+                return Staleness(True, True, f"dependency {entry.raw} of {name} cannot be found")
             if entry.kind == "ext":
                 t = _mtime(p)
                 if t is None:
@@ -307,26 +315,63 @@ class ModuleGraph:
                 if sub.stale:
                     rebuilt.append((p.name, sub.cause or sub.reason))
                     continue
+                if sub.touched:
+                    newer.append(p.name)
+                    continue
             dep_zo = info.find_dep(p)
             t = _mtime(dep_zo.with_suffix(".zo")) if dep_zo else _mtime(p)
             if t is not None and t > zo_time:
                 newer.append(p.name)
+        if not newer and not rebuilt:
+            return Staleness(True, False, None)
+        return self._pass2(path, dep, newer, rebuilt, sha1_only=False)
+
+    def _pass2(
+        self,
+        path: Path,
+        dep: DepFile,
+        newer: list[str],
+        rebuilt: list[tuple[str, str | None]],
+        *,
+        sha1_only: bool,
+    ) -> Staleness:
+        """compiler/cm's ``maybe-compile-zo``: recompile unless the recorded
+        dependency hash still holds, in which case the .zo is only touched."""
+        assert self.info is not None and self.oracle is not None
+        name = path.name
+        if sha1_only:
+            # Dependencies are hashed without building them; one that would
+            # need building has no hash, which forces a compile.
+            for entry in dep.deps:
+                p = self.oracle.entry_path(entry)
+                if p is None or entry.kind == "ext":
+                    continue
+                sub_dep = self.info.find_dep(p)
+                parsed = read_dep(sub_dep)[0] if sub_dep else None
+                if parsed is None or parsed.version != self.info.version:
+                    return Staleness(True, True, f"{p.name} needs compiling, so {name} does too")
+                if self.oracle.file_sha1(p) != parsed.source_sha1 and (
+                    self.contains(p) or not self.info.in_installation(p)
+                ):
+                    return Staleness(True, True, f"{p.name} changed since {name} was compiled")
+        same = self.oracle.combined(dep) == dep.deps_sha1
         if rebuilt:
             first, cause = rebuilt[0]
             more = f" (and {len(rebuilt) - 1} more)" if len(rebuilt) > 1 else ""
-            return Staleness(
-                True,
-                True,
-                f"depends on {first}{more}, which will be recompiled: {cause}",
-                certain=False,
-                cause=cause,
-            )
-        if not flagged and not newer:
-            return Staleness(True, False, None)
-        if oracle.combined(dep) == dep.deps_sha1:
-            return Staleness(True, False, None)  # compiler/cm only touches the .zo
+            if same:
+                return Staleness(
+                    True,
+                    True,
+                    f"depends on {first}{more}, which will be recompiled: {cause}",
+                    certain=False,
+                    cause=cause,
+                )
+        if same:
+            return Staleness(True, False, None, touched=True)
         if newer:
             return Staleness(True, True, f"{', '.join(newer)} changed since {name} was compiled")
+        if rebuilt:
+            return Staleness(True, True, f"depends on {rebuilt[0][0]}, which will be recompiled")
         return Staleness(True, True, f"the dependencies of {name} changed since it was compiled")
 
     # -- output -----------------------------------------------------------
@@ -365,11 +410,12 @@ class ModuleGraph:
         return {"nodes": nodes, "edges": edges}
 
 
-def _mtime(p: Path | None) -> float | None:
+def _mtime(p: Path | None) -> int | None:
+    """Modification time in whole seconds, as compiler/cm compares them."""
     if p is None:
         return None
     try:
-        return os.stat(p).st_mtime
+        return int(os.stat(p).st_mtime)
     except OSError:
         return None
 

@@ -1,0 +1,290 @@
+"""The module graph against real Racket: resolution, edges, staleness, order."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from raco_lsp.racket.compile import helper_path
+from raco_lsp.racket.deps import compiled_paths
+from raco_lsp.racket.graph import ModuleGraph
+from raco_lsp.racket.install import InstallInfo, load_install_info_sync
+from raco_lsp.racket.locate import locate_racket
+from raco_lsp.racket.modpath import Resolver
+
+BASE = "#lang racket/base\n"
+
+
+@pytest.fixture(scope="session")
+def info() -> InstallInfo:
+    install, _ = locate_racket()
+    assert install is not None
+    result, problems = load_install_info_sync(install)
+    assert result is not None, problems
+    return result
+
+
+def make(*files: Path) -> None:
+    subprocess.run(["raco", "make", *map(str, files)], check=True, stdin=subprocess.DEVNULL)
+
+
+def graph(root: Path, info: InstallInfo) -> ModuleGraph:
+    g = ModuleGraph([root], Resolver(info))
+    g.scan()
+    return g
+
+
+def shift_back(root: Path, seconds: int = 10) -> None:
+    """Move every file's mtime back by the same amount, so whatever is edited
+    next is newer than everything (compiler/cm compares whole seconds and
+    rejects sources from the future)."""
+    for f in root.rglob("*"):
+        if f.is_file():
+            t = int(f.stat().st_mtime) - seconds
+            os.utime(f, (t, t))
+
+
+def recompiled(main: Path) -> set[str]:
+    """What compiler/cm really compiles now (its own log, via our helper)."""
+    out = subprocess.run(
+        ["racket", str(helper_path()), "--", str(main)],
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    ).stdout
+    events = [json.loads(line) for line in out.splitlines()]
+    return {Path(e["file"]).name for e in events if e["event"] == "compiled"}
+
+
+def predicted(g: ModuleGraph, main: Path | None = None) -> tuple[set[str], set[str]]:
+    """(certainly recompiled, possibly recompiled) according to the graph,
+    among the workspace modules ``main`` reaches (all when None)."""
+    sure: set[str] = set()
+    maybe: set[str] = set()
+    reach = set(g.nodes)
+    if main is not None:
+        reach, todo = {main}, [main]
+        while todo:
+            for d in g.dependencies(todo.pop()):
+                if d in g.nodes and d not in reach:
+                    reach.add(d)
+                    todo.append(d)
+    for p in reach:
+        s = g.staleness(p)
+        if s.stale:
+            (sure if s.certain else maybe).add(p.name)
+    return sure, maybe
+
+
+def test_install_info_names_the_installation(info: InstallInfo) -> None:
+    assert info.version == "8.7"
+    assert info.vm == "ta6le"
+    assert info.compiled_roots[0] == "same"
+    assert info.in_installation(info.collects_dir / "racket" / "list.rkt")
+    dep = info.find_dep(info.collects_dir / "racket" / "list.rkt")
+    assert dep is not None and dep.name == "list_rkt.dep"
+
+
+def test_resolution(info: InstallInfo, ws: Path) -> None:
+    r = Resolver(info)
+    here = ws / "m.rkt"
+    (ws / "u.rkt").write_text(BASE)
+    assert (
+        r.resolve("collection", "racket/list", here).path == info.collects_dir / "racket/list.rkt"
+    )
+    assert r.resolve("collection", "rackunit", here).path.name == "main.rkt"  # type: ignore[union-attr]
+    assert r.resolve("lib", "list.rkt racket", here).path == info.collects_dir / "racket/list.rkt"
+    assert r.resolve("relative", "u.ss", here).path == ws / "u.rkt"
+    assert r.resolve("file", str(ws / "u.rkt"), here).path == ws / "u.rkt"
+
+    typo = r.resolve("collection", "racket/lsit", here)
+    assert typo.path is None
+    assert typo.problem == "cannot find module racket/lsit — did you mean racket/list?"
+    coll = r.resolve("collection", "rackt/list", here)
+    assert coll.problem is not None and "did you mean racket/list?" in coll.problem
+    rel = r.resolve("relative", "uu.rkt", here)
+    assert rel.problem is not None and 'did you mean "u.rkt"?' in rel.problem
+
+
+def test_edges_mark_where_source_and_dep_disagree(info: InstallInfo, ws: Path) -> None:
+    (ws / "a.rkt").write_text(BASE + "(provide x)\n(define x 1)\n")
+    (ws / "b.rkt").write_text(BASE + "(provide y)\n(define y 2)\n")
+    main = ws / "main.rkt"
+    main.write_text(BASE + '(require "a.rkt")\n')
+    make(main)
+    g = graph(ws, info)
+    edges = {e.target.name: (e.in_source, e.in_dep) for e in g.edges(main)}
+    assert edges["a.rkt"] == (True, True)
+    assert edges["runtime-config.rkt"] == (False, True)  # added by racket/base, not written
+    # The buffer now requires b.rkt instead: the graph follows the buffer.
+    g.update(main, BASE + '(require "b.rkt")\n')
+    edges = {e.target.name: (e.in_source, e.in_dep) for e in g.edges(main)}
+    assert edges["b.rkt"] == (True, False)
+    assert edges["a.rkt"] == (False, True)
+    assert [p.name for p in g.dependents(ws / "b.rkt")] == ["main.rkt"]
+
+
+def test_staleness_follows_the_compile_manager(info: InstallInfo, ws: Path) -> None:
+    util = ws / "util.rkt"
+    main = ws / "main.rkt"
+    inc = ws / "inc.rktl"
+    util.write_text(BASE + "(provide twice)\n(define (twice x) (* 2 x))\n")
+    inc.write_text("(define included 1)\n")
+    main.write_text(BASE + '(require "util.rkt" racket/include)\n(include "inc.rktl")\n')
+    g = graph(ws, info)
+    assert g.staleness(main).reason == "main.rkt has never been compiled"
+
+    make(main)
+    g = graph(ws, info)
+    assert predicted(g) == (set(), set())
+
+    # A touch: `raco make` recorded Debian's first-compile hashes
+    # (racket-build-facts.md §1.4), so compiler/cm recompiles once; the graph
+    # predicts exactly what it does.  After that a touch is only a touch.
+    shift_back(ws)
+    os.utime(util)
+    g = graph(ws, info)
+    sure, maybe = predicted(g)
+    actual = recompiled(main)
+    assert sure <= actual <= sure | maybe, (sure, maybe, actual)
+    assert actual
+    shift_back(ws)
+    os.utime(util)
+    assert predicted(graph(ws, info)) == (set(), set())
+    assert recompiled(main) == set()
+
+    shift_back(ws)
+    util.write_text(util.read_text() + ";; a comment\n")
+    g = graph(ws, info)
+    s = g.staleness(util)
+    assert (s.stale, s.certain, s.reason) == (True, True, "util.rkt changed since it was compiled")
+    m = g.staleness(main)
+    assert m.stale and not m.certain  # depends on whether util's .zo changes
+    assert (
+        m.reason
+        == "depends on util.rkt, which will be recompiled: util.rkt changed since it was compiled"
+    )
+    assert recompiled(main) == {"util.rkt"}  # same .zo: main is only touched
+
+    shift_back(ws)
+    inc.write_text("(define included 2)\n")
+    g = graph(ws, info)
+    assert g.staleness(main).reason == "inc.rktl changed since main.rkt was compiled"
+    assert recompiled(main) == {"main.rkt"}
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "reason"),
+    [
+        (
+            lambda d: d.replace(b'"8.7"', b'"8.6"', 1),
+            "util.rkt was compiled by Racket 8.6, not 8.7",
+        ),
+        (
+            lambda d: d.replace(b"ta6le", b"racket", 1),
+            "util.rkt was compiled for racket, not ta6le",
+        ),
+        (lambda d: d[: len(d) // 2], "util_rkt.dep is unreadable"),
+    ],
+)
+def test_staleness_of_foreign_or_broken_dep(
+    info: InstallInfo, ws: Path, rewrite: object, reason: str
+) -> None:
+    util = ws / "util.rkt"
+    util.write_text(BASE)
+    make(util)
+    dep = compiled_paths(util)[1]
+    dep.write_bytes(rewrite(dep.read_bytes()))  # type: ignore[operator]
+    s = graph(ws, info).staleness(util)
+    assert s.stale and s.reason is not None and s.reason.startswith(reason)
+
+
+def test_recompile_order_is_topological_and_reports_cycles(info: InstallInfo, ws: Path) -> None:
+    (ws / "leaf.rkt").write_text(BASE)
+    (ws / "mid.rkt").write_text(BASE + '(require "leaf.rkt")\n')
+    (ws / "top.rkt").write_text(BASE + '(require "mid.rkt" "leaf.rkt")\n')
+    (ws / "other.rkt").write_text(BASE)
+    (ws / "c1.rkt").write_text(BASE + '(require "c2.rkt" "leaf.rkt")\n')
+    (ws / "c2.rkt").write_text(BASE + '(require "c1.rkt")\n')
+    (ws / "self.rkt").write_text(BASE + '(require "self.rkt")\n')
+    g = graph(ws, info)
+    order, cycles = g.recompile_order(ws / "leaf.rkt")
+    names = [p.name for p in order]
+    assert names[0] == "leaf.rkt"
+    assert set(names) == {"leaf.rkt", "mid.rkt", "top.rkt", "c1.rkt", "c2.rkt"}
+    assert names.index("mid.rkt") < names.index("top.rkt")
+    assert [[p.name for p in c] for c in cycles] == [["c1.rkt", "c2.rkt"]]
+    _, self_cycles = g.recompile_order(ws / "self.rkt")
+    assert [[p.name for p in c] for c in self_cycles] == [["self.rkt"]]
+    assert g.staleness(ws / "c1.rkt").stale  # never compiled; no infinite loop
+
+
+def test_bad_input_never_breaks_the_graph(info: InstallInfo, ws: Path) -> None:
+    (ws / "junk.rkt").write_bytes(bytes(range(256)) * 50)
+    big = ws / "big.rkt"
+    big.write_text(BASE + "".join(f"(define v{i} {i})\n" for i in range(300_000)))
+    assert big.stat().st_size > 5_000_000
+    uni = ws / "dír λ"
+    uni.mkdir()
+    (uni / "mód ü.rkt").write_text(BASE + '(require "../nope.rkt" racket/lsit)\n')
+    (ws / "link").symlink_to(uni, target_is_directory=True)
+    (uni / "loop").symlink_to(ws, target_is_directory=True)
+    g = graph(ws, info)
+    assert (uni / "mód ü.rkt") in g.nodes
+    node = g.nodes[uni / "mód ü.rkt"]
+    problems = [r.resolution.problem for r in node.requires]
+    assert problems[0] is not None and "nope.rkt" in problems[0]
+    assert problems[1] is not None and "did you mean racket/list?" in problems[1]
+    assert g.staleness(ws / "junk.rkt").stale
+
+
+EDITS = ("touch", "comment", "content", "dependency", "ext")
+
+
+def test_predictions_match_what_the_compile_manager_does(info: InstallInfo, ws: Path) -> None:
+    """Random edit sequences (fixed seed): what compiler/cm recompiles lies
+    between the graph's certain and possible predictions."""
+    import random
+
+    from bench.synth import make_workspace
+
+    rng = random.Random(7)
+    synth = make_workspace(ws, 12, layers=4, fanout=2)
+    inc_user = synth.layers[1][0]
+    (ws / "extra.rktl").write_text("(define extra 1)\n")
+    inc_user.write_text(
+        inc_user.read_text().replace("(require racket/list", "(require racket/include racket/list")
+        + '(include "../extra.rktl")\n'
+    )
+    recompiled(synth.main)
+    for step in range(8):
+        shift_back(ws)
+        kind = EDITS[step % len(EDITS)] if step < len(EDITS) else rng.choice(EDITS)
+        target = rng.choice(synth.modules[:-1])
+        if kind == "touch":
+            os.utime(target)
+        elif kind == "comment":
+            target.write_text(target.read_text() + f";; edit {step}\n")
+        elif kind == "content":
+            target.write_text(target.read_text().replace("(+ x ", f"(+ {step} x ", 1))
+        elif kind == "dependency":
+            layer = next(i for i, mods in enumerate(synth.layers) if target in mods)
+            if layer == 0:
+                target = synth.layers[1][0]
+                layer = 1
+            extra = rng.choice(synth.layers[layer - 1])
+            target.write_text(
+                target.read_text()
+                + f'(require (only-in "../{extra.parent.name}/{extra.name}" [helper h{step}]))\n'
+            )
+        else:
+            (ws / "extra.rktl").write_text(f"(define extra {step})\n")
+        g = graph(ws, info)
+        sure, maybe = predicted(g, synth.main)
+        actual = recompiled(synth.main)
+        assert sure <= actual <= sure | maybe, (step, kind, target.name, sure, maybe, actual)
