@@ -1,0 +1,152 @@
+"""The module graph through the real server: links, definition, hover, code
+lens, unresolved-require diagnostics, and the raco/* requests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from lsp_support import diagnostics, lsp_session, open_file, rng, save_file, wait_idle
+from raco_lsp.features.diagnostics import path_uri
+
+BASE = "#lang racket/base\n"
+
+
+def doc(path: Path) -> types.TextDocumentIdentifier:
+    return types.TextDocumentIdentifier(uri=path_uri(path))
+
+
+def plain(x: Any) -> Any:
+    """A custom request's result as plain JSON values."""
+    if hasattr(x, "_asdict"):
+        x = x._asdict()
+    if isinstance(x, dict):
+        # pygls's client turns unknown results into namedtuples, which rename
+        # the JSON key "from" (a Python keyword) to "_0"; the wire has "from".
+        return {("from" if k == "_0" else k): plain(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [plain(v) for v in x]
+    return x
+
+
+async def request(client: LanguageClient, method: str, params: Any) -> Any:
+    return plain(await client.protocol.send_request_async(method, params))
+
+
+async def test_links_definition_hover_and_lens(example: Path) -> None:
+    main = example / "main.rkt"
+    subprocess.run(["raco", "make", str(main)], check=True)
+    async with lsp_session(example) as client:
+        open_file(client, main)
+        await wait_idle(client)
+        links = await client.text_document_document_link_async(
+            types.DocumentLinkParams(text_document=doc(main))
+        )
+        assert links is not None
+        by_target = {Path(str(link.target)).name: link.range for link in links}
+        assert by_target["greet.rkt"] == rng(3, 9, 3, 20)
+        assert by_target["cmdline.rkt"] == rng(2, 9, 2, 23)
+        assert any(str(link.target).endswith("/rackunit/main.rkt") for link in links)
+
+        defs = await client.text_document_definition_async(
+            types.DefinitionParams(
+                text_document=doc(main), position=types.Position(line=3, character=12)
+            )
+        )
+        assert isinstance(defs, list) and defs[0].uri == path_uri(example / "greet.rkt")
+
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=doc(main), position=types.Position(line=2, character=12)
+            )
+        )
+        assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+        assert "racket/cmdline" in hover.contents.value
+        assert "installation module" in hover.contents.value
+
+        lenses = await client.text_document_code_lens_async(
+            types.CodeLensParams(text_document=doc(example / "text.rkt"))
+        )
+        assert lenses is not None
+        (lens,) = lenses
+        assert lens.range.start.line == 0
+        assert lens.command is not None
+        assert lens.command.title.endswith("1 dependent · up to date")
+
+        # Edit text.rkt on disk: greet.rkt's hover now says why it is stale.
+        text = example / "text.rkt"
+        text.write_text(text.read_text() + ";; changed\n")
+        open_file(client, example / "greet.rkt")
+        save_file(client, example / "greet.rkt", (example / "greet.rkt").read_text())
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=doc(example / "greet.rkt"),
+                position=types.Position(line=3, character=12),
+            )
+        )
+        await wait_idle(client)
+        assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+        assert "text.rkt changed since it was compiled" in hover.contents.value
+
+
+async def test_unresolved_require_diagnostic_with_suggestion(ws: Path) -> None:
+    f = ws / "m.rkt"
+    f.write_text(BASE)
+    async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
+        open_file(client, f)
+        await wait_idle(client)
+        text = BASE + '(require racket/lsit\n         "nope.rkt")\n'
+        save_file(client, f, text)
+        await wait_idle(client)
+        found = {d.message: d.range for d in diagnostics(client, f) if d.source == "module graph"}
+        assert found == {
+            "cannot find module racket/lsit — did you mean racket/list?": rng(1, 9, 1, 20),
+            f"cannot find module file nope.rkt ({ws / 'nope.rkt'})": rng(2, 9, 2, 19),
+        }
+        save_file(client, f, BASE + "(require racket/list)\n")
+        await wait_idle(client)
+        assert [d for d in diagnostics(client, f) if d.source == "module graph"] == []
+
+
+async def test_graph_requests(ws: Path) -> None:
+    (ws / "leaf.rkt").write_text(BASE)
+    (ws / "mid.rkt").write_text(BASE + '(require "leaf.rkt")\n')
+    (ws / "top.rkt").write_text(BASE + '(require "mid.rkt")\n')
+    async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
+        leaf = {"uri": path_uri(ws / "leaf.rkt")}
+        order = await request(client, "raco/recompileOrder", leaf)
+        assert [Path(p).name for p in order["order"]] == ["leaf.rkt", "mid.rkt", "top.rkt"]
+        assert order["cycles"] == []
+        dependents = await request(client, "raco/dependents", leaf)
+        assert [d["path"] for d in dependents] == [str(ws / "mid.rkt")]
+        graph = await request(client, "raco/moduleGraph", leaf)
+        names = {Path(n["path"]).name: n for n in graph["nodes"]}
+        assert names["leaf.rkt"]["stale"]
+        assert names["leaf.rkt"]["reason"] == "leaf.rkt has never been compiled"
+        assert names["leaf.rkt"]["uri"] == path_uri(ws / "leaf.rkt")
+        edges = {(Path(e["from"]).name, Path(e["to"]).name) for e in graph["edges"]}
+        assert {("mid.rkt", "leaf.rkt"), ("leaf.rkt", "base.rkt")} <= edges
+
+
+def test_graph_cli_json_and_dot(example: Path) -> None:
+    cli = [sys.executable, "-m", "raco_lsp", "graph"]
+    out = subprocess.run([*cli, str(example)], check=True, capture_output=True, text=True).stdout
+    j = json.loads(out)
+    paths = {n["path"]: n for n in j["nodes"]}
+    main = str(example / "main.rkt")
+    assert (
+        paths[main]["stale"] is True and paths[main]["reason"] == "main.rkt has never been compiled"
+    )
+    assert {"from": main, "to": str(example / "greet.rkt")} in j["edges"]
+    assert any(e["to"].endswith("racket/cmdline.rkt") for e in j["edges"])  # outside PATH too
+    dot = subprocess.run(
+        [*cli, "--format", "dot", str(example)], check=True, capture_output=True, text=True
+    ).stdout
+    assert dot.startswith("digraph modules {")
+    assert f'"{main}" -> "{example / "greet.rkt"}";' in dot
