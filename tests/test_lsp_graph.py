@@ -36,7 +36,7 @@ def plain(x: Any) -> Any:
 
 
 async def request(client: LanguageClient, method: str, params: Any) -> Any:
-    return plain(await client.protocol.send_request_async(method, params))
+    return plain(await client.protocol.send_request_async(method, params))  # type: ignore[no-untyped-call]
 
 
 async def test_links_definition_hover_and_lens(example: Path) -> None:
