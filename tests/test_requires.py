@@ -70,3 +70,12 @@ def test_spec_names_file() -> None:
 def test_half_typed_source_does_not_raise() -> None:
     for text in ["(require", '(require "a.rkt" (only-in', "(require (submod", "\x00\xff(", ""]:
         extract_requires(Source.from_text(text))
+
+
+def test_query_module_lang_finds_module_form_languages() -> None:
+    src = Source.from_text(
+        "(module zip racket/base\n  (module sub typed/racket)\n  (module* main #f)\n"
+        "  (module+ test (require rackunit)))\n"
+    )
+    langs = [src.text_of(n) for n in captures("module-lang", src.root)["lang"]]
+    assert sorted(langs) == ["racket/base", "typed/racket"]

@@ -26,6 +26,7 @@ class HashOracle:
         self.resolver = resolver
         self._sha1: dict[Path, tuple[int, int, str | None]] = {}
         self._deps: dict[Path, tuple[int, DepFile | None]] = {}
+        self._entry_paths: dict[str, Path | None] = {}
 
     def file_sha1(self, path: Path) -> str | None:
         try:
@@ -58,11 +59,17 @@ class HashOracle:
         return dep
 
     def entry_path(self, entry: DepEntry) -> Path | None:
+        """The file a dependency entry names (normalised), cached by its text."""
+        key = entry.raw or repr((entry.path, entry.collects))
+        if key in self._entry_paths:
+            return self._entry_paths[key]
+        found: Path | None = None
         if entry.path is not None:
-            return Path(os.path.normpath(entry.path))
-        if entry.collects:
-            return self.resolver.resolve_collection(list(entry.collects))
-        return None
+            found = Path(os.path.normpath(entry.path))
+        elif entry.collects:
+            found = self.resolver.resolve_collection(list(entry.collects))
+        self._entry_paths[key] = found
+        return found
 
     def compiled_hash(self, source: Path) -> str | None:
         """``sha1(zo) ++ imports-sha1``, as compiler/cm's try-file-sha1."""

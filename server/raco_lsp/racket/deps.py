@@ -36,6 +36,8 @@ class Sym(str):
 
 
 def _unescape(body: bytes) -> bytes:
+    if b"\\" not in body:
+        return body
     out = bytearray()
     i = 0
     while i < len(body):

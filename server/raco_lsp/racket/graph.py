@@ -90,6 +90,20 @@ def norm(p: Path) -> Path:
     return Path(os.path.normpath(p))
 
 
+# Languages whose #%module-begin adds a configure-runtime submodule that
+# requires racket/runtime-config (seen in every such module's .dep).
+RUNTIME_CONFIG_LANGS = {"racket", "racket/base"}
+
+
+def _module_langs(src: Source) -> list[str]:
+    """Languages of ``(module name lang ...)`` forms (any depth)."""
+    out = []
+    for n in captures("module-lang", src.root).get("lang", []):
+        if n.type == "symbol":
+            out.append(src.text_of(n))
+    return out
+
+
 def _lang(src: Source) -> tuple[str | None, Span | None]:
     nodes = captures("lang", src.root).get("lang", [])
     if not nodes:
@@ -107,6 +121,7 @@ class ModuleGraph:
         text_of: TextOf | None = None,
     ) -> None:
         self.roots = [norm(r) for r in roots]
+        self._root_strs = [str(r) for r in self.roots]
         self.resolver = resolver
         self.info: InstallInfo | None = resolver.info
         self.oracle = HashOracle(self.info, resolver) if self.info else None
@@ -119,8 +134,8 @@ class ModuleGraph:
     # -- building ---------------------------------------------------------
 
     def contains(self, path: Path) -> bool:
-        p = norm(path)
-        return any(p.is_relative_to(r) for r in self.roots)
+        s = os.path.normpath(path)
+        return any(s == r or s.startswith(r + os.sep) for r in self._root_strs)
 
     def scan(self) -> None:
         for root in self.roots:
@@ -143,7 +158,11 @@ class ModuleGraph:
         src = Source.from_text(text)
         node = ModuleNode(path, from_buffer=from_buffer)
         node.lang, node.lang_span = _lang(src)
-        node.lang_targets = self._lang_targets(node.lang)
+        langs = [node.lang.split()[0]] if node.lang else []
+        langs += _module_langs(src)
+        node.lang_targets = list(
+            dict.fromkeys(t for lang in dict.fromkeys(langs) for t in self._lang_targets(lang))
+        )
         node.requires = [
             Require(spec, self.resolver.resolve(spec.kind, spec.value, path))
             for spec in extract_requires(src)
@@ -186,6 +205,9 @@ class ModuleGraph:
         parts = collection_file_parts(name, "collection")
         main = self.resolver.resolve_collection(parts) if parts else None
         if main is not None:
+            if name in RUNTIME_CONFIG_LANGS:
+                rc = self.resolver.resolve_collection(["racket", "runtime-config.rkt"])
+                return [main, rc] if rc is not None else [main]
             return [main]
         reader = collection_file_parts(f"{name}/lang/reader", "collection")
         found = self.resolver.resolve_collection(reader) if reader else None
@@ -198,16 +220,16 @@ class ModuleGraph:
         for e in node.dep.deps:
             if e.kind != "module":
                 continue
-            p = self.oracle.entry_path(e)
+            p = self.oracle.entry_path(e)  # already normalised
             if p is not None:
-                out.append(norm(p))
+                out.append(p)
         return list(dict.fromkeys(out))
 
     def _relink(self, path: Path) -> None:
         for t in self._fwd.get(path, set()):
             self._rdeps[t].discard(path)
         node = self.nodes[path]
-        targets = {norm(t) for t in node.source_targets()} | set(self.dep_targets(node))
+        targets = set(node.source_targets()) | set(self.dep_targets(node))
         self._fwd[path] = targets
         for t in targets:
             self._rdeps[t].add(path)

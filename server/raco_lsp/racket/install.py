@@ -71,25 +71,48 @@ class InstallInfo:
         return [d for d in (self.collects_dir, self.pkgs_dir, self.share_dir) if d is not None]
 
     def in_installation(self, path: Path) -> bool:
-        return any(path.is_relative_to(d) for d in self.installation_dirs())
+        s = str(path)
+        return any(s.startswith(prefix) for prefix in self._install_prefixes)
 
-    def dep_candidates(self, source: Path) -> list[Path]:
+    @property
+    def _install_prefixes(self) -> tuple[str, ...]:
+        cached = self.__dict__.get("_prefixes")
+        if cached is None:
+            cached = tuple(os.path.join(str(d), "") for d in self.installation_dirs())
+            object.__setattr__(self, "_prefixes", cached)
+        return cached
+
+    def dep_candidates(self, source: Path) -> list[str]:
         """Where compiler/cm looks for ``source``'s ``.dep``, first match wins
         (every root, every mode; racket-build-facts.md §1.5)."""
-        stem = source.name.replace(".", "_") + ".dep"
-        out: list[Path] = []
+        parent, name = os.path.split(str(source))
+        stem = name.replace(".", "_") + ".dep"
+        out: list[str] = []
         for root in self.compiled_roots:
-            base = source.parent if root == "same" else Path(root + str(source.parent))
-            if root not in ("same",) and not Path(root).is_absolute():
-                base = source.parent / root
-            out.extend(base / mode / stem for mode in self.compiled_modes)
+            if root == "same":
+                base = parent
+            elif os.path.isabs(root):
+                base = root.rstrip("/") + parent
+            else:
+                base = os.path.join(parent, root)
+            out.extend(os.path.join(base, mode, stem) for mode in self.compiled_modes)
         return out
 
     def find_dep(self, source: Path) -> Path | None:
+        """The ``.dep`` in force for ``source``.  Installation answers are
+        cached (the installation does not change under us); workspace ones
+        are looked up each time, as compiling creates them."""
+        cache: dict[Path, Path | None] = self.__dict__.setdefault("_dep_cache", {})
+        if source in cache:
+            return cache[source]
+        found = None
         for cand in self.dep_candidates(source):
-            if cand.exists():
-                return cand
-        return None
+            if os.path.exists(cand):
+                found = Path(cand)
+                break
+        if self.in_installation(source):
+            cache[source] = found
+        return found
 
 
 def _from_json(d: dict[str, Any]) -> InstallInfo:

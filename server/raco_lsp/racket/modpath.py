@@ -68,6 +68,7 @@ class Resolver:
     def __init__(self, info: InstallInfo | None) -> None:
         self.info = info
         self._coll_cache: dict[str, list[Path]] = {}
+        self._file_cache: dict[tuple[str, ...], Path] = {}
         self._names: set[str] | None = None
 
     def _dirs(self, collection: str) -> list[Path]:
@@ -77,9 +78,17 @@ class Resolver:
         return self._coll_cache[collection]
 
     def resolve_collection(self, parts: list[str]) -> Path | None:
+        """The first collection directory holding the file (installation
+        results are cached: the installation does not change under us)."""
+        key = tuple(parts)
+        cached = self._file_cache.get(key)
+        if cached is not None:
+            return cached
         for d in self._dirs(parts[0]):
             found = _exists_with_ss(d.joinpath(*parts[1:]))
             if found is not None:
+                if self.info is not None and self.info.in_installation(found):
+                    self._file_cache[key] = found
                 return found
         return None
 
