@@ -76,3 +76,24 @@ def test_quick_staleness_without_compiled_files(tmp_path: Path) -> None:
     src = tmp_path / "m.rkt"
     src.write_text("#lang racket/base\n")
     assert quick_staleness(src) == "m.rkt has not been compiled"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        REAL,
+        b'("8.7" #f ("a" . ("b" . "c")) (indirect . #"/x/m.rkt") '
+        b'(indirect collects #"r" #"b.rkt") (ext collects #"openssl" #"dh.pem"))',
+        b'("8.7" ta6le ("a" . "b") #"/w/sp ace/\\316\\273.rkt")',
+        b'("8.7" ta6le ("a" . "b"))',
+    ],
+)
+def test_fast_reader_agrees_with_general_reader(
+    data: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from raco_lsp.racket import deps
+
+    fast = deps._fast_parse(data)
+    assert fast is not None
+    monkeypatch.setattr(deps, "_fast_parse", lambda d: None)
+    assert parse_dep(data) == (fast, [])

@@ -77,5 +77,5 @@ def test_query_module_lang_finds_module_form_languages() -> None:
         "(module zip racket/base\n  (module sub typed/racket)\n  (module* main #f)\n"
         "  (module+ test (require rackunit)))\n"
     )
-    langs = [src.text_of(n) for n in captures("module-lang", src.root)["lang"]]
+    langs = [src.text_of(n) for n in captures("module-lang", src.root)["module_lang"]]
     assert sorted(langs) == ["racket/base", "typed/racket"]

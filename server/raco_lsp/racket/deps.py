@@ -173,7 +173,96 @@ def _entry(d: Datum) -> DepEntry | None:
     return None
 
 
+_BYTES = rb'#"(?:[^"\\]|\\.)*"'
+_FAST_HEADER = re.compile(
+    rb'\s*\("((?:[^"\\]|\\.)*)" (#f|[^\s()"]+) \("([0-9a-f]*)" \. '
+    rb'(?:"([0-9a-f]*)"|\("([0-9a-f]*)" \. "([0-9a-f]*)"\))\)'
+)
+_FAST_ENTRY = re.compile(rb"\s*(" + _BYTES + rb'|\((?:[^()"]|"(?:[^"\\]|\\.)*")*\))')
+_FAST_END = re.compile(rb"\s*\)\s*\Z")
+_FAST_TOKEN = re.compile(_BYTES + rb"|[^\s()]+")
+
+
+_ENTRY_CACHE: dict[bytes, DepEntry | None] = {}
+_ENTRY_CACHE_MAX = 200_000
+
+
+def _fast_entry(raw: bytes) -> DepEntry | None:
+    """One entry; entries are immutable and repeat across files (every
+    racket/base module names racket/base.rkt), so they are interned."""
+    found = _ENTRY_CACHE.get(raw, _MISSING)
+    if found is not _MISSING:
+        return found  # type: ignore[return-value]
+    entry = _parse_entry(raw)
+    if len(_ENTRY_CACHE) >= _ENTRY_CACHE_MAX:
+        _ENTRY_CACHE.clear()
+    _ENTRY_CACHE[raw] = entry
+    return entry
+
+
+_MISSING = object()
+
+
+def _parse_entry(raw: bytes) -> DepEntry | None:
+    text = raw.decode("utf-8", errors="replace")
+    if raw.startswith(b'#"'):
+        return DepEntry("module", Path(os.fsdecode(_unescape(raw[2:-1]))), None, False, text)
+    tokens = _FAST_TOKEN.findall(raw[1:-1])
+    indirect = bool(tokens) and tokens[0] == b"indirect"
+    if indirect:
+        tokens = tokens[1:]
+    ext = bool(tokens) and tokens[0] == b"ext"
+    if ext:
+        tokens = tokens[1:]
+    if tokens and tokens[0] == b".":
+        tokens = tokens[1:]
+    kind = "ext" if ext else "module"
+    if len(tokens) == 1 and tokens[0].startswith(b'#"'):
+        return DepEntry(kind, Path(os.fsdecode(_unescape(tokens[0][2:-1]))), None, indirect, text)
+    if (
+        len(tokens) > 1
+        and tokens[0] == b"collects"
+        and all(t.startswith(b'#"') for t in tokens[1:])
+    ):
+        parts = tuple(os.fsdecode(_unescape(t[2:-1])) for t in tokens[1:])
+        return DepEntry(kind, None, parts, indirect, text)
+    return None
+
+
+def _fast_parse(data: bytes) -> DepFile | None:
+    """The usual shape of a .dep, read with regular expressions; None when
+    the file has any other shape (the general reader then decides)."""
+    m = _FAST_HEADER.match(data)
+    if m is None or (m.group(2) != b"#f" and m.group(2).startswith(b"#")):
+        return None
+    version, vm, src, deps_sha, mi_deps, mi_assume = m.groups()
+    entries: list[DepEntry] = []
+    pos = m.end()
+    while True:
+        e = _FAST_ENTRY.match(data, pos)
+        if e is None:
+            break
+        entry = _fast_entry(e.group(1))
+        if entry is None:
+            return None
+        entries.append(entry)
+        pos = e.end()
+    if _FAST_END.match(data, pos) is None:
+        return None
+    return DepFile(
+        _unescape(version).decode("utf-8", errors="replace"),
+        None if vm == b"#f" else vm.decode("utf-8", errors="replace"),
+        src.decode(),
+        (deps_sha if deps_sha is not None else mi_deps).decode(),
+        tuple(entries),
+        mi_assume.decode() if mi_assume is not None else None,
+    )
+
+
 def parse_dep(data: bytes) -> tuple[DepFile | None, list[str]]:
+    fast = _fast_parse(data)
+    if fast is not None:
+        return fast, []
     try:
         value, spans = _read(data)
     except (_ParseError, RecursionError, ValueError) as e:

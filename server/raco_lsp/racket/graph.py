@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tree_sitter import Node
+
 from raco_lsp.racket.cmhash import HashOracle
 from raco_lsp.racket.deps import DepFile, read_dep
 from raco_lsp.racket.install import InstallInfo
@@ -95,17 +97,16 @@ def norm(p: Path) -> Path:
 RUNTIME_CONFIG_LANGS = {"racket", "racket/base"}
 
 
-def _module_langs(src: Source) -> list[str]:
+GRAPH_QUERIES = ("requires", "lang", "module-lang")
+
+
+def _module_langs(src: Source, caps: dict[str, list[Node]]) -> list[str]:
     """Languages of ``(module name lang ...)`` forms (any depth)."""
-    out = []
-    for n in captures("module-lang", src.root).get("lang", []):
-        if n.type == "symbol":
-            out.append(src.text_of(n))
-    return out
+    return [src.text_of(n) for n in caps.get("module_lang", []) if n.type == "symbol"]
 
 
-def _lang(src: Source) -> tuple[str | None, Span | None]:
-    nodes = captures("lang", src.root).get("lang", [])
+def _lang(src: Source, caps: dict[str, list[Node]]) -> tuple[str | None, Span | None]:
+    nodes = caps.get("lang", [])
     if not nodes:
         return None, None
     n = min(nodes, key=lambda x: x.start_byte)
@@ -157,15 +158,16 @@ class ModuleGraph:
                 text = ""
         src = Source.from_text(text)
         node = ModuleNode(path, from_buffer=from_buffer)
-        node.lang, node.lang_span = _lang(src)
+        caps = captures(GRAPH_QUERIES, src.root)
+        node.lang, node.lang_span = _lang(src, caps)
         langs = [node.lang.split()[0]] if node.lang else []
-        langs += _module_langs(src)
+        langs += _module_langs(src, caps)
         node.lang_targets = list(
             dict.fromkeys(t for lang in dict.fromkeys(langs) for t in self._lang_targets(lang))
         )
         node.requires = [
             Require(spec, self.resolver.resolve(spec.kind, spec.value, path))
-            for spec in extract_requires(src)
+            for spec in extract_requires(src, caps)
         ]
         if self.info is not None:
             node.dep_path = self.info.find_dep(path)

@@ -37,8 +37,18 @@ def query(name: str) -> Query:
     return Query(language(), src)
 
 
-def captures(name: str, node: Node) -> dict[str, list[Node]]:
-    result: dict[str, list[Node]] = QueryCursor(query(name)).captures(node)
+@cache
+def combined_query(names: tuple[str, ...]) -> Query:
+    """Several grammars/*.scm files as one query, for one pass over a tree
+    (their capture names must be distinct)."""
+    src = "\n".join((_grammars_dir() / f"{n}.scm").read_text(encoding="utf-8") for n in names)
+    return Query(language(), src)
+
+
+def captures(name: str | tuple[str, ...], node: Node) -> dict[str, list[Node]]:
+    """Captures of grammars/<name>.scm (or of several, in one pass)."""
+    q = query(name) if isinstance(name, str) else combined_query(name)
+    result: dict[str, list[Node]] = QueryCursor(q).captures(node)
     return result
 
 

@@ -91,10 +91,14 @@ def _spec(src: Source, node: Node, out: list[RequireSpec]) -> None:
             out.append(RequireSpec(head, src.text_of(args[0]), src.span_of(node)))
 
 
-def extract_requires(src: Source) -> list[RequireSpec]:
-    """Every module path required anywhere in the source, in text order."""
+def extract_requires(src: Source, caps: dict[str, list[Node]] | None = None) -> list[RequireSpec]:
+    """Every module path required anywhere in the source, in text order.
+    ``caps``: captures already made with grammars/requires.scm (or a
+    combined query including it), to save a pass."""
     out: list[RequireSpec] = []
-    forms = sorted(captures("requires", src.root).get("require", []), key=lambda n: n.start_byte)
+    if caps is None:
+        caps = captures("requires", src.root)
+    forms = sorted(caps.get("require", []), key=lambda n: n.start_byte)
     for form in forms:
         if in_datum_comment(form):
             continue
