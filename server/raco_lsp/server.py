@@ -24,6 +24,7 @@ from raco_lsp import __version__
 from raco_lsp.features import compile_on_save, module_graph
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.diagnostics import DiagnosticStore, RangeConverter, path_uri
+from raco_lsp.features.module_graph import GraphService
 from raco_lsp.racket import process
 from raco_lsp.racket.locate import INSTALL_HINT, RacketInstall, locate_racket
 from raco_lsp.settings import SECTION, Settings, parse_settings
@@ -94,6 +95,7 @@ class RacoLanguageServer(LanguageServer):
         self.store = DiagnosticStore(self._send_diagnostics)
         self.providers = Providers()
         self.compiles = CompileOnSave(self)
+        self.graph: GraphService | None = None
         self._shown: set[str] = set()
 
     # -- helpers shared by features ----------------------------------------
@@ -186,6 +188,7 @@ class RacoLanguageServer(LanguageServer):
             "racketProblems": self.install_problems,
             "trusted": self.settings.trusted,
             "compileOnSave": self.settings.compile_on_save,
+            "agent": self.compiles.agent_status(),
         }
 
 

@@ -18,14 +18,21 @@ class Settings:
     """``raco-lsp.racketPath``: directory holding racket/raco, or the racket executable."""
     compile_timeout: float = 60.0
     """``raco-lsp.compileTimeout``: seconds before a compile is stopped."""
-    compile_on_save: str = "file"
-    """``raco-lsp.compileOnSave``: ``off`` or ``file``."""
+    compile_on_save: str = "dependents"
+    """``raco-lsp.compileOnSave``: ``off``, ``file`` (the saved module and what
+    it requires), ``dependents`` (also its workspace dependents) or
+    ``workspace`` (also everything stale in the workspace)."""
+    debounce: float = 0.15
+    """``raco-lsp.debounce``: seconds to wait after a save before building."""
+    agent_memory_limit: int = 2048
+    """``raco-lsp.agentMemoryLimit``: MB of resident memory after which the
+    compile agent is replaced between requests."""
     trusted: bool = True
     """``raco-lsp.trusted``: false for an untrusted folder: nothing is compiled."""
     problems: tuple[str, ...] = field(default=())
 
 
-_COMPILE_ON_SAVE = ("off", "file")
+_COMPILE_ON_SAVE = ("off", "file", "dependents", "workspace")
 
 
 def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
@@ -56,6 +63,18 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
             changes["compile_on_save"] = v
         else:
             problems.append(f"raco-lsp.compileOnSave must be one of {', '.join(_COMPILE_ON_SAVE)}")
+    if "debounce" in raw:
+        v = raw["debounce"]
+        if isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 10:
+            changes["debounce"] = float(v)
+        else:
+            problems.append("raco-lsp.debounce must be a number of seconds between 0 and 10")
+    if "agentMemoryLimit" in raw:
+        v = raw["agentMemoryLimit"]
+        if isinstance(v, int) and not isinstance(v, bool) and v >= 64:
+            changes["agent_memory_limit"] = v
+        else:
+            problems.append("raco-lsp.agentMemoryLimit must be a whole number of MB (>= 64)")
     if "trusted" in raw:
         v = raw["trusted"]
         if isinstance(v, bool):

@@ -1,12 +1,20 @@
-"""Compile on save (and on opening a stale file); publish compile errors.
+"""Compile on save (and on opening a stale file) through the compile agent.
 
-Each compile *target* owns the problems its run reported, in any file (an
-error in a dependency shows in the dependency and on the target's require).
-A file's ``raco make`` diagnostics are the union over all owners.
+A save is debounced (``raco-lsp.debounce``), then one *build* runs: the saved
+module first, then (``compileOnSave``: ``dependents``/``workspace``) its
+workspace dependents in topological order from the module graph, each
+compiled by the persistent agent and published as soon as it is done, with
+``$/progress``.  A new save cancels the build in flight; the files it had not
+compiled yet are carried into the next build, so nothing is lost.
 
-Scheduling: one compile at a time (compiler/cm processes must not race on the
-same ``.zo``); a new request for a target cancels its run in flight, and only
-the newest run's result is published.
+Each compiled file *owns* the problems its run reported, in any file (an
+error in a dependency shows in the dependency and on the require that pulls
+it in); a file's ``raco make`` diagnostics are the union over all owners.  A
+module that compiles cleanly clears what other owners said about it, and
+those owners are compiled again in the same build.
+
+If the agent dies, it is restarted and the file retried once; a second
+death is reported on the file, never as success.
 """
 
 from __future__ import annotations
@@ -16,10 +24,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from raco_lsp.racket.compile import SOURCE, CompileRun, compile_modules
+from raco_lsp.features.progress import work_done
+from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
+from raco_lsp.racket.compile import SOURCE, CompileRun
 from raco_lsp.racket.deps import quick_staleness
+from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.records import Problem, Severity, Span
 
 if TYPE_CHECKING:
@@ -37,9 +48,13 @@ def is_module_path(path: Path) -> bool:
 class CompileOnSave:
     def __init__(self, server: RacoLanguageServer) -> None:
         self._server = server
-        self._lock = asyncio.Lock()
-        self._tasks: dict[Path, asyncio.Task[None]] = {}
         self._owned: dict[Path, dict[Path, list[Problem]]] = {}
+        self._targets: list[Path] = []  # saved files waiting for a build
+        self._carry: set[Path] = set()  # files a cancelled build had not done
+        self._build: asyncio.Task[None] | None = None
+        self._agent: CompileAgent | None = None
+        self._agent_for: RacketInstall | None = None
+        self.last_build: list[Path] = []
 
     # -- entry points -------------------------------------------------------
 
@@ -56,21 +71,47 @@ class CompileOnSave:
             self.request(path)
 
     def request(self, path: Path) -> None:
-        previous = self._tasks.get(path)
-        if previous is not None and not previous.done():
-            previous.cancel()
-        self._tasks[path] = asyncio.ensure_future(self._job(path, previous))
+        """Build ``path`` (and, per the setting, its dependents) soon;
+        cancels the build in flight."""
+        if path not in self._targets:
+            self._targets.append(path)
+        if self._build is not None and not self._build.done():
+            self._build.cancel()
+        self._build = asyncio.ensure_future(self._run_build(self._build))
+
+    async def build_workspace(self) -> dict[str, Any]:
+        """Compile every stale module of the workspace (command)."""
+        graph = getattr(self._server, "graph", None)
+        stale: list[Path] = []
+        if graph is not None:
+            await graph.ready.wait()
+            for g in graph.graphs.values():
+                stale += [p for p in g.nodes if is_module_path(p) and g.staleness(p).stale]
+        for p in stale:
+            if p not in self._targets:
+                self._targets.append(p)
+        if self._build is not None and not self._build.done():
+            self._build.cancel()
+        self._build = asyncio.ensure_future(self._run_build(self._build, expand=False))
+        await asyncio.wait([self._build])
+        errors = sum(
+            p.severity is Severity.ERROR
+            for owned in self._owned.values()
+            for ps in owned.values()
+            for p in ps
+        )
+        return {"compiled": [str(p) for p in self.last_build], "errors": errors}
 
     async def shutdown(self) -> None:
-        tasks = [t for t in self._tasks.values() if not t.done()]
-        for t in tasks:
-            t.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=5)
+        if self._build is not None and not self._build.done():
+            self._build.cancel()
+            await asyncio.wait([self._build], timeout=5)
+        if self._agent is not None:
+            await self._agent.stop()
 
     async def wait_idle(self) -> None:
-        while pending := [t for t in self._tasks.values() if not t.done()]:
-            await asyncio.wait(pending)
+        while self._build is not None and not self._build.done():
+            await asyncio.wait([self._build])
 
     # -- the work -----------------------------------------------------------
 
@@ -83,44 +124,127 @@ class CompileOnSave:
             and self._server.install is not None
         )
 
-    async def _job(self, path: Path, previous: asyncio.Task[None] | None) -> None:
-        if previous is not None:
-            await asyncio.wait([previous])  # let the cancelled run kill its process
+    async def agent(self) -> CompileAgent | None:
         install = self._server.install
         if install is None:
+            return None
+        if self._agent is None or self._agent_for != install:
+            if self._agent is not None:
+                await self._agent.stop()
+            self._agent = CompileAgent(racket_agent_factory(install))
+            self._agent_for = install
+        self._agent.memory_limit = self._server.settings.agent_memory_limit * 2**20
+        return self._agent
+
+    def agent_status(self) -> dict[str, Any] | None:
+        a = self._agent
+        if a is None:
+            return None
+        return {
+            "state": a.state.value,
+            "pid": a.pid,
+            "restarts": a.restarts,
+            "compiles": a.compiles,
+            "rss": a.rss(),
+        }
+
+    def _order(self, targets: list[Path], expand: bool) -> list[Path]:
+        """The files to compile, each after the workspace modules it requires."""
+        mode = self._server.settings.compile_on_save
+        graph = getattr(self._server, "graph", None)
+        wanted: list[Path] = list(dict.fromkeys([*targets, *sorted(self._carry)]))
+        if graph is None or not expand or mode == "file":
+            return wanted
+        closure: dict[Path, None] = {}
+        for t in wanted:
+            order, cycles = graph.graph_for(t).recompile_order(t)
+            for c in cycles:
+                log.warning("require cycle: %s", " -> ".join(p.name for p in c))
+            closure.update(dict.fromkeys(order))
+        if mode == "workspace":
+            for g in graph.graphs.values():
+                closure.update(dict.fromkeys(p for p in g.nodes if g.staleness(p).stale))
+        # Saved files first, then the rest in the order the graph gave.
+        first = [t for t in targets if t in closure]
+        return [*first, *(p for p in closure if p not in first)]
+
+    async def _run_build(self, previous: asyncio.Task[None] | None, expand: bool = True) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # its cancellation carried its leftovers
+        await asyncio.sleep(self._server.settings.debounce)
+        agent = await self.agent()
+        if agent is None or not self._targets:
             return
-        async with self._lock:
-            if self._tasks.get(path) is not asyncio.current_task():
-                return
+        targets, self._targets = self._targets, []
+        order = self._order(targets, expand)
+        self._carry = set()
+        remaining = list(order)
+        done: list[Path] = []
+        try:
+            async with work_done(self._server, "Compiling Racket") as progress:
+                while remaining:
+                    f = remaining[0]
+                    progress.report(
+                        f"Compiling {len(done) + 1}/{len(done) + len(remaining)}: {f.name}",
+                        done=len(done),
+                        total=len(done) + len(remaining),
+                    )
+                    if f.exists():
+                        run = await self._compile(agent, f)
+                        for again in self._apply(f, run):
+                            if again not in remaining and again not in done:
+                                remaining.append(again)
+                        await self._server.notify_built([f, *run.compiled, *run.touched])
+                    remaining.pop(0)
+                    done.append(f)
+        except asyncio.CancelledError:
+            self._carry.update(p for p in remaining if p.exists())
+            log.info("build cancelled; %d file(s) carried over", len(self._carry))
+            raise
+        finally:
+            self.last_build = done
+
+    async def _compile(self, agent: CompileAgent, f: Path) -> CompileRun:
+        timeout = self._server.settings.compile_timeout
+        roots = self._server.roots_for(f)
+        for attempt in (1, 2):
             try:
-                run = await compile_modules(
-                    install,
-                    [path],
-                    roots=self._server.roots_for(path),
-                    timeout=self._server.settings.compile_timeout,
-                )
+                return await agent.compile([f], roots=roots, timeout=timeout)
+            except AgentCrashed as e:
+                log.warning("compile agent died compiling %s (attempt %d): %s", f, attempt, e)
+                if attempt == 2:
+                    run = CompileRun(crashed=str(e))
+                    run.problems.append(
+                        Problem(
+                            f,
+                            Span.at_line_start(),
+                            Severity.ERROR,
+                            f"the compile agent died while compiling {f.name}: {e}",
+                            SOURCE,
+                            code="crash",
+                        )
+                    )
+                    return run
             except OSError as e:
-                log.error("cannot run racket for %s: %s", path, e)
                 run = CompileRun(crashed=str(e))
                 run.problems.append(
                     Problem(
-                        path,
+                        f,
                         Span.at_line_start(),
                         Severity.ERROR,
-                        f"could not run Racket ({install.racket}): {e}",
+                        f"could not run Racket: {e}",
                         SOURCE,
                         code="crash",
                     )
                 )
-        if self._tasks.get(path) is not asyncio.current_task():
-            return  # superseded by a newer save
-        for outcome in run.files.values():
-            if outcome.output:
-                log.info("output while compiling %s:\n%s", outcome.path, outcome.output)
-        self._apply(path, run)
-        await self._server.notify_built([path, *run.compiled, *run.touched])
+                return run
+        raise AssertionError("unreachable")
 
-    def _apply(self, target: Path, run: CompileRun) -> None:
+    def _apply(self, target: Path, run: CompileRun) -> set[Path]:
+        """Publish ``target``'s run; return owners that must be compiled again."""
+        for each in run.files.values():
+            if each.output:
+                log.info("output while compiling %s:\n%s", each.path, each.output)
         affected = set(self._owned.get(target, {}))
         new: dict[Path, list[Problem]] = defaultdict(list)
         for p in run.problems:
@@ -145,10 +269,7 @@ class CompileOnSave:
         self._owned[target] = dict(new)
         affected |= new.keys()
         self._republish(affected)
-        for owner in sorted(recheck):
-            if owner.exists():
-                log.info("rechecking %s after %s compiled", owner, target.name)
-                self.request(owner)
+        return {o for o in recheck if o.exists()}
 
     def _republish(self, files: Iterable[Path]) -> None:
         converter = self._server.range_converter()
@@ -167,3 +288,13 @@ class CompileOnSave:
 def register(server: RacoLanguageServer) -> None:
     server.providers.on_open.append(lambda ls, path: ls.compiles.on_open(path))
     server.providers.on_save.append(lambda ls, path: ls.compiles.on_save(path))
+
+    @server.command("raco-lsp.buildWorkspace")
+    async def build_workspace(ls: RacoLanguageServer, *args: Any) -> dict[str, Any]:
+        """Compile everything stale in the workspace; returns
+        ``{"compiled": [path...], "errors": N}``."""
+        if not ls.settings.trusted:
+            return {"compiled": [], "errors": 0, "skipped": "workspace not trusted"}
+        return await ls.compiles.build_workspace()
+
+    _ = build_workspace

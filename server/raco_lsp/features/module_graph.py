@@ -268,7 +268,7 @@ def _describe_staleness(svc: GraphService, target: Path) -> str:
 
 def register(server: RacoLanguageServer) -> None:
     svc = GraphService(server)
-    server.graph = svc  # type: ignore[attr-defined]
+    server.graph = svc
     p = server.providers
 
     p.on_ready.append(lambda ls: svc.on_ready())

@@ -22,12 +22,25 @@
          racket/list
          racket/string)
 
+(provide compile-one
+         make-compile-receiver
+         current-emit
+         json-out)
+
 (define json-out (current-output-port))
 
-(define (emit! h)
-  (write-json h json-out)
-  (newline json-out)
-  (flush-output json-out))
+;; Where events go: the agent tags them with its request id.
+(define current-emit
+  (make-parameter
+   (lambda (h)
+     (write-json h json-out)
+     (newline json-out)
+     (flush-output json-out))))
+
+(define (emit! h) ((current-emit) h))
+
+(define (make-compile-receiver)
+  (make-log-receiver (current-logger) 'info 'compiler/cm))
 
 (define (->string v)
   (cond [(path? v) (path->string v)]
@@ -143,7 +156,13 @@
                      [current-directory-for-user dir]
                      [manager-skip-file-handler (make-skip file-roots)]
                      [current-output-port out]
-                     [current-error-port out])
+                     [current-error-port out]
+                     ;; Expansion-time code must not read our protocol or end
+                     ;; the process that compiles on the server's behalf.
+                     [current-input-port (open-input-string "")]
+                     [exit-handler
+                      (lambda (code)
+                        (error 'compile "code run while compiling called (exit ~a)" code))])
         (managed-compile-zo complete)
         #t)))
   (drain-events! receiver failed)
@@ -163,7 +182,7 @@
                    (cons (simplify-path (path->complete-path (cadr args))) roots))]
             [(equal? (car args) "--") (values (reverse roots) (cdr args))]
             [else (values (reverse roots) args)])))
-  (define receiver (make-log-receiver (current-logger) 'info 'compiler/cm))
+  (define receiver (make-compile-receiver))
   (define all-ok?
     (for/fold ([ok? #t]) ([f (in-list files)])
       (and (compile-one f roots receiver) ok?)))

@@ -1,0 +1,92 @@
+#lang racket/base
+;; raco-lsp compile agent: a long-running Racket process that compiles on
+;; request, so a save does not pay Racket's start-up and compiler/cm's load.
+;;
+;; Protocol: JSON lines.  Requests on stdin:
+;;   {"id": N, "op": "compile", "files": [F ...], "roots": [DIR ...]}
+;;   {"id": N, "op": "cancel"}        break the compile in flight (if any)
+;;   {"id": N, "op": "ping"}          -> {"id": N, "event": "pong", "memory": BYTES}
+;;   {"id": N, "op": "shutdown"}      -> exits
+;; Events on stdout carry the id of the compile request they belong to:
+;; start / compiled / touched / output / error / done (as compile.rkt), then
+;;   {"id": N, "event": "result", "ok": B, "cancelled": B}
+;;
+;; Each file is compiled with compiler/cm in a FRESH namespace (reusing one
+;; gives stale code: racket-build-facts.md §2); nothing outside the --root
+;; directories is compiled.
+(require json
+         racket/list
+         "compile.rkt")
+
+(define out json-out)
+(define out-lock (make-semaphore 1))
+
+(define (send! h)
+  (call-with-semaphore
+   out-lock
+   (lambda ()
+     (write-json h out)
+     (newline out)
+     (flush-output out))))
+
+(define receiver (make-compile-receiver))
+(define current-job #f)      ; the thread running a compile, if any
+
+(define (->paths l) (for/list ([x (in-list (if (list? l) l '()))] #:when (string? x)) x))
+
+(define (run-compile id files roots)
+  (define cancelled? #f)
+  (define ok?
+    (with-handlers ([exn:break? (lambda (e) (set! cancelled? #t) #f)])
+      (parameterize ([current-emit (lambda (h) (send! (hash-set h 'id id)))])
+        (for/fold ([ok? #t]) ([f (in-list files)])
+          (and (compile-one f
+                            (map (lambda (r) (simplify-path (path->complete-path r))) roots)
+                            receiver)
+               ok?)))))
+  (send! (hasheq 'id id 'event "result" 'ok (and ok? (not cancelled?)) 'cancelled cancelled?)))
+
+(define (handle req)
+  (define id (hash-ref req 'id 'null))
+  (case (hash-ref req 'op #f)
+    [("compile")
+     (when (and current-job (not (thread-dead? current-job)))
+       (break-thread current-job)
+       (thread-wait current-job))
+     (define files (->paths (hash-ref req 'files '())))
+     (define roots (->paths (hash-ref req 'roots '())))
+     (set! current-job
+           (parameterize-break #f
+             (thread (lambda ()
+                       (parameterize-break #t
+                         (run-compile id files roots))))))]
+    [("cancel")
+     (when (and current-job (not (thread-dead? current-job)))
+       (break-thread current-job))]
+    [("ping")
+     (send! (hasheq 'id id 'event "pong" 'memory (current-memory-use)))]
+    [("shutdown")
+     (when (and current-job (not (thread-dead? current-job)))
+       (break-thread current-job)
+       (thread-wait current-job))
+     (exit 0)]
+    [else
+     (send! (hasheq 'id id 'event "bad-request" 'message (format "unknown op ~s" (hash-ref req 'op #f))))]))
+
+(module+ main
+  (send! (hasheq 'event "ready" 'version (version)))
+  (let loop ()
+    (define line (read-line (current-input-port) 'any))
+    (unless (eof-object? line)
+      (define req
+        (with-handlers ([exn:fail? (lambda (e) #f)])
+          (string->jsexpr line)))
+      (if (hash? req)
+          (handle req)
+          (send! (hasheq 'event "bad-request" 'message "not a JSON object")))
+      (loop)))
+  ;; stdin closed: the server is gone.
+  (when (and current-job (not (thread-dead? current-job)))
+    (break-thread current-job)
+    (thread-wait current-job))
+  (exit 0))
