@@ -92,6 +92,7 @@ class CompileAgent:
         self._next_id = 0
         self._lock = asyncio.Lock()
         self._stderr_tail: list[str] = []
+        self._stopping = False
         self.restarts = 0
         self.compiles = 0
 
@@ -129,12 +130,16 @@ class CompileAgent:
 
     async def stop(self) -> None:
         proc = self._proc
-        if proc is not None and proc.returncode is None and proc.stdin is not None:
-            with contextlib.suppress(Exception):
-                proc.stdin.write(b'{"op": "shutdown"}\n')
-                await proc.stdin.drain()
-                await asyncio.wait_for(proc.wait(), 2)
-        await self._kill()
+        self._stopping = True
+        try:
+            if proc is not None and proc.returncode is None and proc.stdin is not None:
+                with contextlib.suppress(Exception):
+                    proc.stdin.write(b'{"op": "shutdown"}\n')
+                    await proc.stdin.drain()
+                    await asyncio.wait_for(proc.wait(), 2)
+            await self._kill()
+        finally:
+            self._stopping = False
         self._set(AgentState.STOPPED)
 
     async def _kill(self) -> None:
@@ -176,7 +181,10 @@ class CompileAgent:
                 if queue is not None:
                     queue.put_nowait(ev)
         finally:
-            if self._proc is proc:
+            # Reap it first, so the crash report has the exit code.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(proc.wait()), 2)
+            if self._proc is proc and not self._stopping:
                 log.warning(
                     "compile agent exited (code %s)%s",
                     proc.returncode,

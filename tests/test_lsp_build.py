@@ -1,0 +1,124 @@
+"""Recompile on save through the compile agent, against real Racket."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from lsp_support import diagnostics, lsp_session, open_file, save_file, wait_idle
+from racket_install import installation_dirs, snapshot
+
+BASE = "#lang racket/base\n"
+SLOW = (
+    BASE + "(require (for-syntax racket/base))\n"
+    "(define-syntax (slow stx) (sleep {secs}) #'(void))\n(slow)\n"
+)
+
+
+async def status(client: LanguageClient) -> Any:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="raco-lsp.serverStatus")
+    )
+
+
+def write_chain(ws: Path) -> tuple[Path, Path, Path]:
+    leaf, mid, top = ws / "leaf.rkt", ws / "mid.rkt", ws / "top.rkt"
+    leaf.write_text(BASE + "(provide f)\n(define (f x) x)\n")
+    mid.write_text(BASE + '(require "leaf.rkt")\n(provide g)\n(define (g) (f 1))\n')
+    top.write_text(BASE + '(require "mid.rkt")\n(g)\n')
+    return leaf, mid, top
+
+
+async def test_leaf_change_breaks_a_dependent_then_fix_clears(ws: Path) -> None:
+    leaf, mid, top = write_chain(ws)
+    dirs = installation_dirs()
+    before = snapshot(dirs)
+    async with lsp_session(ws) as client:
+        open_file(client, top)  # never compiled: builds top with leaf and mid
+        await wait_idle(client)
+        assert (ws / "compiled" / "mid_rkt.zo").exists()
+        open_file(client, leaf)
+        save_file(client, leaf, BASE + "(provide h)\n(define (h x) x)\n")
+        await wait_idle(client)
+        assert diagnostics(client, leaf) == []
+        (in_mid,) = diagnostics(client, mid)
+        assert in_mid.message.startswith("f: unbound identifier")
+        (in_top,) = diagnostics(client, top)
+        assert "mid.rkt" in in_top.message
+        save_file(client, leaf, BASE + "(provide f)\n(define (f x) x)\n")
+        await wait_idle(client)
+        assert diagnostics(client, mid) == [] and diagnostics(client, top) == []
+        st = await status(client)
+        assert st["agent"]["state"] == "idle" and st["agent"]["restarts"] == 0
+    assert snapshot(dirs) == before
+
+
+async def test_progress_is_reported_and_cancel_stops_the_build(ws: Path) -> None:
+    slow = ws / "slow.rkt"
+    slow.write_text(BASE)
+    async with lsp_session(ws, init_options={"compileOnSave": "file"}) as client:
+        open_file(client, slow)
+        await wait_idle(client)
+        earlier = set(client.progress_reports)  # opening built it once already
+        save_file(client, slow, SLOW.format(secs=30))
+        for _ in range(100):
+            if set(client.progress_reports) - earlier:
+                break
+            await asyncio.sleep(0.1)
+        (token,) = set(client.progress_reports) - earlier
+        await asyncio.sleep(1.0)
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+        await asyncio.wait_for(wait_idle(client), 10)  # far less than the 30 s sleep
+        reports = client.progress_reports[token]
+        assert isinstance(reports[0], types.WorkDoneProgressBegin)
+        assert any(
+            isinstance(r, types.WorkDoneProgressReport) and r.message == "Compiling 1/1: slow.rkt"
+            for r in reports
+        )
+        assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+        assert reports[-1].message == "cancelled"
+        st = await status(client)
+        assert st["agent"]["restarts"] == 0  # the agent stopped compiling when asked
+
+
+async def test_killed_agent_is_replaced_and_diagnostics_are_right(ws: Path) -> None:
+    slow = ws / "slow.rkt"
+    slow.write_text(BASE)
+    async with lsp_session(ws, init_options={"compileOnSave": "file"}) as client:
+        open_file(client, slow)
+        await wait_idle(client)
+        pid = (await status(client))["agent"]["pid"]
+        save_file(client, slow, SLOW.format(secs=2) + "oops\n")
+        await asyncio.sleep(1.0)
+        os.kill(pid, signal.SIGKILL)
+        await wait_idle(client)
+        (d,) = diagnostics(client, slow)
+        assert d.message.startswith("oops: unbound identifier")
+        st = await status(client)
+        assert st["agent"]["pid"] != pid and st["agent"]["state"] == "idle"
+
+
+async def test_build_workspace_compiles_everything_stale(ws: Path) -> None:
+    write_chain(ws)
+    (ws / "broken.rkt").write_text(BASE + "(nope)\n")
+    async with lsp_session(ws) as client:
+        result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="raco-lsp.buildWorkspace")
+        )
+        assert result is not None
+        assert sorted(Path(p).name for p in result["compiled"]) == [
+            "broken.rkt",
+            "leaf.rkt",
+            "mid.rkt",
+            "top.rkt",
+        ]
+        assert result["errors"] == 1
+        (d,) = diagnostics(client, ws / "broken.rkt")
+        assert d.message.startswith("nope: unbound identifier")
+        assert (ws / "compiled" / "top_rkt.zo").exists()
