@@ -1,4 +1,4 @@
-"""The ``raco-lsp`` command line: ``serve`` and ``check``."""
+"""The ``raco-lsp`` command line: ``serve``, ``check`` and ``test``."""
 
 from __future__ import annotations
 
@@ -36,7 +36,53 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--timeout", type=float, default=600.0, help="seconds before giving up (default 600)"
     )
+    test = sub.add_parser(
+        "test",
+        help="run tests as `raco test` does, in warm Racket processes",
+        description="Run the tests under each PATH as `raco test PATH...` does (info.rkt "
+        "test-* keys, `test` submodules, the `config` submodule), each file in a fresh "
+        "namespace of a warm Racket process. Prints path:line:col: failure: message "
+        "(actual/expected) per failing check and a summary. Exit 0 when all pass, 1 on "
+        "failures or errors, 2 on a timeout.",
+    )
+    test.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    test.add_argument("--json", action="store_true", help="print structured results as JSON")
+    test.add_argument(
+        "--drdr", action="store_true", help="package-build service semantics (raco test --drdr)"
+    )
+    test.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
+    test.add_argument("-j", "--jobs", type=int, default=0, help="parallel runners (default: cores)")
+    test.add_argument(
+        "--timeout", type=float, default=None, help="default per-file timeout (default 90 s)"
+    )
+    test.add_argument(
+        "-s", "--submodule", action="append", default=[], help="submodule to run (default test)"
+    )
     return parser
+
+
+def _test(args: argparse.Namespace) -> int:
+    from raco_lsp.racket.testing import DEFAULT_TIMEOUT, TestOptions, run_tests
+    from raco_lsp.testcmd import format_json, format_text
+
+    install, problems = locate_racket(args.racket)
+    if install is None:
+        for p in problems:
+            print(f"raco-lsp test: {p}", file=sys.stderr)
+        print(f"raco-lsp test: {INSTALL_HINT}", file=sys.stderr)
+        return 1
+    options = TestOptions(
+        mode="drdr" if args.drdr else "default",
+        timeout=args.timeout if args.timeout and args.timeout > 0 else DEFAULT_TIMEOUT,
+        submodules=tuple(args.submodule),
+        jobs=args.jobs,
+    )
+    report = asyncio.run(run_tests(install, [p.absolute() for p in args.paths], options))
+    if args.json:
+        format_json(report, sys.stdout)
+    else:
+        format_text(report, Path.cwd(), sys.stdout)
+    return report.exit_code
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -77,6 +123,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _check(args)
         except BrokenPipeError:  # `raco-lsp check ... | head`
+            sys.stderr.close()
+            return 1
+    if args.command == "test":
+        try:
+            return _test(args)
+        except BrokenPipeError:
+            sys.stderr.close()
+            return 1
+    if args.command == "test":
+        try:
+            return _test(args)
+        except BrokenPipeError:
             sys.stderr.close()
             return 1
     return 2

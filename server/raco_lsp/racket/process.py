@@ -81,3 +81,38 @@ def kill_all() -> None:
     """Kill every process still running (server shutdown)."""
     for proc in list(_live):
         _kill_group(proc)
+
+
+async def start_process(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+) -> asyncio.subprocess.Process:
+    """Start a long-lived helper that talks over stdin/stdout (JSON lines).
+
+    Same rules as ``run_process`` (argv list, explicit cwd/env, own process
+    group, killed by ``kill_all``); stdin is a pipe for requests.  Stop it
+    with ``stop_process``.
+    """
+    log.debug("start %s (cwd %s)", list(argv), cwd)
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=str(cwd),
+        env=dict(env),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+        limit=64 * 1024 * 1024,
+    )
+    _live.add(proc)
+    return proc
+
+
+async def stop_process(proc: asyncio.subprocess.Process) -> None:
+    """Kill a process started by ``start_process`` (its whole group) and reap it."""
+    _kill_group(proc)
+    with contextlib.suppress(Exception):
+        await asyncio.shield(proc.wait())
+    _live.discard(proc)
