@@ -47,6 +47,8 @@ def runner_path() -> Path:
 class TestOptions:
     """How to run: ``mode`` is ``"default"`` or ``"drdr"`` (``raco test --drdr``)."""
 
+    __test__ = False  # not a pytest class
+
     mode: str = "default"
     timeout: float = DEFAULT_TIMEOUT
     submodules: tuple[str, ...] = ()
@@ -149,6 +151,8 @@ class FileResult:
 
 @dataclass
 class TestReport:
+    __test__ = False  # not a pytest class
+
     files: list[FileResult] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
