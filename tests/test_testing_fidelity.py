@@ -78,6 +78,12 @@ async def test_counts_and_statuses_equal_raco_test(ws: Path) -> None:
     assert grouped.params == "'(#f)"
     passed = {i.name for i in arith.items if i.status == "passed" and i.kind == "test-case"}
     assert passed == {"fine"}
+    # test-suite results come from what rackunit printed (no hook reaches them).
+    suite = next(f for f in report.files if f.path.name == "suite.rkt")
+    bad, err = (i for i in suite.items if i.status != "passed")
+    assert (bad.name, bad.check, bad.actual, bad.expected) == ("bad", "check-equal?", "2", "3")
+    assert bad.span is not None and bad.span.start == Pos(5, 21)
+    assert (err.name, err.status, err.message) == ("err", "errored", "x: kaboom")
     stderr = next(f for f in report.files if f.path.name == "stderr.rkt")
     assert stderr.modules[0].stderr == "warning: something\n"
     assert stderr.modules[0].stdout == "hello stdout\n"

@@ -64,7 +64,7 @@ FILES: dict[str, str] = {
     (test-case "bad" (check-equal? 2 3))
     (test-case "err" (error 'x "kaboom"))))
 (module+ test
-  (void (run-tests s 'quiet)))
+  (void (run-tests s)))
 """,
     "stderr.rkt": """#lang racket/base
 (module+ test

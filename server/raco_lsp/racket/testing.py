@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -28,7 +29,7 @@ from typing import Any
 
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import start_process, stop_process
-from raco_lsp.racket.records import Span
+from raco_lsp.racket.records import Pos, Span
 from raco_lsp.racket.text import TextIndex, read_source
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class TestOptions:
     submodules: tuple[str, ...] = ()
     jobs: int = 0  # 0: one per core
     ignore_stderr_patterns: tuple[str, ...] = ()
+    hard_grace: float = HARD_GRACE
+    """Seconds past a file's timeout before its Racket process is killed."""
 
     @property
     def drdr(self) -> bool:
@@ -91,6 +94,8 @@ class TestItemResult:
     ``check`` (a check outside any test-case), ``test-case`` or ``module``.
     ``span`` is in ``location`` (usually ``path``), None when unknown.
     """
+
+    __test__ = False  # not a pytest class
 
     path: Path
     kind: str
@@ -292,6 +297,130 @@ def module_item(
     )
 
 
+# -- failures only rackunit's printout knows about (test-suite runs) -----------
+
+_RULE = "-" * 20
+_KEY = re.compile(r"^([a-z][a-z0-9-]*):\s*(.*)$")
+_LOCATION = re.compile(r"^(.*):(\d+):(\d+)$")
+
+
+@dataclass(frozen=True)
+class PrintedFailure:
+    """One ``--------------------`` block rackunit printed to stderr."""
+
+    names: tuple[str, ...]  # test-case (and suite) names, outermost first
+    status: str  # failed | errored
+    fields: tuple[tuple[str, str], ...]
+    message: str
+
+    def get(self, key: str) -> str | None:
+        return next((v for k, v in self.fields if k == key), None)
+
+
+def parse_printed_failures(stderr: str) -> list[PrintedFailure]:
+    """rackunit's FAILURE/ERROR blocks, as printed by raco test and text-ui."""
+    out: list[PrintedFailure] = []
+    block: list[str] | None = None
+    for line in stderr.splitlines():
+        if line == _RULE:
+            if block is not None:
+                parsed = _parse_block(block)
+                if parsed is not None:
+                    out.append(parsed)
+                block = None
+            else:
+                block = []
+        elif block is not None:
+            block.append(line)
+    return out
+
+
+def _parse_block(lines: list[str]) -> PrintedFailure | None:
+    try:
+        at = next(i for i, text in enumerate(lines) if text in ("FAILURE", "ERROR"))
+    except StopIteration:
+        return None
+    names: tuple[str, ...] = ()
+    if at > 0:
+        names = tuple(n.strip() for n in lines[at - 1].split(" > "))
+    fields: list[tuple[str, str]] = []
+    rest: list[str] = []
+    in_message = False  # after a blank line: the error's message
+    for line in lines[at + 1 :]:
+        m = _KEY.match(line)
+        if not line and not in_message:
+            in_message = True
+        elif in_message:
+            rest.append(line)
+        elif m:
+            fields.append((m.group(1), m.group(2)))
+        elif line.startswith(" ") and fields:
+            k, v = fields[-1]
+            fields[-1] = (k, (v + "\n" + line.strip()).strip())
+    status = "failed" if lines[at] == "FAILURE" else "errored"
+    message = "\n".join(rest).strip()
+    return PrintedFailure(names, status, tuple(fields), message)
+
+
+def _unquote(v: str | None) -> str | None:
+    if v is not None and len(v) >= 2 and v[0] == '"' and v[-1] == '"':
+        return v[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return v
+
+
+def printed_items(
+    path: Path,
+    module: str,
+    printed: list[PrintedFailure],
+    seen: list[TestItemResult],
+    text_of: TextSource,
+) -> list[TestItemResult]:
+    """Items for printed failures that no observed result accounts for."""
+    located = {
+        (i.location, i.span.start.line, i.span.start.col)
+        for i in seen
+        if i.status != "passed" and i.span is not None
+    }
+    out: list[TestItemResult] = []
+    for p in printed:
+        where: tuple[Path, Span] | None = None
+        loc = p.get("location")
+        m = _LOCATION.match(loc) if loc else None
+        if m:
+            file = (path.parent / m.group(1)).resolve()
+            text = text_of(file)
+            if text is not None:
+                index = TextIndex(text)
+                start = index.pos_of_line_column(int(m.group(2)), int(m.group(3)))
+                where = file, Span(start, Pos(start.line, len(index.lines[start.line])))
+        if where is not None and (where[0], where[1].start.line, where[1].start.col) in located:
+            continue  # already reported with full details
+        if (
+            where is None
+            and p.names
+            and any(i.kind == "test-case" and i.name == p.names[-1] for i in seen)
+        ):
+            continue
+        out.append(
+            TestItemResult(
+                path=path,
+                kind="test-case" if p.names else "check",
+                status=p.status,
+                name=p.names[-1] if p.names else p.get("name"),
+                check=p.get("name"),
+                module=module,
+                location=where[0] if where else None,
+                span=where[1] if where else None,
+                message=_unquote(p.get("message")) or p.message or f"{p.get('name')} failed",
+                actual=p.get("actual"),
+                expected=p.get("expected"),
+                params=p.get("params"),
+                expression=p.get("expression"),
+            )
+        )
+    return out
+
+
 # -- one warm runner -----------------------------------------------------------
 
 
@@ -414,6 +543,8 @@ def runner_env(options: TestOptions, base: Mapping[str, str] | None = None) -> d
 class TestPool:
     """``jobs`` warm runners; files are dealt to whichever is free."""
 
+    __test__ = False  # not a pytest class
+
     def __init__(
         self,
         install: RacketInstall,
@@ -517,6 +648,26 @@ class TestPool:
             elif kind == "module-done":
                 mod = module_of_event(ev)
                 result.modules.append(mod)
+                tests_failed = ev.get("tests_failed")
+                seen = [i for i in result.items if i.module == current[0] and i.status != "passed"]
+                if (
+                    mod.status == "fail"
+                    and isinstance(tests_failed, int)
+                    and tests_failed > len(seen)
+                ):
+                    # Failures rackunit counted but did not let us observe
+                    # (test-suite runs): what it printed says where.
+                    printed = printed_items(
+                        planned.path,
+                        mod.module,
+                        parse_printed_failures(mod.stderr),
+                        seen,
+                        text_of,
+                    )
+                    for item in printed[: tests_failed - len(seen)]:
+                        result.items.append(item)
+                        if on_item:
+                            on_item(item)
                 current[0] = ""
                 extra = module_item(planned.path, ev, mod, text_of)
                 if extra is not None:
@@ -528,7 +679,7 @@ class TestPool:
 
         runner = await self._idle.get()
         try:
-            ok = await runner.request(req, ["done"], on_event, timeout + HARD_GRACE)
+            ok = await runner.request(req, ["done"], on_event, timeout + o.hard_grace)
             if not ok:
                 self._unfinished(
                     result,
