@@ -59,7 +59,7 @@ def test_cli_prints_failures_at_checks_and_exits_like_raco_test(ws: Path) -> Non
         "arith.rkt:6:3: failure: check-equal?: one plus two (actual: 3, expected: 4)"
     )
     assert "arith.rkt:9:5: failure: grouped: check-true failed (params: '(#f))" in lines
-    assert "exit1.rkt:1:1: error: raco test: non-zero exit: 3" in lines
+    assert "exit1.rkt:2:1: error: raco test: non-zero exit: 3" in lines  # at (module+ test
     assert lines[-1] == "4/9 test failures"
 
     proc = subprocess.run(

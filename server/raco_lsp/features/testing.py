@@ -36,7 +36,7 @@ from raco_lsp.racket.testing import (
     TestPool,
     run_tests,
 )
-from raco_lsp.racket.text import TextIndex, read_source
+from raco_lsp.racket.text import read_source
 from raco_lsp.syntax.parser import Source
 from raco_lsp.syntax.tests import TestNode, discover
 
@@ -238,13 +238,6 @@ class TestFeature:
                 "uri": self._server.uri_of(item.location),
                 "range": self._client_range(item.location, item.span),
             }
-        elif item.kind in ("module", "test-case"):
-            found = self._fallback_span(item)
-            if found is not None:
-                location = {
-                    "uri": self._server.uri_of(item.path),
-                    "range": self._client_range(item.path, found),
-                }
         return {
             "runId": run_id,
             "uri": self._server.uri_of(item.path),
@@ -262,20 +255,6 @@ class TestFeature:
             "duration": item.duration * 1000 if item.duration is not None else None,
         }
 
-    def _fallback_span(self, item: TestItemResult) -> Span | None:
-        """Where to show a result Racket gave no location for: the test-case of
-        that name, else the test submodule, else the first line."""
-        nodes = [n for root in self.tree(item.path) for n in root.walk()]
-        if item.kind == "test-case":
-            for n in nodes:
-                if n.kind in ("test-case", "test-suite") and n.name == item.name:
-                    return n.span
-        for n in nodes:
-            if n.kind == "submodule":
-                return Span(n.span.start, n.name_span.end if n.name_span else n.span.start)
-        text = self.text_of(item.path)
-        return TextIndex(text).first_line() if text is not None else None
-
     def problems_of(self, result: FileResult) -> dict[Path, list[Problem]]:
         out: dict[Path, list[Problem]] = defaultdict(list)
         for item in result.items:
@@ -283,7 +262,7 @@ class TestFeature:
                 continue
             where, span = item.location, item.span
             if where is None or span is None:
-                where, span = item.path, self._fallback_span(item) or Span.at_line_start()
+                where, span = item.path, Span.at_line_start()
             parts = []
             if item.kind == "test-case" and item.name:
                 parts.append(f"test-case {item.name!r}:")

@@ -22,7 +22,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import start_process, stop_process
 from raco_lsp.racket.records import Pos, Span
 from raco_lsp.racket.text import TextIndex, read_source
+from raco_lsp.syntax.parser import Source
+from raco_lsp.syntax.tests import discover
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +297,40 @@ def module_item(
         message=f"raco test: {mod.message}" if mod.message else f"raco test: {mod.status}",
         duration=mod.duration,
     )
+
+
+def placed(item: TestItemResult, text_of: TextSource = read_source) -> TestItemResult:
+    """Give a location-less result a place in its file: the test-case of that
+    name, else the test submodule's head, else the first line."""
+    if item.span is not None:
+        return item
+    text = text_of(item.path)
+    if text is None:
+        return item
+    nodes = [n for root in discover(Source.from_text(text), ("test",)) for n in root.walk()]
+    span: Span | None = None
+    if item.kind == "test-case":
+        span = next(
+            (
+                n.span
+                for n in nodes
+                if n.kind in ("test-case", "test-suite") and n.name == item.name
+            ),
+            None,
+        )
+    if span is None:
+        sub = item.module.rstrip(")").rsplit(" ", 1)[-1] if item.module.startswith("(") else ""
+        span = next(
+            (
+                Span(n.span.start, n.name_span.end if n.name_span else n.span.start)
+                for n in nodes
+                if n.kind == "submodule" and n.name == sub
+            ),
+            None,
+        )
+    if span is None:
+        span = TextIndex(text).first_line()
+    return replace(item, location=item.path, span=span)
 
 
 # -- failures only rackunit's printout knows about (test-suite runs) -----------
@@ -635,6 +671,12 @@ class TestPool:
         result = FileResult(planned.path)
         current: list[str] = [""]
 
+        def add(item: TestItemResult) -> None:
+            item = placed(item, text_of)
+            result.items.append(item)
+            if on_item:
+                on_item(item)
+
         def on_event(ev: dict[str, Any]) -> None:
             kind = ev.get("event")
             if kind == "module":
@@ -642,9 +684,7 @@ class TestPool:
             elif kind in ("check", "test-case"):
                 item = item_of_event(planned.path, current[0], ev, text_of)
                 if item is not None:
-                    result.items.append(item)
-                    if on_item:
-                        on_item(item)
+                    add(item)
             elif kind == "module-done":
                 mod = module_of_event(ev)
                 result.modules.append(mod)
@@ -665,17 +705,13 @@ class TestPool:
                         text_of,
                     )
                     for item in printed[: tests_failed - len(seen)]:
-                        result.items.append(item)
-                        if on_item:
-                            on_item(item)
+                        add(item)
                 current[0] = ""
                 extra = module_item(planned.path, ev, mod, text_of)
                 if extra is not None:
-                    result.items.append(extra)
-                    if on_item:
-                        on_item(extra)
+                    add(extra)
             elif kind == "runner-error":
-                self._unfinished(result, current[0], "error", str(ev.get("message")), on_item)
+                self._unfinished(result, current[0], "error", str(ev.get("message")), add)
 
         runner = await self._idle.get()
         try:
@@ -686,10 +722,10 @@ class TestPool:
                     current[0],
                     "timeout",
                     f"timeout after {timeout:g} seconds (the test process was killed)",
-                    on_item,
+                    add,
                 )
         except RunnerDied as e:
-            self._unfinished(result, current[0], "error", f"the test process died: {e}", on_item)
+            self._unfinished(result, current[0], "error", f"the test process died: {e}", add)
         finally:
             self._idle.put_nowait(runner)
         return result
@@ -700,18 +736,17 @@ class TestPool:
         module: str,
         status: str,
         message: str,
-        on_item: ItemCallback | None,
+        add: ItemCallback,
     ) -> None:
         if not module and result.modules:
             return
         mod = ModuleResult(module or str(result.path), status, 1, 1, message)
         result.modules.append(mod)
-        item = TestItemResult(
-            result.path, "module", "errored", mod.module, None, mod.module, message=message
+        add(
+            TestItemResult(
+                result.path, "module", "errored", mod.module, None, mod.module, message=message
+            )
         )
-        result.items.append(item)
-        if on_item:
-            on_item(item)
 
 
 async def run_tests(
