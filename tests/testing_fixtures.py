@@ -73,6 +73,19 @@ FILES: dict[str, str] = {
   (printf "hello stdout\\n")
   (check-true #t))
 """,
+    "stderrok.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (eprintf "warning: fine\\n")
+  (check-true #t))
+""",
+    "stderrcfg.rkt": """#lang racket/base
+(module+ test
+  (module config info (define ignore-stderr "noise"))
+  (require rackunit)
+  (eprintf "some noise\\n")
+  (check-true #t))
+""",
     "nosub.rkt": """#lang racket/base
 (require rackunit/log)
 (test-log! #t)
@@ -98,6 +111,9 @@ FILES: dict[str, str] = {
 (define test-omit-paths '("skipme"))
 (define test-command-line-arguments '(("args.rkt" ("alpha" "beta"))))
 (define test-timeouts '(("slow.rkt" 2)))
+(define test-ignore-stderrs '(("stderrok.rkt" #rx"warning: fine")))
+(define test-lock-names '(("pass.rkt" "raco-lsp-fixture-lock")))
+(define test-randoms '("args.rkt"))
 """,
 }
 
