@@ -52,10 +52,14 @@ def walk(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def test_discover_run_diagnostics_and_clear(ws: Path) -> None:
     f = ws / "arith.rkt"
     f.write_text(FILES["arith.rkt"], encoding="utf-8")
+    (ws / "skipme").mkdir()
+    (ws / "skipme" / "p.rkt").write_text(FILES["skipme/p.rkt"], encoding="utf-8")
+    (ws / "info.rkt").write_text('#lang info\n(define test-omit-paths \'("skipme"))\n')
     async with lsp_session(ws) as client:
         results = collect(client, "raco/testResult")
+        live = collect(client, "raco/testItems")
         found = await request(client, "raco/discoverTests", {})
-        (item,) = found["items"]
+        (item,) = found["items"]  # skipme/ is omitted by info.rkt
         assert item["uri"] == path_uri(f) and item["kind"] == "file"
         kinds = [(i["kind"], i["label"]) for i in walk(item["children"])]
         assert ("submodule", "submodule test") in kinds
@@ -64,6 +68,12 @@ async def test_discover_run_diagnostics_and_clear(ws: Path) -> None:
         assert grouped["range"]["start"] == {"line": 6, "character": 2}
 
         open_file(client, f)
+        for _ in range(100):
+            if live:
+                break
+            await asyncio.sleep(0.05)
+        assert live[0]["uri"] == path_uri(f)
+        assert [i["kind"] for i in live[0]["items"]] == ["submodule"]
         lenses = await client.text_document_code_lens_async(
             types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=path_uri(f)))
         )

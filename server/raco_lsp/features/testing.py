@@ -154,7 +154,7 @@ class TestFeature:
                         files.append(Path(dirpath) / name)
         return files
 
-    def discover(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def discover(self, params: dict[str, Any]) -> dict[str, Any]:
         from raco_lsp.server import uri_path
 
         uri = params.get("uri")
@@ -162,9 +162,21 @@ class TestFeature:
             path = uri_path(uri)
             paths = [path] if path is not None else []
         else:
-            paths = self.workspace_files()
+            paths = await self.workspace_test_files()
         items = [i for p in paths if (i := self.file_item(p)) is not None]
         return {"items": items}
+
+    async def workspace_test_files(self) -> list[Path]:
+        """The files ``raco test`` would run in the workspace folders: planned by
+        Racket (info.rkt ``test-omit-paths``...) when the folder is trusted,
+        since reading info.rkt runs code; else every Racket file."""
+        ls = self._server
+        pool = self.pool(self.options()) if ls.settings.trusted else None
+        if pool is not None:
+            plan = await pool.plan([Path(r) for r in self._roots()])
+            if not plan.problems or plan.files:
+                return [f.path for f in plan.files]
+        return self.workspace_files()
 
     def notify_items(self, path: Path) -> None:
         if not path.name.endswith(SUFFIXES):
@@ -455,9 +467,9 @@ def register(server: RacoLanguageServer) -> None:
     _features[id(server)] = feature
 
     @server.feature("raco/discoverTests")
-    def discover_tests(ls: RacoLanguageServer, params: Any) -> dict[str, Any]:
+    async def discover_tests(ls: RacoLanguageServer, params: Any) -> dict[str, Any]:
         p = plain(params)
-        return feature.discover(p if isinstance(p, dict) else {})
+        return await feature.discover(p if isinstance(p, dict) else {})
 
     @server.feature("raco/runTests")
     async def run_tests_request(ls: RacoLanguageServer, params: Any) -> dict[str, Any]:
