@@ -73,6 +73,7 @@ class TestFeature:
     def __init__(self, server: RacoLanguageServer) -> None:
         self._server = server
         self._pools: dict[tuple[Any, ...], TestPool] = {}
+        self._retiring: set[asyncio.Future[None]] = set()
         # test file -> {file where a problem is -> problems}
         self._owned: dict[Path, dict[Path, list[Problem]]] = {}
 
@@ -203,6 +204,14 @@ class TestFeature:
             return None
         key = (install.racket, options)
         if key not in self._pools:
+            # Settings or the installation changed: retire pools that no
+            # longer match (a per-request mode switch keeps its pool).
+            current = (install.racket, options.timeout, options.jobs)
+            stale = [k for k in self._pools if (k[0], k[1].timeout, k[1].jobs) != current]
+            for k in stale:
+                closing = asyncio.ensure_future(self._pools.pop(k).close())
+                self._retiring.add(closing)
+                closing.add_done_callback(self._retiring.discard)
             self._pools[key] = TestPool(install, options)
         return self._pools[key]
 
