@@ -92,3 +92,16 @@ def test_parse_printed_failures() -> None:
     assert second.names == () and second.status == "errored"
     assert second.message.startswith("x: kaboom")
     assert third.get("exception") == "x: bad"
+
+
+def test_test_settings_nested_flat_and_bad() -> None:
+    from raco_lsp.settings import Settings, parse_settings
+
+    s = parse_settings({"raco-lsp": {"test": {"mode": "drdr", "timeout": 5, "jobs": 3}}})
+    assert (s.test_mode, s.test_timeout, s.test_jobs) == ("drdr", 5.0, 3)
+    s = parse_settings({"test.mode": "default", "test.jobs": 0}, s)
+    assert (s.test_mode, s.test_timeout, s.test_jobs) == ("default", 5.0, 0)
+    bad = parse_settings({"test": {"mode": "fast", "timeout": -1, "jobs": 1.5}})
+    assert (bad.test_mode, bad.test_timeout, bad.test_jobs) == ("default", 90.0, 0)
+    assert len(bad.problems) == 3
+    assert Settings().test_mode == "default"
