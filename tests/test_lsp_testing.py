@@ -10,7 +10,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import diagnostics, lsp_session, open_file, rng
+from lsp_support import diagnostics, lsp_session, open_file, rng, save_file, wait_idle
 from raco_lsp.features.diagnostics import path_uri
 from raco_lsp.features.testing import plain
 from testing_fixtures import FILES
@@ -111,8 +111,22 @@ async def test_discover_run_diagnostics_and_clear(ws: Path) -> None:
             for r in rs
         )
 
-        f.write_text(PASSING_ARITH, encoding="utf-8")
-        summary = await request(client, "raco/runTests", {"ids": [f"{path_uri(f)}#check:5:2"]})
+        # Fix and save, as in the editor (compile-on-save refreshes the .zo).
+        save_file(client, f, PASSING_ARITH)
+        await wait_idle(client)
+        # Again through the code lens' command, as the editor runs it.
+        (lens,) = [x for x in lenses if x.range.start.line == 6 and x.command]
+        assert lens.command is not None
+        summary = plain(
+            await asyncio.wait_for(
+                client.workspace_execute_command_async(
+                    types.ExecuteCommandParams(
+                        command=lens.command.command, arguments=lens.command.arguments
+                    )
+                ),
+                120,
+            )
+        )
         assert (summary["failed"], summary["total"]) == (0, 6)
         assert [d for d in diagnostics(client, f) if d.source == "raco test"] == []
 

@@ -343,6 +343,8 @@ class TestFeature:
                 paths.append(p)
         if not paths:
             paths = [Path(r) for r in self._roots()]
+        # Run against what compile-on-save is producing, not a half-made build.
+        await ls.compiles.wait_idle()
         options = self.options(params.get("mode"))
         pool = self.pool(options)
         assert pool is not None
@@ -486,7 +488,9 @@ def register(server: RacoLanguageServer) -> None:
         return await feature.run(p if isinstance(p, dict) else {})
 
     @server.command("raco-lsp.runTests")
-    async def run_tests_command(ls: RacoLanguageServer, *args: Any) -> dict[str, Any]:
+    async def run_tests_command(ls: Any, *args: Any) -> dict[str, Any]:
+        # (``ls: Any``: pygls resolves a command's annotations at run time, and
+        # importing the server class here would be circular.)
         p = plain(args[0]) if args else {}
         if isinstance(p, list):  # pygls may pass the arguments as one list
             p = p[0] if p else {}
@@ -494,7 +498,7 @@ def register(server: RacoLanguageServer) -> None:
             p = {"uris": [p]}
         result = await feature.run(p if isinstance(p, dict) else {})
         if not result.get("ran"):
-            ls.show_once(f"raco-lsp: {result.get('reason')}", types.MessageType.Warning)
+            server.show_once(f"raco-lsp: {result.get('reason')}", types.MessageType.Warning)
         return result
 
     server.providers.code_lens.append(lambda ls, params: feature.code_lenses(params))
