@@ -57,7 +57,8 @@ async def test_counts_and_statuses_equal_raco_test(ws: Path) -> None:
     code, table, why = raco_test(ws, "--timeout", "5")
     report = await run_tests(install, [ws], TestOptions(timeout=5, jobs=2))
     mine, my_why = ours(report, ws)
-    assert "skipme/p.rkt" not in mine  # test-omit-paths
+    assert "skipme/p.rkt" not in mine and "ignored.rkt" not in mine  # test-omit-paths
+    assert mine["extra.txt"] == (0, 2)  # test-include-paths
     assert mine == table
     assert my_why == why
     assert report.exit_code == code == 2

@@ -107,8 +107,20 @@ FILES: dict[str, str] = {
   (require rackunit)
   (check-true #f))
 """,
+    "ignored.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-true #f))
+""",
+    "extra.txt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-true #t)
+  (check-false #f))
+""",
     "info.rkt": """#lang info
-(define test-omit-paths '("skipme"))
+(define test-omit-paths (list "skipme" #rx"ignored[.]rkt$"))
+(define test-include-paths '("extra.txt"))
 (define test-command-line-arguments '(("args.rkt" ("alpha" "beta"))))
 (define test-timeouts '(("slow.rkt" 2)))
 (define test-ignore-stderrs '(("stderrok.rkt" #rx"warning: fine")))
