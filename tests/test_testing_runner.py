@@ -105,3 +105,25 @@ def test_test_settings_nested_flat_and_bad() -> None:
     assert (bad.test_mode, bad.test_timeout, bad.test_jobs) == ("default", 90.0, 0)
     assert len(bad.problems) == 3
     assert Settings().test_mode == "default"
+
+
+CONFIG_LONGER = """#lang racket/base
+(module+ test
+  (module config info (define timeout 4))
+  (require rackunit)
+  (sleep 2)
+  (check-true #t))
+"""
+
+
+async def test_a_config_timeout_longer_than_the_default_is_honoured(ws: Path) -> None:
+    f = ws / "cfglong.rkt"
+    f.write_text(CONFIG_LONGER, encoding="utf-8")
+    install, _ = locate_racket(None)
+    assert install is not None
+    pool = TestPool(install, TestOptions(timeout=1, jobs=1, hard_grace=0.5))
+    try:
+        result = await pool.run_file(PlannedFile(f))
+        assert (result.failed, result.total, result.status) == (0, 1, "pass")
+    finally:
+        await pool.close()

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 SOURCE = "raco test"
 DEFAULT_TIMEOUT = 90.0
 HARD_GRACE = 15.0  # seconds past a file's timeout before its process is killed
+STARTUP_TIMEOUT = 60.0  # seconds for a runner process to load
 TextSource = Callable[[Path], str | None]
 
 
@@ -483,7 +484,29 @@ class Runner:
             )
             self.stderr_tail = ""
             self._stderr_task = asyncio.ensure_future(self._drain_stderr(self._proc))
+            await self._wait_ready(self._proc)
         return self._proc
+
+    async def _wait_ready(self, proc: asyncio.subprocess.Process) -> None:
+        """Start-up (loading rackunit...) does not count against a test's timeout."""
+        assert proc.stdout is not None
+        try:
+            async with asyncio.timeout(STARTUP_TIMEOUT):
+                while True:
+                    line = await proc.stdout.readline()
+                    if not line:
+                        await proc.wait()
+                        raise RunnerDied(
+                            f"exit code {proc.returncode}: {self.stderr_tail.strip()[-2000:]}"
+                        )
+                    if line.startswith(b'{"event":"ready"'):
+                        return
+        except TimeoutError as e:
+            await self.kill()
+            raise RunnerDied(f"the test runner did not start within {STARTUP_TIMEOUT:g} s") from e
+        except RunnerDied:
+            await self.kill()
+            raise
 
     async def _drain_stderr(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stderr is not None
@@ -513,10 +536,13 @@ class Runner:
         until: Iterable[str],
         on_event: Callable[[dict[str, Any]], None],
         deadline: float | None,
+        grace: float | None = None,
     ) -> bool:
         """Send ``req``; feed events to ``on_event`` until one of kind in
-        ``until`` (or ``runner-error``).  False when the deadline passed (the
-        process is then killed); ``RunnerDied`` when the process died."""
+        ``until`` (or ``runner-error``).  False when the deadline (seconds from
+        now) passed (the process is then killed); ``RunnerDied`` when the
+        process died.  With ``grace``, a ``module`` event carrying the module's
+        own timeout moves the deadline to that timeout plus ``grace``."""
         proc = await self._ensure()
         assert proc.stdin is not None and proc.stdout is not None
         self._next_id += 1
@@ -529,10 +555,15 @@ class Runner:
             await self.kill()
             raise RunnerDied(str(e)) from e
 
+        loop = asyncio.get_running_loop()
+        until_time = None if deadline is None else loop.time() + deadline
+
         async def pump() -> None:
+            nonlocal until_time
             assert proc.stdout is not None
             while True:
-                line = await proc.stdout.readline()
+                remaining = None if until_time is None else max(0.0, until_time - loop.time())
+                line = await asyncio.wait_for(proc.stdout.readline(), remaining)
                 if not line:
                     await proc.wait()
                     raise RunnerDied(
@@ -549,9 +580,17 @@ class Runner:
                 on_event(ev)
                 if ev["event"] in stop:
                     return
+                seconds = ev.get("timeout")
+                if (
+                    ev["event"] == "module"
+                    and grace is not None
+                    and isinstance(seconds, int | float)
+                ):
+                    # The module's own timeout (config submodule) rules.
+                    until_time = loop.time() + seconds + grace
 
         try:
-            await asyncio.wait_for(pump(), deadline)
+            await pump()
         except TimeoutError:
             await self.kill()
             return False
@@ -715,7 +754,7 @@ class TestPool:
 
         runner = await self._idle.get()
         try:
-            ok = await runner.request(req, ["done"], on_event, timeout + o.hard_grace)
+            ok = await runner.request(req, ["done"], on_event, timeout + o.hard_grace, o.hard_grace)
             if not ok:
                 self._unfinished(
                     result,

@@ -16,7 +16,7 @@
 ;;   "run_if_absent":B,"configure_runtime":B,"args":[A...],"timeout":S,
 ;;   "check_stderr":B,"ignore_stderr":X|null,"ignore_stderr_patterns":[RX...],
 ;;   "lock_name":S|null,"fresh_user":B}
-;;     -> {"event":"module","id","module":M}              a module run starts
+;;     -> {"event":"module","id","module":M,"timeout":S}  a module run starts
 ;;        {"event":"check","id","status",...}             a top-level check
 ;;        {"event":"test-case","id","status","name",...}  a test-case/test-begin
 ;;        {"event":"module-done","id","module","status","failed","total",
@@ -24,6 +24,7 @@
 ;;         "stdout","stderr","duration_ms","timeout"}
 ;;        {"event":"done","id"}
 ;;  {"op":"quit"}
+;; At start-up, once everything is loaded: {"event":"ready"}.
 (require json
          racket/file
          racket/list
@@ -401,7 +402,6 @@
   (define id (hash-ref req 'id))
   (define t0 (current-inexact-milliseconds))
   (define dir (let-values ([(base name dir?) (split-path file-path)]) base))
-  (emit! (hasheq 'event "module" 'id id 'module (module->string mod)))
   ;; The `config` sub-submodule (info language) overrides the settings.
   (define-values (lookup config-problem)
     (parameterize ([current-namespace ns] [current-directory dir])
@@ -420,6 +420,10 @@
   (define lock-name (lookup 'lock-name (lambda () (hash-ref req 'lock_name #f))))
   (define random? (lookup 'random? (lambda () (hash-ref req 'random #f))))
   (define patterns (map pregexp (hash-ref req 'ignore_stderr_patterns '())))
+  (define seconds (and (real? timeout) (< timeout +inf.0) timeout))
+  ;; The effective timeout, so the client can move its own (harder) deadline.
+  (emit! (hasheq 'event "module" 'id id 'module (module->string mod)
+                 'timeout (json-or-null (and seconds (exact->inexact seconds)))))
   (define check-stderr? (hash-ref req 'check_stderr #f))
   (define out (open-output-bytes))
   (define err (open-output-bytes))
@@ -471,8 +475,7 @@
              (dynamic-require mod #f)
              ((executable-yield-handler) 0)
              (set-box! done? #t))))))
-    (define limit (and (real? timeout) (< timeout +inf.0) timeout))
-    (unless (sync/timeout limit t)
+    (unless (sync/timeout seconds t)
       (set! timed-out? #t))
     (custodian-shutdown-all cust))
   (define lock-problem
@@ -576,6 +579,7 @@
 
 ;; ---------------------------------------------------------------------------
 (module+ main
+  (emit! (hasheq 'event "ready"))
   (let loop ()
     (define line (read-line real-stdin 'any))
     (unless (eof-object? line)
