@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from raco_lsp.features.diagnostics import RangeConverter
 from raco_lsp.features.progress import work_done
 from raco_lsp.racket.records import Problem, Severity, Span
 from raco_lsp.racket.testing import (
@@ -60,13 +61,6 @@ def plain(obj: Any) -> Any:
     return obj
 
 
-def _range(span: Span) -> dict[str, Any]:
-    return {
-        "start": {"line": span.start.line, "character": span.start.col},
-        "end": {"line": span.end.line, "character": span.end.col},
-    }
-
-
 class TestFeature:
     __test__ = False  # not a pytest class
 
@@ -92,7 +86,9 @@ class TestFeature:
     def _submodules(self) -> tuple[str, ...]:
         return ("test",)
 
-    def item_json(self, path: Path, node: TestNode, ids: dict[str, int]) -> dict[str, Any]:
+    def item_json(
+        self, path: Path, node: TestNode, ids: dict[str, int], conv: RangeConverter
+    ) -> dict[str, Any]:
         uri = self._server.uri_of(path)
         if node.kind == "check":
             key = f"check:{node.span.start.line}:{node.span.start.col}"
@@ -108,8 +104,8 @@ class TestFeature:
             "label": label,
             "kind": node.kind,
             "uri": uri,
-            "range": self._client_range(path, node.span),
-            "children": [self.item_json(path, c, ids) for c in node.children],
+            "range": self._client_range(path, node.span, conv),
+            "children": [self.item_json(path, c, ids, conv) for c in node.children],
         }
 
     def file_item(self, path: Path) -> dict[str, Any] | None:
@@ -118,17 +114,20 @@ class TestFeature:
             return None
         uri = self._server.uri_of(path)
         ids: dict[str, int] = {}
+        conv = self._server.range_converter()
         return {
             "id": uri,
             "label": path.name,
             "kind": "file",
             "uri": uri,
             "range": None,
-            "children": [self.item_json(path, n, ids) for n in nodes],
+            "children": [self.item_json(path, n, ids, conv) for n in nodes],
         }
 
-    def _client_range(self, path: Path, span: Span) -> dict[str, Any]:
-        r = self._server.range_converter().range(path, span)
+    def _client_range(
+        self, path: Path, span: Span, conv: RangeConverter | None = None
+    ) -> dict[str, Any]:
+        r = (conv or self._server.range_converter()).range(path, span)
         return {
             "start": {"line": r.start.line, "character": r.start.character},
             "end": {"line": r.end.line, "character": r.end.character},
