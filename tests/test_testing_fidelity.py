@@ -59,6 +59,7 @@ async def test_counts_and_statuses_equal_raco_test(ws: Path) -> None:
     mine, my_why = ours(report, ws)
     assert "skipme/p.rkt" not in mine and "ignored.rkt" not in mine  # test-omit-paths
     assert mine["extra.txt"] == (0, 2)  # test-include-paths
+    assert not any(k.startswith("allskip") for k in mine)  # 'all in a nested info.rkt
     assert mine == table
     assert my_why == why
     assert report.exit_code == code == 2

@@ -118,6 +118,14 @@ FILES: dict[str, str] = {
   (check-true #t)
   (check-false #f))
 """,
+    "allskip/info.rkt": """#lang info
+(define test-omit-paths 'all)
+""",
+    "allskip/x.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-true #f))
+""",
     "info.rkt": """#lang info
 (define test-omit-paths (list "skipme" #rx"ignored[.]rkt$"))
 (define test-include-paths '("extra.txt"))
