@@ -4,6 +4,7 @@ cannot interrupt, exits, stdin reads; and the `raco-lsp test` CLI."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,25 @@ async def test_a_config_timeout_longer_than_the_default_is_honoured(ws: Path) ->
         assert (result.failed, result.total, result.status) == (0, 1, "pass")
     finally:
         await pool.close()
+
+
+SEES_SERVICE = """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-equal? (getenv "PLT_PKG_BUILD_SERVICE") "1"))
+"""
+
+
+async def test_drdr_mode_sets_the_package_build_service_variable(ws: Path) -> None:
+    f = ws / "service.rkt"
+    f.write_text(SEES_SERVICE, encoding="utf-8")
+    install, _ = locate_racket(None)
+    assert install is not None
+    env = {k: v for k, v in os.environ.items() if k != "PLT_PKG_BUILD_SERVICE"}
+    for mode, expected in (("drdr", (0, 1)), ("default", (1, 1))):
+        pool = TestPool(install, TestOptions(mode=mode, jobs=1), env=env)
+        try:
+            result = await pool.run_file(PlannedFile(f))
+            assert (result.failed, result.total) == expected, mode
+        finally:
+            await pool.close()
