@@ -1,4 +1,4 @@
-"""The ``raco-lsp`` command line: ``serve`` and ``check``."""
+"""The ``raco-lsp`` command line: ``serve``, ``check`` and ``test``."""
 
 from __future__ import annotations
 
@@ -47,6 +47,29 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     graph.add_argument("--format", choices=("json", "dot"), default="json")
     graph.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
+
+    test = sub.add_parser(
+        "test",
+        help="run tests as `raco test` does, in warm Racket processes",
+        description="Run the tests under each PATH as `raco test PATH...` does (info.rkt "
+        "test-* keys, `test` submodules, the `config` submodule), each file in a fresh "
+        "namespace of a warm Racket process. Prints path:line:col: failure: message "
+        "(actual/expected) per failing check and a summary. Exit 0 when all pass, 1 on "
+        "failures or errors, 2 on a timeout.",
+    )
+    test.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    test.add_argument("--json", action="store_true", help="print structured results as JSON")
+    test.add_argument(
+        "--drdr", action="store_true", help="package-build service semantics (raco test --drdr)"
+    )
+    test.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
+    test.add_argument("-j", "--jobs", type=int, default=0, help="parallel runners (default: cores)")
+    test.add_argument(
+        "--timeout", type=float, default=None, help="default per-file timeout (default 90 s)"
+    )
+    test.add_argument(
+        "-s", "--submodule", action="append", default=[], help="submodule to run (default test)"
+    )
     return parser
 
 
@@ -75,6 +98,30 @@ def _graph(args: argparse.Namespace) -> int:
     graph, modules = build_graph(args.paths, info)
     (write_dot if args.format == "dot" else write_json)(graph, modules, sys.stdout)
     return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    from raco_lsp.racket.testing import DEFAULT_TIMEOUT, TestOptions, run_tests
+    from raco_lsp.testcmd import format_json, format_text
+
+    install, problems = locate_racket(args.racket)
+    if install is None:
+        for p in problems:
+            print(f"raco-lsp test: {p}", file=sys.stderr)
+        print(f"raco-lsp test: {INSTALL_HINT}", file=sys.stderr)
+        return 1
+    options = TestOptions(
+        mode="drdr" if args.drdr else "default",
+        timeout=args.timeout if args.timeout and args.timeout > 0 else DEFAULT_TIMEOUT,
+        submodules=tuple(args.submodule),
+        jobs=args.jobs,
+    )
+    report = asyncio.run(run_tests(install, [p.absolute() for p in args.paths], options))
+    if args.json:
+        format_json(report, sys.stdout)
+    else:
+        format_text(report, Path.cwd(), sys.stdout)
+    return report.exit_code
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -112,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run_stdio()
         return 0
-    commands = {"check": _check, "graph": _graph}
+    commands = {"check": _check, "graph": _graph, "test": _test}
     if args.command in commands:
         try:
             return commands[args.command](args)

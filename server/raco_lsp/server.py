@@ -22,6 +22,7 @@ from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
 from raco_lsp.features import compile_on_save, module_graph
+from raco_lsp.features import testing as testing_feature
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.diagnostics import DiagnosticStore, RangeConverter, path_uri
 from raco_lsp.features.module_graph import GraphService
@@ -218,6 +219,7 @@ def create_server() -> RacoLanguageServer:
     server = RacoLanguageServer()
     compile_on_save.register(server)
     module_graph.register(server)
+    testing_feature.register(server)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RacoLanguageServer, params: types.InitializeParams) -> None:

@@ -29,10 +29,27 @@ class Settings:
     compile agent is replaced between requests."""
     trusted: bool = True
     """``raco-lsp.trusted``: false for an untrusted folder: nothing is compiled."""
+    test_mode: str = "default"
+    """``raco-lsp.test.mode``: ``default`` (raco test) or ``drdr`` (raco test --drdr)."""
+    test_timeout: float = 90.0
+    """``raco-lsp.test.timeout``: default seconds per test file (info.rkt/config override)."""
+    test_jobs: int = 0
+    """``raco-lsp.test.jobs``: warm test processes; 0 means one per core."""
     problems: tuple[str, ...] = field(default=())
 
 
 _COMPILE_ON_SAVE = ("off", "file", "dependents", "workspace")
+_TEST_MODES = ("default", "drdr")
+
+
+def _test_key(raw: dict[str, Any], key: str) -> tuple[bool, Any]:
+    """``test.<key>`` as a nested object (VS Code) or a dotted flat key."""
+    nested = raw.get("test")
+    if isinstance(nested, dict) and key in nested:
+        return True, nested[key]
+    if f"test.{key}" in raw:
+        return True, raw[f"test.{key}"]
+    return False, None
 
 
 def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
@@ -81,4 +98,22 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
             changes["trusted"] = v
         else:
             problems.append("raco-lsp.trusted must be true or false")
+    found, v = _test_key(raw, "mode")
+    if found:
+        if v in _TEST_MODES:
+            changes["test_mode"] = v
+        else:
+            problems.append(f"raco-lsp.test.mode must be one of {', '.join(_TEST_MODES)}")
+    found, v = _test_key(raw, "timeout")
+    if found:
+        if isinstance(v, int | float) and not isinstance(v, bool) and v > 0:
+            changes["test_timeout"] = float(v)
+        else:
+            problems.append("raco-lsp.test.timeout must be a positive number of seconds")
+    found, v = _test_key(raw, "jobs")
+    if found:
+        if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+            changes["test_jobs"] = v
+        else:
+            problems.append("raco-lsp.test.jobs must be a whole number (0: one per core)")
     return replace(s, **changes, problems=tuple(problems))

@@ -20,7 +20,9 @@ death is reported on the file, never as success.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from raco_lsp.features.progress import work_done
 from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
 from raco_lsp.racket.compile import SOURCE, CompileRun
-from raco_lsp.racket.deps import quick_staleness
+from raco_lsp.racket.deps import compiled_paths, quick_staleness
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.records import Problem, Severity, Span
 
@@ -175,8 +177,12 @@ class CompileOnSave:
         agent = await self.agent()
         if agent is None or not self._targets:
             return
+        graph = self._server.graph
+        if graph is not None:
+            await graph.ready.wait()  # the dependents come from the scanned graph
         targets, self._targets = self._targets, []
         order = self._order(targets, expand)
+        log.debug("build order: %s", " ".join(p.name for p in order))
         self._carry = set()
         remaining = list(order)
         done: list[Path] = []
@@ -190,6 +196,8 @@ class CompileOnSave:
                         total=len(done) + len(remaining),
                     )
                     if f.exists():
+                        if f not in targets:
+                            age_compiled(f)
                         run = await self._compile(agent, f)
                         for again in self._apply(f, run):
                             if again not in remaining and again not in done:
@@ -283,6 +291,21 @@ class CompileOnSave:
             self._server.store.put(
                 SOURCE, self._server.uri_of(f), [converter.diagnostic(p) for p in seen]
             )
+
+
+def age_compiled(source: Path, seconds: int = 2) -> None:
+    """Move a dependent's .zo/.dep modification times back.
+
+    compiler/cm notices a changed dependency by timestamps in whole seconds:
+    a dependency recompiled in the same second as this module's last compile
+    looks no newer, and the stale .zo would be kept.  An older .zo makes cm
+    check the recorded dependency hashes (its authoritative pass), which
+    recompiles only if a dependency really changed and otherwise touches.
+    """
+    for p in compiled_paths(source):
+        with contextlib.suppress(OSError):
+            t = int(p.stat().st_mtime) - seconds
+            os.utime(p, (t, t))
 
 
 def register(server: RacoLanguageServer) -> None:

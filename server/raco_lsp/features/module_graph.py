@@ -271,13 +271,31 @@ def register(server: RacoLanguageServer) -> None:
     server.graph = svc
     p = server.providers
 
+    # Until the first scan is done, a graph_for() would make an empty graph
+    # of the folder: every hook waits for it.
+    async def on_buffer(ls: RacoLanguageServer, path: Path) -> None:
+        await svc.ready.wait()
+        svc.update_buffer(path)
+
+    async def on_disk(ls: RacoLanguageServer, path: Path) -> None:
+        await svc.ready.wait()
+        svc.update_disk(path)
+
+    async def on_watched(ls: RacoLanguageServer, changes: list[types.FileEvent]) -> None:
+        await svc.ready.wait()
+        svc.on_watched(changes)
+
+    async def on_built(ls: RacoLanguageServer, paths: list[Path]) -> None:
+        await svc.ready.wait()
+        svc.on_built(paths)
+
     p.on_ready.append(lambda ls: svc.on_ready())
-    p.on_open.append(lambda ls, path: svc.update_buffer(path))
-    p.on_change.append(lambda ls, path: svc.update_buffer(path))
-    p.on_save.append(lambda ls, path: svc.update_disk(path))
-    p.on_close.append(lambda ls, path: svc.update_disk(path))
-    p.watched.append(lambda ls, changes: svc.on_watched(changes))
-    p.on_built.append(lambda ls, paths: svc.on_built(paths))
+    p.on_open.append(on_buffer)
+    p.on_change.append(on_buffer)
+    p.on_save.append(on_disk)
+    p.on_close.append(on_disk)
+    p.watched.append(on_watched)
+    p.on_built.append(on_built)
 
     def document_links(
         ls: RacoLanguageServer, params: types.DocumentLinkParams

@@ -1,0 +1,173 @@
+"""raco/discoverTests, raco/runTests, raco/testResult, diagnostics, code lenses
+and progress through the real server and real Racket."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from lsp_support import diagnostics, lsp_session, open_file, rng, save_file, wait_idle
+from raco_lsp.features.diagnostics import path_uri
+from raco_lsp.features.testing import plain
+from testing_fixtures import FILES
+
+PASSING_ARITH = (
+    FILES["arith.rkt"]
+    .replace('4 "one plus two"', '3 "one plus two"')
+    .replace("(check-true #f)", "(check-true #t)")
+    .replace('(error \'x "bad")', "(void)")
+)
+
+
+def collect(client: LanguageClient, method: str) -> list[dict[str, Any]]:
+    got: list[dict[str, Any]] = []
+
+    @client.feature(method)  # type: ignore[untyped-decorator]
+    def on_notification(params: Any) -> None:
+        got.append(plain(params))
+
+    return got
+
+
+async def request(client: LanguageClient, method: str, params: dict[str, Any]) -> Any:
+    result = await asyncio.wait_for(
+        client.protocol.send_request_async(method, params),  # type: ignore[no-untyped-call]
+        120,
+    )
+    return plain(result)
+
+
+def walk(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for i in items:
+        out.append(i)
+        out.extend(walk(i["children"]))
+    return out
+
+
+async def test_discover_run_diagnostics_and_clear(ws: Path) -> None:
+    f = ws / "arith.rkt"
+    f.write_text(FILES["arith.rkt"], encoding="utf-8")
+    (ws / "skipme").mkdir()
+    (ws / "skipme" / "p.rkt").write_text(FILES["skipme/p.rkt"], encoding="utf-8")
+    (ws / "info.rkt").write_text('#lang info\n(define test-omit-paths \'("skipme"))\n')
+    async with lsp_session(ws) as client:
+        results = collect(client, "raco/testResult")
+        live = collect(client, "raco/testItems")
+        found = await request(client, "raco/discoverTests", {})
+        (item,) = found["items"]  # skipme/ is omitted by info.rkt
+        assert item["uri"] == path_uri(f) and item["kind"] == "file"
+        kinds = [(i["kind"], i["label"]) for i in walk(item["children"])]
+        assert ("submodule", "submodule test") in kinds
+        assert ("test-case", "grouped") in kinds
+        grouped = next(i for i in walk(item["children"]) if i["label"] == "grouped")
+        assert grouped["range"]["start"] == {"line": 6, "character": 2}
+
+        open_file(client, f)
+        for _ in range(100):
+            if live:
+                break
+            await asyncio.sleep(0.05)
+        assert live[0]["uri"] == path_uri(f)
+        assert [i["kind"] for i in live[0]["items"]] == ["submodule"]
+        lenses = await client.text_document_code_lens_async(
+            types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=path_uri(f)))
+        )
+        assert lenses is not None
+        # Only the test lenses (the module graph adds its own on the #lang line).
+        assert {
+            (lens.range.start.line, lens.command.title)
+            for lens in lenses
+            if lens.command and lens.command.command == "raco-lsp.runTests"
+        } == {
+            (2, "Run tests"),
+            (6, "Run tests"),
+            (9, "Run tests"),
+        }
+
+        summary = await request(client, "raco/runTests", {"uris": [path_uri(f)]})
+        assert summary["ran"] is True
+        assert (summary["failed"], summary["total"], summary["exitCode"]) == (3, 6, 1)
+        failing = [r for r in results if r["status"] == "failed"]
+        first = failing[0]
+        assert (first["check"], first["actual"], first["expected"]) == ("check-equal?", "3", "4")
+        assert first["location"]["range"]["start"] == {"line": 5, "character": 2}
+        assert first["id"] == f"{path_uri(f)}#check:5:2"
+        tc = next(r for r in failing if r["kind"] == "test-case")
+        assert tc["id"] == f"{path_uri(f)}#test-case:grouped"
+        assert any(r["kind"] == "file" and r["failed"] == 3 for r in results)
+        assert any(r["status"] == "passed" and r["name"] == "fine" for r in results)
+
+        diags = [d for d in diagnostics(client, f) if d.source == "raco test"]
+        assert [d.range for d in diags] == [
+            rng(5, 2, 5, 43),
+            rng(8, 4, 8, 19),
+            rng(10, 2, 10, 46),
+        ]
+        assert "actual:   3" in diags[0].message and "expected: 4" in diags[0].message
+        # Progress was reported and ended.
+        assert any(
+            isinstance(r, types.WorkDoneProgressEnd)
+            for rs in client.progress_reports.values()
+            for r in rs
+        )
+
+        # Fix and save, as in the editor (compile-on-save refreshes the .zo).
+        save_file(client, f, PASSING_ARITH)
+        await wait_idle(client)
+        # Again through the code lens' command, as the editor runs it.
+        (lens,) = [
+            x
+            for x in lenses
+            if x.range.start.line == 6 and x.command and x.command.command == "raco-lsp.runTests"
+        ]
+        assert lens.command is not None
+        summary = plain(
+            await asyncio.wait_for(
+                client.workspace_execute_command_async(
+                    types.ExecuteCommandParams(
+                        command=lens.command.command, arguments=lens.command.arguments
+                    )
+                ),
+                120,
+            )
+        )
+        assert (summary["failed"], summary["total"]) == (0, 6)
+        assert [d for d in diagnostics(client, f) if d.source == "raco test"] == []
+
+
+async def test_untrusted_discovers_but_never_runs(ws: Path) -> None:
+    f = ws / "pass.rkt"
+    f.write_text(FILES["pass.rkt"], encoding="utf-8")
+    async with lsp_session(ws, init_options={"trusted": False}) as client:
+        found = await request(client, "raco/discoverTests", {"uri": path_uri(f)})
+        assert len(found["items"]) == 1
+        summary = await request(client, "raco/runTests", {"uris": [path_uri(f)]})
+        assert summary["ran"] is False and "not trusted" in summary["reason"]
+        assert not (ws / "compiled").exists()
+
+
+async def test_cancel_through_progress_stops_a_hanging_test(ws: Path) -> None:
+    f = ws / "slow.rkt"
+    f.write_text(FILES["slow.rkt"], encoding="utf-8")
+    async with lsp_session(ws, init_options={"test": {"timeout": 300}}) as client:
+        task = asyncio.ensure_future(
+            client.protocol.send_request_async(  # type: ignore[no-untyped-call]
+                "raco/runTests", {"uris": [path_uri(f)]}
+            )
+        )
+        for _ in range(200):
+            if client.progress_reports:
+                break
+            await asyncio.sleep(0.05)
+        (token,) = client.progress_reports
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+        done, _ = await asyncio.wait([task], timeout=30)
+        assert done, "the run did not stop after cancellation"
+        reports = client.progress_reports[token]
+        assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+        assert reports[-1].message == "cancelled"

@@ -1,0 +1,120 @@
+"""Fidelity: per-file counts and statuses equal real `raco test`'s (process
+mode, and `--drdr`), compared by running raco test on the same files."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from raco_lsp.racket.locate import locate_racket
+from raco_lsp.racket.records import Pos
+from raco_lsp.racket.testing import TestOptions, TestReport, run_tests
+from testing_fixtures import COMPILE_ERROR, write_fixtures
+
+_ROW = re.compile(r"^\s*(?:(\d+)\s+)?(\d+)\s+\./(\S+)$")
+_WHY = re.compile(r"^(\S+): raco test: (timeout after|non-zero exit|non-empty stderr)")
+_STATUS = {"timeout after": "timeout", "non-zero exit": "exit", "non-empty stderr": "stderr"}
+
+
+def raco_test(root: Path, *flags: str) -> tuple[int, dict[str, tuple[int, int]], dict[str, str]]:
+    env = dict(os.environ, PLT_PKG_BUILD_SERVICE="1") if "--drdr" in flags else None
+    proc = subprocess.run(
+        ["raco", "test", "-t", *flags, "."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        env=env,
+    )
+    table: dict[str, tuple[int, int]] = {}
+    for line in proc.stdout.splitlines():
+        m = _ROW.match(line)
+        if m and not line.startswith("raco test"):
+            table[m.group(3)] = (int(m.group(1) or 0), int(m.group(2)))
+    why = {m.group(1): _STATUS[m.group(2)] for m in map(_WHY.match, proc.stderr.splitlines()) if m}
+    return proc.returncode, table, why
+
+
+def ours(report: TestReport, root: Path) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+    table = {str(f.path.relative_to(root)): (f.failed, f.total) for f in report.files}
+    why: dict[str, str] = {}
+    for f in report.files:
+        for m in f.modules:
+            if m.status in ("timeout", "stderr"):
+                why[f.path.name] = m.status
+            elif m.status in ("error", "exit") and m.failed:
+                why[f.path.name] = "exit"  # raco test: "non-zero exit: N"
+    return table, why
+
+
+async def test_counts_and_statuses_equal_raco_test(ws: Path) -> None:
+    write_fixtures(ws)
+    install, _ = locate_racket(None)
+    assert install is not None
+    code, table, why = raco_test(ws, "--timeout", "5")
+    report = await run_tests(install, [ws], TestOptions(timeout=5, jobs=2))
+    mine, my_why = ours(report, ws)
+    assert "skipme/p.rkt" not in mine and "ignored.rkt" not in mine  # test-omit-paths
+    assert mine["extra.txt"] == (0, 2)  # test-include-paths
+    assert not any(k.startswith("allskip") for k in mine)  # 'all in a nested info.rkt
+    assert mine == table
+    assert my_why == why
+    assert report.exit_code == code == 2
+    # Structured results: the failing check, where it is, actual and expected.
+    arith = next(f for f in report.files if f.path.name == "arith.rkt")
+    failed = [i for i in arith.items if i.status == "failed"]
+    first = failed[0]
+    assert (first.check, first.message, first.actual, first.expected) == (
+        "check-equal?",
+        "one plus two",
+        "3",
+        "4",
+    )
+    assert first.span is not None and first.span.start == Pos(5, 2)
+    grouped = next(i for i in failed if i.kind == "test-case")
+    assert grouped.name == "grouped" and grouped.check == "check-true"
+    assert grouped.span is not None and grouped.span.start == Pos(8, 4)
+    assert grouped.params == "'(#f)"
+    passed = {i.name for i in arith.items if i.status == "passed" and i.kind == "test-case"}
+    assert passed == {"fine"}
+    # test-suite results come from what rackunit printed (no hook reaches them).
+    suite = next(f for f in report.files if f.path.name == "suite.rkt")
+    bad, err = (i for i in suite.items if i.status != "passed")
+    assert (bad.name, bad.check, bad.actual, bad.expected) == ("bad", "check-equal?", "2", "3")
+    assert bad.span is not None and bad.span.start == Pos(5, 21)
+    assert (err.name, err.status, err.message) == ("err", "errored", "x: kaboom")
+    stderr = next(f for f in report.files if f.path.name == "stderr.rkt")
+    assert stderr.modules[0].stderr == "warning: something\n"
+    assert stderr.modules[0].stdout == "hello stdout\n"
+
+
+async def test_drdr_mode_equals_raco_test_drdr(ws: Path) -> None:
+    write_fixtures(ws)
+    install, _ = locate_racket(None)
+    assert install is not None
+    code, table, why = raco_test(ws, "--drdr")
+    report = await run_tests(install, [ws], TestOptions(mode="drdr", jobs=2))
+    mine, my_why = ours(report, ws)
+    assert mine == table
+    assert my_why == why
+    assert report.exit_code == code == 2
+
+
+async def test_compile_error_is_an_error_at_its_srcloc(ws: Path) -> None:
+    f = ws / "cerr.rkt"
+    f.write_text(COMPILE_ERROR, encoding="utf-8")
+    install, _ = locate_racket(None)
+    assert install is not None
+    proc = subprocess.run(
+        ["raco", "test", "cerr.rkt"], cwd=ws, capture_output=True, text=True, timeout=120
+    )
+    report = await run_tests(install, [f], TestOptions(jobs=1))
+    assert report.exit_code == proc.returncode == 1
+    (result,) = report.files
+    assert (result.failed, result.total) == (1, 1)
+    (item,) = result.items
+    assert item.status == "errored" and "f: unbound identifier" in item.message
+    assert item.span is not None and item.span.start == Pos(3, 17)

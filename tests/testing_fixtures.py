@@ -1,0 +1,151 @@
+"""Test files covering what `raco test` can report, for the test-runner tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FILES: dict[str, str] = {
+    "pass.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-equal? (+ 1 1) 2)
+  (check-true #t))
+""",
+    "arith.rkt": """#lang racket/base
+(define (add a b) (+ a b))
+(module+ test
+  (require rackunit)
+  (check-equal? (add 1 1) 2)
+  (check-equal? (add 1 2) 4 "one plus two")
+  (test-case "grouped"
+    (check-true (= 1 1))
+    (check-true #f))
+  (test-case "fine" (check-eq? 'a 'a))
+  (check-not-exn (lambda () (error 'x "bad")))
+  (check = 1 1))
+""",
+    "boom.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-equal? 1 1)
+  (error 'boom "kaboom"))
+""",
+    "slow.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-true #t)
+  (let loop () (loop)))
+""",
+    "cfg.rkt": """#lang racket/base
+(module+ test
+  (module config info (define timeout 1))
+  (require rackunit)
+  (check-true #t)
+  (sleep 30))
+""",
+    "exit1.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-true #t)
+  (exit 3))
+""",
+    "exit0.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-true #t)
+  (check-true #f)
+  (exit 0))
+""",
+    "suite.rkt": """#lang racket/base
+(require rackunit rackunit/text-ui)
+(define s
+  (test-suite "arith"
+    (test-case "ok" (check-equal? 1 1))
+    (test-case "bad" (check-equal? 2 3))
+    (test-case "err" (error 'x "kaboom"))))
+(module+ test
+  (void (run-tests s)))
+""",
+    "stderr.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (eprintf "warning: something\\n")
+  (printf "hello stdout\\n")
+  (check-true #t))
+""",
+    "stderrok.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (eprintf "warning: fine\\n")
+  (check-true #t))
+""",
+    "stderrcfg.rkt": """#lang racket/base
+(module+ test
+  (module config info (define ignore-stderr "noise"))
+  (require rackunit)
+  (eprintf "some noise\\n")
+  (check-true #t))
+""",
+    "nosub.rkt": """#lang racket/base
+(require rackunit/log)
+(test-log! #t)
+(test-log! #t)
+(displayln "plain")
+""",
+    "args.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-equal? (current-command-line-arguments) #("alpha" "beta")))
+""",
+    "readin.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-equal? (read-line) eof))
+""",
+    "skipme/p.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-true #f))
+""",
+    "ignored.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-true #f))
+""",
+    "extra.txt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-true #t)
+  (check-false #f))
+""",
+    "allskip/info.rkt": """#lang info
+(define test-omit-paths 'all)
+""",
+    "allskip/x.rkt": """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-true #f))
+""",
+    "info.rkt": """#lang info
+(define test-omit-paths (list "skipme" #rx"ignored[.]rkt$"))
+(define test-include-paths '("extra.txt"))
+(define test-command-line-arguments '(("args.rkt" ("alpha" "beta"))))
+(define test-timeouts '(("slow.rkt" 2)))
+(define test-ignore-stderrs '(("stderrok.rkt" #rx"warning: fine")))
+(define test-lock-names '(("pass.rkt" "raco-lsp-fixture-lock")))
+(define test-randoms '("args.rkt"))
+""",
+}
+
+COMPILE_ERROR = """#lang racket/base
+(module+ test
+  (require rackunit)
+  (check-equal? (f 1) 1))
+"""
+
+
+def write_fixtures(root: Path) -> None:
+    for name, text in FILES.items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
