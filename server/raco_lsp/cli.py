@@ -1,4 +1,5 @@
-"""The ``raco-lsp`` command line: ``serve`` and ``check``."""
+"""The ``raco-lsp`` command line: ``serve``, ``check``, and the packaging commands
+``exe``, ``dist``, ``pack``, ``inspect-plt`` (``dist_cli.py``)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--timeout", type=float, default=600.0, help="seconds before giving up (default 600)"
     )
+    from raco_lsp.dist_cli import add_parsers
+
+    add_parsers(sub)
     return parser
 
 
@@ -79,4 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:  # `raco-lsp check ... | head`
             sys.stderr.close()
             return 1
+    if args.command in ("exe", "dist", "pack", "inspect-plt"):
+        from raco_lsp.dist_cli import run
+
+        return run(args)
     return 2
