@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -101,7 +102,10 @@ class RacoLanguageServer(LanguageServer):
         return path_uri(path)
 
     def open_text(self, path: Path) -> str | None:
-        doc = self.workspace.text_documents.get(self.uri_of(path))
+        uri = self.uri_of(path)
+        # pygls keys open documents by the *unquoted* URI (a space stays a space).
+        docs = self.workspace.text_documents
+        doc = docs.get(uri) or docs.get(unquote(uri))
         return doc.source if doc is not None else None
 
     def range_converter(self) -> RangeConverter:

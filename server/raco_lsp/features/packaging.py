@@ -63,6 +63,15 @@ def _arg(args: tuple[Any, ...]) -> dict[str, Any]:
     return {}
 
 
+def _params_dict(params: Any) -> dict[str, Any]:
+    """Custom-request params arrive as a dict or as pygls' named tuple."""
+    if isinstance(params, dict):
+        return params
+    if hasattr(params, "_asdict"):
+        return dict(params._asdict())
+    return {k: getattr(params, k) for k in ("uri", "path") if hasattr(params, k)}
+
+
 def _path_arg(ls: RacoLanguageServer, a: dict[str, Any], *keys: str) -> Path | None:
     from raco_lsp.server import uri_path
 
@@ -176,11 +185,13 @@ def _output_dir(ls: RacoLanguageServer, a: dict[str, Any], root: Path) -> Path:
 
 
 def register(server: RacoLanguageServer) -> None:
+    # Handlers take ``ls: Any``: pygls evaluates their annotations at run time,
+    # and RacoLanguageServer is only imported for type checking here.
     server.providers.code_action.append(code_actions)
     server.providers.hover.append(hover)
 
     @server.command("raco-lsp.createExecutable")
-    async def cmd_create_executable(ls: RacoLanguageServer, *args: Any) -> dict[str, Any]:
+    async def cmd_create_executable(ls: Any, *args: Any) -> dict[str, Any]:
         a = _arg(args)
         module = _path_arg(ls, a, "module", "uri")
         if module is None:
@@ -246,15 +257,15 @@ def register(server: RacoLanguageServer) -> None:
         return await _run_job(ls, title, job)
 
     @server.command("raco-lsp.createDistribution")
-    async def cmd_create_distribution(ls: RacoLanguageServer, *args: Any) -> dict[str, Any]:
+    async def cmd_create_distribution(ls: Any, *args: Any) -> dict[str, Any]:
         return await _distribution(ls, _arg(args), "Create distribution", archive=False)
 
     @server.command("raco-lsp.buildDistribution")
-    async def cmd_build_distribution(ls: RacoLanguageServer, *args: Any) -> dict[str, Any]:
+    async def cmd_build_distribution(ls: Any, *args: Any) -> dict[str, Any]:
         return await _distribution(ls, _arg(args), "Build distribution", archive=True)
 
     @server.command("raco-lsp.packCollection")
-    async def cmd_pack_collection(ls: RacoLanguageServer, *args: Any) -> dict[str, Any]:
+    async def cmd_pack_collection(ls: Any, *args: Any) -> dict[str, Any]:
         a = _arg(args)
         target = _path_arg(ls, a, "dir", "uri")
         if target is None:
@@ -281,6 +292,7 @@ def register(server: RacoLanguageServer) -> None:
                 replace=bool(a.get("replace")),
                 setup=_strings(a.get("setup")),
                 include_compiled=bool(a.get("includeCompiled")),
+                exclude=[_root(ls, coll_dir) / ls.settings.dist_output],
             )
             result = _step_json(step)
             if step.ok:
@@ -291,7 +303,7 @@ def register(server: RacoLanguageServer) -> None:
         return await _run_job(ls, "Pack collection", job)
 
     @server.command("raco-lsp.createPackageArchive")
-    async def cmd_create_package_archive(ls: RacoLanguageServer, *args: Any) -> dict[str, Any]:
+    async def cmd_create_package_archive(ls: Any, *args: Any) -> dict[str, Any]:
         a = _arg(args)
         target = _path_arg(ls, a, "dir", "uri")
         if target is None:
@@ -318,7 +330,7 @@ def register(server: RacoLanguageServer) -> None:
         return await _run_job(ls, "Create package archive", job)
 
     @server.command("raco-lsp.createLaunchers")
-    async def cmd_create_launchers(ls: RacoLanguageServer, *args: Any) -> dict[str, Any]:
+    async def cmd_create_launchers(ls: Any, *args: Any) -> dict[str, Any]:
         a = _arg(args)
         target = _path_arg(ls, a, "dir", "uri")
         if target is None:
@@ -338,8 +350,8 @@ def register(server: RacoLanguageServer) -> None:
         return await _run_job(ls, "Create launchers", job)
 
     @server.feature("raco/inspectPlt")
-    def inspect_plt(ls: RacoLanguageServer, params: Any) -> dict[str, Any]:
-        a = params if isinstance(params, dict) else vars(params) if params is not None else {}
+    def inspect_plt(ls: Any, params: Any) -> dict[str, Any]:
+        a = _params_dict(params)
         path = _path_arg(ls, a, "path", "uri")
         if path is None:
             return {"problems": ["raco/inspectPlt needs {uri} or {path}"]}

@@ -725,15 +725,18 @@ async def pack_collection(
     setup: Sequence[str] = (),
     include_compiled: bool = False,
     plt_name: str | None = None,
+    exclude: Sequence[Path] = (),
     overwrite: bool = True,
     timeout: float | None = 300.0,
 ) -> StepResult:
     """``raco pack --collect`` of the collection in ``collection_dir``.
 
     raco pack finds collections through the collection paths, so the
-    directory is made visible under its collection name (``collection``,
-    default: the directory's name) through a symlink in a temporary directory
-    put first in PLTCOLLECTS."""
+    collection is staged under its name (``collection``, default: the
+    directory's name) in a temporary directory put first in PLTCOLLECTS: a
+    directory of symlinks to the collection's entries, minus ``exclude`` and
+    the entry that holds ``output`` (so an output folder such as ``dist/``
+    inside the collection is never packed into the archive)."""
     step = "raco pack"
     collection_dir = collection_dir.absolute()
     output = output.absolute()
@@ -747,7 +750,16 @@ async def pack_collection(
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="raco-lsp-pack-"))
     try:
-        (tmp / coll).symlink_to(collection_dir, target_is_directory=True)
+        left_out = {
+            collection_dir / p.relative_to(collection_dir).parts[0]
+            for p in (output, *(e.absolute() for e in exclude))
+            if p.is_relative_to(collection_dir) and p != collection_dir
+        }
+        stage = tmp / coll
+        stage.mkdir()
+        for child in sorted(collection_dir.iterdir()):
+            if child not in left_out:
+                (stage / child.name).symlink_to(child, target_is_directory=child.is_dir())
         env = packaging_env()
         env["PLTCOLLECTS"] = f"{tmp}{os.pathsep}"  # the trailing separator keeps the defaults
         argv = [*_raco(install), "pack", "--collect"]

@@ -1,0 +1,187 @@
+"""raco exe / distribute / bundle / smoke run against real Racket.
+
+The pipeline is slow (raco distribute copies the 42 MB racket binary;
+bundling takes ~10 s), so each program is built once per module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from raco_lsp.racket.locate import RacketInstall, locate_racket
+from raco_lsp.racket.packaging import (
+    Entry,
+    ExeOptions,
+    build_distribution,
+    create_executable,
+    create_launchers,
+    create_package_archive,
+    missing_modules,
+    pack_collection,
+)
+from raco_lsp.racket.plt import listing_lines, read_plt
+
+DYN = """#lang racket/base
+(module+ main
+  (define string-join (dynamic-require 'racket/string 'string-join))
+  (displayln (string-join (list "joined" "at" "run" "time") "-")))
+"""
+# Spaces and quotes in directory, module and output names.
+ODD_DIR = 'it\'s a "quoted" dir'
+ODD_MODULE = "dyn prog's.rkt"
+
+
+def _install() -> RacketInstall:
+    install, problems = locate_racket()
+    assert install is not None, problems
+    return install
+
+
+def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "raco_lsp", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def dyn_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("dyn") / ODD_DIR
+    d.mkdir()
+    (d / ODD_MODULE).write_text(DYN)
+    return d / ODD_MODULE
+
+
+@pytest.fixture(scope="module")
+def dyn_without_lib(dyn_program: Path) -> subprocess.CompletedProcess[str]:
+    return _cli(["dist", dyn_program.name, "--output", "out 1"], dyn_program.parent)
+
+
+def test_dist_cli_fails_the_smoke_run_and_suggests_lib(
+    dyn_without_lib: subprocess.CompletedProcess[str], dyn_program: Path
+) -> None:
+    r = dyn_without_lib
+    assert r.returncode == 1, r.stdout + r.stderr
+    archive = Path(r.stdout.strip())
+    assert archive == dyn_program.parent / "out 1" / "dyn prog's.tgz"
+    assert archive.is_file()  # the steps before the smoke run worked
+    assert "collection not found" in r.stderr
+    assert "rebuild with ++lib racket/string" in r.stderr
+    assert "smoke run dyn prog's/bin/dyn prog's: FAILED (exit 1)" in r.stderr
+
+
+def test_dist_cli_passes_with_the_suggested_lib(
+    dyn_without_lib: subprocess.CompletedProcess[str], dyn_program: Path, tmp_path: Path
+) -> None:
+    r = _cli(
+        ["dist", dyn_program.name, "--output", "out 1", "++lib", "racket/string"],
+        dyn_program.parent,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    archive = Path(r.stdout.strip())
+    assert "smoke run dyn prog's/bin/dyn prog's: ok (exit 0)" in r.stderr
+    # A moved copy of the archive runs, outside the workspace, without PLT* variables.
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    shutil.copy(archive, moved / archive.name)
+    with tarfile.open(moved / archive.name) as t:
+        t.extractall(moved, filter="data")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(moved)}
+    run = subprocess.run(
+        [str(moved / "dyn prog's" / "bin" / "dyn prog's")],
+        cwd=moved,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "joined-at-run-time\n"
+
+
+def test_missing_module_is_reported_before_running(tmp_path: Path) -> None:
+    step = asyncio.run(create_executable(_install(), tmp_path / "nope.rkt"))
+    assert not step.ok and step.errors == [f"module not found: {tmp_path / 'nope.rkt'}"]
+    (tmp_path / "a.rkt").write_text("#lang racket/base\n(provide f)\n(define (f) 1)\n")
+    (tmp_path / "out").mkdir()
+    step = asyncio.run(
+        create_executable(_install(), tmp_path / "a.rkt", ExeOptions(output=tmp_path / "out"))
+    )
+    assert not step.ok and "is a directory" in step.errors[0]
+    result = asyncio.run(
+        build_distribution(_install(), [Entry(tmp_path / "nope.rkt")], tmp_path / "d")
+    )
+    assert not result.ok and result.errors == [f"module not found: {tmp_path / 'nope.rkt'}"]
+
+
+def test_exe_warns_about_a_module_that_does_nothing(tmp_path: Path) -> None:
+    (tmp_path / "lib.rkt").write_text("#lang racket/base\n(provide f)\n(define (f) 1)\n")
+    step = asyncio.run(create_executable(_install(), tmp_path / "lib.rkt"))
+    assert step.ok, step.errors
+    assert step.outputs == [tmp_path / "lib"]
+    assert "no `main` submodule and no top-level effects" in step.warnings[0]
+
+
+def test_shared_collects_falls_back_when_main_submodules(tmp_path: Path) -> None:
+    """racket-build-facts.md §7.1: --collects-dest skips `main` submodules in 8.7."""
+    a = tmp_path / "a.rkt"
+    b = tmp_path / "b.rkt"
+    a.write_text("#lang racket/base\n(module+ main (displayln 'a))\n")
+    b.write_text("#lang racket/base\n(displayln 'b)\n")
+    result = asyncio.run(
+        build_distribution(
+            _install(), [Entry(a), Entry(b)], tmp_path / "out", shared_collects=True, archive=False
+        )
+    )
+    assert result.ok, result.errors
+    assert "does not run the `main` submodule" in result.steps[0].warnings[0]
+    assert "--collects-dest" not in result.steps[0].argv
+    run = subprocess.run(
+        [str(tmp_path / "out" / "a" / "bin" / "a")], capture_output=True, text=True
+    )
+    assert run.stdout == "a\n"
+
+
+def test_missing_modules_parser() -> None:
+    err = (
+        "standard-module-name-resolver: collection not found\n"
+        "  for module path: racket/string\n"
+        '  collection: "racket"\n'
+    )
+    assert missing_modules(err) == ["racket/string"]
+    assert missing_modules("all fine") == []
+
+
+def test_launchers_pack_and_package_archive(example: Path, tmp_path: Path) -> None:
+    install = _install()
+    step = asyncio.run(create_launchers(install, example, tmp_path / "bin dir"))
+    assert step.ok, step.errors
+    (launcher,) = step.outputs
+    assert launcher == tmp_path / "bin dir" / "hello"
+    run = subprocess.run([str(launcher), "Ann"], capture_output=True, text=True, timeout=60)
+    assert run.stdout == "Hello, Ann.\n", run.stderr
+
+    plt = tmp_path / "out" / "hello.plt"
+    step = asyncio.run(
+        pack_collection(install, example, plt, collection="hello", at_plt=True, replace=True)
+    )
+    assert step.ok, step.errors
+    archive, problems = read_plt(plt)
+    assert problems == []
+    assert "collects/hello/main.rkt [replace]" in listing_lines(archive)
+    assert archive.unpack_target == "user add-ons"
+
+    step = asyncio.run(create_package_archive(install, example, tmp_path / "pkgs"))
+    assert step.ok, step.errors
+    assert [p.name for p in step.outputs] == ["hello-pkg.zip", "hello-pkg.zip.CHECKSUM"]
