@@ -20,6 +20,7 @@ from raco_lsp.racket.packaging import (
     Entry,
     ExeOptions,
     build_distribution,
+    bundle,
     create_executable,
     create_launchers,
     create_package_archive,
@@ -151,6 +152,26 @@ def test_shared_collects_falls_back_when_main_submodules(tmp_path: Path) -> None
         [str(tmp_path / "out" / "a" / "bin" / "a")], capture_output=True, text=True
     )
     assert run.stdout == "a\n"
+
+
+def test_tar_and_bundle_dist_make_the_same_archive(tmp_path: Path) -> None:
+    dist = tmp_path / "my dist"
+    (dist / "bin").mkdir(parents=True)
+    (dist / "bin" / "prog").write_text("#!/bin/sh\n")
+    (dist / "bin" / "prog").chmod(0o755)
+    members = {}
+    for method in ("tar", "racket"):
+        step = asyncio.run(bundle(_install(), dist, tmp_path / method / "my dist", method=method))
+        assert step.ok, step.errors
+        assert step.outputs == [tmp_path / method / "my dist.tgz"]
+        with tarfile.open(step.outputs[0]) as t:
+            members[method] = {
+                (m.name.rstrip("/"), m.isdir(), m.mode & 0o111 != 0) for m in t.getmembers()
+            }
+        again = asyncio.run(bundle(_install(), dist, tmp_path / method / "my dist", method=method))
+        assert not again.ok and "exists" in again.errors[0]
+    assert members["tar"] == members["racket"]
+    assert ("my dist/bin/prog", False, True) in members["tar"]
 
 
 def test_missing_modules_parser() -> None:

@@ -53,6 +53,12 @@ def add_parsers(sub: Any) -> None:
     dist.add_argument("++lib", dest="libs", action="append", default=[], metavar="MODULE-PATH")
     dist.add_argument("++collects-copy", dest="collects_copy", action="append", default=[])
     dist.add_argument("--gui", action="store_true")
+    dist.add_argument(
+        "--bundler",
+        choices=["auto", "tar", "racket"],
+        default="auto",
+        help="tar -czf (Linux default) or compiler/bundle-dist",
+    )
     dist.add_argument("--no-smoke", action="store_true", help="skip the smoke run")
     dist.add_argument("--smoke-timeout", type=float, default=30.0)
     dist.add_argument("--no-overwrite", action="store_true", help="fail if outputs exist")
@@ -179,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
             libs=args.libs,
             gui=args.gui,
             collects_copy=[Path(d) for d in args.collects_copy],
+            bundler=args.bundler,
             smoke=not args.no_smoke,
             smoke_timeout=args.smoke_timeout,
             overwrite=not args.no_overwrite,

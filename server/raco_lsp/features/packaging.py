@@ -248,6 +248,7 @@ def register(server: RacoLanguageServer) -> None:
                 collects_copy=[Path(x) for x in _strings(a.get("collectsCopy"))],
                 shared_collects=bool(a.get("sharedCollects")),
                 archive=archive,
+                bundler=str(a.get("bundler") or "auto"),
                 smoke=smoke,
                 smoke_timeout=ls.settings.smoke_timeout,
                 progress=_reporter(p),
