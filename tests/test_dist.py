@@ -19,6 +19,7 @@ from raco_lsp.racket.locate import RacketInstall, locate_racket
 from raco_lsp.racket.packaging import (
     Entry,
     ExeOptions,
+    _common_errors,
     build_distribution,
     bundle,
     create_executable,
@@ -28,6 +29,7 @@ from raco_lsp.racket.packaging import (
     pack_collection,
 )
 from raco_lsp.racket.plt import listing_lines, read_plt
+from raco_lsp.racket.process import ProcessResult
 
 DYN = """#lang racket/base
 (module+ main
@@ -172,6 +174,31 @@ def test_tar_and_bundle_dist_make_the_same_archive(tmp_path: Path) -> None:
         assert not again.ok and "exists" in again.errors[0]
     assert members["tar"] == members["racket"]
     assert ("my dist/bin/prog", False, True) in members["tar"]
+
+
+def test_outputs_are_not_overwritten_unless_asked(tmp_path: Path) -> None:
+    prog = tmp_path / "prog.rkt"
+    prog.write_text("#lang racket/base\n(displayln 1)\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "prog.tgz").write_text("old")
+    result = asyncio.run(build_distribution(_install(), [Entry(prog)], out, overwrite=False))
+    assert not result.ok and result.errors == [f"output exists: {out / 'prog.tgz'}"]
+    assert (out / "prog.tgz").read_text() == "old"
+    # A folder named like the distribution that holds other things is never removed.
+    (out / "prog").mkdir()
+    (out / "prog" / "notes.txt").write_text("mine")
+    result = asyncio.run(build_distribution(_install(), [Entry(prog)], out))
+    assert not result.ok and "is not a distribution" in result.errors[0]
+    assert (out / "prog" / "notes.txt").exists()
+
+
+def test_disk_full_is_named() -> None:
+    err = "write: error writing\n  system error: No space left on device"
+    res = ProcessResult(1, "", err, False)
+    assert _common_errors(res, "raco exe", 10) == [
+        "raco exe: the disk is full (No space left on device); free some space"
+    ]
 
 
 def test_missing_modules_parser() -> None:

@@ -171,6 +171,17 @@ async def test_pack_collection_inspect_and_hover(ws: Path) -> None:
         assert "collects/hello/main.rkt" in hover.contents.value
         assert '**.plt archive** "hello"' in hover.contents.value
 
+        # Hover anywhere in an open .plt file.
+        open_file(client, plt)
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=path_uri(plt)),
+                position=types.Position(line=0, character=0),
+            )
+        )
+        assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+        assert "- unpacks to: user add-ons" in hover.contents.value
+
         # A module with a dynamic-require gets a "++lib" variant of Create executable.
         dyn = ws / "plugins.rkt"
         dyn.write_text("#lang racket/base\n(module+ main (dynamic-require 'racket/string #f))\n")
@@ -180,6 +191,17 @@ async def test_pack_collection_inspect_and_hover(ws: Path) -> None:
             "Create executable with ++lib racket/string",
             "Build distribution of this module",
         ]
+        result = await _execute(
+            client,
+            "raco-lsp.createExecutable",
+            {"uri": path_uri(dyn), "libs": ["racket/string"]},
+        )
+        assert result["ok"], result["errors"]
+        assert result["outputs"] == [str(ws / "dist" / "plugins")]
+        assert result["libSuggestions"] == ["racket/string"]
+        assert "++lib" in result["argv"] and "racket/string" in result["argv"]
+        run = subprocess.run([str(ws / "dist" / "plugins")], capture_output=True, timeout=60)
+        assert run.returncode == 0, run.stderr
 
 
 async def test_untrusted_runs_nothing(ws: Path) -> None:
@@ -190,4 +212,4 @@ async def test_untrusted_runs_nothing(ws: Path) -> None:
         assert await _code_actions(client, main) is None
         result = await _execute(client, "raco-lsp.createExecutable", {"uri": path_uri(main)})
         assert result["ok"] is False and "not trusted" in result["errors"][0]
-        assert not (ws / "main").exists()
+        assert not (ws / "dist").exists()

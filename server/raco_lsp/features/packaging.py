@@ -4,7 +4,7 @@ Commands (each takes one JSON object argument, reports ``$/progress``, can be
 cancelled from the client, and returns ``{"ok", "errors", ...paths}``):
 
 - ``raco-lsp.createExecutable``  {uri|module, output?, gui?, libs?, launcher?, ico?, icns?,
-  aux?, embedDlls?}
+  aux?, embedDlls?}; the default output is ``<folder>/<distOutput>/<module name>``
 - ``raco-lsp.createDistribution`` {modules|uri, output?, name?, libs?, collectsCopy?,
   sharedCollects?}: executables + ``raco distribute`` (no archive, no smoke run)
 - ``raco-lsp.buildDistribution`` {modules?|uri?, output?, name?, libs?, smoke?}: executables,
@@ -200,8 +200,9 @@ def register(server: RacoLanguageServer) -> None:
         async def job(install: RacketInstall, p: Progress) -> dict[str, Any]:
             p.report(f"raco exe {module.name}")
             out = a.get("output")
+            default = _root(ls, module) / ls.settings.dist_output / module.stem
             opts = ExeOptions(
-                output=Path(out) if isinstance(out, str) and out else None,
+                output=Path(out) if isinstance(out, str) and out else default,
                 gui=bool(a.get("gui")),
                 libs=_strings(a.get("libs")),
                 launcher=bool(a.get("launcher")),
