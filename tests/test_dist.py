@@ -209,6 +209,12 @@ def test_missing_modules_parser() -> None:
     )
     assert missing_modules(err) == ["racket/string"]
     assert missing_modules("all fine") == []
+    err = (
+        "default-load-handler: cannot open module file\n"
+        "  module path: #<path:/w s/plugin.rkt>\n"
+        "  path: /w s/plugin.rkt\n"
+    )
+    assert missing_modules(err) == ["/w s/plugin.rkt"]
 
 
 def test_launchers_pack_and_package_archive(example: Path, tmp_path: Path) -> None:

@@ -156,7 +156,8 @@ async def _entries(ls: RacoLanguageServer, a: dict[str, Any]) -> tuple[list[Entr
     else the launcher libraries of info.rkt in the workspace folder, else the
     current file (``uri``)."""
     current = _path_arg(ls, a, "uri")
-    modules = [Path(m) for m in _strings(a.get("modules"))]
+    folder = Path(ls.workspace.root_path) if ls.workspace.root_path else Path.cwd()
+    modules = [folder / m for m in _strings(a.get("modules"))]  # absolute paths stay as they are
     if modules:
         return [Entry(m) for m in modules], _root(ls, modules[0])
     roots = [current] if current else []

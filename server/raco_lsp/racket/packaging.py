@@ -122,7 +122,9 @@ def missing_modules(output: str) -> list[str]:
     found: list[str] = []
     for m in _MISSING_COLLECTION.finditer(output):
         mp = m.group("mp").strip()
-        if mp.startswith("(file ") or mp.startswith("/"):
+        if mp.startswith("#<path:"):  # cannot open module file: module path: #<path:/x.rkt>
+            mp = mp.removeprefix("#<path:").removesuffix(">")
+        elif mp.startswith("(file "):
             mp = mp.removeprefix("(file ").removesuffix(")").strip('"')
         if mp not in found:
             found.append(mp)
@@ -445,6 +447,14 @@ async def smoke_run(
                 )
             elif missing:
                 for mp in missing:
+                    if Path(mp).is_absolute():
+                        result.errors.append(
+                            f"{rel}: module file {mp} is loaded at run time but is not in "
+                            "the distribution (++lib takes collection paths): load it "
+                            "through define-runtime-module-path-index, or put it in a "
+                            "collection and rebuild with ++lib"
+                        )
+                        continue
                     result.errors.append(
                         f"{rel}: module {mp} is loaded at run time but is not in the "
                         f"executable: rebuild with ++lib {mp}"

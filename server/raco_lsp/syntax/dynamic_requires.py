@@ -115,10 +115,11 @@ def workspace_dynamic_requires(entry: Path, root: Path | None = None) -> list[Dy
 
 
 def lib_suggestions(found: list[DynamicRequire]) -> list[str]:
-    """The distinct ``++lib`` values, in order of appearance."""
+    """The distinct ``++lib`` values, in order of appearance.  ``raco exe ++lib
+    X`` embeds ``(lib "X")``, so file paths are left out."""
     libs: list[str] = []
     for d in found:
-        if d.lib and d.lib not in libs:
+        if d.lib and not Path(d.lib).is_absolute() and d.lib not in libs:
             libs.append(d.lib)
     return libs
 
