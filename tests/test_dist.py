@@ -156,6 +156,27 @@ def test_shared_collects_falls_back_when_main_submodules(tmp_path: Path) -> None
     assert run.stdout == "a\n"
 
 
+def test_shared_collects_for_programs_without_main(tmp_path: Path) -> None:
+    progs = []
+    for name, lib, expr in (
+        ("a", "racket/list", "(first '(a))"),
+        ("b", "racket/string", '(string-join (list "b"))'),
+    ):
+        p = tmp_path / f"{name}.rkt"
+        p.write_text(f"#lang racket/base\n(require {lib})\n(displayln {expr})\n")
+        progs.append(Entry(p))
+    result = asyncio.run(
+        build_distribution(_install(), progs, tmp_path / "out", shared_collects=True, archive=False)
+    )
+    assert result.ok, result.errors
+    assert "--collects-dest" in result.steps[0].argv
+    for name in ("a", "b"):
+        exe = tmp_path / "out" / "a" / "bin" / name
+        assert exe.stat().st_size < 500_000  # the library code is in the shared collects
+        run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+        assert run.stdout == f"{name}\n", run.stderr
+
+
 def test_tar_and_bundle_dist_make_the_same_archive(tmp_path: Path) -> None:
     dist = tmp_path / "my dist"
     (dist / "bin").mkdir(parents=True)
