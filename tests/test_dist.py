@@ -260,3 +260,22 @@ def test_launchers_pack_and_package_archive(example: Path, tmp_path: Path) -> No
     step = asyncio.run(create_package_archive(install, example, tmp_path / "pkgs"))
     assert step.ok, step.errors
     assert [p.name for p in step.outputs] == ["hello-pkg.zip", "hello-pkg.zip.CHECKSUM"]
+
+
+def test_exe_and_pack_cli_with_odd_names(dyn_program: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out dir" / 'my "exe"'
+    r = _cli(["exe", str(dyn_program), "-o", str(out), "++lib", "racket/string"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(out)
+    run = subprocess.run([str(out)], capture_output=True, text=True, timeout=60)
+    assert run.stdout == "joined-at-run-time\n", run.stderr
+
+    plt = tmp_path / 'it\'s "packed".plt'
+    r = _cli(["pack", "--paths", str(plt), str(dyn_program.parent.parent), ODD_DIR], tmp_path)
+    assert r.returncode == 0, r.stderr
+    listing = _cli(["inspect-plt", str(plt)], tmp_path)
+    unpack = subprocess.run(
+        ["raco", "unpack", "-l", str(plt)], capture_output=True, text=True, timeout=60
+    )
+    assert listing.stdout == unpack.stdout
+    assert f"{ODD_DIR}/{ODD_MODULE}" in listing.stdout.splitlines()
