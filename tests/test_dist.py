@@ -270,8 +270,12 @@ def test_exe_and_pack_cli_with_odd_names(dyn_program: Path, tmp_path: Path) -> N
     run = subprocess.run([str(out)], capture_output=True, text=True, timeout=60)
     assert run.stdout == "joined-at-run-time\n", run.stderr
 
+    # A directory of its own: the fixture's folder also holds the dist tests' outputs.
+    src = tmp_path / "src"
+    (src / ODD_DIR).mkdir(parents=True)
+    shutil.copy(dyn_program, src / ODD_DIR / ODD_MODULE)
     plt = tmp_path / 'it\'s "packed".plt'
-    r = _cli(["pack", "--paths", str(plt), str(dyn_program.parent.parent), ODD_DIR], tmp_path)
+    r = _cli(["pack", "--paths", str(plt), str(src), ODD_DIR], tmp_path)
     assert r.returncode == 0, r.stderr
     listing = _cli(["inspect-plt", str(plt)], tmp_path)
     unpack = subprocess.run(
