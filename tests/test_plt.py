@@ -14,6 +14,7 @@ import pytest
 
 from raco_lsp.racket.plt import config_lines, decode_plt, listing_lines, read_plt
 
+KINDS = ["paths", "collect", "at-plt-replace", "paths-at-plt", "all-users"]
 # A collection whose file names carry spaces, quotes and non-ASCII text.
 ODD = 'it\'s "q" é.rkt'
 
@@ -50,16 +51,18 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "collect": d / "collect.plt",
         "at-plt-replace": d / "at plt replace.plt",
         "paths-at-plt": d / "paths-at-plt.plt",
+        "all-users": d / "all-users.plt",
     }
     _raco(["pack", str(out["paths"]), "extra"], d)
     _raco(["pack", "--collect", str(out["collect"]), "mypkg"], d, env)
     flags = ["--collect", "--at-plt", "--replace", "++setup", "mypkg"]
     _raco(["pack", *flags, str(out["at-plt-replace"]), "mypkg"], d, env)
     _raco(["pack", "--at-plt", "--plt-name", "Extra ✓", str(out["paths-at-plt"]), "extra"], d)
+    _raco(["pack", "--all-users", str(out["all-users"]), "extra"], d)
     return out
 
 
-@pytest.mark.parametrize("kind", ["paths", "collect", "at-plt-replace", "paths-at-plt"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_listing_equals_raco_unpack_l(archives: dict[str, Path], kind: str) -> None:
     archive, problems = read_plt(archives[kind])
     assert problems == []
@@ -68,7 +71,7 @@ def test_listing_equals_raco_unpack_l(archives: dict[str, Path], kind: str) -> N
     assert archive.files  # something was decoded
 
 
-@pytest.mark.parametrize("kind", ["paths", "collect", "at-plt-replace", "paths-at-plt"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_config_equals_raco_unpack_c(archives: dict[str, Path], kind: str, tmp_path: Path) -> None:
     # `raco unpack -c` also extracts into the cwd: run it in a scratch directory.
     expected = _raco(["unpack", "-c", str(archives[kind])], tmp_path)
@@ -86,6 +89,9 @@ def test_decoded_fields(archives: dict[str, Path]) -> None:
     assert odd.size == 256
     b, _ = read_plt(archives["collect"])
     assert b.conflicts == ["mypkg"] and b.unpack_target == "user add-ons"
+    d, _ = read_plt(archives["all-users"])
+    assert d.unpack_target == "main installation"
+    assert d.fallback_dirs == ["collects", "doc", "include", "lib"]
     c, _ = read_plt(archives["paths"])
     assert c.name == "archive" and c.unpack_target == "locally" and c.setup_collections == []
 

@@ -214,6 +214,14 @@ class PltArchive:
         return "locally"
 
     @property
+    def fallback_dirs(self) -> list[str]:
+        """``test-plt-dirs`` (``raco pack --all-users``): when one of these
+        installation directories is not writable, the archive unpacks to the
+        user add-ons instead of the main installation."""
+        dirs = _strip_quote(self.test_plt_dirs)
+        return [d for d in dirs if isinstance(d, str)] if isinstance(dirs, list) else []
+
+    @property
     def files(self) -> list[PltEntry]:
         return [e for e in self.entries if e.kind != "dir"]
 
@@ -224,6 +232,7 @@ class PltArchive:
             "conflicts": list(self.conflicts),
             "unpackTo": self.unpack_target,
             "setupCollections": list(self.setup_collections),
+            "testPltDirs": self.fallback_dirs,
             "entries": [
                 {"kind": e.kind, "path": e.path, "size": e.size, "replace": e.replace}
                 for e in self.entries
@@ -425,7 +434,11 @@ def describe(archive: PltArchive, problems: list[str], *, max_files: int = 200) 
     """A Markdown summary (for hovers and messages)."""
     lines = [f"**.plt archive** {_racket_write(archive.name) if archive.name else ''}".rstrip()]
     lines.append("")
-    lines.append(f"- unpacks to: {archive.unpack_target}")
+    target = archive.unpack_target
+    if archive.plt_home_relative and archive.fallback_dirs:
+        dirs = ", ".join(archive.fallback_dirs)
+        target += f" (user add-ons when one of {dirs} is not writable)"
+    lines.append(f"- unpacks to: {target}")
     reqs = ", ".join(f"{c} {_racket_write(v)}" for c, v in archive.requires) or "none"
     lines.append(f"- requires: {reqs}")
     lines.append(f"- conflicts: {', '.join(archive.conflicts) or 'none'}")
