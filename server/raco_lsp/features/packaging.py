@@ -160,11 +160,11 @@ async def _entries(ls: RacoLanguageServer, a: dict[str, Any]) -> tuple[list[Entr
     modules = [folder / m for m in _strings(a.get("modules"))]  # absolute paths stay as they are
     if modules:
         return [Entry(m) for m in modules], _root(ls, modules[0])
-    roots = [current] if current else []
-    if not roots and ls.workspace.root_path:
-        roots = [Path(ls.workspace.root_path) / "x"]
-    root = _root(ls, roots[0]) if roots else None
-    if root is None:
+    if current is not None:
+        root = _root(ls, current)
+    elif ls.workspace.root_path:
+        root = Path(ls.workspace.root_path)
+    else:
         return [], None
     if ls.settings.dist_entries:
         return [Entry(root / m) for m in ls.settings.dist_entries], root
