@@ -20,7 +20,7 @@ from raco_lsp.features.diagnostics import path_uri
 
 
 def _copy_example(ws: Path) -> None:
-    for f in EXAMPLE.glob("*.rkt"):
+    for f in EXAMPLE.glob("*.rkt"):  # info.rkt included
         shutil.copy(f, ws / f.name)
 
 
@@ -126,7 +126,6 @@ async def test_cancel_build_distribution(ws: Path) -> None:
 
 async def test_pack_collection_inspect_and_hover(ws: Path) -> None:
     _copy_example(ws)
-    shutil.copy(EXAMPLE / "info.rkt", ws / "info.rkt")
     async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
         info = ws / "info.rkt"
         actions = await _code_actions(client, info)
@@ -213,3 +212,25 @@ async def test_untrusted_runs_nothing(ws: Path) -> None:
         result = await _execute(client, "raco-lsp.createExecutable", {"uri": path_uri(main)})
         assert result["ok"] is False and "not trusted" in result["errors"][0]
         assert not (ws / "dist").exists()
+
+
+async def test_create_distribution_from_setting_and_launchers(ws: Path) -> None:
+    _copy_example(ws)
+    options = {"compileOnSave": "off", "distEntries": ["main.rkt"], "distOutput": "out dir"}
+    async with lsp_session(ws, init_options=options) as client:
+        result = await _execute(client, "raco-lsp.createDistribution", {})
+        assert result["ok"], result["errors"]
+        # The executable is named after info.rkt's racket-launcher-names entry.
+        assert result["distDir"] == str(ws / "out dir" / "hello")
+        assert result["archive"] is None and result["smoke"] == []
+        run = subprocess.run(
+            [str(ws / "out dir" / "hello" / "bin" / "hello"), "Bo"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.stdout == "Hello, Bo.\n", run.stderr
+
+        result = await _execute(client, "raco-lsp.createLaunchers", {"dir": str(ws)})
+        assert result["ok"], result["errors"]
+        assert result["outputs"] == [str(ws / "out dir" / "launchers" / "hello")]
