@@ -1,4 +1,5 @@
-"""The ``raco-lsp`` command line: ``serve``, ``check`` and ``test``."""
+"""The ``raco-lsp`` command line: ``serve``, ``check``, ``graph``, ``test``, and the packaging
+commands ``exe``, ``dist``, ``pack``, ``inspect-plt`` (``dist_cli.py``)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument(
         "-s", "--submodule", action="append", default=[], help="submodule to run (default test)"
     )
+
+    from raco_lsp.dist_cli import add_parsers
+
+    add_parsers(sub)
     return parser
 
 
@@ -166,4 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:  # `raco-lsp check ... | head`
             sys.stderr.close()
             return 1
+    if args.command in ("exe", "dist", "pack", "inspect-plt"):
+        from raco_lsp.dist_cli import run
+
+        return run(args)
     return 2

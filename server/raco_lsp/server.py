@@ -15,13 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
-from raco_lsp.features import compile_on_save, module_graph
+from raco_lsp.features import compile_on_save, module_graph, packaging
 from raco_lsp.features import testing as testing_feature
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.diagnostics import DiagnosticStore, RangeConverter, path_uri
@@ -110,7 +111,10 @@ class RacoLanguageServer(LanguageServer):
         return path_uri(path)
 
     def open_text(self, path: Path) -> str | None:
-        doc = self.workspace.text_documents.get(self.uri_of(path))
+        uri = self.uri_of(path)
+        # pygls keys open documents by the *unquoted* URI (a space stays a space).
+        docs = self.workspace.text_documents
+        doc = docs.get(uri) or docs.get(unquote(uri))
         return doc.source if doc is not None else None
 
     def range_converter(self) -> RangeConverter:
@@ -220,6 +224,7 @@ def create_server() -> RacoLanguageServer:
     compile_on_save.register(server)
     module_graph.register(server)
     testing_feature.register(server)
+    packaging.register(server)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RacoLanguageServer, params: types.InitializeParams) -> None:

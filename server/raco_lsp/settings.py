@@ -35,6 +35,13 @@ class Settings:
     """``raco-lsp.test.timeout``: default seconds per test file (info.rkt/config override)."""
     test_jobs: int = 0
     """``raco-lsp.test.jobs``: warm test processes; 0 means one per core."""
+    dist_entries: tuple[str, ...] = ()
+    """``raco-lsp.distEntries``: entry modules of Build distribution (relative to the
+    workspace folder); empty: info.rkt's launcher libraries, else the current file."""
+    dist_output: str = "dist"
+    """``raco-lsp.distOutput``: where Build distribution writes (relative to the folder)."""
+    smoke_timeout: float = 30.0
+    """``raco-lsp.smokeTimeout``: seconds each executable may run in the smoke run."""
     problems: tuple[str, ...] = field(default=())
 
 
@@ -116,4 +123,22 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
             changes["test_jobs"] = v
         else:
             problems.append("raco-lsp.test.jobs must be a whole number (0: one per core)")
+    if "distEntries" in raw:
+        v = raw["distEntries"]
+        if isinstance(v, list) and all(isinstance(x, str) and x for x in v):
+            changes["dist_entries"] = tuple(v)
+        else:
+            problems.append("raco-lsp.distEntries must be a list of module paths")
+    if "distOutput" in raw:
+        v = raw["distOutput"]
+        if isinstance(v, str) and v:
+            changes["dist_output"] = v
+        else:
+            problems.append("raco-lsp.distOutput must be a non-empty path")
+    if "smokeTimeout" in raw:
+        v = raw["smokeTimeout"]
+        if isinstance(v, int | float) and not isinstance(v, bool) and v > 0:
+            changes["smoke_timeout"] = float(v)
+        else:
+            problems.append("raco-lsp.smokeTimeout must be a positive number of seconds")
     return replace(s, **changes, problems=tuple(problems))

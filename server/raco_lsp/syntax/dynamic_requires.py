@@ -1,0 +1,169 @@
+"""Modules loaded at run time (grammars/dynamic-requires.scm), the modules a
+stand-alone executable needs with ``raco exe ++lib``; and whether a module
+has a ``main`` submodule or top-level effects (grammars/main-submodule.scm)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tree_sitter import Node
+
+from raco_lsp.racket.records import Span
+from raco_lsp.syntax.parser import Source, captures, in_datum_comment
+from raco_lsp.syntax.requires import extract_requires
+
+
+@dataclass(frozen=True)
+class DynamicRequire:
+    """A run-time module load.  ``lib`` is the text to pass to ``++lib`` (a
+    collection path such as ``racket/string``, or an absolute file path for
+    a string literal), or None when the module path is computed at run time."""
+
+    form: str
+    lib: str | None
+    span: Span
+    path: Path | None = None
+
+
+def _items(node: Node) -> list[Node]:
+    return [c for c in node.named_children if c.type not in ("comment", "block_comment")]
+
+
+def _module_path(src: Source, node: Node, *, quoted: bool, base: Path | None) -> str | None:
+    """The ``++lib`` text for a module path node, or None."""
+    if quoted:  # an expression: 'racket/string, (quote racket/string), "file.rkt", `(lib "x")
+        if node.type == "quote":
+            inner = _items(node)
+            return _module_path(src, inner[0], quoted=False, base=base) if inner else None
+        if node.type == "list":
+            items = _items(node)
+            if len(items) == 2 and items[0].type == "symbol" and src.text_of(items[0]) == "quote":
+                return _module_path(src, items[1], quoted=False, base=base)
+            return None
+        if node.type == "string":
+            return _module_path(src, node, quoted=False, base=base)
+        return None
+    if node.type == "symbol":
+        return src.text_of(node)
+    if node.type == "string":
+        rel = src.text_of(node)[1:-1]
+        if base is None:
+            return rel
+        return str((base / rel).resolve())
+    if node.type == "list":
+        items = _items(node)
+        if len(items) >= 2 and items[0].type == "symbol":
+            head = src.text_of(items[0])
+            if head == "lib" and items[1].type == "string":
+                return src.text_of(items[1])[1:-1]
+            if head == "file" and items[1].type == "string":
+                return _module_path(src, items[1], quoted=False, base=base)
+            if head == "submod":
+                return _module_path(src, items[1], quoted=False, base=base)
+    return None
+
+
+def find_dynamic_requires(src: Source, path: Path | None = None) -> list[DynamicRequire]:
+    base = path.parent if path is not None else None
+    out: list[DynamicRequire] = []
+    forms = captures("dynamic-requires", src.root).get("form", [])
+    for form in sorted(forms, key=lambda n: n.start_byte):
+        if in_datum_comment(form):
+            continue
+        items = _items(form)
+        head = src.text_of(items[0])
+        targets: list[tuple[Node, bool]] = []
+        if head in ("dynamic-require", "dynamic-require-for-syntax") and len(items) > 1:
+            targets.append((items[1], True))
+        elif head.startswith("define-runtime-module-path") and len(items) > 2:
+            targets.append((items[2], False))
+        elif head.startswith("lazy-require"):
+            for clause in items[1:]:
+                parts = _items(clause) if clause.type == "list" else []
+                if parts:
+                    targets.append((parts[0], False))
+        for node, quoted in targets:
+            lib = _module_path(src, node, quoted=quoted, base=base)
+            out.append(DynamicRequire(head, lib, src.span_of(node), path))
+    return out
+
+
+def workspace_dynamic_requires(entry: Path, root: Path | None = None) -> list[DynamicRequire]:
+    """Dynamic requires in ``entry`` and in the workspace modules it requires
+    (relative and ``file`` requires under ``root``, transitively)."""
+    root = (root or entry.parent).resolve()
+    seen: set[Path] = set()
+    todo = [entry.resolve()]
+    out: list[DynamicRequire] = []
+    while todo:
+        p = todo.pop()
+        if p in seen or not p.is_file():
+            continue
+        seen.add(p)
+        try:
+            src = Source(p.read_bytes())
+        except OSError:
+            continue
+        out.extend(find_dynamic_requires(src, p))
+        for spec in extract_requires(src):
+            if spec.kind in ("relative", "file"):
+                target = (p.parent / spec.value).resolve()
+                if target.is_relative_to(root):
+                    todo.append(target)
+    return out
+
+
+def lib_suggestions(found: list[DynamicRequire]) -> list[str]:
+    """The distinct ``++lib`` values, in order of appearance.  ``raco exe ++lib
+    X`` embeds ``(lib "X")``, so file paths are left out."""
+    libs: list[str] = []
+    for d in found:
+        if d.lib and not Path(d.lib).is_absolute() and d.lib not in libs:
+            libs.append(d.lib)
+    return libs
+
+
+_NO_EFFECT_HEADS = {
+    "define",
+    "define-values",
+    "define-syntax",
+    "define-syntaxes",
+    "define-syntax-rule",
+    "define-struct",
+    "struct",
+    "require",
+    "provide",
+    "module",
+    "module+",
+    "module*",
+    "define-for-syntax",
+    "begin-for-syntax",
+    "define-runtime-path",
+    "define-logger",
+    "define-namespace-anchor",
+    "define-runtime-module-path-index",
+    "lazy-require",
+    "contract-out",
+}
+
+
+def has_main_submodule(src: Source) -> bool:
+    forms = captures("main-submodule", src.root).get("form", [])
+    return any(not in_datum_comment(f) for f in forms)
+
+
+def has_top_level_effects(src: Source) -> bool:
+    """Does the module body hold something other than definitions, requires,
+    provides and submodules (so running it does something)?"""
+    for node in src.root.named_children:
+        if node.type in ("extension", "comment", "block_comment", "sexp_comment"):
+            continue
+        if node.type == "list":
+            items = _items(node)
+            if items and items[0].type == "symbol" and src.text_of(items[0]) in _NO_EFFECT_HEADS:
+                continue
+            return True
+        # A bare literal or identifier at module level is printed by racket/base.
+        return True
+    return False

@@ -1,0 +1,236 @@
+"""Packaging commands, code actions, $/progress with cancellation, .plt
+inspection and hover, through the real server and real Racket."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from conftest import EXAMPLE
+from lsp_support import lsp_session, open_file
+from raco_lsp.features.diagnostics import path_uri
+
+
+def _copy_example(ws: Path) -> None:
+    for f in EXAMPLE.glob("*.rkt"):  # info.rkt included
+        shutil.copy(f, ws / f.name)
+
+
+async def _execute(client: LanguageClient, command: str, arg: dict[str, Any]) -> Any:
+    return await asyncio.wait_for(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=command, arguments=[arg])
+        ),
+        300,
+    )
+
+
+def _titles(actions: Any) -> list[str]:
+    return [a.title for a in actions or []]
+
+
+async def _code_actions(client: LanguageClient, path: Path) -> Any:
+    return await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=path_uri(path)),
+            range=types.Range(
+                start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+            ),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+
+
+async def test_build_distribution_with_progress(ws: Path, tmp_path: Path) -> None:
+    _copy_example(ws)
+    async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
+        main = ws / "main.rkt"
+        open_file(client, main)
+        actions = await _code_actions(client, main)
+        assert _titles(actions) == ["Create executable", "Build distribution of this module"]
+
+        # No modules given: the entries come from info.rkt's launchers.
+        result = await _execute(client, "raco-lsp.buildDistribution", {"uri": path_uri(main)})
+        assert result["ok"], result["errors"]
+        assert result["archive"] == str(ws / "dist" / "hello.tgz")
+        assert [s["step"] for s in result["steps"]] == [
+            "raco exe",
+            "raco distribute",
+            "bundle",
+            "smoke run",
+        ]
+        (smoke,) = result["smoke"]
+        assert smoke["ok"] and smoke["output"] == "Hello, World."
+
+        # pytest-lsp stores the WorkDoneProgressBegin/Report/End values.
+        (values,) = client.progress_reports.values()
+        reports: list[Any] = list(values)
+        assert reports[0].kind == "begin" and reports[0].title == "Build distribution"
+        assert [r.message for r in reports[1:-1]] == [
+            "raco exe main.rkt",
+            "raco distribute",
+            "bundling hello",
+            "smoke run",
+            "done",
+        ]
+        assert reports[-1].kind == "end" and reports[-1].message == "done"
+        assert client.messages[-1].message.startswith("Build distribution: done")
+
+    # The archive runs from a moved copy, with arguments.
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.copy(ws / "dist" / "hello.tgz", moved)
+    with tarfile.open(moved / "hello.tgz") as t:
+        t.extractall(moved, filter="data")
+    run = subprocess.run(
+        [str(moved / "hello" / "bin" / "hello"), "--loud", "Ann"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(moved)},
+        cwd=moved,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.stdout == "HELLO, ANN!\n", run.stderr
+
+
+async def test_cancel_build_distribution(ws: Path) -> None:
+    _copy_example(ws)
+    async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
+        task = asyncio.create_task(
+            _execute(client, "raco-lsp.buildDistribution", {"modules": [str(ws / "main.rkt")]})
+        )
+        for _ in range(600):
+            if client.progress_reports:
+                break
+            await asyncio.sleep(0.05)
+        (token,) = client.progress_reports
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+        result = await task
+        assert result["ok"] is False and result["cancelled"] is True
+        last: Any = client.progress_reports[token][-1]
+        assert last.message == "cancelled"
+        assert not (ws / "dist" / "main.tgz").exists()
+        assert not (ws / "dist" / "hello.tgz").exists()
+        # The server is free again: the next job runs.
+        status = await _execute(client, "raco-lsp.serverStatus", {})
+        assert status["trusted"] is True
+
+
+async def test_pack_collection_inspect_and_hover(ws: Path) -> None:
+    _copy_example(ws)
+    async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
+        info = ws / "info.rkt"
+        actions = await _code_actions(client, info)
+        assert _titles(actions) == [
+            "Pack collection as .plt",
+            "Create package archive (raco pkg create)",
+            "Create launchers",
+        ]
+        (pack, *_) = actions
+        # lsprotocol's client-side hook reads any CodeAction that has a
+        # `command` as a Command, with the inner command's dict as .command.
+        assert isinstance(pack, types.Command)
+        cmd = ast.literal_eval(pack.command)
+        assert cmd["command"] == "raco-lsp.packCollection"
+        assert cmd["arguments"] == [{"uri": path_uri(info)}]
+        result = await _execute(client, cmd["command"], cmd["arguments"][0])
+        assert result["ok"], result["errors"]
+        plt = ws / "dist" / "hello.plt"  # named after info.rkt's collection
+        assert result["outputs"] == [str(plt)]
+        assert result["plt"]["name"] == "hello"
+        assert "collects/hello/main.rkt" in [e["path"] for e in result["plt"]["entries"]]
+
+        inspected = await client.protocol.send_request_async(  # type: ignore[no-untyped-call]
+            "raco/inspectPlt", {"path": str(plt)}
+        )
+        # pygls hands back an untyped response as a named tuple.
+        assert inspected.problems == [] and inspected.unpackTo == "user add-ons"
+        assert inspected.name == "hello" and len(inspected.entries) == 5
+
+        # Hover on a "hello.plt" string in a module.
+        user = ws / "install.rkt"
+        user.write_text('#lang racket/base\n(define archive "dist/hello.plt")\n')
+        open_file(client, user)
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=path_uri(user)),
+                position=types.Position(line=1, character=20),
+            )
+        )
+        assert hover is not None
+        assert isinstance(hover.contents, types.MarkupContent)
+        assert "collects/hello/main.rkt" in hover.contents.value
+        assert '**.plt archive** "hello"' in hover.contents.value
+
+        # Hover anywhere in an open .plt file.
+        open_file(client, plt)
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=path_uri(plt)),
+                position=types.Position(line=0, character=0),
+            )
+        )
+        assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+        assert "- unpacks to: user add-ons" in hover.contents.value
+
+        # A module with a dynamic-require gets a "++lib" variant of Create executable.
+        dyn = ws / "plugins.rkt"
+        dyn.write_text("#lang racket/base\n(module+ main (dynamic-require 'racket/string #f))\n")
+        open_file(client, dyn)
+        assert _titles(await _code_actions(client, dyn)) == [
+            "Create executable",
+            "Create executable with ++lib racket/string",
+            "Build distribution of this module",
+        ]
+        result = await _execute(
+            client,
+            "raco-lsp.createExecutable",
+            {"uri": path_uri(dyn), "libs": ["racket/string"]},
+        )
+        assert result["ok"], result["errors"]
+        assert result["outputs"] == [str(ws / "dist" / "plugins")]
+        assert result["libSuggestions"] == ["racket/string"]
+        assert "++lib" in result["argv"] and "racket/string" in result["argv"]
+        run = subprocess.run([str(ws / "dist" / "plugins")], capture_output=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+
+
+async def test_untrusted_runs_nothing(ws: Path) -> None:
+    _copy_example(ws)
+    async with lsp_session(ws, init_options={"trusted": False}) as client:
+        main = ws / "main.rkt"
+        open_file(client, main)
+        assert await _code_actions(client, main) is None
+        result = await _execute(client, "raco-lsp.createExecutable", {"uri": path_uri(main)})
+        assert result["ok"] is False and "not trusted" in result["errors"][0]
+        assert not (ws / "dist").exists()
+
+
+async def test_create_distribution_from_setting_and_launchers(ws: Path) -> None:
+    _copy_example(ws)
+    options = {"compileOnSave": "off", "distEntries": ["main.rkt"], "distOutput": "out dir"}
+    async with lsp_session(ws, init_options=options) as client:
+        result = await _execute(client, "raco-lsp.createDistribution", {})
+        assert result["ok"], result["errors"]
+        # The executable is named after info.rkt's racket-launcher-names entry.
+        assert result["distDir"] == str(ws / "out dir" / "hello")
+        assert result["archive"] is None and result["smoke"] == []
+        run = subprocess.run(
+            [str(ws / "out dir" / "hello" / "bin" / "hello"), "Bo"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.stdout == "Hello, Bo.\n", run.stderr
+
+        result = await _execute(client, "raco-lsp.createLaunchers", {"dir": str(ws)})
+        assert result["ok"], result["errors"]
+        assert result["outputs"] == [str(ws / "out dir" / "launchers" / "hello")]
