@@ -870,16 +870,26 @@ def _parallel(path: Path, info: InfoSyntax, values: dict[str, Val], out: list[Fi
                 fixes = _append_fix(
                     names, [f'"{e}"' for e in extra], f"Add the missing {names_field} entries"
                 )
+            where = info.define(other)
+            names_def = info.define(names_field)
             out.append(
                 Finding(
                     _problem(
                         path,
-                        v.datum.span,
+                        where.value.span if where and where.value else v.datum.span,
                         Severity.ERROR,
                         f"{other} has {len(v.items)} entries but {names_field} has "
                         f"{len(names.items)}: they must be parallel lists",
                         "info-parallel",
-                        (Related(path, names.datum.span, f"{names_field} is here"),),
+                        (
+                            Related(
+                                path,
+                                names_def.value.span
+                                if names_def and names_def.value
+                                else names.datum.span,
+                                f"{names_field} is here",
+                            ),
+                        ),
                     ),
                     fixes,
                 )

@@ -21,7 +21,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
-from raco_lsp.features import compile_on_save
+from raco_lsp.features import compile_on_save, info_rkt
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.diagnostics import DiagnosticStore, RangeConverter, path_uri
 from raco_lsp.racket import process
@@ -194,6 +194,7 @@ COMPLETION_TRIGGERS = ['"', "'", "(", "[", " ", "/", "#", "-"]
 def create_server() -> RacoLanguageServer:
     server = RacoLanguageServer()
     compile_on_save.register(server)
+    info_rkt.register(server)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RacoLanguageServer, params: types.InitializeParams) -> None:
