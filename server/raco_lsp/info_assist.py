@@ -63,6 +63,14 @@ class HoverInfo:
     span: Span
 
 
+@lru_cache(maxsize=8)
+def read_cached(text: str) -> tuple[Source, InfoSyntax]:
+    """The tree-sitter reading of ``text``; completion and hover ask for the
+    same text many times between edits."""
+    src = Source.from_text(text)
+    return src, read_info(src)
+
+
 # -- lexical context ----------------------------------------------------------
 
 
@@ -215,7 +223,7 @@ def complete(
         return []
     define = frames[k]
     if info is None:
-        info = parse_info(text)
+        info = read_cached(text)[1]
     defined = {d.name for d in info.defines}
     if not define.items and not ctx.in_string:
         return _define_forms(ctx, replace, defined, text, offset)
@@ -469,8 +477,7 @@ def _ancestors(node: Node) -> list[Node]:
 def hover(
     text: str, pos: Pos, path: Path, packages: Mapping[str, PackageInfo] | None = None
 ) -> HoverInfo | None:
-    src = Source.from_text(text)
-    info = read_info(src)
+    src, info = read_cached(text)
     b = byte_offset(src, pos)
     node = src.root.descendant_for_byte_range(b, b)
     if node is None:
