@@ -43,6 +43,8 @@ def labels(marked: str, path: Path = Path("/nowhere/pkg/info.rkt")) -> list[str]
             ["no-search"],
         ),
         (L + "; (define deps '(\"ba|", []),
+        # An unclosed form above: a paren in column 0 starts afresh.
+        (L + "(define \n(define deps '(\"rackunit-l|", ["rackunit-lib"]),
     ],
 )
 def test_completion_contexts(marked: str, expected: list[str]) -> None:

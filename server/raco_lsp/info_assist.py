@@ -134,6 +134,10 @@ def _scan(text: str, end: int) -> _Context:
             pending_quote = False
             continue
         if c in "([{" or (c == "#" and i + 1 < end and text[i + 1] in "([{"):
+            if c == "(" and frames and (i == 0 or text[i - 1] in "\r\n"):
+                # A paren in column 0 starts a new top-level form: recover from
+                # an unclosed form above (a half-typed define).
+                frames.clear()
             if c == "#":
                 i += 1
             parent_quoted = bool(frames) and (frames[-1].quoted or frames[-1].head in _QUOTE_HEADS)
