@@ -11,6 +11,7 @@ Hover works on complete text and uses the tree-sitter tree directly.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,7 +29,7 @@ from raco_lsp.info_catalog import (
     field_markdown,
 )
 from raco_lsp.racket.records import Pos, Span
-from raco_lsp.syntax.info import InfoSyntax, byte_offset, parse_info, read_info
+from raco_lsp.syntax.info import InfoSyntax, byte_offset, define_forms, parse_info, read_info
 from raco_lsp.syntax.parser import Source
 
 _DELIMS = set("()[]{}\"';`, \t\r\n")
@@ -71,6 +72,12 @@ def read_cached(text: str) -> tuple[Source, InfoSyntax]:
     return src, read_info(src)
 
 
+@lru_cache(maxsize=8)
+def defined_fields(text: str) -> dict[str, str]:
+    """Defined names -> their define form's text (tree-sitter, no value reading)."""
+    return define_forms(Source.from_text(text))
+
+
 # -- lexical context ----------------------------------------------------------
 
 
@@ -95,82 +102,74 @@ class _Context:
     quote_prefix: bool  # a ' or ` right before the token
 
 
+_TOKEN = re.compile(
+    r"""
+     (?P<ws>\s+)
+    |(?P<comment>;[^\n]*)
+    |(?P<block>\#\|.*?(?:\|\#|\Z))
+    |(?P<str>"(?:\\.|[^"\\])*"?)
+    |(?P<open>\#?[(\[{])
+    |(?P<close>[)\]}])
+    |(?P<quote>['`])
+    |(?P<unquote>,@?)
+    |(?P<atom>[^\s()\[\]{}";'`,]+)
+    |(?P<other>.)
+    """,
+    re.X | re.S,
+)
+
+
 def _scan(text: str, end: int) -> _Context:
+    """Which lists enclose offset ``end`` of ``text``, and the partial token
+    before it (tokens come from a regular expression, so this is fast)."""
     frames: list[_Frame] = []
-    i = 0
     pending_quote = False
-    top_items = 0
-
-    def add_item(t: str) -> None:
-        nonlocal top_items
-        if frames:
-            frames[-1].items.append(t)
-        else:
-            top_items += 1
-
-    while i < end:
-        c = text[i]
-        if c == ";":
-            j = text.find("\n", i, end)
-            if j < 0:
+    for m in _TOKEN.finditer(text, 0, end):
+        kind = m.lastgroup
+        at_end = m.end() == end
+        if kind == "ws":
+            continue
+        if kind == "comment":
+            if at_end:
                 return _Context(frames, "", end, False, False)  # in a comment
-            i = j + 1
             continue
-        if c == "#" and text.startswith("#|", i):
-            j = text.find("|#", i + 2, end)
-            if j < 0:
+        if kind == "block":
+            if not m.group().endswith("|#") or len(m.group()) < 4:
                 return _Context(frames, "", end, False, False)
-            i = j + 2
             continue
-        if c in " \t\r\n":
-            i += 1
-            continue
-        if c in "'`":
+        if kind == "quote":
             pending_quote = True
-            i += 1
             continue
-        if c == ",":
-            i += 2 if text.startswith(",@", i) else 1
+        if kind == "unquote":
             pending_quote = False
             continue
-        if c in "([{" or (c == "#" and i + 1 < end and text[i + 1] in "([{"):
-            if c == "(" and frames and (i == 0 or text[i - 1] in "\r\n"):
+        if kind == "open":
+            i = m.start()
+            if frames and m.group() == "(" and (i == 0 or text[i - 1] in "\r\n"):
                 # A paren in column 0 starts a new top-level form: recover from
                 # an unclosed form above (a half-typed define).
                 frames.clear()
-            if c == "#":
-                i += 1
             parent_quoted = bool(frames) and (frames[-1].quoted or frames[-1].head in _QUOTE_HEADS)
             index = len(frames[-1].items) if frames else -1
-            frames.append(_Frame(i, index, parent_quoted or pending_quote))
+            frames.append(_Frame(m.end() - 1, index, parent_quoted or pending_quote))
             pending_quote = False
-            i += 1
             continue
-        if c in ")]}":
+        if kind == "close":
             if frames:
                 frames.pop()
-                add_item("(")
+                if frames:
+                    frames[-1].items.append("(")
             pending_quote = False
-            i += 1
             continue
-        if c == '"':
-            j = i + 1
-            while j < end and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            if j >= end:
-                return _Context(frames, text[i + 1 : end], i + 1, True, pending_quote)
-            add_item(text[i : j + 1])
-            pending_quote = False
-            i = j + 1
-            continue
-        j = i
-        while j < end and text[j] not in _DELIMS:
-            j += 1
-        if j >= end:
-            return _Context(frames, text[i:end], i, False, pending_quote)
-        add_item(text[i:j])
+        token = m.group()
+        if kind == "str":
+            if at_end and (len(token) < 2 or not token.endswith('"')):
+                return _Context(frames, token[1:], m.start() + 1, True, pending_quote)
+        elif at_end:
+            return _Context(frames, token, m.start(), False, pending_quote)
+        if frames:
+            frames[-1].items.append(token)
         pending_quote = False
-        i = j
     return _Context(frames, "", end, False, pending_quote)
 
 
@@ -197,7 +196,6 @@ def complete(
     pos: Pos,
     path: Path,
     packages: Mapping[str, PackageInfo] | None = None,
-    info: InfoSyntax | None = None,
 ) -> list[Suggestion]:
     """What may be typed at ``pos`` in the info.rkt ``text``."""
     offset = _offset_of(text, pos)
@@ -226,9 +224,8 @@ def complete(
     if k >= len(frames):
         return []
     define = frames[k]
-    if info is None:
-        info = read_cached(text)[1]
-    defined = {d.name for d in info.defines}
+    forms = defined_fields(text)
+    defined = set(forms)
     if not define.items and not ctx.in_string:
         return _define_forms(ctx, replace, defined, text, offset)
     if define.head != "define":
@@ -247,7 +244,7 @@ def complete(
     rel = _normalize(frames[k:], idx)
     if rel is None:
         return []
-    return _value_completions(fname, rel, ctx, replace, path, packages or {}, info)
+    return _value_completions(fname, rel, ctx, replace, path, packages or {}, forms)
 
 
 def _normalize(frames: list[_Frame], idx: list[int]) -> list[int] | None:
@@ -347,7 +344,7 @@ def _value_completions(
     replace: Span,
     path: Path,
     packages: Mapping[str, PackageInfo],
-    info: InfoSyntax,
+    forms: Mapping[str, str],
 ) -> list[Suggestion]:
     f = FIELDS.get(fname)
     if f is None:
@@ -374,8 +371,8 @@ def _value_completions(
             ]
         return []
     if f.shape == "implies" and ctx.in_string and depth == 1:
-        deps = info.define("deps")
-        names = {n: p for n, p in packages.items() if deps is not None and n in deps.form.text}
+        deps = forms.get("deps", "")
+        names = {n: p for n, p in packages.items() if f'"{n}"' in deps}
         return _packages(names or packages, ctx, replace, path)
     if f.shape == "install-platform" and depth == 0:
         return _symbols(INSTALL_PLATFORMS, ctx, replace, "value", "(system-type)")

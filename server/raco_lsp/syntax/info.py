@@ -279,6 +279,18 @@ def read_info(src: Source) -> InfoSyntax:
     return info
 
 
+def define_forms(src: Source) -> dict[str, str]:
+    """Every name defined by a ``(define name ...)`` anywhere -> the form's text
+    (the first one wins); cheaper than ``read_info`` (no values read)."""
+    out: dict[str, str] = {}
+    for _, caps in QueryCursor(query("info-defines")).matches(src.root):
+        names = caps.get("name", [])
+        forms = caps.get("define", [])
+        if names and forms and names[0].type == "symbol":
+            out.setdefault(src.text_of(names[0]), src.text_of(forms[0]))
+    return out
+
+
 def parse_info(text: str) -> InfoSyntax:
     return read_info(Source.from_text(text))
 
