@@ -19,13 +19,14 @@ _SKIP_DIRS = {"compiled", "node_modules", "doc"}
 
 
 def find_info_files(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
-    """info.rkt files under ``paths`` (a file path is taken as it is)."""
+    """info.rkt files under ``paths`` (a file path counts when it is an info.rkt)."""
     found: list[Path] = []
     missing: list[str] = []
     for p in paths:
         p = p.absolute()
         if p.is_file():
-            found.append(p)
+            if p.name in INFO_NAMES:
+                found.append(p)
         elif p.is_dir():
             found.extend(_walk(p))
         else:
