@@ -209,3 +209,23 @@ def test_scribblings_shapes_are_errors(value: str) -> None:
         Path("/x/info.rkt"), L + f"(define scribblings {value})\n", check_files=False
     )
     assert errors(found), value
+
+
+@pytest.mark.parametrize(
+    ("value", "where", "fragment"),
+    [
+        ('\'(("a" #:platform linux))', span(1, 31, 1, 36), "'unix, 'windows or 'macosx"),
+        ('\'(("a" #:version "1.0" #:version "1.1"))', span(1, 36, 1, 45), "appears twice"),
+        ('\'(("a" "1.00"))', span(1, 20, 1, 26), "not a valid version"),
+    ],
+)
+def test_deps_entries_as_raco_pkg_checks_them(value: str, where: Span, fragment: str) -> None:
+    f = one(L + f"(define deps {value})\n")
+    assert f.problem.span == where and fragment in f.problem.message
+
+
+def test_scribblings_category_length_and_relative_source() -> None:
+    f = one(L + '(define scribblings \'(("m.scrbl" () (library 1 2))))\n', check_files=False)
+    assert f.problem.span == span(1, 36, 1, 49)
+    f = one(L + '(define scribblings \'(("/abs/m.scrbl")))\n')
+    assert "relative path" in f.problem.message

@@ -406,13 +406,25 @@ class _Checker:
                 continue
             rest = item.items[1:]
             if len(rest) == 1 and rest[0].kind == "string":
-                continue  # the deprecated ("pkg" "version") form
+                # The deprecated ("pkg" "version") form.
+                if not _VERSION.match(rest[0].text):
+                    self.add(
+                        rest[0],
+                        f'{f.name}: "{rest[0].text}" is not a valid version',
+                        "info-version",
+                    )
+                continue
             i = 0
+            seen: set[str] = set()
             while i < len(rest):
                 kw = rest[i]
                 if not kw.known:
                     i += 2
                     continue
+                if kw.kind == "keyword" and kw.text in seen:
+                    self.add(kw, f"{f.name}: {kw.text} appears twice in one entry", "info-deps")
+                    break
+                seen.add(kw.text)
                 if kw.kind != "keyword" or kw.text not in ("#:version", "#:platform"):
                     self.add(
                         kw,
@@ -428,6 +440,13 @@ class _Checker:
                     self.add(val, f'{f.name}: "{val.text}" is not a valid version', "info-version")
                 elif kw.text == "#:version":
                     self.string(val, f.name, "a version string")
+                elif val.kind == "symbol" and val.text not in ("unix", "windows", "macosx"):
+                    self.add(
+                        val,
+                        f"{f.name}: a #:platform symbol must be 'unix, 'windows or 'macosx "
+                        "(compared with (system-type))",
+                        "info-deps",
+                    )
                 elif val.known and val.kind not in ("symbol", "string", "regex"):
                     self.add(
                         val,
@@ -594,7 +613,12 @@ class _Checker:
             parts = doc.items
             src = parts[0]
             if self.string(src, f.name, "a source path string") and src.kind == "string":
-                self.scribbling_source(src)
+                if os.path.isabs(src.text) or not src.text:
+                    self.add(
+                        src, "scribblings: the source must be a relative path", "info-scribblings"
+                    )
+                else:
+                    self.scribbling_source(src)
             if len(parts) > 1:
                 self.flags(parts[1])
             if len(parts) > 2 and parts[2].known:
@@ -613,6 +637,12 @@ class _Checker:
                         cat,
                         "scribblings: a category must be a list starting with a "
                         "symbol, e.g. (library)",
+                        "info-scribblings",
+                    )
+                elif len(cat.items) > 2:
+                    self.add(
+                        cat,
+                        "scribblings: a category is (list symbol) or (list symbol sort-number)",
                         "info-scribblings",
                     )
                 elif len(cat.items) > 1 and cat.items[1].known and cat.items[1].kind != "number":
