@@ -105,3 +105,9 @@ def test_hover_on_field_dep_and_flag() -> None:
     h = hover(text, Pos(3, 9), p, PKGS)
     assert h is not None and "not a field" in h.markdown
     assert hover(text, Pos(0, 2), p, PKGS) is None
+
+
+def test_hover_on_the_lang_name() -> None:
+    h = hover(L, Pos(0, 7), Path("/x/info.rkt"), PKGS)
+    assert h is not None and h.span == Span(Pos(0, 6), Pos(0, 10))
+    assert "only `(define id expr)`" in h.markdown

@@ -18,7 +18,7 @@ from raco_lsp.racket.records import Pos
 PATH = Path("/nonexistent/pkg/info.rkt")
 PKGS = {"base": PackageInfo("base", "installation", None)}
 FUZZ = settings(
-    max_examples=2000,
+    max_examples=1500,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -74,7 +74,10 @@ datums = st.recursive(
 )
 defines = st.builds(
     lambda name, value, close: f"(define {name} {value}{close}",
-    st.one_of(st.sampled_from(sorted(FIELDS)), st.from_regex(r"[a-z-]{1,12}", fullmatch=True)),
+    st.one_of(
+        st.sampled_from(sorted(FIELDS)),
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12),
+    ),
     datums,
     st.sampled_from([")", ")", ")", "", "))"]),
 )
@@ -154,13 +157,65 @@ def test_generated_texts_never_raise(text: str, picks: list[int]) -> None:
     _exercise(text, picks)
 
 
+TOKENS = [
+    "(",
+    "(",
+    ")",
+    ")",
+    "[",
+    "]",
+    "'",
+    "`",
+    ",",
+    ",@",
+    "#lang info\n",
+    "(define ",
+    "\n",
+    " ",
+    "deps",
+    "scribblings",
+    "racket-launcher-names",
+    '"base"',
+    '"x.scrbl"',
+    "#:version",
+    "multi-page",
+    "(list ",
+    "(quote ",
+    "(module info setup/infotab ",
+    "(#%module-begin ",
+    ";c\n",
+    "#|",
+    "|#",
+    "#;",
+    '"',
+    "\\",
+    "#(",
+    "#hash(",
+    ".",
+    "1",
+    "#f",
+    "'all",
+    "(if ",
+    "getenv",
+]
+
+
+@FUZZ
+@given(
+    st.lists(st.sampled_from(TOKENS), max_size=40).map("".join),
+    st.lists(st.integers(0, 10_000), min_size=1, max_size=4),
+)
+def test_token_soup_never_raises(text: str, picks: list[int]) -> None:
+    _exercise(text, picks)
+
+
 @FUZZ
 @given(mutated(), st.lists(st.integers(0, 10_000), min_size=1, max_size=4))
 def test_mutated_installation_files_never_raise(text: str, picks: list[int]) -> None:
     _exercise(text, picks)
 
 
-@settings(max_examples=1000, deadline=None, database=None)
+@settings(max_examples=500, deadline=None, database=None)
 @given(st.text(max_size=60))
 def test_arbitrary_text_never_raises(text: str) -> None:
     _exercise(text, [0])

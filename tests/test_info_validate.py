@@ -229,3 +229,10 @@ def test_scribblings_category_length_and_relative_source() -> None:
     assert f.problem.span == span(1, 36, 1, 49)
     f = one(L + '(define scribblings \'(("/abs/m.scrbl")))\n')
     assert "relative path" in f.problem.message
+
+
+def test_implies_outside_deps_warns() -> None:
+    f = one(L + '(define deps \'("base"))\n(define implies \'("base" "other"))\n')
+    assert f.problem.severity is Severity.WARNING
+    assert f.problem.span == span(2, 25, 2, 32)
+    assert "not in deps" in f.problem.message

@@ -52,6 +52,8 @@ async def test_completion_hover_and_diagnostic(ws: Path) -> None:
     pkg.mkdir()
     f = pkg / "info.rkt"
     f.write_text(L + '(define version "1.02")\n')
+    (ws / "otherpkg").mkdir()
+    (ws / "otherpkg" / "info.rkt").write_text(L + '(define pkg-desc "Another one")\n')
     async with lsp_session(ws) as client:
         open_file(client, f)
         await info_idle(client)
@@ -67,6 +69,9 @@ async def test_completion_hover_and_diagnostic(ws: Path) -> None:
         assert "test-omit-paths" in names and "pkg-desc" in names
         assert "version" not in names and "scribblings" not in names  # already defined
         assert await labels(client, f, 3, 26) == ["rackunit-lib"]  # installed packages
+        save_file(client, f, text.replace('"rackunit-l"', '"otherp"'))
+        assert await labels(client, f, 3, 22) == ["otherpkg"]  # a workspace package
+        save_file(client, f, text)
         assert await labels(client, f, 4, 40) == ["multi-page"]
 
         hover = await client.text_document_hover_async(

@@ -484,6 +484,14 @@ def hover(
     if node is None:
         return None
     span = src.span_of(node)
+    if info.lang_span is not None and info.lang_span.start <= pos <= info.lang_span.end:
+        return HoverInfo(
+            f"**{info.lang}** — the info-module language: only `(define id expr)` forms, "
+            "with literals, quoted data and a few primitives (list, cons, append, "
+            "string-append, build-path, hash, if, ...). Tools read the definitions with "
+            "`get-info` from `setup/getinfo`.",
+            info.lang_span,
+        )
     for d in info.defines:
         if d.name_span.start <= pos <= d.name_span.end:
             f = FIELDS.get(d.name)

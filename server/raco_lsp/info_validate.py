@@ -857,7 +857,42 @@ def validate_syntax(path: Path, info: InfoSyntax, *, check_files: bool = True) -
             else:
                 _unknown_field(path, d, out)
     _parallel(path, info, values, out)
+    _implies(path, values, out)
     return out
+
+
+def _dep_names(v: Val | None) -> set[str] | None:
+    if v is None or v.kind != "list":
+        return None
+    names: set[str] = set()
+    for item in v.items:
+        if item.kind == "string":
+            names.add(item.text)
+        elif item.kind == "list" and item.items and item.items[0].kind == "string":
+            names.add(item.items[0].text)
+        else:
+            return None  # computed entries: cannot tell
+    return names
+
+
+def _implies(path: Path, values: dict[str, Val], out: list[Finding]) -> None:
+    implies = values.get("implies")
+    deps = _dep_names(values.get("deps"))
+    if implies is None or implies.kind != "list" or deps is None:
+        return
+    for item in implies.items:
+        if item.kind == "string" and item.text not in deps:
+            out.append(
+                Finding(
+                    _problem(
+                        path,
+                        item.datum.span,
+                        Severity.WARNING,
+                        f'implies: "{item.text}" is not in deps, so implying it has no effect',
+                        "info-implies",
+                    )
+                )
+            )
 
 
 def _unknown_field(path: Path, d: Define, out: list[Finding]) -> None:

@@ -101,7 +101,7 @@ class InfoFiles:
         except OSError as e:
             log.warning("cannot list installed packages: %s", e)
 
-    async def ensure_packages(self, timeout: float = 15.0) -> None:
+    async def ensure_packages(self, timeout: float = 5.0) -> None:
         self.prefetch_packages()
         if self._pkg_task is not None and not self._pkg_task.done():
             await asyncio.wait([self._pkg_task], timeout=timeout)
