@@ -236,3 +236,19 @@ def test_implies_outside_deps_warns() -> None:
     assert f.problem.severity is Severity.WARNING
     assert f.problem.span == span(2, 25, 2, 32)
     assert "not in deps" in f.problem.message
+
+
+def test_get_info_errors_map_to_their_srcloc() -> None:
+    from raco_lsp.racket.info import problem_of_error
+
+    f = Path("/w/p/info.rkt")
+    text = L + "(define x (list 1 2)\n"
+    loc = {"source": str(f), "line": None, "column": None, "position": 12, "span": 1}
+    p = problem_of_error(f, f"{f}::12: read: expected a `)` to close `(`", [loc], text)
+    assert p.span == span(1, 0, 1, 1)  # position-only srcloc
+    assert p.message == "get-info: read: expected a `)` to close `(`"
+    loc = {"source": str(f), "line": 2, "column": 10, "position": 22, "span": 3}
+    p = problem_of_error(f, "p/info.rkt:2:10: map: unbound identifier\n  in: map", [loc], text)
+    assert p.span == span(1, 10, 1, 13) and p.code == "get-info"
+    p = problem_of_error(f, "get-info: info file has multiple expressions in x", [], text)
+    assert p.span == span(0, 0, 0, 10) and p.message.startswith("get-info: info file")
