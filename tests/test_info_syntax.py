@@ -66,3 +66,20 @@ def test_no_module_and_syntax_errors_never_raise() -> None:
 
 def test_decode_string() -> None:
     assert decode_string(r'"a\nb\x41\u03bb\\"') == "a\nbAλ\\"
+
+
+def test_fast_spans_equal_the_parser_spans() -> None:
+    from raco_lsp.syntax.info import _span
+
+    for text in [
+        '#lang info\n(define deps \'("base"))\n',
+        '#lang info\r\n(define x "é𝛌")\r\n\t(define y 1)\n',
+        '#lang info\r(define x 1)\r(define y "λ")',
+        '(define λ \'a)\n(define b "𝛌") (define c 3)\n',
+    ]:
+        src = Source.from_text(text)
+        stack = [src.root]
+        while stack:
+            node = stack.pop()
+            assert _span(src, node) == src.span_of(node), (text, node)
+            stack.extend(node.children)
