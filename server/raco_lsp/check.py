@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from raco_lsp.info_check import check_info_files, find_info_files
 from raco_lsp.racket.compile import compile_modules
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.records import Problem, Severity
@@ -37,7 +38,15 @@ async def check_paths(
     if not modules:
         return report
     run = await compile_modules(install, modules, roots=roots, timeout=timeout)
-    report.problems = sorted(run.problems, key=lambda p: (str(p.path), p.span.start, p.message))
+    problems = list(run.problems)
+    # info.rkt problems too (static checks plus get-info); compiling an
+    # info.rkt already reports what would stop get-info, so only new ones.
+    info_files, _ = find_info_files(paths)
+    failed = {p.path for p in problems if p.severity is Severity.ERROR}
+    for p in await check_info_files(info_files, install, timeout=timeout):
+        if not (p.code == "get-info" and p.path in failed):
+            problems.append(p)
+    report.problems = sorted(problems, key=lambda p: (str(p.path), p.span.start, p.message))
     return report
 
 
@@ -48,7 +57,7 @@ def display_path(path: Path, cwd: Path) -> str:
         return str(path)
 
 
-def format_text(report: CheckReport, cwd: Path, out: TextIO) -> None:
+def format_text(report: CheckReport, cwd: Path, out: TextIO, *, noun: str = "module") -> None:
     """``path:line:col: severity: message`` (1-based line and column)."""
     for p in report.problems:
         first, *rest = p.message.splitlines() or [""]
@@ -61,7 +70,7 @@ def format_text(report: CheckReport, cwd: Path, out: TextIO) -> None:
             out.write(f"    {line.strip()}\n")
     files = len({p.path for p in report.problems if p.severity is Severity.ERROR})
     n = len(report.modules)
-    summary = f"checked {n} module{'s' if n != 1 else ''}: "
+    summary = f"checked {n} {noun}{'s' if n != 1 else ''}: "
     if report.errors:
         summary += f"{report.errors} error{'s' if report.errors != 1 else ''} in {files} file"
         summary += "s" if files != 1 else ""

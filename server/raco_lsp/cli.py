@@ -75,6 +75,17 @@ def _parser() -> argparse.ArgumentParser:
     from raco_lsp.dist_cli import add_parsers
 
     add_parsers(sub)
+
+    info = sub.add_parser(
+        "info",
+        help="validate the info.rkt files under PATH",
+        description="Validate every info.rkt under each PATH (statically, then with Racket's "
+        "get-info when Racket is available) and print path:line:col: severity: message. "
+        "Exit 1 on errors.",
+    )
+    info.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    info.add_argument("--json", action="store_true", help="print the problems as JSON")
+    info.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
     return parser
 
 
@@ -129,6 +140,26 @@ def _test(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _info(args: argparse.Namespace) -> int:
+    from raco_lsp.check import CheckReport, format_json, format_text
+    from raco_lsp.info_check import check_info_files, find_info_files
+
+    files, missing = find_info_files(args.paths)
+    for m in missing:
+        print(f"raco-lsp info: {m}", file=sys.stderr)
+    if missing:
+        return 2
+    install, _ = locate_racket(args.racket)
+    if install is None:
+        print("raco-lsp info: Racket not found; only the static checks ran", file=sys.stderr)
+    report = CheckReport(files, asyncio.run(check_info_files(files, install)))
+    if args.json:
+        format_json(report, sys.stdout)
+    else:
+        format_text(report, Path.cwd(), sys.stdout, noun="info.rkt file")
+    return 1 if report.errors else 0
+
+
 def _check(args: argparse.Namespace) -> int:
     from raco_lsp.check import check_paths, format_json, format_text
     from raco_lsp.racket.workspace import find_modules
@@ -164,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run_stdio()
         return 0
-    commands = {"check": _check, "graph": _graph, "test": _test}
+    commands = {"check": _check, "graph": _graph, "test": _test, "info": _info}
     if args.command in commands:
         try:
             return commands[args.command](args)

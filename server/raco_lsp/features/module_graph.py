@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -271,23 +272,35 @@ def register(server: RacoLanguageServer) -> None:
     server.graph = svc
     p = server.providers
 
-    # Until the first scan is done, a graph_for() would make an empty graph
-    # of the folder: every hook waits for it.
-    async def on_buffer(ls: RacoLanguageServer, path: Path) -> None:
-        await svc.ready.wait()
-        svc.update_buffer(path)
+    # Until the first scan is done, graph_for() would make an empty graph of
+    # the folder: work that arrives earlier waits for the scan in a task of
+    # its own, so other features' hooks are not held up behind it.
+    pending: set[asyncio.Future[None]] = set()
 
-    async def on_disk(ls: RacoLanguageServer, path: Path) -> None:
-        await svc.ready.wait()
-        svc.update_disk(path)
+    def when_ready(work: Callable[[], None]) -> None:
+        if svc.ready.is_set():
+            work()
+            return
 
-    async def on_watched(ls: RacoLanguageServer, changes: list[types.FileEvent]) -> None:
-        await svc.ready.wait()
-        svc.on_watched(changes)
+        async def later() -> None:
+            await svc.ready.wait()
+            work()
 
-    async def on_built(ls: RacoLanguageServer, paths: list[Path]) -> None:
-        await svc.ready.wait()
-        svc.on_built(paths)
+        task = asyncio.ensure_future(later())
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    def on_buffer(ls: RacoLanguageServer, path: Path) -> None:
+        when_ready(lambda: svc.update_buffer(path))
+
+    def on_disk(ls: RacoLanguageServer, path: Path) -> None:
+        when_ready(lambda: svc.update_disk(path))
+
+    def on_watched(ls: RacoLanguageServer, changes: list[types.FileEvent]) -> None:
+        when_ready(lambda: svc.on_watched(changes))
+
+    def on_built(ls: RacoLanguageServer, paths: list[Path]) -> None:
+        when_ready(lambda: svc.on_built(paths))
 
     p.on_ready.append(lambda ls: svc.on_ready())
     p.on_open.append(on_buffer)

@@ -1,0 +1,296 @@
+"""info.rkt intelligence: diagnostics, completion, hover and quick fixes.
+
+Static checks (``info_validate``) run on open and on every change; Racket's
+own ``get-info`` runs on open and save (the file on disk), when Racket is
+available and the workspace is trusted, and only when the static checks found
+no error.  Both publish under the diagnostic source ``info.rkt``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from raco_lsp.info_assist import PackageInfo, Suggestion, complete, hover
+from raco_lsp.info_validate import SOURCE, Finding, has_errors, validate_info
+from raco_lsp.racket.info import cached_packages, get_info_problems, installed_packages
+from raco_lsp.racket.records import Pos, Problem
+from raco_lsp.racket.text import read_source
+
+if TYPE_CHECKING:
+    from raco_lsp.server import RacoLanguageServer
+
+log = logging.getLogger(__name__)
+
+_KINDS = {
+    "field": types.CompletionItemKind.Field,
+    "value": types.CompletionItemKind.EnumMember,
+    "package": types.CompletionItemKind.Module,
+    "file": types.CompletionItemKind.File,
+    "keyword": types.CompletionItemKind.Keyword,
+    "lang": types.CompletionItemKind.Keyword,
+}
+_SKIP_DIRS = {"compiled", "doc", "node_modules"}
+
+
+def is_info_file(path: Path) -> bool:
+    return path.name == "info.rkt"
+
+
+def workspace_packages(roots: list[Path], max_depth: int = 3) -> dict[str, PackageInfo]:
+    """Directories holding an info.rkt under ``roots``: packages by their name."""
+    out: dict[str, PackageInfo] = {}
+    for root in roots:
+        base_depth = len(root.parts)
+        for dirpath, dirnames, filenames in os.walk(root):
+            depth = len(Path(dirpath).parts) - base_depth
+            dirnames[:] = (
+                []
+                if depth >= max_depth
+                else sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+            )
+            if "info.rkt" in filenames:
+                name = Path(dirpath).name
+                out.setdefault(name, PackageInfo(name, "workspace", Path(dirpath)))
+    return out
+
+
+class InfoFiles:
+    """Per-server state: findings for code actions, ground-truth tasks."""
+
+    def __init__(self, server: RacoLanguageServer) -> None:
+        self._server = server
+        self.findings: dict[Path, list[Finding]] = {}
+        self.truth: dict[Path, list[Problem]] = {}
+        self._tasks: dict[Path, asyncio.Task[None]] = {}
+        self._pkg_task: asyncio.Task[Any] | None = None
+        self._workspace: dict[str, PackageInfo] | None = None
+
+    # -- packages -------------------------------------------------------------
+
+    def packages(self) -> dict[str, PackageInfo]:
+        out: dict[str, PackageInfo] = {}
+        for p in (cached_packages(self._server.install) or {}).values():
+            out[p.name] = PackageInfo(p.name, p.scope, p.directory)
+        if self._workspace is None:
+            roots: list[Path] = []
+            for folder in self._server.workspace.folders.values():
+                fs = to_fs_path(folder.uri)
+                if fs:
+                    roots.append(Path(fs))
+            self._workspace = workspace_packages(roots)
+        out.update(self._workspace)
+        return out
+
+    def prefetch_packages(self) -> None:
+        install = self._server.install
+        if install is None or cached_packages(install) is not None:
+            return
+        if self._pkg_task is None or self._pkg_task.done():
+            self._pkg_task = asyncio.ensure_future(self._fetch(install))
+
+    async def _fetch(self, install: Any) -> None:
+        try:
+            await installed_packages(install)
+        except OSError as e:
+            log.warning("cannot list installed packages: %s", e)
+
+    async def ensure_packages(self, timeout: float = 5.0) -> None:
+        self.prefetch_packages()
+        if self._pkg_task is not None and not self._pkg_task.done():
+            await asyncio.wait([self._pkg_task], timeout=timeout)
+
+    # -- diagnostics ----------------------------------------------------------
+
+    def text_of(self, path: Path) -> str:
+        text = self._server.open_text(path)
+        if text is None:
+            text = read_source(path) or ""
+        return text
+
+    def validate(self, path: Path) -> None:
+        self.findings[path] = validate_info(path, self.text_of(path))
+        self.truth.pop(path, None)
+        self.publish(path)
+
+    def publish(self, path: Path) -> None:
+        converter = self._server.range_converter()
+        problems = [f.problem for f in self.findings.get(path, [])]
+        problems += self.truth.get(path, [])
+        self._server.store.put(
+            SOURCE, self._server.uri_of(path), [converter.diagnostic(p) for p in problems]
+        )
+
+    def ground_truth(self, path: Path) -> None:
+        s = self._server
+        if s.install is None or not s.settings.trusted or has_errors(self.findings.get(path, [])):
+            return
+        previous = self._tasks.get(path)
+        if previous is not None and not previous.done():
+            previous.cancel()
+        self._tasks[path] = asyncio.ensure_future(self._truth_job(path))
+
+    async def _truth_job(self, path: Path) -> None:
+        install = self._server.install
+        if install is None:
+            return
+        try:
+            result = await get_info_problems(
+                install,
+                [path],
+                timeout=self._server.settings.compile_timeout,
+                text_of=lambda p: read_source(p),
+            )
+        except OSError as e:
+            log.warning("get-info failed to run for %s: %s", path, e)
+            return
+        if self._tasks.get(path) is not asyncio.current_task():
+            return
+        if path in result and not has_errors(self.findings.get(path, [])):
+            self.truth[path] = result[path]
+            self.publish(path)
+
+    async def wait_idle(self) -> None:
+        while pending := [t for t in self._tasks.values() if not t.done()]:
+            await asyncio.wait(pending)
+
+    def close(self, path: Path) -> None:
+        self.findings.pop(path, None)
+        self.truth.pop(path, None)
+        task = self._tasks.pop(path, None)
+        if task is not None and not task.done():
+            task.cancel()
+        self._server.store.put(SOURCE, self._server.uri_of(path), [])
+
+
+def _pos(ls: RacoLanguageServer, path: Path, text: str, position: types.Position) -> Pos:
+    lines = text.splitlines() or [""]
+    p = ls.workspace.position_codec.position_from_client_units(lines, position)
+    return Pos(p.line, p.character)
+
+
+def _item(ls: RacoLanguageServer, path: Path, s: Suggestion) -> types.CompletionItem:
+    rng = ls.range_converter().range(path, s.replace)
+    return types.CompletionItem(
+        label=s.label,
+        kind=_KINDS.get(s.kind, types.CompletionItemKind.Text),
+        detail=s.detail or None,
+        documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=s.doc)
+        if s.doc
+        else None,
+        text_edit=types.TextEdit(range=rng, new_text=s.insert_text),
+        insert_text_format=types.InsertTextFormat.Snippet
+        if s.snippet
+        else types.InsertTextFormat.PlainText,
+        filter_text=s.label,
+    )
+
+
+def register(server: RacoLanguageServer) -> None:
+    state = InfoFiles(server)
+
+    def uri_path(uri: str) -> Path | None:
+        from raco_lsp.server import uri_path as to_path
+
+        p = to_path(uri)
+        return p if p is not None and is_info_file(p) else None
+
+    def on_open(ls: RacoLanguageServer, path: Path) -> None:
+        if is_info_file(path):
+            state.validate(path)
+            state.prefetch_packages()
+            state.ground_truth(path)
+
+    def on_change(ls: RacoLanguageServer, path: Path) -> None:
+        if is_info_file(path):
+            state.validate(path)
+
+    def on_save(ls: RacoLanguageServer, path: Path) -> None:
+        if is_info_file(path):
+            state._workspace = None
+            state.validate(path)
+            state.ground_truth(path)
+
+    def on_close(ls: RacoLanguageServer, path: Path) -> None:
+        if is_info_file(path):
+            state.close(path)
+
+    async def completion(
+        ls: RacoLanguageServer, params: types.CompletionParams
+    ) -> list[types.CompletionItem]:
+        path = uri_path(params.text_document.uri)
+        if path is None:
+            return []
+        text = state.text_of(path)
+        pos = _pos(ls, path, text, params.position)
+        await state.ensure_packages()
+        return [_item(ls, path, s) for s in complete(text, pos, path, state.packages())]
+
+    async def on_hover(ls: RacoLanguageServer, params: types.HoverParams) -> types.Hover | None:
+        path = uri_path(params.text_document.uri)
+        if path is None:
+            return None
+        text = state.text_of(path)
+        pos = _pos(ls, path, text, params.position)
+        await state.ensure_packages()
+        h = hover(text, pos, path, state.packages())
+        if h is None:
+            return None
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=h.markdown),
+            range=ls.range_converter().range(path, h.span),
+        )
+
+    def code_action(
+        ls: RacoLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        path = uri_path(params.text_document.uri)
+        if path is None:
+            return []
+        converter = ls.range_converter()
+        out: list[types.CodeAction] = []
+        for finding in state.findings.get(path, []):
+            if not finding.fixes:
+                continue
+            diag = converter.diagnostic(finding.problem)
+            if not _overlaps(diag.range, params.range):
+                continue
+            for fix in finding.fixes:
+                edit = types.TextEdit(range=converter.range(path, fix.span), new_text=fix.new_text)
+                out.append(
+                    types.CodeAction(
+                        title=fix.title,
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[diag],
+                        is_preferred=len(finding.fixes) == 1,
+                        edit=types.WorkspaceEdit(changes={params.text_document.uri: [edit]}),
+                    )
+                )
+        return out
+
+    server.providers.on_open.append(on_open)
+    server.providers.on_change.append(on_change)
+    server.providers.on_save.append(on_save)
+    server.providers.on_close.append(on_close)
+    server.providers.completion.append(completion)
+    server.providers.hover.append(on_hover)
+    server.providers.code_action.append(code_action)
+
+    @server.command("raco-lsp.infoIdle")
+    async def info_idle(ls: RacoLanguageServer, *args: Any) -> bool:
+        """Resolves when no get-info check is running (for tests and scripts)."""
+        await state.wait_idle()
+        return True
+
+
+def _overlaps(a: types.Range, b: types.Range) -> bool:
+    def key(p: types.Position) -> tuple[int, int]:
+        return (p.line, p.character)
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)

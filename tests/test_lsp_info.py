@@ -1,0 +1,150 @@
+"""info.rkt intelligence through the real server (and real Racket)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from info_support import offset
+from lsp_support import diagnostics, lsp_session, open_file, rng, save_file
+from raco_lsp.features.diagnostics import path_uri
+from raco_lsp.racket.records import Pos
+
+L = "#lang info\n"
+
+
+async def info_idle(client: LanguageClient) -> None:
+    await asyncio.wait_for(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="raco-lsp.infoIdle")
+        ),
+        60,
+    )
+
+
+async def labels(client: LanguageClient, path: Path, line: int, col: int) -> list[str]:
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=path_uri(path)),
+            position=types.Position(line=line, character=col),
+        )
+    )
+    assert result is None or isinstance(result, types.CompletionList)
+    return [i.label for i in result.items] if result else []
+
+
+def apply_edit(text: str, edit: types.WorkspaceEdit, uri: str) -> str:
+    assert edit.changes is not None
+    for e in sorted(
+        edit.changes[uri], key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
+    ):
+        start = offset(text, Pos(e.range.start.line, e.range.start.character))
+        end = offset(text, Pos(e.range.end.line, e.range.end.character))
+        text = text[:start] + e.new_text + text[end:]
+    return text
+
+
+async def test_completion_hover_and_diagnostic(ws: Path) -> None:
+    pkg = ws / "mypkg"
+    pkg.mkdir()
+    f = pkg / "info.rkt"
+    f.write_text(L + '(define version "1.02")\n')
+    (ws / "otherpkg").mkdir()
+    (ws / "otherpkg" / "info.rkt").write_text(L + '(define pkg-desc "Another one")\n')
+    async with lsp_session(ws) as client:
+        open_file(client, f)
+        await info_idle(client)
+        (d,) = diagnostics(client, f)
+        assert d.range == rng(1, 16, 1, 22)
+        assert d.source == "info.rkt" and d.severity == types.DiagnosticSeverity.Error
+        assert "not a valid version" in d.message
+
+        text = L + '(define version "1.0")\n(define \n(define deps \'("rackunit-l"))\n'
+        text += '(define scribblings \'(("m.scrbl" (multi-))))\n'
+        save_file(client, f, text)
+        names = await labels(client, f, 2, 8)
+        assert "test-omit-paths" in names and "pkg-desc" in names
+        assert "version" not in names and "scribblings" not in names  # already defined
+        assert await labels(client, f, 3, 26) == ["rackunit-lib"]  # installed packages
+        save_file(client, f, text.replace('"rackunit-l"', '"otherp"'))
+        assert await labels(client, f, 3, 22) == ["otherpkg"]  # a workspace package
+        save_file(client, f, text)
+        assert await labels(client, f, 4, 40) == ["multi-page"]
+
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=path_uri(f)),
+                position=types.Position(line=1, character=10),
+            )
+        )
+        assert hover is not None and hover.range == rng(1, 8, 1, 15)
+        assert isinstance(hover.contents, types.MarkupContent)
+        assert "**version**" in hover.contents.value
+
+
+async def test_quick_fixes_produce_valid_info_files(ws: Path) -> None:
+    for name in ("a.rkt", "b.rkt", "m.scrbl"):
+        (ws / name).write_text("")
+    f = ws / "info.rkt"
+    text = (
+        L + '(define scriblings \'(("m.scrbl" (multi-pag))))\n'
+        '(define racket-launcher-names \'("a" "b"))\n'
+        '(define racket-launcher-libraries \'("a.rkt"))\n'
+    )
+    f.write_text(text)
+    uri = path_uri(f)
+    async with lsp_session(ws) as client:
+        open_file(client, f)
+        await info_idle(client)
+        assert {d.severity for d in diagnostics(client, f)} == {
+            types.DiagnosticSeverity.Warning,  # scriblings: unknown field
+            types.DiagnosticSeverity.Error,  # parallel lists
+        }
+        titles = []
+        for _ in range(3):
+            first = diagnostics(client, f)[0]
+            actions = await client.text_document_code_action_async(
+                types.CodeActionParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    range=first.range,
+                    context=types.CodeActionContext(diagnostics=[first]),
+                )
+            )
+            assert actions, first
+            # The quick fix for this diagnostic (packaging offers its own actions on info.rkt).
+            (action,) = [
+                a
+                for a in actions
+                if isinstance(a, types.CodeAction) and a.kind == types.CodeActionKind.QuickFix
+            ]
+            assert action.edit is not None
+            titles.append(action.title)
+            text = apply_edit(text, action.edit, uri)
+            save_file(client, f, text)
+            await info_idle(client)
+        assert titles == [
+            "Rename to `scribblings`",
+            "Change to 'multi-page'",
+            "Add the missing racket-launcher-libraries entries",
+        ]
+        assert diagnostics(client, f) == []  # static checks and get-info agree
+        assert '(define racket-launcher-libraries \'("a.rkt" "b.rkt"))' in text
+
+
+async def test_get_info_reports_what_static_checks_miss(ws: Path) -> None:
+    f = ws / "info.rkt"
+    f.write_text(L + "(define x 1)\n")
+    async with lsp_session(ws) as client:
+        open_file(client, f)
+        save_file(client, f, L + "(define x (car (list)))\n")
+        await info_idle(client)
+        (d,) = diagnostics(client, f)
+        assert d.source == "info.rkt"
+        assert d.message.startswith("get-info: car: contract violation")
+        assert d.range == rng(0, 0, 0, 10)  # no srcloc from Racket: the #lang line
+        save_file(client, f, L + "(define x (car (list 1)))\n")
+        await info_idle(client)
+        assert diagnostics(client, f) == []
