@@ -32,4 +32,13 @@ rule "the same, as JSON (raco-lsp check --json), first problem only"
 "$raco_lsp" check --json broken-hello-pkg | python3 -c \
   'import json,sys; r=json.load(sys.stdin); print(json.dumps(r["problems"][0], indent=2))'
 
-[ $clean = 0 ] && [ $broken = 1 ]
+cd "$here"
+rule "raco-lsp test hello-pkg   (its rackunit tests, as raco test runs them)"
+"$raco_lsp" test hello-pkg
+tested=$?
+
+rule "raco-lsp info hello-pkg   (info.rkt validation)"
+"$raco_lsp" info hello-pkg
+info=$?
+
+[ $clean = 0 ] && [ $broken = 1 ] && [ $tested = 0 ] && [ $info = 0 ]
