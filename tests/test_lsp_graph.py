@@ -3,6 +3,7 @@ lens, unresolved-require diagnostics, and the raco/* requests."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -10,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pytest_lsp import LanguageClient
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from lsp_support import diagnostics, lsp_session, open_file, rng, save_file, wait_idle
+from lsp_support import SERVER, diagnostics, lsp_session, open_file, rng, save_file, wait_idle
 from raco_lsp.features.diagnostics import path_uri
 
 BASE = "#lang racket/base\n"
+CREATED = types.FileChangeType.Created
 
 
 def doc(path: Path) -> types.TextDocumentIdentifier:
@@ -153,3 +155,59 @@ def test_graph_cli_json_and_dot(example: Path) -> None:
     ).stdout
     assert dot.startswith("digraph modules {")
     assert f'"{main}" -> "{example / "greet.rkt"}";' in dot
+
+
+async def test_watched_dep_change_and_multi_root(tmp_path: Path) -> None:
+    a, b = tmp_path / "root a", tmp_path / "root b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x.rkt").write_text(BASE)
+    (b / "y.rkt").write_text(BASE + '(require "z.rkt")\n')
+    (b / "z.rkt").write_text(BASE)
+    client = await ClientServerConfig(server_command=SERVER).start()
+    assert isinstance(client, LanguageClient)
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            initialization_options={"compileOnSave": "off"},
+            workspace_folders=[
+                types.WorkspaceFolder(uri=path_uri(a), name="a"),
+                types.WorkspaceFolder(uri=path_uri(b), name="b"),
+            ],
+        )
+    )
+    try:
+        whole = await request(client, "raco/moduleGraph", None)
+        names = {Path(n["path"]).name: n for n in whole["nodes"] if n["workspace"]}
+        assert set(names) == {"x.rkt", "y.rkt", "z.rkt"}  # both folders
+        assert names["y.rkt"]["reason"] == "y.rkt has never been compiled"
+
+        # Compiled outside the editor: the client reports the new .dep files.
+        subprocess.run(["raco", "make", str(b / "y.rkt")], check=True)
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[
+                    types.FileEvent(
+                        uri=path_uri(b / "compiled" / n), type=types.FileChangeType.Created
+                    )
+                    for n in ("y_rkt.dep", "z_rkt.dep")
+                ]
+            )
+        )
+        after = await request(client, "raco/moduleGraph", {"uri": path_uri(b / "y.rkt")})
+        y = next(n for n in after["nodes"] if n["path"] == str(b / "y.rkt"))
+        assert (y["stale"], y["reason"]) == (False, None)
+
+        # A new module appears on disk.
+        (a / "w.rkt").write_text(BASE + '(require "x.rkt")\n')
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[
+                    types.FileEvent(uri=path_uri(a / "w.rkt"), type=types.FileChangeType.Created)
+                ]
+            )
+        )
+        dependents = await request(client, "raco/dependents", {"uri": path_uri(a / "x.rkt")})
+        assert [d["path"] for d in dependents] == [str(a / "w.rkt")]
+    finally:
+        await asyncio.wait_for(client.shutdown_session(), 20)
