@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from raco_lsp.features.diagnostics import publish_owned
 from raco_lsp.features.progress import work_done
 from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
 from raco_lsp.racket.compile import SOURCE, CompileRun
@@ -280,17 +281,7 @@ class CompileOnSave:
         return {o for o in recheck if o.exists()}
 
     def _republish(self, files: Iterable[Path]) -> None:
-        converter = self._server.range_converter()
-        for f in files:
-            seen: list[Problem] = []
-            for owned in self._owned.values():
-                for p in owned.get(f, []):
-                    if p not in seen:
-                        seen.append(p)
-            seen.sort(key=lambda p: (p.span.start, p.message))
-            self._server.store.put(
-                SOURCE, self._server.uri_of(f), [converter.diagnostic(p) for p in seen]
-            )
+        publish_owned(self._server, SOURCE, self._owned, files)
 
 
 def age_compiled(source: Path, seconds: int = 2) -> None:

@@ -4,8 +4,9 @@ records into LSP diagnostics."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
@@ -13,6 +14,9 @@ from pygls.workspace.position_codec import PositionCodec
 
 from raco_lsp.racket.records import Problem, Severity, Span
 from raco_lsp.racket.text import TextIndex, read_source
+
+if TYPE_CHECKING:
+    from raco_lsp.server import RacoLanguageServer
 
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -94,3 +98,24 @@ class DiagnosticStore:
 
     def uris(self, source: str) -> set[str]:
         return {u for (src, u) in self._by_key if src == source}
+
+
+Owned = Mapping[Path, Mapping[Path, list[Problem]]]
+"""Problems by owner (e.g. the file whose compile or test run reported them),
+then by the file they are in."""
+
+
+def publish_owned(
+    server: RacoLanguageServer, source: str, owned: Owned, files: Iterable[Path]
+) -> None:
+    """Publish, for each of ``files``, the union of what every owner reported
+    there (duplicates once, in text order) under ``source``."""
+    converter = server.range_converter()
+    for f in files:
+        seen: list[Problem] = []
+        for problems in owned.values():
+            for p in problems.get(f, []):
+                if p not in seen:
+                    seen.append(p)
+        seen.sort(key=lambda p: (p.span.start, p.message))
+        server.store.put(source, server.uri_of(f), [converter.diagnostic(p) for p in seen])

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from raco_lsp.features.diagnostics import RangeConverter
+from raco_lsp.features.diagnostics import RangeConverter, publish_owned
 from raco_lsp.features.progress import work_done
 from raco_lsp.racket.records import Problem, Severity, Span
 from raco_lsp.racket.testing import (
@@ -311,17 +311,7 @@ class TestFeature:
         new = self.problems_of(result)
         self._owned[result.path] = dict(new)
         affected = set(previous) | set(new) | {result.path}
-        converter = self._server.range_converter()
-        for f in affected:
-            seen: list[Problem] = []
-            for owned in self._owned.values():
-                for p in owned.get(f, []):
-                    if p not in seen:
-                        seen.append(p)
-            seen.sort(key=lambda p: (p.span.start, p.message))
-            self._server.store.put(
-                SOURCE, self._server.uri_of(f), [converter.diagnostic(p) for p in seen]
-            )
+        publish_owned(self._server, SOURCE, self._owned, affected)
 
     async def run(self, params: dict[str, Any]) -> dict[str, Any]:
         from raco_lsp.server import uri_path
