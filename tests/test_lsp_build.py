@@ -122,3 +122,30 @@ async def test_build_workspace_compiles_everything_stale(ws: Path) -> None:
         (d,) = diagnostics(client, ws / "broken.rkt")
         assert d.message.startswith("nope: unbound identifier")
         assert (ws / "compiled" / "top_rkt.zo").exists()
+
+
+async def test_parallel_agents_compile_dependents_after_their_dependency(ws: Path) -> None:
+    leaf = ws / "leaf.rkt"
+    leaf.write_text(BASE + "(provide v)\n(define (v) 1)\n")
+    fan = []
+    for i in range(6):
+        d = ws / f"d{i}.rkt"
+        d.write_text(BASE + f'(require "leaf.rkt")\n(provide f{i})\n(define (f{i}) (+ (v) {i}))\n')
+        fan.append(d)
+    async with lsp_session(ws, init_options={"jobs": 2}) as client:
+        for d in fan:
+            open_file(client, d)
+        await wait_idle(client)
+        assert all((ws / "compiled" / f"d{i}_rkt.zo").exists() for i in range(6))
+        open_file(client, leaf)
+        save_file(client, leaf, BASE + "(provide w)\n(define (w) 1)\n")  # v is gone
+        await wait_idle(client)
+        for d in fan:
+            (diag,) = diagnostics(client, d)
+            assert diag.message.startswith("v: unbound identifier"), d
+        st = await status(client)
+        assert len(st["agent"]["all"]) == 2
+        assert all(a["compiles"] > 0 for a in st["agent"]["all"])  # both did work
+        save_file(client, leaf, BASE + "(provide v)\n(define (v) 2)\n")
+        await wait_idle(client)
+        assert all(diagnostics(client, d) == [] for d in fan)

@@ -48,3 +48,10 @@ def test_locate_reports_missing(tmp_path: Path) -> None:
 def test_locate_uses_path() -> None:
     found, _ = locate_racket(None, path_env=os.environ["PATH"])
     assert found is not None and found.racket.name == "racket"
+
+
+def test_jobs_setting() -> None:
+    assert parse_settings({"jobs": 3}).jobs == 3
+    assert parse_settings({}).jobs == 0  # one per core
+    bad = parse_settings({"jobs": -1})
+    assert bad.jobs == 0 and bad.problems

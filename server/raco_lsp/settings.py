@@ -22,6 +22,8 @@ class Settings:
     """``raco-lsp.compileOnSave``: ``off``, ``file`` (the saved module and what
     it requires), ``dependents`` (also its workspace dependents) or
     ``workspace`` (also everything stale in the workspace)."""
+    jobs: int = 0
+    """``raco-lsp.jobs``: compile agents working at once; 0 means one per core."""
     debounce: float = 0.15
     """``raco-lsp.debounce``: seconds to wait after a save before building."""
     agent_memory_limit: int = 2048
@@ -87,6 +89,12 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
             changes["compile_on_save"] = v
         else:
             problems.append(f"raco-lsp.compileOnSave must be one of {', '.join(_COMPILE_ON_SAVE)}")
+    if "jobs" in raw:
+        v = raw["jobs"]
+        if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 64:
+            changes["jobs"] = v
+        else:
+            problems.append("raco-lsp.jobs must be a whole number from 0 (one per core) to 64")
     if "debounce" in raw:
         v = raw["debounce"]
         if isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 10:

@@ -55,8 +55,8 @@ class CompileOnSave:
         self._targets: list[Path] = []  # saved files waiting for a build
         self._carry: set[Path] = set()  # files a cancelled build had not done
         self._build: asyncio.Task[None] | None = None
-        self._agent: CompileAgent | None = None
-        self._agent_for: RacketInstall | None = None
+        self._agents: list[CompileAgent] = []
+        self._agents_for: RacketInstall | None = None
         self.last_build: list[Path] = []
 
     # -- entry points -------------------------------------------------------
@@ -109,8 +109,8 @@ class CompileOnSave:
         if self._build is not None and not self._build.done():
             self._build.cancel()
             await asyncio.wait([self._build], timeout=5)
-        if self._agent is not None:
-            await self._agent.stop()
+        for a in self._agents:
+            await a.stop()
 
     async def wait_idle(self) -> None:
         while self._build is not None and not self._build.done():
@@ -127,22 +127,27 @@ class CompileOnSave:
             and self._server.install is not None
         )
 
-    async def agent(self) -> CompileAgent | None:
+    async def agents(self) -> list[CompileAgent]:
+        """The pool of compile agents (``raco-lsp.jobs``; started lazily)."""
         install = self._server.install
         if install is None:
-            return None
-        if self._agent is None or self._agent_for != install:
-            if self._agent is not None:
-                await self._agent.stop()
-            self._agent = CompileAgent(racket_agent_factory(install))
-            self._agent_for = install
-        self._agent.memory_limit = self._server.settings.agent_memory_limit * 2**20
-        return self._agent
+            return []
+        if self._agents_for != install:
+            for a in self._agents:
+                await a.stop()
+            self._agents = []
+            self._agents_for = install
+        jobs = self._server.settings.jobs or os.cpu_count() or 1
+        while len(self._agents) < jobs:
+            self._agents.append(CompileAgent(racket_agent_factory(install)))
+        while len(self._agents) > jobs:
+            await self._agents.pop().stop()
+        for a in self._agents:
+            a.memory_limit = self._server.settings.agent_memory_limit * 2**20
+        return list(self._agents)
 
-    def agent_status(self) -> dict[str, Any] | None:
-        a = self._agent
-        if a is None:
-            return None
+    @staticmethod
+    def _status(a: CompileAgent) -> dict[str, Any]:
         return {
             "state": a.state.value,
             "pid": a.pid,
@@ -150,6 +155,12 @@ class CompileOnSave:
             "compiles": a.compiles,
             "rss": a.rss(),
         }
+
+    def agent_status(self) -> dict[str, Any] | None:
+        """The first agent's status (the one a lone build uses), plus all."""
+        if not self._agents:
+            return None
+        return {**self._status(self._agents[0]), "all": [self._status(a) for a in self._agents]}
 
     def _order(self, targets: list[Path], expand: bool) -> list[Path]:
         """The files to compile, each after the workspace modules it requires."""
@@ -175,43 +186,109 @@ class CompileOnSave:
         if previous is not None:
             await asyncio.wait([previous])  # its cancellation carried its leftovers
         await asyncio.sleep(self._server.settings.debounce)
-        agent = await self.agent()
-        if agent is None or not self._targets:
+        agents = await self.agents()
+        if not agents or not self._targets:
             return
         graph = self._server.graph
         if graph is not None:
             await graph.ready.wait()  # the dependents come from the scanned graph
         targets, self._targets = self._targets, []
-        order = self._order(targets, expand)
+        order = self._with_stale_dependencies(self._order(targets, expand))
         log.debug("build order: %s", " ".join(p.name for p in order))
         self._carry = set()
-        remaining = list(order)
+        pending = list(order)
         done: list[Path] = []
+        running: dict[asyncio.Task[CompileRun], tuple[Path, CompileAgent]] = {}
+        idle = list(agents)
         try:
             async with work_done(self._server, "Compiling Racket") as progress:
-                while remaining:
-                    f = remaining[0]
-                    progress.report(
-                        f"Compiling {len(done) + 1}/{len(done) + len(remaining)}: {f.name}",
-                        done=len(done),
-                        total=len(done) + len(remaining),
-                    )
-                    if f.exists():
+                while pending or running:
+                    pending = [p for p in pending if p.exists()]  # deleted meanwhile
+                    for f in self._ready(pending, running, len(idle)):
+                        pending.remove(f)
+                        agent = idle.pop(0)
+                        progress.report(
+                            f"Compiling {len(done) + len(running) + 1}/"
+                            f"{len(done) + len(running) + len(pending) + 1}: {f.name}",
+                            done=len(done),
+                            total=len(done) + len(running) + len(pending) + 1,
+                        )
                         if f not in targets:
                             age_compiled(f)
-                        run = await self._compile(agent, f)
+                        task = asyncio.ensure_future(self._compile(agent, f))
+                        running[task] = (f, agent)
+                    if not running:
+                        continue
+                    finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    for task in finished:
+                        f, agent = running.pop(task)
+                        idle.append(agent)
+                        idle.sort(key=agents.index)
+                        run = task.result()
+                        done.append(f)
                         for again in self._apply(f, run):
-                            if again not in remaining and again not in done:
-                                remaining.append(again)
+                            busy = {g for g, _ in running.values()}
+                            if again not in pending and again not in done and again not in busy:
+                                pending.append(again)
                         await self._server.notify_built([f, *run.compiled, *run.touched])
-                    remaining.pop(0)
-                    done.append(f)
         except asyncio.CancelledError:
-            self._carry.update(p for p in remaining if p.exists())
+            for task in running:
+                task.cancel()
+            if running:
+                await asyncio.wait(running)
+            self._carry.update(
+                p for p in [*pending, *(f for f, _ in running.values())] if p.exists()
+            )
             log.info("build cancelled; %d file(s) carried over", len(self._carry))
             raise
         finally:
             self.last_build = done
+
+    def _deps_in(self, f: Path, among: set[Path]) -> set[Path]:
+        graph = self._server.graph
+        if graph is None:
+            return set()
+        return {d for d in graph.graph_for(f).dependencies(f) if d in among and d != f}
+
+    def _ready(
+        self,
+        pending: list[Path],
+        running: dict[asyncio.Task[CompileRun], tuple[Path, CompileAgent]],
+        free: int,
+    ) -> list[Path]:
+        """Files that can start now: everything they require within this build
+        is compiled.  A require cycle would block forever: when nothing runs
+        and nothing is ready, the first pending file starts anyway."""
+        if free <= 0 or not pending:
+            return []
+        unfinished = set(pending) | {f for f, _ in running.values()}
+        ready = []
+        for f in pending:
+            if not self._deps_in(f, unfinished - {f}):
+                ready.append(f)
+                if len(ready) == free:
+                    break
+        if not ready and not running:
+            ready = [pending[0]]
+        return ready
+
+    def _with_stale_dependencies(self, order: list[Path]) -> list[Path]:
+        """``order`` plus the stale workspace modules they require, so that no
+        two agents ever compile the same dependency at once."""
+        graph = self._server.graph
+        if graph is None:
+            return order
+        out = list(order)
+        seen = set(order)
+        i = 0
+        while i < len(out):
+            g = graph.graph_for(out[i])
+            for d in g.dependencies(out[i]):
+                if d in g.nodes and d not in seen and g.staleness(d).stale:
+                    seen.add(d)
+                    out.append(d)
+            i += 1
+        return out
 
     async def _compile(self, agent: CompileAgent, f: Path) -> CompileRun:
         timeout = self._server.settings.compile_timeout
