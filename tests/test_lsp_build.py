@@ -122,6 +122,12 @@ async def test_build_workspace_compiles_everything_stale(ws: Path) -> None:
         (d,) = diagnostics(client, ws / "broken.rkt")
         assert d.message.startswith("nope: unbound identifier")
         assert (ws / "compiled" / "top_rkt.zo").exists()
+        # A change no editor event announced (another tool, git): still found.
+        (ws / "leaf.rkt").write_text(BASE + "(provide f)\n(define (f x) (* 2 x))\n")
+        again = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="raco-lsp.buildWorkspace")
+        )
+        assert again is not None and "leaf.rkt" in {Path(p).name for p in again["compiled"]}
 
 
 async def test_parallel_agents_compile_dependents_after_their_dependency(ws: Path) -> None:

@@ -89,6 +89,7 @@ class CompileOnSave:
         if graph is not None:
             await graph.ready.wait()
             for g in graph.graphs.values():
+                g.refresh()  # files may have changed with no event (other tools, git)
                 stale += [p for p in g.nodes if is_module_path(p) and g.staleness(p).stale]
         for p in stale:
             if p not in self._targets:

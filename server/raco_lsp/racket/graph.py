@@ -189,6 +189,16 @@ class ModuleGraph:
         self._relink(node.path)
         self._stale_memo.clear()
 
+    def refresh(self) -> None:
+        """Look at the disk afresh: reread every node's .dep and forget the
+        staleness answers (for when files may have changed unannounced)."""
+        for path in list(self.nodes):
+            if path.exists():
+                self.reread_dep(path)
+            else:
+                self.remove(path)
+        self._stale_memo.clear()
+
     def remove(self, path: Path) -> None:
         path = norm(path)
         if self.nodes.pop(path, None) is not None:
