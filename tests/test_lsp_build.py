@@ -128,6 +128,11 @@ async def test_build_workspace_compiles_everything_stale(ws: Path) -> None:
             types.ExecuteCommandParams(command="raco-lsp.buildWorkspace")
         )
         assert again is not None and "leaf.rkt" in {Path(p).name for p in again["compiled"]}
+        nothing = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="raco-lsp.buildWorkspace")
+        )
+        assert nothing is not None  # all up to date but the module that does not compile
+        assert [Path(p).name for p in nothing["compiled"]] == ["broken.rkt"]
 
 
 async def test_parallel_agents_compile_dependents_after_their_dependency(ws: Path) -> None:

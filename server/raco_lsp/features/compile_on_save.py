@@ -91,12 +91,15 @@ class CompileOnSave:
             for g in graph.graphs.values():
                 g.refresh()  # files may have changed with no event (other tools, git)
                 stale += [p for p in g.nodes if is_module_path(p) and g.staleness(p).stale]
+        self.last_build = []  # what this call builds, even if that is nothing
         for p in stale:
             if p not in self._targets:
                 self._targets.append(p)
         if self._build is not None and not self._build.done():
             self._build.cancel()
-        self._build = asyncio.ensure_future(self._run_build(self._build, expand=False))
+        self._build = asyncio.ensure_future(
+            self._run_build(self._build, expand=False, debounce=False)
+        )
         await asyncio.wait([self._build])
         errors = sum(
             p.severity is Severity.ERROR
@@ -183,10 +186,13 @@ class CompileOnSave:
         first = [t for t in targets if t in closure]
         return [*first, *(p for p in closure if p not in first)]
 
-    async def _run_build(self, previous: asyncio.Task[None] | None, expand: bool = True) -> None:
+    async def _run_build(
+        self, previous: asyncio.Task[None] | None, expand: bool = True, debounce: bool = True
+    ) -> None:
         if previous is not None:
             await asyncio.wait([previous])  # its cancellation carried its leftovers
-        await asyncio.sleep(self._server.settings.debounce)
+        if debounce:
+            await asyncio.sleep(self._server.settings.debounce)
         agents = await self.agents()
         if not agents or not self._targets:
             return
@@ -196,6 +202,10 @@ class CompileOnSave:
         targets, self._targets = self._targets, []
         order = self._with_stale_dependencies(self._order(targets, expand))
         log.debug("build order: %s", " ".join(p.name for p in order))
+        if self._nothing_to_do(order):
+            log.info("nothing to compile: %s up to date", " ".join(p.name for p in order))
+            self.last_build = []
+            return
         self._carry = set()
         pending = list(order)
         done: list[Path] = []
@@ -244,6 +254,23 @@ class CompileOnSave:
             raise
         finally:
             self.last_build = done
+
+    def _nothing_to_do(self, order: list[Path]) -> bool:
+        """True when the graph is sure that compiler/cm would neither compile
+        nor touch anything in ``order`` (every file's compiled form is current,
+        by the same checks cm makes); then the agent is not asked at all."""
+        graph = self._server.graph
+        if graph is None or not order:
+            return False
+        for f in order:
+            g = graph.graph_for(f)
+            if f not in g.nodes:
+                return False
+            g.reread_dep(f)
+            s = g.staleness(f)
+            if not s.known or s.stale or s.touched:
+                return False
+        return True
 
     def _deps_in(self, f: Path, among: set[Path]) -> set[Path]:
         graph = self._server.graph
