@@ -262,6 +262,12 @@ class CompileOnSave:
         graph = self._server.graph
         if graph is None or not order:
             return False
+        # After a failed compile cm keeps the last good .zo: reverting to that
+        # text looks up to date, but the failure's diagnostics must be cleared.
+        with_problems = {p for owned in self._owned.values() for p, ps in owned.items() if ps}
+        with_problems |= {o for o, owned in self._owned.items() if any(owned.values())}
+        if with_problems & set(order):
+            return False
         for f in order:
             g = graph.graph_for(f)
             if f not in g.nodes:
