@@ -338,3 +338,11 @@ def test_compile_error_during_setup(racket: RacketInstall, cache: Path, tmp_path
     assert f.problem.path == pkg_dir / "bad.rkt"
     assert (f.problem.span.start.line, f.problem.span.start.col) == (2, 13)
     assert f.problem.span.end.col == 13 + len("undefined-fn")
+
+
+def test_settings() -> None:
+    from raco_lsp.settings import parse_settings
+
+    s = parse_settings({"setupOnSave": True, "setupDocs": "yes"})
+    assert s.setup_on_save is True and s.setup_docs is False
+    assert s.problems == ("raco-lsp.setupDocs must be true or false",)
