@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def _setup_diags(client: LanguageClient, path: Path) -> list[types.Diagnostic]:
     return [d for d in diagnostics(client, path) if d.source == "raco setup"]
 
 
-def _apply(text: str, edits: list[types.TextEdit]) -> str:
+def _apply(text: str, edits: Sequence[types.TextEdit]) -> str:
     lines = text.splitlines(keepends=True)
     starts = [0]
     for line in lines:
@@ -73,7 +74,9 @@ async def test_check_package_cancel_diagnostics_and_fixes(ws: Path, tmp_path: Pa
     cache = tmp_path / "cache"
     async with lsp_session(ws, env=_env(cache), init_options={"compileOnSave": "off"}) as client:
         open_file(client, info)
-        packages = await client.protocol.send_request_async("raco/workspacePackages", {})
+        packages = await client.protocol.send_request_async(  # type: ignore[no-untyped-call]
+            "raco/workspacePackages", {}
+        )
         assert [(p["name"], p["collection"]) for p in packages] == [("mypkg", "string")]
 
         # Cancelled from the client: the command says so, and no half-linked scope stays.

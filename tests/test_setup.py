@@ -323,7 +323,13 @@ def test_check_package_end_to_end(racket: RacketInstall, cache: Path, tmp_path: 
     assert snapshot(dirs) == before
 
 
-def test_compile_error_during_setup(racket: RacketInstall, cache: Path, tmp_path: Path) -> None:
+def test_compile_error_during_setup_cli_json(
+    racket: RacketInstall, cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from raco_lsp.cli import main
+
     pkg_dir = tmp_path / "badpkg"
     pkg_dir.mkdir()
     (pkg_dir / "info.rkt").write_text(
@@ -331,13 +337,15 @@ def test_compile_error_during_setup(racket: RacketInstall, cache: Path, tmp_path
     )
     (pkg_dir / "bad.rkt").write_text("#lang racket/base\n\n(define (g) (undefined-fn 1))\n")
     (pkg_dir / "uses-bad.rkt").write_text('#lang racket/base\n(require "bad.rkt")\n')
-    report = _check(racket, WorkspacePackage("badpkg", pkg_dir, "string"), Scope(cache / "bad"))
-    (err,) = report.errors
-    assert err.path == pkg_dir / "bad.rkt" and (err.line, err.col) == (3, 13)
-    (f,) = findings_of(report)
-    assert f.problem.path == pkg_dir / "bad.rkt"
-    assert (f.problem.span.start.line, f.problem.span.start.col) == (2, 13)
-    assert f.problem.span.end.col == 13 + len("undefined-fn")
+    assert main(["setup", str(pkg_dir / "uses-bad.rkt"), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["package"] == "badpkg" and out["undeclared"] == [] and out["unused"] == []
+    (err,) = out["errors"]  # bad.rkt, reported twice by setup (also via uses-bad.rkt)
+    assert err["path"] == str(pkg_dir / "bad.rkt") and (err["line"], err["col"]) == (3, 13)
+    (problem,) = out["problems"]
+    assert problem["path"] == str(pkg_dir / "bad.rkt")
+    assert problem["range"] == {"start": [2, 13], "end": [2, 13 + len("undefined-fn")]}
+    assert problem["message"].startswith("undefined-fn: unbound identifier")
 
 
 def test_settings() -> None:
