@@ -86,6 +86,18 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     info.add_argument("--json", action="store_true", help="print the problems as JSON")
     info.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
+
+    setup = sub.add_parser(
+        "setup",
+        help="check the package holding PATH with raco setup (isolated package scope)",
+        description="Link the package into raco-lsp's own package scope and run raco setup "
+        "--check-pkg-deps --unused-pkg-deps on it. Exit 1 on problems.",
+    )
+    setup.add_argument("path", type=Path, metavar="PATH")
+    setup.add_argument("--json", action="store_true", help="print the report as JSON")
+    setup.add_argument("--docs", action="store_true", help="also build the documentation")
+    setup.add_argument("--clear", action="store_true", help="clear the package scope first")
+    setup.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
     return parser
 
 
@@ -202,6 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:  # `raco-lsp check ... | head`
             sys.stderr.close()
             return 1
+    if args.command == "setup":
+        from raco_lsp.setup_check import run_cli
+
+        return run_cli(
+            args.path, as_json=args.json, racket=args.racket, docs=args.docs, clear=args.clear
+        )
     if args.command in ("exe", "dist", "pack", "inspect-plt"):
         from raco_lsp.dist_cli import run
 

@@ -23,6 +23,7 @@ from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
 from raco_lsp.features import compile_on_save, info_rkt, module_graph, packaging
+from raco_lsp.features import setup as setup_feature
 from raco_lsp.features import testing as testing_feature
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.diagnostics import DiagnosticStore, RangeConverter, path_uri
@@ -226,6 +227,7 @@ def create_server() -> RacoLanguageServer:
     testing_feature.register(server)
     packaging.register(server)
     info_rkt.register(server)
+    setup_feature.register(server)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RacoLanguageServer, params: types.InitializeParams) -> None:

@@ -44,6 +44,10 @@ class Settings:
     """``raco-lsp.distOutput``: where Build distribution writes (relative to the folder)."""
     smoke_timeout: float = 30.0
     """``raco-lsp.smokeTimeout``: seconds each executable may run in the smoke run."""
+    setup_on_save: bool = False
+    """``raco-lsp.setupOnSave``: check the package with raco setup when its info.rkt is saved."""
+    setup_docs: bool = False
+    """``raco-lsp.setupDocs``: also build the documentation in "Check package"."""
     problems: tuple[str, ...] = field(default=())
 
 
@@ -149,4 +153,11 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
             changes["smoke_timeout"] = float(v)
         else:
             problems.append("raco-lsp.smokeTimeout must be a positive number of seconds")
+    for key, attr in (("setupOnSave", "setup_on_save"), ("setupDocs", "setup_docs")):
+        if key in raw:
+            v = raw[key]
+            if isinstance(v, bool):
+                changes[attr] = v
+            else:
+                problems.append(f"raco-lsp.{key} must be true or false")
     return replace(s, **changes, problems=tuple(problems))

@@ -1,0 +1,377 @@
+"""`raco setup` reports as problems on info.rkt, with quick fixes (plain records).
+
+Undeclared run dependencies go on ``deps`` (or where it should be), build-mode
+ones on ``build-deps``, unused dependencies on their entry, compile and
+documentation errors at their location.  Fixes are minimal text edits that keep
+the file's formatting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from raco_lsp.racket.records import Pos, Problem, Related, Severity, Span
+from raco_lsp.racket.setup import SetupError, SetupReport, Undeclared
+from raco_lsp.racket.text import TextIndex, read_source
+from raco_lsp.syntax.info import Datum, InfoSyntax, parse_info
+
+SOURCE = "raco setup"
+
+
+@dataclass(frozen=True)
+class Edit:
+    span: Span
+    new_text: str
+
+
+@dataclass(frozen=True)
+class DepFix:
+    title: str
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
+class SetupFinding:
+    problem: Problem
+    fixes: tuple[DepFix, ...] = ()
+
+
+# -- text helpers --------------------------------------------------------------
+
+
+def _offsets(text: str) -> list[int]:
+    starts = [0]
+    for m in re.finditer(r"\r\n|\r|\n", text):
+        starts.append(m.end())
+    return starts
+
+
+def _offset(starts: list[int], p: Pos) -> int:
+    return starts[min(p.line, len(starts) - 1)] + p.col
+
+
+def _pos(starts: list[int], text: str, offset: int) -> Pos:
+    line = 0
+    for i, s in enumerate(starts):
+        if s <= offset:
+            line = i
+    return Pos(line, offset - starts[line])
+
+
+def _list_of(d: Datum | None) -> Datum | None:
+    """The list datum of ``'(...)`` or ``(list ...)``; its items start at index 0/1."""
+    if d is None:
+        return None
+    if d.kind == "quote" and d.items and d.items[0].kind == "list":
+        return d.items[0]
+    if d.kind == "list" and d.head == "list":
+        return d
+    return None
+
+
+def _entries(lst: Datum) -> list[Datum]:
+    return list(lst.items[1:]) if lst.head == "list" else list(lst.items)
+
+
+def _entry_name(e: Datum) -> str | None:
+    if e.kind == "string":
+        return e.value
+    if e.kind == "list" and e.items and e.items[0].kind == "string":
+        return e.items[0].value
+    return None
+
+
+def find_entry(info: InfoSyntax, field: str, package: str) -> Datum | None:
+    d = info.define(field)
+    lst = _list_of(d.value if d else None)
+    if lst is None:
+        return None
+    for e in _entries(lst):
+        if _entry_name(e) == package:
+            return e
+    return None
+
+
+def _anchor(info: InfoSyntax, field: str) -> Span:
+    """Where a diagnostic about ``field`` goes when it is not defined."""
+    for name in (field, "deps" if field == "build-deps" else "", "collection"):
+        d = info.define(name) if name else None
+        if d is not None:
+            return d.name_span
+    if info.lang_span is not None:
+        return info.lang_span
+    return Span.at_line_start(0)
+
+
+# -- fixes ---------------------------------------------------------------------
+
+
+def add_edit(text: str, field: str, package: str) -> Edit | None:
+    """Insert ``"package"`` into ``field``'s list, or define the field."""
+    info = parse_info(text)
+    d = info.define(field)
+    quoted = json.dumps(package)
+    if d is not None:
+        lst = _list_of(d.value)
+        if lst is None:
+            return None
+        close = Pos(lst.span.end.line, lst.span.end.col - 1)
+        sep = " " if _entries(lst) or lst.head == "list" else ""
+        return Edit(Span(close, close), sep + quoted)
+    anchor = None
+    for name in ("deps", "collection") if field == "build-deps" else ("collection",):
+        if (a := info.define(name)) is not None:
+            anchor = a
+            break
+    if anchor is None and info.defines:
+        anchor = info.defines[-1]
+    new = f"(define {field} '({quoted}))"
+    if anchor is not None:
+        end = anchor.form.span.end
+        return Edit(Span(end, end), "\n" + new)
+    if info.lang_span is not None:
+        end = Pos(info.lang_span.end.line, len(TextIndex(text).lines[info.lang_span.end.line]))
+        return Edit(Span(end, end), "\n" + new)
+    return None
+
+
+def remove_edit(text: str, field: str, package: str) -> Edit | None:
+    """Delete ``package``'s entry from ``field``'s list, with the space before it."""
+    info = parse_info(text)
+    d = info.define(field)
+    lst = _list_of(d.value if d else None)
+    if lst is None:
+        return None
+    entries = _entries(lst)
+    starts = _offsets(text)
+    for i, e in enumerate(entries):
+        if _entry_name(e) != package:
+            continue
+        s, t = _offset(starts, e.span.start), _offset(starts, e.span.end)
+        if i > 0:
+            s = _offset(starts, entries[i - 1].span.end)
+        elif i + 1 < len(entries):
+            t = _offset(starts, entries[i + 1].span.start)
+        elif lst.head == "list":
+            s = _offset(starts, lst.items[0].span.end)
+        return Edit(Span(_pos(starts, text, s), _pos(starts, text, t)), "")
+    return None
+
+
+def add_fix(text: str, field: str, package: str) -> DepFix | None:
+    e = add_edit(text, field, package)
+    return DepFix(f'Add "{package}" to {field}', (e,)) if e else None
+
+
+def move_fix(text: str, src: str, dst: str, package: str) -> DepFix | None:
+    rm = remove_edit(text, src, package)
+    add = add_edit(text, dst, package)
+    if rm is None or add is None:
+        return None
+    return DepFix(f'Move "{package}" to {dst}', (rm, add))
+
+
+def remove_fix(text: str, field: str, package: str) -> DepFix | None:
+    e = remove_edit(text, field, package)
+    return DepFix("Remove unused dependency", (e,)) if e else None
+
+
+def apply_edits(text: str, edits: tuple[Edit, ...]) -> str:
+    starts = _offsets(text)
+    ordered = sorted(edits, key=lambda e: _offset(starts, e.span.start), reverse=True)
+    for e in ordered:
+        a, b = _offset(starts, e.span.start), _offset(starts, e.span.end)
+        text = text[:a] + e.new_text + text[b:]
+    return text
+
+
+# -- report -> findings --------------------------------------------------------
+
+
+def _module_short(module: str) -> str:
+    m = re.match(r'^\(lib "(.*)"\)$', module)
+    if not m:
+        return module
+    s = m.group(1)
+    s = s[: -len(".rkt")] if s.endswith(".rkt") else s
+    return s[: -len("/main")] if s.endswith("/main") else s
+
+
+def _related(u: Undeclared) -> tuple[Related, ...]:
+    if u.source is None:
+        return ()
+    text = read_source(u.source) or ""
+    short = _module_short(u.module)
+    span = Span.at_line_start(0)
+    idx = TextIndex(text)
+    for n, line in enumerate(idx.lines):
+        col = line.find(short)
+        if col >= 0:
+            span = Span(Pos(n, col), Pos(n, col + len(short)))
+            break
+    return (Related(u.source, span, f"requires {u.module}"),)
+
+
+def _error_problem(info_path: Path, info: InfoSyntax, e: SetupError) -> Problem:
+    if e.path is not None and e.line is not None:
+        idx = TextIndex(read_source(e.path) or "")
+        start = idx.pos_of_line_column(e.line, e.col or 0)
+        line = idx.lines[start.line] if start.line < len(idx.lines) else ""
+        m = re.match(r"[^\s()\[\]{}\"]+", line[start.col :])
+        end = Pos(start.line, start.col + (len(m.group(0)) if m else 0))
+        return Problem(e.path, Span(start, end), Severity.ERROR, e.message, SOURCE, e.kind)
+    if e.kind == "doc" and e.target is not None and e.target.is_file():
+        idx = TextIndex(read_source(e.target) or "")
+        return Problem(e.target, idx.first_line(), Severity.ERROR, e.message, SOURCE, "doc")
+    span = _anchor(info, "scribblings" if e.kind == "doc" else "collection")
+    rel = (Related(e.target, Span.at_line_start(0), "while building"),) if e.target else ()
+    return Problem(info_path, span, Severity.ERROR, e.message, SOURCE, e.kind, rel)
+
+
+def findings_of(report: SetupReport, info_text: str | None = None) -> list[SetupFinding]:
+    """Problems (info.rkt, sources) for a report, with quick fixes on info.rkt."""
+    info_path = report.package.directory / "info.rkt"
+    text = info_text if info_text is not None else (read_source(info_path) or "")
+    info = parse_info(text)
+    out: list[SetupFinding] = []
+    seen: set[tuple[str, str]] = set()
+    for u in report.undeclared:
+        if (u.mode, u.package) in seen:
+            continue
+        seen.add((u.mode, u.package))
+        field = "build-deps" if u.mode == "build" else "deps"
+        who = u.source.name if u.source else report.package.name
+        what = "build dependency" if u.mode == "build" else "dependency"
+        msg = f'undeclared {what} on "{u.package}": {who} uses {u.module}'
+        fixes: list[DepFix] = []
+        if field == "deps" and find_entry(info, "build-deps", u.package) is not None:
+            mv = move_fix(text, "build-deps", "deps", u.package)
+            if mv:
+                fixes.append(mv)
+        if not fixes and (f := add_fix(text, field, u.package)) is not None:
+            fixes.append(f)
+        problem = Problem(
+            info_path, _anchor(info, field), Severity.ERROR, msg, SOURCE, "undeclared", _related(u)
+        )
+        out.append(SetupFinding(problem, tuple(fixes)))
+    for name in report.unused:
+        field = "deps" if find_entry(info, "deps", name) is not None else "build-deps"
+        entry = find_entry(info, field, name)
+        span = entry.span if entry is not None else _anchor(info, "deps")
+        rf = remove_fix(text, field, name)
+        out.append(
+            SetupFinding(
+                Problem(
+                    info_path,
+                    span,
+                    Severity.WARNING,
+                    f'unused dependency "{name}": no module of {report.package.name} uses it',
+                    SOURCE,
+                    "unused",
+                ),
+                (rf,) if rf else (),
+            )
+        )
+    for e in report.errors:
+        out.append(SetupFinding(_error_problem(info_path, info, e)))
+    for why in report.failures:
+        anchor = _anchor(info, "collection")
+        out.append(SetupFinding(Problem(info_path, anchor, Severity.ERROR, why, SOURCE, "setup")))
+    return out
+
+
+def report_json(report: SetupReport, findings: list[SetupFinding]) -> dict[str, object]:
+    def span(s: Span) -> dict[str, object]:
+        return {"start": [s.start.line, s.start.col], "end": [s.end.line, s.end.col]}
+
+    return {
+        "package": report.package.name,
+        "directory": str(report.package.directory),
+        "returncode": report.returncode,
+        "clean": report.clean,
+        "undeclared": [
+            {
+                "mode": u.mode,
+                "package": u.package,
+                "module": u.module,
+                "source": str(u.source) if u.source else None,
+            }
+            for u in report.undeclared
+        ],
+        "unused": report.unused,
+        "errors": [
+            {
+                "kind": e.kind,
+                "message": e.message,
+                "path": str(e.path) if e.path else None,
+                "line": e.line,
+                "col": e.col,
+            }
+            for e in report.errors
+        ],
+        "failures": report.failures,
+        "problems": [
+            {
+                "path": str(f.problem.path),
+                "range": span(f.problem.span),
+                "severity": f.problem.severity.value,
+                "message": f.problem.message,
+                "code": f.problem.code,
+                "fixes": [x.title for x in f.fixes],
+            }
+            for f in findings
+        ],
+    }
+
+
+# -- the `raco-lsp setup` command ------------------------------------------------
+
+
+def run_cli(path: Path, *, as_json: bool, racket: str | None, docs: bool, clear: bool) -> int:
+    """`raco-lsp setup PATH`: check the package holding PATH; 1 on problems."""
+    import asyncio
+    import sys
+
+    from raco_lsp.racket.locate import INSTALL_HINT, locate_racket
+    from raco_lsp.racket.setup import check_package, package_of, racket_version, scope_for
+
+    path = path.resolve()
+    install, problems = locate_racket(racket)
+    if install is None:
+        for p in problems:
+            print(f"raco-lsp setup: {p}", file=sys.stderr)
+        print(f"raco-lsp setup: {INSTALL_HINT}", file=sys.stderr)
+        return 2
+    pkg = package_of(path, [])
+    if pkg is None:
+        print(f"raco-lsp setup: no package (info.rkt) holds {path}", file=sys.stderr)
+        return 2
+
+    async def go() -> SetupReport:
+        scope = scope_for(pkg.directory, await racket_version(install))
+        if clear:
+            scope.clear()
+        return await check_package(install, pkg, scope, docs=docs)
+
+    report = asyncio.run(go())
+    findings = findings_of(report)
+    if as_json:
+        json.dump(report_json(report, findings), sys.stdout, indent=2)
+        print()
+    else:
+        cwd = Path.cwd()
+        for f in findings:
+            pr = f.problem
+            shown = pr.path.relative_to(cwd) if pr.path.is_relative_to(cwd) else pr.path
+            where = f"{shown}:{pr.span.start.line + 1}:{pr.span.start.col + 1}"
+            print(f"{where}: {pr.severity.value}: {pr.message}")
+            for r in pr.related:
+                print(f"  {r.path}:{r.span.start.line + 1}:{r.span.start.col + 1}: {r.message}")
+            for x in f.fixes:
+                print(f"  fix: {x.title}")
+        summary = "clean" if report.clean else f"{len(findings)} problem(s)"
+        print(f"{report.package.name}: {summary}")
+    return 0 if report.clean else 1
