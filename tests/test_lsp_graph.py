@@ -211,3 +211,17 @@ async def test_watched_dep_change_and_multi_root(tmp_path: Path) -> None:
         assert [d["path"] for d in dependents] == [str(a / "w.rkt")]
     finally:
         await asyncio.wait_for(client.shutdown_session(), 20)
+
+
+async def test_show_module_graph_command(ws: Path) -> None:
+    (ws / "a.rkt").write_text(BASE + '(require "b.rkt")\n')
+    (ws / "b.rkt").write_text(BASE)
+    async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
+        result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="raco-lsp.showModuleGraph", arguments=[path_uri(ws / "b.rkt")]
+            )
+        )
+        assert result is not None
+        names = {Path(n["path"]).name for n in result["nodes"]}
+        assert {"a.rkt", "b.rkt"} <= names  # b and its dependent a

@@ -415,11 +415,12 @@ def register(server: RacoLanguageServer) -> None:
     server.providers.on_save.append(lambda ls, path: ls.compiles.on_save(path))
 
     @server.command("raco-lsp.buildWorkspace")
-    async def build_workspace(ls: RacoLanguageServer, *args: Any) -> dict[str, Any]:
+    async def build_workspace(ls: Any, *args: Any) -> dict[str, Any]:
         """Compile everything stale in the workspace; returns
-        ``{"compiled": [path...], "errors": N}``."""
-        if not ls.settings.trusted:
+        ``{"compiled": [path...], "errors": N}``.  (``ls: Any``: pygls
+        evaluates command annotations at run time.)"""
+        if not server.settings.trusted:
             return {"compiled": [], "errors": 0, "skipped": "workspace not trusted"}
-        return await ls.compiles.build_workspace()
+        return await server.compiles.build_workspace()
 
     _ = build_workspace

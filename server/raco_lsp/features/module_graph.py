@@ -461,7 +461,9 @@ def register(server: RacoLanguageServer) -> None:
         return {"order": [str(p) for p in order], "cycles": [[str(p) for p in c] for c in cycles]}
 
     @server.command("raco-lsp.showModuleGraph")
-    async def show_module_graph(ls: RacoLanguageServer, *args: Any) -> dict[str, Any]:
+    async def show_module_graph(ls: Any, *args: Any) -> dict[str, Any]:
+        """The module graph around a file (``ls: Any``: pygls evaluates
+        command annotations at run time)."""
         uri = args[0] if args and isinstance(args[0], str) else None
         return await module_graph(ls, {"uri": uri} if uri else None)
 
