@@ -63,7 +63,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _run(scenario: str, folder: Path, scratch: Path, *, trust: bool) -> dict[str, Any]:
+def _run(
+    scenario: str, folder: Path, scratch: Path, *, trust: bool, python: Path | None = None
+) -> dict[str, Any]:
     missing = _missing()
     if missing is not None:
         if os.environ.get("RACO_LSP_REQUIRE_E2E") == "1":
@@ -74,7 +76,7 @@ def _run(scenario: str, folder: Path, scratch: Path, *, trust: bool) -> dict[str
         old.unlink()
     data, exts = scratch / "data", scratch / "exts"
     (data / "User").mkdir(parents=True)
-    python = ROOT / ".venv" / "bin" / "python"
+    python = python or ROOT / ".venv" / "bin" / "python"
     (data / "User" / "settings.json").write_text(
         json.dumps(
             {
@@ -206,6 +208,14 @@ def test_vscode_trusted(example: Path, tmp_path: Path) -> None:
     assert Path(dist["archive"]).is_file()
     assert dist["smoke"] and all(s["ok"] for s in dist["smoke"]), dist["smoke"]
 
+    # Show Module Graph on greet.rkt: text.rkt is a dependency, main.rkt a dependent.
+    graph = dump["results"]["Show Module Graph"]
+    greet, text_rkt, main = (str(example / n) for n in ("greet.rkt", "text.rkt", "main.rkt"))
+    assert {"from": greet, "to": text_rkt} in [
+        {"from": e["from"], "to": e["to"]} for e in graph["edges"]
+    ]
+    assert any(e["from"] == main and e["to"] == greet for e in graph["edges"])
+
     # The error typed and saved in greet.rkt: at line 10 (0-based 9), on the identifier.
     errors = [d for d in _diags(dump, "greet.rkt") if d["severity"] == "Error"]
     assert errors, dump["diagnostics"]
@@ -225,3 +235,12 @@ def test_vscode_untrusted(example: Path, tmp_path: Path) -> None:
     # Saved with an unbound identifier, but nothing was compiled.
     assert not [d for d in _diags(dump, "greet.rkt") if d["severity"] == "Error"], dump
     assert not list(example.rglob("compiled"))
+
+
+def test_vscode_without_raco_lsp(example: Path, tmp_path: Path) -> None:
+    """A pythonPath without raco_lsp: the error names it and the fix; the status says failed."""
+    dump = _run(
+        "no-server", example, tmp_path / "vscode", trust=True, python=Path("/usr/bin/python3")
+    )
+    assert dump["server"] == "failed"
+    assert "server failed" in dump["status"]

@@ -74,8 +74,9 @@ async function openFile(page, name) {
   await page.keyboard.type(name, { delay: 5 });
   await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor({ timeout: 10000 });
   await page.keyboard.press("Enter");
-  await page.locator(`.tab[aria-label*="${name}"]`).first().waitFor({ timeout: 10000 });
-  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.locator(`.tab.active[aria-label*="${name}"]`).first().waitFor({ timeout: 10000 });
+  await sleep(500);
+  await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
 }
 
 async function gotoLine(page, line) {
@@ -108,7 +109,15 @@ async function trusted(page) {
   await waitDump(page, "Build Distribution result", (d) => d.results["Build Distribution"] !== undefined, 180000);
   await sleep(500);
   await shot(page, "3-build-distribution");
-  // 3. An error, saved: a squiggle and a Problems entry at the right place.
+  // 3. The module graph view of greet.rkt.
+  await openFile(page, "greet.rkt");
+  await palette(page, "Racket: Show Module Graph");
+  await waitDump(page, "module graph", (d) => d.results["Show Module Graph"] !== undefined, 30000);
+  await sleep(2000);
+  await shot(page, "4-module-graph");
+  // 4. An error, saved: a squiggle and a Problems entry at the right place.
+  await palette(page, "View: Close All Editors");
+  await sleep(1000);
   await openFile(page, "greet.rkt");
   await gotoLine(page, 10);
   await page.keyboard.type("(oops-undefined 1");
@@ -118,7 +127,7 @@ async function trusted(page) {
   await page.keyboard.press("Control+Shift+M");
   await page.locator(".markers-panel").first().waitFor({ timeout: 10000 });
   await sleep(1000);
-  await shot(page, "4-error-squiggle-problems");
+  await shot(page, "5-error-squiggle-problems");
 }
 
 async function untrusted(page) {
@@ -140,6 +149,14 @@ async function untrusted(page) {
   await shot(page, "1-untrusted-no-compile");
 }
 
+async function noServer(page) {
+  // raco-lsp.server.pythonPath names a Python without raco_lsp: a clear error with the fix.
+  const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "cannot import raco_lsp" });
+  await toast.first().waitFor({ timeout: 60000 });
+  await shot(page, "1-import-error");
+  await waitDump(page, "server failed", (d) => d.server === "failed", 30000);
+}
+
 (async () => {
   const browser = await chromium.launchPersistentContext(cfg.profile, {
     executablePath: cfg.chromium,
@@ -156,8 +173,10 @@ async function untrusted(page) {
     log("workbench");
     if (cfg.scenario === "trusted") {
       await trusted(page);
-    } else {
+    } else if (cfg.scenario === "untrusted") {
       await untrusted(page);
+    } else {
+      await noServer(page);
     }
     await dump(page);
     log("done");

@@ -1,6 +1,7 @@
 // raco-lsp for VS Code: starts the server, wires commands, status bar, trust
 // and the Test Explorer.
 import { execFile } from "node:child_process";
+import { statSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -22,7 +23,9 @@ import {
   serverCommand,
   type PythonChoice,
 } from "./interpreter";
+import { graphHtml, type Graph, type GraphNode } from "./graphView";
 import { serverSettings } from "./settings";
+import { RACO_TASKS, racoExecutable, racoTaskArgs, type RacoTask } from "./tasks";
 import { statusView, type StatusState } from "./statusModel";
 import { RacketTests } from "./testing";
 
@@ -420,13 +423,6 @@ async function pickEntries(): Promise<string[] | undefined> {
   return picked?.map((p) => p.uri.fsPath);
 }
 
-interface GraphNode {
-  path: string;
-  uri: string;
-  stale: boolean;
-  reason?: string;
-  workspace: boolean;
-}
 
 async function showModules(title: string, nodes: GraphNode[], relation: (n: GraphNode) => string): Promise<void> {
   const items = nodes.map((n) => ({
@@ -442,14 +438,65 @@ async function showModules(title: string, nodes: GraphNode[], relation: (n: Grap
 }
 
 function raco(): string {
-  const p = config().get<string | null>("racketPath");
-  if (typeof p !== "string" || p === "") {
-    return "raco";
-  }
-  if (p.endsWith("/racket")) {
-    return path.join(path.dirname(p), "raco");
-  }
-  return p.endsWith("/bin") ? path.join(p, "raco") : path.join(p, "bin", "raco");
+  return racoExecutable(config().get("racketPath"), (p) => {
+    try {
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Tasks `raco make`, `raco test`, `raco setup` on each workspace folder. */
+function registerTasks(context: vscode.ExtensionContext): void {
+  const build = async (folder: vscode.WorkspaceFolder, task: RacoTask): Promise<vscode.Task> => {
+    const modules =
+      task === "make"
+        ? (await vscode.workspace.findFiles(
+            new vscode.RelativePattern(folder, "**/*.rkt"),
+            "**/{compiled,dist}/**",
+          ))
+            .map((u) => path.relative(folder.uri.fsPath, u.fsPath))
+            .filter((p) => path.basename(p) !== "info.rkt")
+            .sort()
+        : [];
+    const t = new vscode.Task(
+      { type: "raco", task },
+      folder,
+      `raco ${task}`,
+      "raco",
+      new vscode.ProcessExecution(raco(), racoTaskArgs(task, folder.uri.fsPath, folder.name, modules), {
+        cwd: folder.uri.fsPath,
+      }),
+      ["$racket"],
+    );
+    t.group = task === "test" ? vscode.TaskGroup.Test : vscode.TaskGroup.Build;
+    return t;
+  };
+  context.subscriptions.push(
+    vscode.tasks.registerTaskProvider("raco", {
+      provideTasks: async () => {
+        if (!vscode.workspace.isTrusted) {
+          return [];
+        }
+        const out: vscode.Task[] = [];
+        for (const f of vscode.workspace.workspaceFolders ?? []) {
+          for (const t of RACO_TASKS) {
+            out.push(await build(f, t));
+          }
+        }
+        return out;
+      },
+      resolveTask: async (task) => {
+        const def = task.definition as { task?: string };
+        const folder = task.scope;
+        if (typeof folder !== "object" || !RACO_TASKS.includes(def.task as RacoTask)) {
+          return undefined;
+        }
+        return build(folder, def.task as RacoTask);
+      },
+    }),
+  );
 }
 
 function registerCommands(context: vscode.ExtensionContext): void {
@@ -577,19 +624,21 @@ function registerCommands(context: vscode.ExtensionContext): void {
     if (c === undefined) {
       return;
     }
-    const g = await c.sendRequest<{ nodes: GraphNode[]; edges: { from: string; to: string }[] }>(
-      "raco/moduleGraph",
-      uri === undefined ? {} : { uri: uri.toString() },
-    );
+    const g = await c.sendRequest<Graph>("raco/moduleGraph", uri === undefined ? {} : { uri: uri.toString() });
     lastResults["Show Module Graph"] = g;
-    const me = uri?.fsPath;
-    const deps = new Set(g.edges.filter((e) => e.from === me).map((e) => e.to));
-    const dependents = new Set(g.edges.filter((e) => e.to === me).map((e) => e.from));
-    await showModules(
-      `Module graph${uri ? ` of ${vscode.workspace.asRelativePath(uri)}` : ""}: ${g.nodes.length} modules`,
-      g.nodes.filter((n) => n.path !== me),
-      (n) => (deps.has(n.path) ? "requires" : dependents.has(n.path) ? "required by" : ""),
+    const panel = vscode.window.createWebviewPanel(
+      "raco-lsp.moduleGraph",
+      `Module graph${uri ? `: ${path.basename(uri.fsPath)}` : ""}`,
+      vscode.ViewColumn.Beside,
+      { enableScripts: true },
     );
+    const nonce = Math.random().toString(36).slice(2);
+    panel.webview.html = graphHtml(g, uri?.fsPath, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, nonce);
+    panel.webview.onDidReceiveMessage((m: { open?: string }) => {
+      if (typeof m.open === "string") {
+        void vscode.window.showTextDocument(vscode.Uri.parse(m.open), { viewColumn: vscode.ViewColumn.One });
+      }
+    });
   });
   reg("raco-lsp.vscode.showDependents", async () => {
     const uri = activeUri();
@@ -657,7 +706,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
+  // New and deleted modules: the Test Explorer follows (open files are kept current by
+  // raco/testItems).
+  const watcher = vscode.workspace.createFileSystemWatcher("**/*.{rkt,rktl,scrbl}");
+  context.subscriptions.push(
+    watcher,
+    watcher.onDidCreate((u) => {
+      if (!u.path.includes("/compiled/")) {
+        void tests.discover(u.toString()).catch(() => undefined);
+      }
+    }),
+    watcher.onDidDelete((u) => tests.remove(u.toString())),
+  );
   registerCommands(context);
+  registerTasks(context);
   registerTestHooks(context);
   refreshStatus();
   await start(context);

@@ -247,6 +247,16 @@ export class RacketTests implements vscode.Disposable {
     return walk(this.controller.items);
   }
 
+  /** A deleted file: its items go away. */
+  remove(uri: string): void {
+    this.controller.items.delete(uri);
+    for (const id of [...this.items.keys()]) {
+      if (fileOf(id) === uri) {
+        this.items.delete(id);
+      }
+    }
+  }
+
   detach(): void {
     this.client = undefined;
   }
