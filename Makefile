@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: run test setup racket lint pytest bench clean
+.PHONY: run test setup racket lint pytest bench clean vsix ts-test e2e-setup
 
 setup: racket $(STAMP)
 
@@ -31,15 +31,50 @@ lint: setup
 	$(VENV)/bin/ruff format --check server tests bench
 	$(VENV)/bin/mypy
 
-pytest: setup
+pytest: setup vsix e2e-setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test: lint pytest
+test: lint ts-test pytest
+
+# The VS Code extension (vscode-extension/): pinned npm devDependencies from
+# package-lock.json, TypeScript strict, eslint, node's own test runner, vsce.
+EXT := vscode-extension
+EXT_VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' $(EXT)/package.json)
+VSIX := $(EXT)/raco-lsp-$(EXT_VERSION).vsix
+EXT_STAMP := $(EXT)/node_modules/.installed-stamp
+EXT_BIN := node_modules/.bin
+E2E_CACHE ?= $(HOME)/.cache/raco-lsp-e2e
+
+$(EXT_STAMP): $(EXT)/package.json $(EXT)/package-lock.json
+	cd $(EXT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+vsix: $(VSIX)
+
+$(VSIX): $(EXT_STAMP) $(wildcard $(EXT)/src/*.ts) $(EXT)/package.json $(EXT)/language-configuration.json
+	cd $(EXT) && $(EXT_BIN)/tsc -p . && $(EXT_BIN)/vsce package --out raco-lsp-$(EXT_VERSION).vsix
+
+ts-test: $(EXT_STAMP)
+	cd $(EXT) && $(EXT_BIN)/tsc -p . && $(EXT_BIN)/eslint src && node --test out/src/test/
+
+# What the end-to-end test in a real VS Code needs (tests/test_vscode_e2e.py):
+# Debian's chromium and ripgrep, and code-server 4.100.3 from npm, cached in
+# $(E2E_CACHE). When it cannot be installed the test is skipped, with the reason.
+E2E_DEBS := chromium ripgrep libkrb5-dev pkg-config
+e2e-setup:
+	@dpkg -s $(E2E_DEBS) >/dev/null 2>&1 || { \
+	  echo "raco-lsp: installing $(E2E_DEBS) for the VS Code end-to-end test..."; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(E2E_DEBS) >/dev/null || \
+	  { $(SUDO) apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(E2E_DEBS) >/dev/null; } || \
+	  echo "raco-lsp: WARNING: could not install $(E2E_DEBS): the VS Code e2e test will be skipped"; }
+	@$(EXT)/e2e/install-code-server.sh $(E2E_CACHE) || \
+	  echo "raco-lsp: WARNING: could not install code-server: the VS Code e2e test will be skipped"
 
 # Benchmarks print figures and ratios against a baseline measured in the same run.
 bench: setup
 	$(VENV)/bin/python -m bench $(BENCH)
 
 clean:
-	rm -rf $(VENV) build
+	rm -rf $(VENV) build $(EXT)/node_modules $(EXT)/out $(EXT)/*.vsix
 	find examples -name compiled -type d -prune -exec rm -rf {} +

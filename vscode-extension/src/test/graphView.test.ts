@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { escapeHtml, graphHtml, type Graph } from "../graphView";
+
+const g: Graph = {
+  nodes: [
+    { path: "/w/main.rkt", uri: "file:///w/main.rkt", stale: false, workspace: true },
+    { path: "/w/greet.rkt", uri: "file:///w/greet.rkt", stale: true, reason: "source changed", workspace: true },
+    { path: "/w/<x>.rkt", uri: "file:///w/%3Cx%3E.rkt", stale: false, workspace: true },
+    { path: "/usr/share/racket/collects/racket/base.rkt", uri: "file:///usr/share/racket/collects/racket/base.rkt", stale: false, workspace: false },
+  ],
+  edges: [
+    { from: "/w/greet.rkt", to: "/usr/share/racket/collects/racket/base.rkt" },
+    { from: "/w/main.rkt", to: "/w/greet.rkt" },
+    { from: "/w/<x>.rkt", to: "/w/greet.rkt" },
+  ],
+};
+
+test("a module: what it requires and what requires it, stale marked, names escaped", () => {
+  const html = graphHtml(g, "/w/greet.rkt", "/w", "N");
+  assert.match(html, /<h2>greet\.rkt <span class="stale">stale: source changed<\/span>/);
+  assert.match(html, /Requires \(1\)<\/h3><ul><li class="fresh ext"><a href="#" data-uri="file:\/\/\/usr\/share\/racket\/collects\/racket\/base.rkt" title="up to date">racket\/base\.rkt<\/a>/);
+  assert.match(html, /Required by \(2\)/);
+  assert.ok(html.includes("&#60;x&#62;.rkt"));
+  assert.ok(!html.includes("<x>"));
+  assert.match(html, /script-src 'nonce-N'/);
+});
+
+test("no module: the whole workspace", () => {
+  assert.match(graphHtml(g, undefined, "/w", "N"), /Workspace: 4 modules, 1 stale/);
+  assert.equal(escapeHtml(`"'&`), "&#34;&#39;&#38;");
+});

@@ -1,0 +1,137 @@
+// raco/discoverTests items and raco/testResult notifications, mapped to what
+// the VS Code Testing API needs. No `vscode` import: unit-tested with node.
+
+export interface LspPosition {
+  line: number;
+  character: number;
+}
+
+export interface LspRange {
+  start: LspPosition;
+  end: LspPosition;
+}
+
+export interface ServerTestItem {
+  id: string;
+  label: string;
+  kind: string;
+  uri: string;
+  range: LspRange | null;
+  children: ServerTestItem[];
+}
+
+export interface ServerTestResult {
+  runId?: string;
+  uri: string;
+  id: string | null;
+  kind: string;
+  status: "passed" | "failed" | "errored";
+  name?: string | null;
+  check?: string | null;
+  message?: string | null;
+  location?: { uri: string; range: LspRange } | null;
+  actual?: string | null;
+  expected?: string | null;
+  duration?: number | null;
+  stdout?: string | null;
+  stderr?: string | null;
+  failed?: number;
+  total?: number;
+  timedOut?: boolean;
+}
+
+export interface Outcome {
+  state: "passed" | "failed" | "errored";
+  /** The TestMessage: text, and expected/actual when VS Code can show a diff. */
+  message?: { text: string; expected?: string; actual?: string; location?: { uri: string; range: LspRange } };
+  duration?: number;
+}
+
+const KIND_LABEL: Record<string, string> = {
+  submodule: "module+",
+  "test-case": "test-case",
+  "test-suite": "test-suite",
+  "test-begin": "test-begin",
+  check: "check",
+};
+
+/** The description shown beside an item in the Test Explorer. */
+export function describe(item: ServerTestItem): string | undefined {
+  return KIND_LABEL[item.kind];
+}
+
+/** The file (URI) an id belongs to: ids are `URI` or `URI#...`. */
+export function fileOf(id: string): string {
+  const i = id.indexOf("#");
+  return i < 0 ? id : id.slice(0, i);
+}
+
+/** raco/runTests params for the chosen ids (all: nothing named). */
+export function runParams(ids: readonly string[] | undefined, runId: string): Record<string, unknown> {
+  if (ids === undefined || ids.length === 0) {
+    return { runId };
+  }
+  return { ids: [...new Set(ids)], runId };
+}
+
+/** Every id in a tree, depth first. */
+export function allIds(items: readonly ServerTestItem[]): string[] {
+  const out: string[] = [];
+  const walk = (xs: readonly ServerTestItem[]): void => {
+    for (const x of xs) {
+      out.push(x.id);
+      walk(x.children);
+    }
+  };
+  walk(items);
+  return out;
+}
+
+/** Sorts file items by URI and the rest by position, so the explorer is stable. */
+export function sortKey(item: ServerTestItem): string {
+  if (item.range === null) {
+    return item.label;
+  }
+  const pad = (n: number): string => n.toString().padStart(7, "0");
+  return `${pad(item.range.start.line)}:${pad(item.range.start.character)}`;
+}
+
+function text(x: string | null | undefined): string | undefined {
+  return typeof x === "string" ? x : undefined;
+}
+
+/** One raco/testResult -> the state and message for TestRun.passed/failed/errored. */
+export function outcome(r: ServerTestResult): Outcome {
+  const duration = typeof r.duration === "number" ? r.duration : undefined;
+  if (r.status === "passed") {
+    return { state: "passed", duration };
+  }
+  let body = text(r.message) ?? "";
+  if (r.kind === "file") {
+    const parts = [body];
+    if (r.timedOut === true) {
+      parts.push("timed out");
+    }
+    if (typeof r.failed === "number" && typeof r.total === "number") {
+      parts.push(`${r.failed}/${r.total} test failures`);
+    }
+    const stderr = text(r.stderr);
+    if (stderr !== undefined && stderr.trim() !== "") {
+      parts.push(stderr.trim());
+    }
+    body = parts.filter((p) => p !== "").join("\n");
+  } else if (body === "") {
+    body = text(r.check) ?? r.status;
+  }
+  const message: NonNullable<Outcome["message"]> = { text: body };
+  const expected = text(r.expected);
+  const actual = text(r.actual);
+  if (expected !== undefined && actual !== undefined) {
+    message.expected = expected;
+    message.actual = actual;
+  }
+  if (r.location) {
+    message.location = r.location;
+  }
+  return { state: r.status, message, duration };
+}
