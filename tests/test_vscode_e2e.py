@@ -187,6 +187,8 @@ def _find(
     return out
 
 
+# Driving a real browser UI on a loaded 2-core machine: one retry for timing.
+@pytest.mark.flaky(reruns=1)
 def test_vscode_trusted(example: Path, tmp_path: Path) -> None:
     text = example / "text.rkt"
     text.write_text(text.read_text().replace('(shout "hi") "HI!"', '(shout "hi") "HI?"'))
@@ -226,6 +228,8 @@ def test_vscode_trusted(example: Path, tmp_path: Path) -> None:
     assert "error" in dump["status"]
 
 
+# Driving a real browser UI on a loaded 2-core machine: one retry for timing.
+@pytest.mark.flaky(reruns=1)
 def test_vscode_untrusted(example: Path, tmp_path: Path) -> None:
     dump = _run("untrusted", example, tmp_path / "vscode", trust=False)
     assert dump["trusted"] is False
@@ -237,6 +241,8 @@ def test_vscode_untrusted(example: Path, tmp_path: Path) -> None:
     assert not list(example.rglob("compiled"))
 
 
+# Driving a real browser UI on a loaded 2-core machine: one retry for timing.
+@pytest.mark.flaky(reruns=1)
 def test_vscode_without_raco_lsp(example: Path, tmp_path: Path) -> None:
     """A pythonPath without raco_lsp: the error names it and the fix; the status says failed."""
     dump = _run(

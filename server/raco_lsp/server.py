@@ -339,7 +339,10 @@ def create_server() -> RacoLanguageServer:
 
     @server.command("raco-lsp.waitIdle")
     async def wait_idle(ls: RacoLanguageServer, *args: Any) -> bool:
-        """Resolves when no compile is running or queued (for tests and scripts)."""
+        """Resolves when no build is running or queued and the module graph
+        has applied every change (for tests and scripts)."""
+        if ls.graph is not None:
+            await ls.graph.wait_idle()
         await ls.compiles.wait_idle()
         return True
 

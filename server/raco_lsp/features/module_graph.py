@@ -43,6 +43,7 @@ class GraphService:
         self.graphs: dict[Path, ModuleGraph] = {}
         self.ready = asyncio.Event()
         self._registered_watchers = False
+        self.pending: set[asyncio.Future[None]] = set()  # updates waiting for the first scan
         self._loaded_for: Path | None = None
 
     # -- lifecycle --------------------------------------------------------
@@ -109,6 +110,12 @@ class GraphService:
             )
         except Exception as e:
             log.warning("could not register file watchers: %s", e)
+
+    async def wait_idle(self) -> None:
+        """Until the first scan is done and no deferred update is waiting."""
+        await self.ready.wait()
+        while self.pending:
+            await asyncio.wait(list(self.pending))
 
     # -- lookups ----------------------------------------------------------
 
@@ -275,8 +282,6 @@ def register(server: RacoLanguageServer) -> None:
     # Until the first scan is done, graph_for() would make an empty graph of
     # the folder: work that arrives earlier waits for the scan in a task of
     # its own, so other features' hooks are not held up behind it.
-    pending: set[asyncio.Future[None]] = set()
-
     def when_ready(work: Callable[[], None]) -> None:
         if svc.ready.is_set():
             work()
@@ -287,8 +292,8 @@ def register(server: RacoLanguageServer) -> None:
             work()
 
         task = asyncio.ensure_future(later())
-        pending.add(task)
-        task.add_done_callback(pending.discard)
+        svc.pending.add(task)
+        task.add_done_callback(svc.pending.discard)
 
     def on_buffer(ls: RacoLanguageServer, path: Path) -> None:
         when_ready(lambda: svc.update_buffer(path))
