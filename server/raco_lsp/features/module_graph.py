@@ -438,21 +438,22 @@ def register(server: RacoLanguageServer) -> None:
             n["uri"] = ls.uri_of(Path(n["path"]))
         return out
 
-    @server.feature("raco/dependencies")
-    async def dependencies(ls: RacoLanguageServer, params: Any) -> list[dict[str, Any]]:
+    async def neighbours(params: Any, which: str) -> list[dict[str, Any]]:
         await svc.ready.wait()
         path = _param_path(params)
         if path is None:
             return []
-        return [svc.describe(d) for d in svc.graph_for(path).dependencies(path)]
+        graph = svc.graph_for(path)
+        found = graph.dependencies(path) if which == "dependencies" else graph.dependents(path)
+        return [svc.describe(d) for d in found]
+
+    @server.feature("raco/dependencies")
+    async def dependencies(ls: RacoLanguageServer, params: Any) -> list[dict[str, Any]]:
+        return await neighbours(params, "dependencies")
 
     @server.feature("raco/dependents")
     async def dependents(ls: RacoLanguageServer, params: Any) -> list[dict[str, Any]]:
-        await svc.ready.wait()
-        path = _param_path(params)
-        if path is None:
-            return []
-        return [svc.describe(d) for d in svc.graph_for(path).dependents(path)]
+        return await neighbours(params, "dependents")
 
     @server.feature("raco/recompileOrder")
     async def recompile_order(ls: RacoLanguageServer, params: Any) -> dict[str, Any]:

@@ -823,6 +823,11 @@ async def pack_collection(
         result, _ = await _run(install, step, argv, cwd=tmp, timeout=timeout, env=env)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return _require_output(result, output)
+
+
+def _require_output(result: StepResult, output: Path) -> StepResult:
+    """A raco pack run succeeded only if it wrote ``output``."""
     if result.ok and output.is_file():
         result.outputs.append(output)
     else:
@@ -863,13 +868,7 @@ async def pack_paths(
     argv += ["--", str(output), *paths]
     output.parent.mkdir(parents=True, exist_ok=True)
     result, _ = await _run(install, step, argv, cwd=base, timeout=timeout)
-    if result.ok and output.is_file():
-        result.outputs.append(output)
-    else:
-        result.ok = False
-        if not result.errors:
-            result.errors.append(f"raco pack failed: {_first_lines(result.output)}")
-    return result
+    return _require_output(result, output)
 
 
 async def create_package_archive(
