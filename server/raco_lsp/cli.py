@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from raco_lsp import __version__
-from raco_lsp.racket.locate import INSTALL_HINT, locate_racket
+from raco_lsp.racket.locate import INSTALL_HINT, locate_or_report, locate_racket
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -132,11 +132,8 @@ def _test(args: argparse.Namespace) -> int:
     from raco_lsp.racket.testing import DEFAULT_TIMEOUT, TestOptions, run_tests
     from raco_lsp.testcmd import format_json, format_text
 
-    install, problems = locate_racket(args.racket)
+    install = locate_or_report(args.racket, "test")
     if install is None:
-        for p in problems:
-            print(f"raco-lsp test: {p}", file=sys.stderr)
-        print(f"raco-lsp test: {INSTALL_HINT}", file=sys.stderr)
         return 1
     options = TestOptions(
         mode="drdr" if args.drdr else "default",
@@ -176,11 +173,8 @@ def _check(args: argparse.Namespace) -> int:
     from raco_lsp.check import check_paths, format_json, format_text
     from raco_lsp.racket.workspace import find_modules
 
-    install, problems = locate_racket(args.racket)
+    install = locate_or_report(args.racket, "check")
     if install is None:
-        for p in problems:
-            print(f"raco-lsp check: {p}", file=sys.stderr)
-        print(f"raco-lsp check: {INSTALL_HINT}", file=sys.stderr)
         return 2
     _, missing = find_modules(args.paths)
     if missing:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from raco_lsp.racket.locate import INSTALL_HINT, RacketInstall, locate_racket
+from raco_lsp.racket.locate import RacketInstall, locate_or_report
 from raco_lsp.racket.packaging import (
     Entry,
     ExeOptions,
@@ -98,12 +98,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def _install(args: argparse.Namespace, prog: str) -> RacketInstall | None:
-    install, problems = locate_racket(args.racket)
-    if install is None:
-        for p in problems:
-            print(f"raco-lsp {prog}: {p}", file=sys.stderr)
-        print(f"raco-lsp {prog}: {INSTALL_HINT}", file=sys.stderr)
-    return install
+    return locate_or_report(args.racket, prog)
 
 
 def _print_step(step: StepResult, prog: str) -> None:

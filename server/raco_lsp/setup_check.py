@@ -335,15 +335,12 @@ def run_cli(path: Path, *, as_json: bool, racket: str | None, docs: bool, clear:
     import asyncio
     import sys
 
-    from raco_lsp.racket.locate import INSTALL_HINT, locate_racket
+    from raco_lsp.racket.locate import locate_or_report
     from raco_lsp.racket.setup import check_package, package_of, racket_version, scope_for
 
     path = path.resolve()
-    install, problems = locate_racket(racket)
+    install = locate_or_report(racket, "setup")
     if install is None:
-        for p in problems:
-            print(f"raco-lsp setup: {p}", file=sys.stderr)
-        print(f"raco-lsp setup: {INSTALL_HINT}", file=sys.stderr)
         return 2
     pkg = package_of(path, [])
     if pkg is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,3 +75,14 @@ def locate_racket(
         return RacketInstall(racket, Path(raco_s) if raco_s else None), problems
     problems.append("Racket was not found on PATH.")
     return None, problems
+
+
+def locate_or_report(configured: str | None, prog: str) -> RacketInstall | None:
+    """For command-line tools: the installation, or None after telling the
+    user on stderr what was wrong and how to fix it."""
+    install, problems = locate_racket(configured)
+    if install is None:
+        for p in problems:
+            print(f"raco-lsp {prog}: {p}", file=sys.stderr)
+        print(f"raco-lsp {prog}: {INSTALL_HINT}", file=sys.stderr)
+    return install
