@@ -178,6 +178,12 @@ async def _entries(ls: RacoLanguageServer, a: dict[str, Any]) -> tuple[list[Entr
     return [], root
 
 
+def _path_or(a: dict[str, Any], key: str, default: Path) -> Path:
+    """The argument ``key`` as a path when it is a non-empty string, else ``default``."""
+    given = a.get(key)
+    return Path(given) if isinstance(given, str) and given else default
+
+
 def _output_dir(ls: RacoLanguageServer, a: dict[str, Any], root: Path) -> Path:
     out = a.get("output")
     if isinstance(out, str) and out:
@@ -200,10 +206,9 @@ def register(server: RacoLanguageServer) -> None:
 
         async def job(install: RacketInstall, p: Progress) -> dict[str, Any]:
             p.report(f"raco exe {module.name}")
-            out = a.get("output")
             default = _root(ls, module) / ls.settings.dist_output / module.stem
             opts = ExeOptions(
-                output=Path(out) if isinstance(out, str) and out else default,
+                output=_path_or(a, "output", default),
                 gui=bool(a.get("gui")),
                 libs=_strings(a.get("libs")),
                 launcher=bool(a.get("launcher")),
@@ -281,10 +286,9 @@ def register(server: RacoLanguageServer) -> None:
                 info, _ = await read_info(install, coll_dir)
                 c = info.get("collection")
                 collection = c if isinstance(c, str) else coll_dir.name
-            out = a.get("output")
-            output = Path(out) if isinstance(out, str) and out else None
-            if output is None:
-                output = _root(ls, coll_dir) / ls.settings.dist_output / f"{collection}.plt"
+            output = _path_or(
+                a, "output", _root(ls, coll_dir) / ls.settings.dist_output / f"{collection}.plt"
+            )
             p.report(f"raco pack {collection}")
             step = await pack_collection(
                 install,
@@ -314,12 +318,7 @@ def register(server: RacoLanguageServer) -> None:
         pkg_dir = target.parent if target.is_file() else target
 
         async def job(install: RacketInstall, p: Progress) -> dict[str, Any]:
-            dest = a.get("dest")
-            dest_dir = (
-                Path(dest)
-                if isinstance(dest, str) and dest
-                else _root(ls, pkg_dir) / ls.settings.dist_output
-            )
+            dest_dir = _path_or(a, "dest", _root(ls, pkg_dir) / ls.settings.dist_output)
             p.report(f"raco pkg create {pkg_dir.name}")
             step = await create_package_archive(
                 install,
@@ -341,11 +340,8 @@ def register(server: RacoLanguageServer) -> None:
         coll_dir = target.parent if target.is_file() else target
 
         async def job(install: RacketInstall, p: Progress) -> dict[str, Any]:
-            dest = a.get("dest")
-            dest_dir = (
-                Path(dest)
-                if isinstance(dest, str) and dest
-                else _root(ls, coll_dir) / ls.settings.dist_output / "launchers"
+            dest_dir = _path_or(
+                a, "dest", _root(ls, coll_dir) / ls.settings.dist_output / "launchers"
             )
             step = await create_launchers(install, coll_dir, dest_dir, progress=_reporter(p))
             return _step_json(step)
