@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+from functools import cache
 from pathlib import Path
 
 _DIRS = """
@@ -26,6 +27,28 @@ def installation_dirs() -> list[Path]:
     ).stdout
     dirs = sorted({Path(line.strip()).resolve() for line in out.splitlines() if line.strip()})
     return [d for d in dirs if d.is_dir()]
+
+
+@cache
+def collects_and_pkgs_dirs() -> tuple[Path, ...]:
+    """``find-collects-dir`` and ``find-pkgs-dir``: where the installation's
+    own collections and packages (and their info.rkt files) live."""
+    out = subprocess.run(
+        [
+            "racket",
+            "-l",
+            "racket/base",
+            "-l",
+            "setup/dirs",
+            "-e",
+            "(displayln (find-collects-dir)) (displayln (find-pkgs-dir))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    ).stdout
+    return tuple(Path(line) for line in out.split())
 
 
 def snapshot(dirs: list[Path]) -> dict[str, int]:

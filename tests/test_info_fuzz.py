@@ -3,13 +3,13 @@ completion or hover raise, at any position."""
 
 from __future__ import annotations
 
-import subprocess
 from functools import cache
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from racket_install import collects_and_pkgs_dirs
 from raco_lsp.info_assist import PackageInfo, complete, hover
 from raco_lsp.info_catalog import FIELDS, SCRIBBLINGS_FLAGS
 from raco_lsp.info_validate import validate_info
@@ -96,22 +96,7 @@ generated = st.builds(
 
 @cache
 def _seeds() -> list[str]:
-    out = subprocess.run(
-        [
-            "racket",
-            "-l",
-            "racket/base",
-            "-l",
-            "setup/dirs",
-            "-e",
-            "(displayln (find-collects-dir)) (displayln (find-pkgs-dir))",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    ).stdout
-    files = sorted(f for d in out.split() for f in Path(d).rglob("info.rkt"))
+    files = sorted(f for d in collects_and_pkgs_dirs() for f in d.rglob("info.rkt"))
     return [f.read_text(encoding="utf-8") for f in files[::8]]
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from info_support import apply_fix
+from racket_install import collects_and_pkgs_dirs
 from raco_lsp.info_validate import Finding, validate_info
 from raco_lsp.racket.info import get_info_problems
 from raco_lsp.racket.locate import locate_racket
@@ -32,22 +32,7 @@ def span(l1: int, c1: int, l2: int, c2: int) -> Span:
 
 
 def _install_dirs() -> list[Path]:
-    out = subprocess.run(
-        [
-            "racket",
-            "-l",
-            "racket/base",
-            "-l",
-            "setup/dirs",
-            "-e",
-            "(displayln (find-collects-dir)) (displayln (find-pkgs-dir))",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    ).stdout
-    return [Path(line) for line in out.split()]
+    return list(collects_and_pkgs_dirs())
 
 
 def test_every_installed_info_file_is_free_of_errors() -> None:
