@@ -268,11 +268,14 @@ class CompileOnSave:
         with_problems |= {o for o, owned in self._owned.items() if any(owned.values())}
         if with_problems & set(order):
             return False
-        for f in order:
-            g = graph.graph_for(f)
-            if f not in g.nodes:
-                return False
+        graphs = [graph.graph_for(f) for f in order]
+        if any(f not in g.nodes for f, g in zip(order, graphs, strict=True)):
+            return False
+        # Reread every .dep first: each reread drops the staleness memo, so
+        # interleaving them with the questions would redo every closure.
+        for f, g in zip(order, graphs, strict=True):
             g.reread_dep(f)
+        for f, g in zip(order, graphs, strict=True):
             s = g.staleness(f)
             if not s.known or s.stale or s.touched:
                 return False
