@@ -14,13 +14,13 @@ from pathlib import Path
 
 from bench.cmcheck import EDITS, predicted, recompiled, shift_back
 from bench.synth import make_workspace
+from raco_lsp.racket import langs
 from raco_lsp.racket.compile import helper_path
 from raco_lsp.racket.deps import read_dep
 from raco_lsp.racket.graph import ModuleGraph, norm
 from raco_lsp.racket.install import InstallInfo, load_install_info_sync
 from raco_lsp.racket.locate import locate_racket
 from raco_lsp.racket.modpath import Resolver
-from raco_lsp.syntax.parser import Source
 from raco_lsp.syntax.requires import extract_requires
 
 
@@ -127,12 +127,15 @@ def bench_synthetic(info: InstallInfo, n: int) -> None:
 
 
 def bench_accuracy(info: InstallInfo) -> None:
-    """Tree-sitter direct module dependencies vs the .dep ground truth."""
+    """Tree-sitter direct module dependencies (plus the language profiles
+    asked of Racket) vs the .dep ground truth."""
+    install, _ = locate_racket()
+    assert install is not None
     resolver = Resolver(info)
-    g = ModuleGraph([], resolver)
-    kinds: collections.Counter[str] = collections.Counter()
-    examples: dict[str, str] = {}
-    equal = total = 0
+    profiles = langs.load_cached(install)
+    cached = len(profiles.known)
+    g = ModuleGraph([], resolver, profiles=profiles)
+    truths: dict[Path, set[Path]] = {}
     for src, dep_path in installation_deps(info):
         if src.suffix not in (".rkt", ".ss") or not src.exists():
             continue
@@ -149,32 +152,87 @@ def bench_accuracy(info: InstallInfo) -> None:
             text = src.read_bytes()
         except OSError:
             continue
-        source = Source(text)
-        node = g.update(src, text.decode("utf-8", errors="replace"))
-        del source
-        ours = {norm(p) for p in node.source_targets()}
-        total += 1
-        if ours == truth:
-            equal += 1
-            continue
-        for p in truth - ours:
-            k = (
-                f"missing from source: {p.name}"
-                if p.name in ("runtime-config.rkt",)
-                else "missing from source"
-            )
-            kinds[k] += 1
-            examples.setdefault(k, f"{src} -> {p}")
-        for p in ours - truth:
-            kinds["extra in source"] += 1
-            examples.setdefault("extra in source", f"{src} -> {p}")
+        g.update(src, text.decode("utf-8", errors="replace"))
+        truths[norm(src)] = truth
+    wanted = g.wanted_profiles()
+    t0 = time.perf_counter()
+    problems = langs.compute_sync(install, info, profiles, wanted)
+    took = time.perf_counter() - t0
+    g.apply_profiles()
+    users = langs.observe(info, {k for k, v in profiles.known.items() if v is None})
+    failed = sum(1 for v in profiles.known.values() if v is None)
     print(
-        f"require extraction vs .dep over {total} installation modules: {equal} exactly equal "
-        f"({100 * equal / max(total, 1):.1f}%; target >= 99%)"
+        f"language profiles: {len(profiles.known)} ({cached} from the cache, "
+        f"{len(profiles.known) - cached} computed in {took:.1f} s; {failed} languages whose "
+        f"empty module does not compile use rules) {'; '.join(problems)}"
     )
-    for k, v in kinds.most_common(8):
-        print(f"  {v:6d} {k}   e.g. {examples[k]}")
+    dump: list[dict[str, object]] = []
+    for label, use_profiles in (("rules only", False), ("with profiles", True)):
+        if not use_profiles:
+            saved, g.profiles = g.profiles, langs.LangProfiles()
+            g.apply_profiles()
+        else:
+            g.profiles = profiles
+            g.apply_profiles()
+        kinds: collections.Counter[str] = collections.Counter()
+        examples: dict[str, str] = {}
+        equal = 0
+        for src, truth in truths.items():
+            node = g.nodes[src]
+            if use_profiles and any(k in users for k, _ in node.lang_rules):
+                # Leave one out: a language profile observed from the
+                # installation's modules must not learn from this module.
+                saved_obs = dict(profiles.observed)
+                for k, _ in node.lang_rules:
+                    if k in users:
+                        profiles.observed[k] = langs.intersect(users[k], exclude=src)
+                g._apply_lang(node)
+                ours = {norm(p) for p in node.source_targets()}
+                profiles.observed = saved_obs
+                g._apply_lang(node)
+            else:
+                ours = {norm(p) for p in node.source_targets()}
+            if ours == truth:
+                equal += 1
+                continue
+            if use_profiles:
+                dump.append(
+                    {
+                        "module": str(src),
+                        "missing": sorted(map(_short, truth - ours)),
+                        "extra": sorted(map(_short, ours - truth)),
+                    }
+                )
+            lang = g.nodes[src].lang or "(no #lang)"
+            for p in truth - ours:
+                k = f"missing {_short(p)}"
+                kinds[k] += 1
+                examples.setdefault(k, f"{src} [{lang}]")
+            for p in ours - truth:
+                k = f"extra {_short(p)}"
+                kinds[k] += 1
+                examples.setdefault(k, f"{src} [{lang}]")
+        total = len(truths)
+        print(
+            f"require extraction ({label}) vs .dep over {total} installation modules: "
+            f"{equal} exactly equal ({100 * equal / max(total, 1):.1f}%; target >= 99%)"
+        )
+        if use_profiles:
+            print("  disagreements by dependency (modules affected), most common first:")
+            for k, v in kinds.most_common(15):
+                print(f"  {v:6d} {k}   e.g. {examples[k]}")
+    del saved
+    if os.environ.get("BENCH_DUMP"):
+        Path(os.environ["BENCH_DUMP"]).write_text(json.dumps(dump, indent=1))
     _ = extract_requires
+
+
+def _short(p: Path) -> str:
+    s = str(p)
+    for marker in ("/collects/", "/pkgs/"):
+        if marker in s:
+            return s.split(marker, 1)[1]
+    return s
 
 
 def bench_staleness(info: InstallInfo, seeds: int = 4, steps: int = 8) -> None:

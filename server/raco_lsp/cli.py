@@ -123,7 +123,10 @@ def _graph(args: argparse.Namespace) -> int:
         info, problems = load_install_info_sync(install)
         for p in problems:
             print(f"raco-lsp graph: {p}", file=sys.stderr)
-    graph, modules = build_graph(args.paths, info)
+    found: list[str] = []
+    graph, modules = build_graph(args.paths, info, install, found)
+    for p in found:
+        print(f"raco-lsp graph: {p}", file=sys.stderr)
     (write_dot if args.format == "dot" else write_json)(graph, modules, sys.stdout)
     return 0
 

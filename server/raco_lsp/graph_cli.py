@@ -7,20 +7,35 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from raco_lsp.racket import langs
 from raco_lsp.racket.graph import ModuleGraph, norm
 from raco_lsp.racket.install import InstallInfo
+from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.modpath import Resolver
 from raco_lsp.racket.workspace import find_modules
 
 
-def build_graph(paths: Sequence[Path], info: InstallInfo | None) -> tuple[ModuleGraph, list[Path]]:
+def build_graph(
+    paths: Sequence[Path],
+    info: InstallInfo | None,
+    install: RacketInstall | None = None,
+    problems: list[str] | None = None,
+) -> tuple[ModuleGraph, list[Path]]:
+    """The graph of the modules under ``paths``; with ``install``, the
+    module languages they use are profiled first (cached; racket/langs.py)."""
     modules, _ = find_modules(paths)
     roots = [norm(p.absolute() if p.is_dir() else p.absolute().parent) for p in paths]
-    graph = ModuleGraph(roots, Resolver(info))
+    profiles = langs.load_cached(install) if install is not None else None
+    graph = ModuleGraph(roots, Resolver(info), profiles=profiles)
     for m in modules:
         graph.update(m)
     for m in [p.absolute() for p in paths if p.is_file()]:
         graph.update(m)
+    if install is not None and info is not None and profiles is not None:
+        found = langs.compute_sync(install, info, profiles, graph.wanted_profiles())
+        if problems is not None:
+            problems.extend(found)
+        graph.apply_profiles()
     return graph, [norm(m) for m in modules]
 
 

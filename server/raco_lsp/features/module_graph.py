@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from raco_lsp.racket import langs
 from raco_lsp.racket.deps import compiled_paths
 from raco_lsp.racket.graph import GRAPH_SUFFIXES, ModuleGraph, ModuleNode, Require, norm
 from raco_lsp.racket.install import InstallInfo, load_install_info
@@ -45,6 +46,8 @@ class GraphService:
         self._registered_watchers = False
         self.pending: set[asyncio.Future[None]] = set()  # updates waiting for the first scan
         self._loaded_for: Path | None = None
+        self.profiles = langs.LangProfiles()
+        self._profiling: asyncio.Task[None] | None = None
 
     # -- lifecycle --------------------------------------------------------
 
@@ -59,6 +62,7 @@ class GraphService:
                 for p in problems:
                     log.warning("%s", p)
             self.resolver = Resolver(self.info)
+            self.profiles = langs.load_cached(install) if install else langs.LangProfiles()
             self.graphs = {}
             await self.ensure_graphs()
             self.ready.set()
@@ -66,7 +70,42 @@ class GraphService:
                 path = _uri_path(uri)
                 if path is not None and path.suffix in GRAPH_SUFFIXES:
                     self.update_buffer(path)
+        self.learn_profiles()
         await self._register_watchers()
+
+    def learn_profiles(self) -> None:
+        """Profile, in the background, the module languages the graphs use
+        and do not know yet (one Racket process; see racket/langs.py)."""
+        if self._profiling is not None and not self._profiling.done():
+            return
+        install, info = self._server.install, self.info
+        if install is None or info is None:
+            return
+
+        def wanted() -> list[str]:
+            return list(dict.fromkeys(k for g in self.graphs.values() for k in g.wanted_profiles()))
+
+        keys = wanted()
+        if not keys:
+            return
+
+        async def run(keys: list[str]) -> None:
+            # Modules opened meanwhile may use yet other languages: go on
+            # until every language in use is known (or failed to profile).
+            while keys:
+                log.info("profiling %d module languages", len(keys))
+                new, problems = await langs.compute(install, info, keys)
+                for p in problems:
+                    log.warning("%s", p)
+                if not new:
+                    return
+                await asyncio.to_thread(langs.add, info, self.profiles, new)
+                langs.save(install, self.profiles)
+                for g in self.graphs.values():
+                    g.apply_profiles()
+                keys = wanted()
+
+        self._profiling = asyncio.ensure_future(run(keys))
 
     async def ensure_graphs(self) -> None:
         roots = []
@@ -84,7 +123,9 @@ class GraphService:
                 log.info("module graph of %s: %d modules", root, len(graph.nodes))
 
     def _new_graph(self, root: Path) -> ModuleGraph:
-        return ModuleGraph([root], self.resolver, text_of=self._server.open_text)
+        return ModuleGraph(
+            [root], self.resolver, text_of=self._server.open_text, profiles=self.profiles
+        )
 
     async def _register_watchers(self) -> None:
         if self._registered_watchers:
@@ -114,8 +155,11 @@ class GraphService:
     async def wait_idle(self) -> None:
         """Until the first scan is done and no deferred update is waiting."""
         await self.ready.wait()
-        while self.pending:
-            await asyncio.wait(list(self.pending))
+        while self.pending or (self._profiling is not None and not self._profiling.done()):
+            if self.pending:
+                await asyncio.wait(list(self.pending))
+            if self._profiling is not None:
+                await asyncio.wait([self._profiling])
 
     # -- lookups ----------------------------------------------------------
 
@@ -146,6 +190,8 @@ class GraphService:
         g = self.graph_for(path)
         node = g.update(path, self._server.open_text(path))
         self.publish_require_problems(node)
+        if any(k is not None and not self.profiles.has(k) for k, _ in node.lang_rules):
+            self.learn_profiles()
 
     def update_disk(self, path: Path) -> None:
         if path.suffix not in GRAPH_SUFFIXES:

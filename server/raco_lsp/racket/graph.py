@@ -17,6 +17,7 @@ Plain records only: no pygls/lsprotocol here.
 from __future__ import annotations
 
 import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,12 +29,13 @@ from tree_sitter import Node
 from raco_lsp.racket.cmhash import HashOracle
 from raco_lsp.racket.deps import DepFile, read_dep
 from raco_lsp.racket.install import InstallInfo
+from raco_lsp.racket.langs import LangProfiles, lang_key, module_key
 from raco_lsp.racket.modpath import Resolution, Resolver, collection_file_parts
 from raco_lsp.racket.records import Span
 from raco_lsp.racket.text import decode_source
 from raco_lsp.racket.workspace import walk_modules
-from raco_lsp.syntax.parser import Source, captures
-from raco_lsp.syntax.requires import RequireSpec, extract_requires
+from raco_lsp.syntax.parser import Source, captures, in_datum_comment
+from raco_lsp.syntax.requires import RequireSpec, extract_requires, specs_of
 
 GRAPH_SUFFIXES = (".rkt", ".ss", ".scrbl")
 TextOf = Callable[[Path], str | None]
@@ -52,6 +54,16 @@ class ModuleNode:
     lang: str | None = None
     lang_span: Span | None = None
     lang_targets: list[Path] = field(default_factory=list)
+    """What the module's languages bring (reader, module language and what
+    its ``#%module-begin`` adds): from the language's profile when there is
+    one, else from rules."""
+    lang_rules: list[tuple[str | None, list[Path]]] = field(default_factory=list)
+    """Per language of the module: its profile key (None when it cannot be
+    profiled) and the targets the rules give."""
+    implied: list[Path] = field(default_factory=list)
+    """Dependencies that forms like ``lazy-require`` add when expanded."""
+    own_config: bool = False
+    """Declares its own ``configure-runtime`` submodule."""
     dep: DepFile | None = None
     dep_path: Path | None = None
     dep_problems: list[str] = field(default_factory=list)
@@ -59,7 +71,7 @@ class ModuleNode:
 
     def source_targets(self) -> list[Path]:
         out = [r.resolution.path for r in self.requires if r.resolution.path is not None]
-        return list(dict.fromkeys([*self.lang_targets, *out]))
+        return list(dict.fromkeys([*self.lang_targets, *self.implied, *out]))
 
 
 @dataclass(frozen=True)
@@ -93,24 +105,56 @@ def norm(p: Path) -> Path:
 
 
 # Languages whose #%module-begin adds a configure-runtime submodule that
-# requires racket/runtime-config (seen in every such module's .dep).
-RUNTIME_CONFIG_LANGS = {"racket", "racket/base"}
+# requires racket/runtime-config (seen in every such module's .dep): racket,
+# racket/base and the module they take it from, racket/private/pre-base.
+RUNTIME_CONFIG_FILES = ("racket/main.rkt", "racket/base.rkt", "racket/private/pre-base.rkt")
 
 
-GRAPH_QUERIES = ("requires", "lang", "module-lang")
+# Languages whose module body is a list of module paths, each required and
+# re-exported (scheme/private/provider/lang.rkt's #%module-begin).
+BODY_REQUIRE_LANGS = {"scheme/private/provider"}
+
+GRAPH_QUERIES = ("requires", "lang", "module-lang", "implicit-deps")
 
 
-def _module_langs(src: Source, caps: dict[str, list[Node]]) -> list[str]:
-    """Languages of ``(module name lang ...)`` forms (any depth)."""
-    return [src.text_of(n) for n in caps.get("module_lang", []) if n.type == "symbol"]
+def _module_langs(src: Source, caps: dict[str, list[Node]]) -> list[tuple[str, str]]:
+    """Languages of ``(module name lang ...)`` forms (any depth), as
+    (kind, text): a collection path symbol or a relative path string."""
+    out = []
+    for n in caps.get("module_lang", []):
+        if n.type == "symbol":
+            out.append(("collection", src.text_of(n)))
+        elif n.type == "string":
+            out.append(("relative", src.text_of(n)[1:-1]))
+    return out
 
 
-def _lang(src: Source, caps: dict[str, list[Node]]) -> tuple[str | None, Span | None]:
+def _lang(src: Source, caps: dict[str, list[Node]]) -> tuple[str | None, Span | None, str | None]:
+    """The ``#lang`` name, its span, and the whole line after ``#lang``
+    (``s-exp syntax/module-reader``), without a trailing comment."""
     nodes = caps.get("lang", [])
     if not nodes:
-        return None, None
+        # ``#!r6rs`` and the like: the reader's short form of ``#lang r6rs``.
+        m = _HASH_BANG_LANG.match(src.data)
+        if m is None:
+            return None, None, None
+        name = m.group(2).decode("utf-8", errors="replace")
+        start = len(m.group(1)) + 2
+        return name, Span(src.pos_of_byte(start), src.pos_of_byte(start + len(m.group(2)))), name
     n = min(nodes, key=lambda x: x.start_byte)
-    return src.text_of(n).strip(), src.span_of(n)
+    end = src.data.find(b"\n", n.start_byte)
+    line = src.data[n.start_byte : end if end >= 0 else len(src.data)]
+    text = line.decode("utf-8", errors="replace").split(";")[0].strip()
+    return src.text_of(n).strip(), src.span_of(n), text or None
+
+
+_HASH_BANG_LANG = re.compile(
+    rb"(\s*(?:;[^\n]*\n\s*)*)#!([A-Za-z][A-Za-z0-9_+\-/]*)[ \t]*(?:\r?\n|$)"
+)
+
+
+def _inside(node: Node, outers: list[Node]) -> bool:
+    return any(o.start_byte < node.start_byte and node.end_byte <= o.end_byte for o in outers)
 
 
 class ModuleGraph:
@@ -120,6 +164,7 @@ class ModuleGraph:
         resolver: Resolver,
         *,
         text_of: TextOf | None = None,
+        profiles: LangProfiles | None = None,
     ) -> None:
         self.roots = [norm(r) for r in roots]
         self._root_strs = [str(r) for r in self.roots]
@@ -127,6 +172,8 @@ class ModuleGraph:
         self.info: InstallInfo | None = resolver.info
         self.oracle = HashOracle(self.info, resolver) if self.info else None
         self.text_of = text_of
+        self.profiles = profiles if profiles is not None else LangProfiles()
+        self._runtime_config_files: set[Path] | None = None
         self.nodes: dict[Path, ModuleNode] = {}
         self._rdeps: dict[Path, set[Path]] = defaultdict(set)
         self._fwd: dict[Path, set[Path]] = {}
@@ -159,16 +206,37 @@ class ModuleGraph:
         src = Source.from_text(text)
         node = ModuleNode(path, from_buffer=from_buffer)
         caps = captures(GRAPH_QUERIES, src.root)
-        node.lang, node.lang_span = _lang(src, caps)
-        langs = [node.lang.split()[0]] if node.lang else []
-        langs += _module_langs(src, caps)
-        node.lang_targets = list(
-            dict.fromkeys(t for lang in dict.fromkeys(langs) for t in self._lang_targets(lang))
-        )
+        node.lang, node.lang_span, _ = _lang(src, caps)
+        node.lang_rules = self._langs_of(src, caps, path)
+        node.own_config = bool(caps.get("own_config"))
+        phase1 = caps.get("phase1", [])
+        if phase1 and any(_inside(n, phase1) for n in caps.get("lazy_require", [])):
+            # lazy-require at phase 1 declares a racket/base submodule that
+            # requires racket/runtime-path (racket/lazy-require.rkt).
+            node.implied = [
+                p
+                for p in (
+                    *self._module_lang_rules("collection", "racket/base", path),
+                    self.resolver.resolve_collection(["racket", "runtime-path.rkt"]),
+                )
+                if p is not None
+            ]
         node.requires = [
             Require(spec, self.resolver.resolve(spec.kind, spec.value, path))
             for spec in extract_requires(src, caps)
         ]
+        if node.lang in BODY_REQUIRE_LANGS:
+            for child in src.root.named_children:
+                if child.type in ("symbol", "string", "list"):
+                    node.requires += [
+                        Require(spec, self.resolver.resolve(spec.kind, spec.value, path))
+                        for spec in specs_of(src, child)
+                    ]
+        if caps.get("include"):
+            included, included_rules = self._included(src, caps, path, {path})
+            node.requires += included
+            node.lang_rules += included_rules
+        self._apply_lang(node)
         if self.info is not None:
             node.dep_path = self.info.find_dep(path)
             if node.dep_path is not None:
@@ -206,23 +274,141 @@ class ModuleGraph:
                 self._rdeps[t].discard(path)
             self._stale_memo.clear()
 
-    def _lang_targets(self, lang: str | None) -> list[Path]:
-        """The module language of ``#lang X`` (X itself) and, when X has no
-        module of its own, its reader ``X/lang/reader``."""
-        if not lang or self.info is None:
+    def _langs_of(
+        self, src: Source, caps: dict[str, list[Node]], path: Path
+    ) -> list[tuple[str | None, list[Path]]]:
+        """Profile key and rule targets of each language the module uses:
+        its ``#lang`` line and its ``(module name LANG ...)`` forms."""
+        rules: list[tuple[str | None, list[Path]]] = []
+        _, _, line = _lang(src, caps)
+        if line:
+            rules.append(self._profile_key(lang_key(line), self._lang_line_rules(line, path)))
+        for kind, lang in dict.fromkeys(_module_langs(src, caps)):
+            key = module_key(lang) if kind == "collection" else None
+            rules.append(self._profile_key(key, self._module_lang_rules(kind, lang, path)))
+        return rules
+
+    def _included(
+        self, src: Source, caps: dict[str, list[Node]], path: Path, seen: set[Path]
+    ) -> tuple[list[Require], list[tuple[str | None, list[Path]]]]:
+        """What the files named by ``include``-like forms bring: their
+        resolved requires (shown at the include form) and languages."""
+        requires: list[Require] = []
+        rules: list[tuple[str | None, list[Path]]] = []
+        for n in caps.get("include_path", []):
+            if in_datum_comment(n):
+                continue
+            for spec in specs_of(src, n):
+                target = self.resolver.resolve(spec.kind, spec.value, path).path
+                if target is None or target in seen:
+                    continue
+                seen.add(target)
+                try:
+                    isrc = Source.from_text(decode_source(target.read_bytes()))
+                except OSError:
+                    continue
+                icaps = captures(GRAPH_QUERIES, isrc.root)
+                for ispec in extract_requires(isrc, icaps):
+                    found = self.resolver.resolve(ispec.kind, ispec.value, target)
+                    if found.path is not None:
+                        shown = RequireSpec(ispec.kind, ispec.value, spec.span)
+                        requires.append(Require(shown, found))
+                rules += self._langs_of(isrc, icaps, target)
+                if icaps.get("include"):
+                    more, more_rules = self._included(isrc, icaps, target, seen)
+                    requires += more
+                    rules += more_rules
+        return requires, rules
+
+    # -- languages ----------------------------------------------------------
+
+    def _profile_key(self, key: str | None, rules: list[Path]) -> tuple[str | None, list[Path]]:
+        """Keep ``key`` only for a language that lives in the installation
+        (profiling compiles it, which runs its macros)."""
+        if key is None or self.info is None or not rules or '"' in key:
+            return None, rules
+        if not all(self.info.in_installation(p) for p in rules):
+            return None, rules
+        return key, rules
+
+    def _apply_lang(self, node: ModuleNode) -> None:
+        out: list[Path] = []
+        for key, rules in node.lang_rules:
+            profile = self.profiles.get(key) if key is not None else None
+            out.extend(profile if profile is not None else rules)
+        if node.own_config:
+            rc = self.resolver.resolve_collection(["racket", "runtime-config.rkt"])
+            out = [p for p in out if p != rc]
+        node.lang_targets = list(dict.fromkeys(out))
+
+    def wanted_profiles(self) -> list[str]:
+        """Profile keys used by some module and not known yet."""
+        keys = (k for n in self.nodes.values() for k, _ in n.lang_rules if k is not None)
+        return [k for k in dict.fromkeys(keys) if not self.profiles.has(k)]
+
+    def apply_profiles(self) -> None:
+        """Use the profiles learned since the modules were read."""
+        for path, node in self.nodes.items():
+            if any(k is not None for k, _ in node.lang_rules):
+                self._apply_lang(node)
+                self._relink(path)
+        self._stale_memo.clear()
+
+    def _module_lang_rules(self, kind: str, lang: str, requiring: Path) -> list[Path]:
+        """``(module m LANG ...)``: LANG, and racket/runtime-config for the
+        languages whose ``#%module-begin`` adds a configure-runtime submodule."""
+        if kind == "relative":
+            main = self.resolver.resolve("relative", lang, requiring).path
+        else:
+            parts = collection_file_parts(lang, "collection")
+            main = self.resolver.resolve_collection(parts) if parts else None
+        if main is None:
             return []
-        name = lang.split()[0]
-        if name == "s-exp" or name.startswith(("reader", "at-exp")):
+        if self._runtime_config_files is None:
+            self._runtime_config_files = {
+                p
+                for f in RUNTIME_CONFIG_FILES
+                for p in [self.resolver.resolve_collection(f.split("/"))]
+                if p is not None
+            }
+        if main in self._runtime_config_files:
+            rc = self.resolver.resolve_collection(["racket", "runtime-config.rkt"])
+            return [main, rc] if rc is not None else [main]
+        return [main]
+
+    def _lang_line_rules(self, line: str, requiring: Path) -> list[Path]:
+        """``#lang LINE`` without a profile: the reader module and the
+        module language.  ``s-exp M`` reads with s-exp's reader into module
+        language M; ``at-exp L`` wraps L's reader; ``reader M`` names the
+        reader module; otherwise ``#lang X`` is X's ``reader`` submodule
+        (when X exists, taken as the module language too) or X/lang/reader."""
+        if self.info is None:
             return []
-        parts = collection_file_parts(name, "collection")
-        main = self.resolver.resolve_collection(parts) if parts else None
-        if main is not None:
-            if name in RUNTIME_CONFIG_LANGS:
-                rc = self.resolver.resolve_collection(["racket", "runtime-config.rkt"])
-                return [main, rc] if rc is not None else [main]
-            return [main]
-        reader = collection_file_parts(f"{name}/lang/reader", "collection")
-        found = self.resolver.resolve_collection(reader) if reader else None
+        words = line.split()
+        name, rest = words[0], words[1:]
+
+        def mod(text: str) -> list[Path]:
+            if text.startswith('"') and text.endswith('"') and len(text) > 1:
+                return self._module_lang_rules("relative", text[1:-1], requiring)
+            return self._module_lang_rules("collection", text, requiring)
+
+        def reader_of(coll: str) -> list[Path]:
+            found = self.resolver.resolve_collection([coll, "lang", "reader.rkt"])
+            return [found] if found is not None else []
+
+        if name == "s-exp":
+            return reader_of("s-exp") + (mod(rest[0]) if rest else [])
+        if name == "reader":
+            return mod(rest[0]) if rest else []
+        if name == "at-exp":
+            return reader_of("at-exp") + (
+                self._lang_line_rules(" ".join(rest), requiring) if rest else []
+            )
+        main = self._module_lang_rules("collection", name, requiring)
+        if main:
+            return main
+        parts = collection_file_parts(f"{name}/lang/reader", "collection")
+        found = self.resolver.resolve_collection(parts) if parts else None
         return [found] if found is not None else []
 
     def dep_targets(self, node: ModuleNode) -> list[Path]:

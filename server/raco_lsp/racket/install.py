@@ -160,6 +160,23 @@ def _cache_file(install: RacketInstall) -> Path:
     return cache_dir() / f"install-{key}.json"
 
 
+def cache_stamp(install: RacketInstall) -> dict[str, Any]:
+    """What must not have changed for a cache about this installation to
+    hold: the racket executable and the collection links files (the
+    installation description cached by ``load_install_info`` names them)."""
+    links: dict[str, float | None] = {}
+    try:
+        data = json.loads(_cache_file(install).read_text())
+        links = dict(data.get("linksMtimes", {}))
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    return {
+        "racket": str(install.racket.resolve()),
+        "racketMtime": _mtime(install.racket.resolve()),
+        "links": {f: _mtime(Path(f)) for f in sorted(links)},
+    }
+
+
 def _read_cache(install: RacketInstall) -> InstallInfo | None:
     try:
         data = json.loads(_cache_file(install).read_text())

@@ -21,9 +21,31 @@ _NESTING = {
     "combine-in": 0,
     "only-meta-in": 1,
     "only-space-in": 1,
+    "just-meta": 1,  # the #%require forms
+    "just-space": 1,
 }
 # Wrappers whose spec is argument number ``index``.
-_WRAPPING = {"only-in": 0, "except-in": 0, "rename-in": 0, "prefix-in": 1, "relative-in": 1}
+_WRAPPING = {
+    "only-in": 0,
+    "except-in": 0,
+    "rename-in": 0,
+    "prefix-in": 1,
+    "relative-in": 1,
+    # the raw forms of #%require
+    "only": 0,
+    "all-except": 0,
+    "rename": 0,
+    "prefix": 1,
+    "prefix-all-except": 1,
+}
+# Require-like forms (grammars/requires.scm) whose first argument alone is a
+# module path: (require/typed m [id type] ...).
+_FIRST_ARG_ONLY = {
+    "require/typed",
+    "require/typed/provide",
+    "unsafe-require/typed",
+    "unsafe-require/typed/provide",
+}
 _MODULE_PATH_FORMS = {"file", "lib", "submod", "quote", "planet"}
 
 
@@ -91,6 +113,36 @@ def _spec(src: Source, node: Node, out: list[RequireSpec]) -> None:
             out.append(RequireSpec(head, src.text_of(args[0]), src.span_of(node)))
 
 
+_QUOTING_NODES = {"quote", "quasiquote", "syntax", "quasisyntax"}
+_QUOTING_HEADS = {b"quote", b"quasiquote", b"syntax", b"quasisyntax", b"quote-syntax"}
+
+
+def in_template(src: Source, node: Node) -> bool:
+    """True when ``node`` is quoted data or a syntax template (``#'(require
+    x)`` in a macro requires x in the macro's user, not here)."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _QUOTING_NODES:
+            return True
+        if parent.type == "list":
+            head = parent.named_child(0)
+            if (
+                head is not None
+                and head.type == "symbol"
+                and src.data[head.start_byte : head.end_byte] in _QUOTING_HEADS
+            ):
+                return True
+        parent = parent.parent
+    return False
+
+
+def specs_of(src: Source, node: Node) -> list[RequireSpec]:
+    """The module paths one require spec (a datum) names."""
+    out: list[RequireSpec] = []
+    _spec(src, node, out)
+    return out
+
+
 def extract_requires(src: Source, caps: dict[str, list[Node]] | None = None) -> list[RequireSpec]:
     """Every module path required anywhere in the source, in text order.
     ``caps``: captures already made with grammars/requires.scm (or a
@@ -100,9 +152,11 @@ def extract_requires(src: Source, caps: dict[str, list[Node]] | None = None) -> 
         caps = captures("requires", src.root)
     forms = sorted(caps.get("require", []), key=lambda n: n.start_byte)
     for form in forms:
-        if in_datum_comment(form):
+        if in_datum_comment(form) or in_template(src, form):
             continue
-        for arg in _items(form)[1:]:
+        items = _items(form)
+        args = items[1:2] if src.text_of(items[0]) in _FIRST_ARG_ONLY else items[1:]
+        for arg in args:
             _spec(src, arg, out)
     return out
 
