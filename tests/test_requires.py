@@ -79,3 +79,50 @@ def test_query_module_lang_finds_module_form_languages() -> None:
     )
     langs = [src.text_of(n) for n in captures("module-lang", src.root)["module_lang"]]
     assert sorted(langs) == ["racket/base", "typed/racket"]
+
+
+def test_require_like_forms_and_raw_require_forms() -> None:
+    src = Source.from_text(
+        "(module m '#%kernel\n"
+        '  (#%require "a.rkt" (for-meta 1 (only b x)) (prefix p: c) (just-meta 0 (rename d x y)))\n'
+        "  (require-for-syntax e)\n"
+        "  (require/typed f [g (-> Integer)])\n"
+        "  (require/typed/provide (submod h sub) [i Any]))\n"
+    )
+    assert [(s.kind, s.value) for s in extract_requires(src)] == [
+        ("relative", "a.rkt"),
+        ("collection", "b"),
+        ("collection", "c"),
+        ("collection", "d"),
+        ("collection", "e"),
+        ("collection", "f"),
+        ("collection", "h"),
+    ]
+
+
+def test_requires_in_quoted_data_and_syntax_templates_are_not_this_modules() -> None:
+    src = Source.from_text(
+        "#lang racket/base\n(require a)\n"
+        "(define-syntax (m stx) #'(require b))\n"
+        "(define-syntax (n stx) (quasisyntax (begin (require c))))\n"
+        "(define data '((require d)))\n"
+        "(define-syntax o (lambda (s) (quote-syntax (require e))))\n"
+        "(begin-for-syntax (require f))\n"
+    )
+    assert [s.value for s in extract_requires(src)] == ["a", "f"]
+
+
+def test_query_implicit_deps_finds_its_forms() -> None:
+    src = Source.from_text(
+        "#lang racket/base\n(module configure-runtime '#%kernel)\n"
+        "(begin-for-syntax (lazy-require [x (y)]))\n(lazy-require [z (w)])\n"
+        '(include "inc.rktl")\n(include/rewrite (lib "a/b.rkt") name rw)\n'
+        "(module other racket/base)\n"
+    )
+    caps = captures("implicit-deps", src.root)
+    assert [src.text_of(n) for n in caps["own_config"]] == ["(module configure-runtime '#%kernel)"]
+    assert len(caps["phase1"]) == 1 and len(caps["lazy_require"]) == 2
+    assert sorted(src.text_of(n) for n in caps["include_path"]) == [
+        '"inc.rktl"',
+        '(lib "a/b.rkt")',
+    ]
