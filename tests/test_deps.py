@@ -97,3 +97,20 @@ def test_fast_reader_agrees_with_general_reader(
     assert fast is not None
     monkeypatch.setattr(deps, "_fast_parse", lambda d: None)
     assert parse_dep(data) == (fast, [])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'("8.7" ta6le ("a" . "b") #"/x/m.rkt" junk #"/x/n.rkt")',
+        b'("8.7" ta6le ("a" . "b") #"/x/m.rkt") #"/x/n.rkt"',
+        b'("8.7" ta6le ("a" . "b") #"/x/m.rkt" (collects #"r" #"b.rkt")',
+        b'("8.7" ta6le ("a" . "b") ) #"/x/m.rkt"',
+        b'("8.7" ta6le ("a" . "b") #"/x/m.rkt")) ',
+    ],
+)
+def test_fast_reader_leaves_any_other_shape_to_the_general_reader(data: bytes) -> None:
+    from raco_lsp.racket import deps
+
+    assert deps._fast_parse(data) is None
+    parse_dep(data)  # never raises

@@ -173,13 +173,16 @@ def _entry(d: Datum) -> DepEntry | None:
     return None
 
 
-_BYTES = rb'#"(?:[^"\\]|\\.)*"'
+_BYTES = rb'#"[^"\\]*+(?:\\.[^"\\]*+)*+"'  # "unrolled": a run of plain bytes at a time
 _FAST_HEADER = re.compile(
     rb'\s*\("((?:[^"\\]|\\.)*)" (#f|[^\s()"]+) \("([0-9a-f]*)" \. '
     rb'(?:"([0-9a-f]*)"|\("([0-9a-f]*)" \. "([0-9a-f]*)"\))\)'
 )
-_FAST_ENTRY = re.compile(rb"\s*(" + _BYTES + rb'|\((?:[^()"]|"(?:[^"\\]|\\.)*")*\))')
-_FAST_END = re.compile(rb"\s*\)\s*\Z")
+# Possessive runs (Python 3.11+): no backtracking into them, so an
+# unclosed "(aaaa..." fails in linear time.
+_ENTRY_RE = _BYTES + rb'|\((?:[^()"]++|"[^"\\]*+(?:\\.[^"\\]*+)*+")*+\)'
+_FAST_ENTRY = re.compile(_ENTRY_RE)
+_WHITE = b" \t\n\r\f\v"
 _FAST_TOKEN = re.compile(_BYTES + rb"|[^\s()]+")
 
 
@@ -236,19 +239,20 @@ def _fast_parse(data: bytes) -> DepFile | None:
     if m is None or (m.group(2) != b"#f" and m.group(2).startswith(b"#")):
         return None
     version, vm, src, deps_sha, mi_deps, mi_assume = m.groups()
+    body = data[m.end() :]
+    found = _FAST_ENTRY.findall(body)
+    # The body must be these entries, white space and the closing ")": its
+    # non-space bytes are then exactly theirs followed by ")" (entries start
+    # with '#"' or '(', so nothing else can line up).
+    if body.translate(None, _WHITE) != b"".join(found).translate(None, _WHITE) + b")":
+        return None
+    get = _ENTRY_CACHE.get
     entries: list[DepEntry] = []
-    pos = m.end()
-    while True:
-        e = _FAST_ENTRY.match(data, pos)
-        if e is None:
-            break
-        entry = _fast_entry(e.group(1))
+    for raw in found:
+        entry = get(raw) or _fast_entry(raw)
         if entry is None:
             return None
         entries.append(entry)
-        pos = e.end()
-    if _FAST_END.match(data, pos) is None:
-        return None
     return DepFile(
         _unescape(version).decode("utf-8", errors="replace"),
         None if vm == b"#f" else vm.decode("utf-8", errors="replace"),
