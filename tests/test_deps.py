@@ -114,3 +114,37 @@ def test_fast_reader_leaves_any_other_shape_to_the_general_reader(data: bytes) -
 
     assert deps._fast_parse(data) is None
     parse_dep(data)  # never raises
+
+
+def test_fast_reader_agrees_with_general_reader_on_the_installation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every 7th compiled installation module: same record either way."""
+    import os
+
+    from raco_lsp.racket import deps
+    from raco_lsp.racket.install import load_install_info_sync
+    from raco_lsp.racket.locate import locate_racket
+
+    install, _ = locate_racket()
+    assert install is not None
+    info, _ = load_install_info_sync(install)
+    assert info is not None
+    roots = [str(d) for d in info.installation_dirs()]
+    roots += [r for r in info.compiled_roots if r != "same"]
+    files = sorted(
+        Path(d) / f
+        for root in roots
+        for d, _, fs in os.walk(root)
+        for f in fs
+        if f.endswith(".dep")
+    )[::7]
+    assert len(files) > 300
+    general = deps._fast_parse
+    for f in files:
+        data = f.read_bytes()
+        fast = general(data)
+        assert fast is not None, f
+        with monkeypatch.context() as m:
+            m.setattr(deps, "_fast_parse", lambda d: None)
+            assert parse_dep(data) == (fast, []), f
