@@ -137,6 +137,16 @@ async def test_graph_requests(ws: Path) -> None:
         assert names["leaf.rkt"]["uri"] == path_uri(ws / "leaf.rkt")
         edges = {(Path(e["from"]).name, Path(e["to"]).name) for e in graph["edges"]}
         assert {("mid.rkt", "leaf.rkt"), ("leaf.rkt", "base.rkt")} <= edges
+        # A language the server had to profile: racket/unit reads with its own
+        # reader into the module language racket/unit/lang, as compiler/cm records.
+        unit = ws / "unit.rkt"
+        unit.write_text("#lang racket/unit\n(import)\n(export)\n")
+        open_file(client, unit)
+        await wait_idle(client)
+        deps = await request(client, "raco/dependencies", {"uri": path_uri(unit)})
+        tails = {"/".join(Path(d["path"]).parts[-3:]) for d in deps}
+        assert {"racket/unit/lang.rkt", "unit/lang/reader.rkt"} <= tails
+        assert "collects/racket/unit.rkt" not in tails
 
 
 def test_graph_cli_json_and_dot(example: Path) -> None:

@@ -72,15 +72,6 @@ def test_half_typed_source_does_not_raise() -> None:
         extract_requires(Source.from_text(text))
 
 
-def test_query_module_lang_finds_module_form_languages() -> None:
-    src = Source.from_text(
-        "(module zip racket/base\n  (module sub typed/racket)\n  (module* main #f)\n"
-        "  (module+ test (require rackunit)))\n"
-    )
-    langs = [src.text_of(n) for n in captures("module-lang", src.root)["module_lang"]]
-    assert sorted(langs) == ["racket/base", "typed/racket"]
-
-
 def test_require_like_forms_and_raw_require_forms() -> None:
     src = Source.from_text(
         "(module m '#%kernel\n"
@@ -117,12 +108,40 @@ def test_query_implicit_deps_finds_its_forms() -> None:
         "#lang racket/base\n(module configure-runtime '#%kernel)\n"
         "(begin-for-syntax (lazy-require [x (y)]))\n(lazy-require [z (w)])\n"
         '(include "inc.rktl")\n(include/rewrite (lib "a/b.rkt") name rw)\n'
-        "(module other racket/base)\n"
+        "(module zip racket/base\n  (module sub typed/racket)\n  (module* main #f)\n"
+        "  (module+ test (require rackunit)))\n(define (f) (include-not x))\n"
     )
-    caps = captures("implicit-deps", src.root)
-    assert [src.text_of(n) for n in caps["own_config"]] == ["(module configure-runtime '#%kernel)"]
-    assert len(caps["phase1"]) == 1 and len(caps["lazy_require"]) == 2
-    assert sorted(src.text_of(n) for n in caps["include_path"]) == [
-        '"inc.rktl"',
-        '(lib "a/b.rkt")',
+    heads = [src.text_of(n).split()[0][1:] for n in captures("implicit-deps", src.root)["implicit"]]
+    assert sorted(heads) == sorted(
+        [
+            "module",
+            "begin-for-syntax",
+            "lazy-require",
+            "lazy-require",
+            "include",
+            "include/rewrite",
+            "module",
+            "module",
+            "module*",
+        ]
+    )
+
+
+def test_implicit_forms_sorted_out() -> None:
+    from raco_lsp.racket.graph import GRAPH_QUERIES, _implicit
+
+    src = Source.from_text(
+        "#lang racket/base\n(module configure-runtime '#%kernel)\n"
+        "(begin-for-syntax (lazy-require [x (y)]))\n"
+        '#;(include "no.rktl")\n(include "inc.rktl")\n'
+        '(module zip "lang.rkt"\n  (module sub typed/racket)\n  (module* main #f))\n'
+    )
+    found = _implicit(src, captures(GRAPH_QUERIES, src.root))
+    assert found.own_config and found.phase1_lazy_require
+    assert [src.text_of(n) for n in found.include_paths] == ['"inc.rktl"']
+    assert sorted(found.module_langs) == [
+        ("collection", "typed/racket"),
+        ("relative", "lang.rkt"),
     ]
+    plain = Source.from_text("#lang racket/base\n(lazy-require [x (y)])\n")
+    assert not _implicit(plain, captures(GRAPH_QUERIES, plain.root)).phase1_lazy_require

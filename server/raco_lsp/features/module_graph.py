@@ -197,6 +197,10 @@ class GraphService:
         if path.suffix not in GRAPH_SUFFIXES:
             return
         g = self.graph_for(path)
+        # Typing forgets only the edited module's answers (and its
+        # dependents'); a save or a change on disk looks at everything again,
+        # since other files may have changed without a notification.
+        g.forget_staleness()
         if path.exists():
             node = g.update(path)
             self.publish_require_problems(node)

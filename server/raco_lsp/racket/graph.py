@@ -114,18 +114,44 @@ RUNTIME_CONFIG_FILES = ("racket/main.rkt", "racket/base.rkt", "racket/private/pr
 # re-exported (scheme/private/provider/lang.rkt's #%module-begin).
 BODY_REQUIRE_LANGS = {"scheme/private/provider"}
 
-GRAPH_QUERIES = ("requires", "lang", "module-lang", "implicit-deps")
+GRAPH_QUERIES = ("requires", "lang", "implicit-deps")
 
 
-def _module_langs(src: Source, caps: dict[str, list[Node]]) -> list[tuple[str, str]]:
-    """Languages of ``(module name lang ...)`` forms (any depth), as
-    (kind, text): a collection path symbol or a relative path string."""
-    out = []
-    for n in caps.get("module_lang", []):
-        if n.type == "symbol":
-            out.append(("collection", src.text_of(n)))
-        elif n.type == "string":
-            out.append(("relative", src.text_of(n)[1:-1]))
+@dataclass
+class _Implicit:
+    """What grammars/implicit-deps.scm found, sorted by form."""
+
+    module_langs: list[tuple[str, str]] = field(default_factory=list)
+    """(kind, text) of each ``(module name LANG ...)``: a collection path
+    symbol or a relative path string (``(module* name #f ...)`` has none)."""
+    own_config: bool = False
+    phase1_lazy_require: bool = False
+    include_paths: list[Node] = field(default_factory=list)
+
+
+def _implicit(src: Source, caps: dict[str, list[Node]]) -> _Implicit:
+    out = _Implicit()
+    phase1: list[Node] = []
+    lazy: list[Node] = []
+    for form in caps.get("implicit", []):
+        items = [c for c in form.named_children if c.type not in ("comment", "block_comment")]
+        head = src.text_of(items[0])
+        if head in ("module", "module*"):
+            if len(items) > 1 and src.text_of(items[1]) == "configure-runtime":
+                out.own_config = True
+            if len(items) > 2:
+                lang = items[2]
+                if lang.type == "symbol" and src.text_of(lang) != "#f":
+                    out.module_langs.append(("collection", src.text_of(lang)))
+                elif lang.type == "string":
+                    out.module_langs.append(("relative", src.text_of(lang)[1:-1]))
+        elif head == "begin-for-syntax":
+            phase1.append(form)
+        elif head == "lazy-require":
+            lazy.append(form)
+        elif len(items) > 1 and not in_datum_comment(form):  # include, include/rewrite
+            out.include_paths.append(items[1])
+    out.phase1_lazy_require = any(_inside(n, phase1) for n in lazy)
     return out
 
 
@@ -207,10 +233,10 @@ class ModuleGraph:
         node = ModuleNode(path, from_buffer=from_buffer)
         caps = captures(GRAPH_QUERIES, src.root)
         node.lang, node.lang_span, _ = _lang(src, caps)
-        node.lang_rules = self._langs_of(src, caps, path)
-        node.own_config = bool(caps.get("own_config"))
-        phase1 = caps.get("phase1", [])
-        if phase1 and any(_inside(n, phase1) for n in caps.get("lazy_require", [])):
+        implicit = _implicit(src, caps)
+        node.lang_rules = self._langs_of(src, caps, implicit, path)
+        node.own_config = implicit.own_config
+        if implicit.phase1_lazy_require:
             # lazy-require at phase 1 declares a racket/base submodule that
             # requires racket/runtime-path (racket/lazy-require.rkt).
             node.implied = [
@@ -232,8 +258,8 @@ class ModuleGraph:
                         Require(spec, self.resolver.resolve(spec.kind, spec.value, path))
                         for spec in specs_of(src, child)
                     ]
-        if caps.get("include"):
-            included, included_rules = self._included(src, caps, path, {path})
+        if implicit.include_paths:
+            included, included_rules = self._included(src, implicit, path, {path})
             node.requires += included
             node.lang_rules += included_rules
         self._apply_lang(node)
@@ -243,8 +269,29 @@ class ModuleGraph:
                 node.dep, node.dep_problems = read_dep(node.dep_path)
         self.nodes[path] = node
         self._relink(path)
-        self._stale_memo.clear()
+        self._forget(path)
         return node
+
+    def forget_staleness(self) -> None:
+        """Drop every staleness answer (files may have changed on disk
+        without a notification: a save is a good moment to look again)."""
+        self._stale_memo.clear()
+
+    def _forget(self, path: Path) -> None:
+        """Drop the staleness answers that can hang on ``path``: its own and
+        those of everything that depends on it, directly or not."""
+        memo = self._stale_memo
+        if not memo:
+            return
+        memo.pop(path, None)
+        seen = {path}
+        todo = [path]
+        while todo:
+            for d in self._rdeps.get(todo.pop(), ()):
+                if d not in seen:
+                    seen.add(d)
+                    memo.pop(d, None)
+                    todo.append(d)
 
     def reread_dep(self, path: Path) -> None:
         node = self.nodes.get(norm(path))
@@ -255,7 +302,7 @@ class ModuleGraph:
             (None, []) if node.dep_path is None else read_dep(node.dep_path)
         )
         self._relink(node.path)
-        self._stale_memo.clear()
+        self._forget(node.path)
 
     def refresh(self) -> None:
         """Look at the disk afresh: reread every node's .dep and forget the
@@ -270,12 +317,12 @@ class ModuleGraph:
     def remove(self, path: Path) -> None:
         path = norm(path)
         if self.nodes.pop(path, None) is not None:
+            self._forget(path)
             for t in self._fwd.pop(path, set()):
                 self._rdeps[t].discard(path)
-            self._stale_memo.clear()
 
     def _langs_of(
-        self, src: Source, caps: dict[str, list[Node]], path: Path
+        self, src: Source, caps: dict[str, list[Node]], implicit: _Implicit, path: Path
     ) -> list[tuple[str | None, list[Path]]]:
         """Profile key and rule targets of each language the module uses:
         its ``#lang`` line and its ``(module name LANG ...)`` forms."""
@@ -283,21 +330,19 @@ class ModuleGraph:
         _, _, line = _lang(src, caps)
         if line:
             rules.append(self._profile_key(lang_key(line), self._lang_line_rules(line, path)))
-        for kind, lang in dict.fromkeys(_module_langs(src, caps)):
+        for kind, lang in dict.fromkeys(implicit.module_langs):
             key = module_key(lang) if kind == "collection" else None
             rules.append(self._profile_key(key, self._module_lang_rules(kind, lang, path)))
         return rules
 
     def _included(
-        self, src: Source, caps: dict[str, list[Node]], path: Path, seen: set[Path]
+        self, src: Source, implicit: _Implicit, path: Path, seen: set[Path]
     ) -> tuple[list[Require], list[tuple[str | None, list[Path]]]]:
         """What the files named by ``include``-like forms bring: their
         resolved requires (shown at the include form) and languages."""
         requires: list[Require] = []
         rules: list[tuple[str | None, list[Path]]] = []
-        for n in caps.get("include_path", []):
-            if in_datum_comment(n):
-                continue
+        for n in implicit.include_paths:
             for spec in specs_of(src, n):
                 target = self.resolver.resolve(spec.kind, spec.value, path).path
                 if target is None or target in seen:
@@ -313,9 +358,10 @@ class ModuleGraph:
                     if found.path is not None:
                         shown = RequireSpec(ispec.kind, ispec.value, spec.span)
                         requires.append(Require(shown, found))
-                rules += self._langs_of(isrc, icaps, target)
-                if icaps.get("include"):
-                    more, more_rules = self._included(isrc, icaps, target, seen)
+                iimplicit = _implicit(isrc, icaps)
+                rules += self._langs_of(isrc, icaps, iimplicit, target)
+                if iimplicit.include_paths:
+                    more, more_rules = self._included(isrc, iimplicit, target, seen)
                     requires += more
                     rules += more_rules
         return requires, rules

@@ -155,9 +155,13 @@ def _mtime(p: Path) -> float | None:
         return None
 
 
+def cache_key(install: RacketInstall) -> str:
+    """Names the cache files about one racket executable."""
+    return hashlib.sha1(str(install.racket.resolve()).encode()).hexdigest()[:16]
+
+
 def _cache_file(install: RacketInstall) -> Path:
-    key = hashlib.sha1(str(install.racket.resolve()).encode()).hexdigest()[:16]
-    return cache_dir() / f"install-{key}.json"
+    return cache_dir() / f"install-{cache_key(install)}.json"
 
 
 def cache_stamp(install: RacketInstall) -> dict[str, Any]:
@@ -200,8 +204,13 @@ def _write_cache(install: RacketInstall, raw: dict[str, Any]) -> None:
         "linksMtimes": links,
         "info": raw,
     }
+    write_cache_file(_cache_file(install), data)
+
+
+def write_cache_file(target: Path, data: Any) -> None:
+    """Write JSON so that a reader never sees half a file; a cache that
+    cannot be written is no error."""
     try:
-        target = _cache_file(install)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(data))

@@ -31,7 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from raco_lsp.racket.deps import read_dep
-from raco_lsp.racket.install import InstallInfo, cache_dir, cache_stamp
+from raco_lsp.racket.install import (
+    InstallInfo,
+    cache_dir,
+    cache_key,
+    cache_stamp,
+    write_cache_file,
+)
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.modpath import Resolver
 from raco_lsp.racket.process import run_process
@@ -76,10 +82,7 @@ class LangProfiles:
 
 
 def _cache_file(install: RacketInstall) -> Path:
-    import hashlib
-
-    key = hashlib.sha1(str(install.racket.resolve()).encode()).hexdigest()[:16]
-    return cache_dir() / f"langs-{key}.json"
+    return cache_dir() / f"langs-{cache_key(install)}.json"
 
 
 def load_cached(install: RacketInstall) -> LangProfiles:
@@ -114,14 +117,7 @@ def save(install: RacketInstall, profiles: LangProfiles) -> None:
             k: None if v is None else [str(p) for p in v] for k, v in profiles.observed.items()
         },
     }
-    try:
-        target = _cache_file(install)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        tmp.replace(target)
-    except OSError:
-        pass
+    write_cache_file(_cache_file(install), data)
 
 
 async def compute(
