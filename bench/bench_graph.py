@@ -161,10 +161,12 @@ def bench_accuracy(info: InstallInfo) -> None:
     g.apply_profiles()
     users = langs.observe(info, {k for k, v in profiles.known.items() if v is None})
     failed = sum(1 for v in profiles.known.values() if v is None)
+    observed = sum(1 for k, v in profiles.observed.items() if v is not None)
     print(
         f"language profiles: {len(profiles.known)} ({cached} from the cache, "
-        f"{len(profiles.known) - cached} computed in {took:.1f} s; {failed} languages whose "
-        f"empty module does not compile use rules) {'; '.join(problems)}"
+        f"{len(profiles.known) - cached} computed in {took:.1f} s); {failed} languages' empty "
+        f"module does not compile: {observed} observed from installation modules (left-one-out "
+        f"below), the rest use rules {'; '.join(problems)}"
     )
     dump: list[dict[str, object]] = []
     for label, use_profiles in (("rules only", False), ("with profiles", True)):
