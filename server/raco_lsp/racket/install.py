@@ -47,15 +47,29 @@ class InstallInfo:
     search: tuple[SearchStep, ...]
 
     def collection_dirs(self, name: str) -> list[Path]:
-        """Directories that may hold collection ``name``, in resolver order."""
+        """Directories that may hold collection ``name``, in resolver order.
+        Link roots (Debian has ~80) are listed once, so only roots that
+        have a ``name`` directory at that moment are named."""
         out: list[Path] = []
         for step in self.search:
             if step.kind == "paths":
                 out.extend(d / name for d in step.dirs)
             else:
                 out.extend(step.collections.get(name, ()))
-                out.extend(r / name for r in step.roots)
+                out.extend(r / name for r in step.roots if name in self._subdirs(r))
         return out
+
+    def _subdirs(self, root: Path) -> frozenset[str]:
+        listings: dict[Path, frozenset[str]] = self.__dict__.setdefault("_listings", {})
+        found = listings.get(root)
+        if found is None:
+            try:
+                with os.scandir(root) as it:
+                    found = frozenset(e.name for e in it if e.is_dir())
+            except OSError:
+                found = frozenset()
+            listings[root] = found
+        return found
 
     def collection_names(self) -> set[str]:
         names: set[str] = set()

@@ -49,6 +49,18 @@ def _exists_with_ss(p: Path) -> Path | None:
     return None
 
 
+def _exists_with_ss_str(p: str) -> Path | None:
+    """``_exists_with_ss`` on a string path, without pathlib's cost per probe
+    (the installation graph probes thousands of collection files)."""
+    if os.path.isfile(p):
+        return Path(p)
+    root, ext = os.path.splitext(p)
+    other = {".rkt": ".ss", ".ss": ".rkt"}.get(ext)
+    if other is not None and os.path.isfile(root + other):
+        return Path(root + other)
+    return None
+
+
 def collection_file_parts(value: str, kind: str) -> list[str] | None:
     """``racket/list`` → ["racket", "list.rkt"]; ``racket`` → [racket, main.rkt]."""
     if kind == "lib" and " " in value:  # (lib "b.rkt" "a") was flattened as "b.rkt a"
@@ -68,6 +80,7 @@ class Resolver:
     def __init__(self, info: InstallInfo | None) -> None:
         self.info = info
         self._coll_cache: dict[str, list[Path]] = {}
+        self._coll_str_cache: dict[str, list[str]] = {}
         self._file_cache: dict[tuple[str, ...], Path] = {}
         self._names: set[str] | None = None
 
@@ -77,6 +90,12 @@ class Resolver:
             self._coll_cache[collection] = [d for d in dirs if d.is_dir()]
         return self._coll_cache[collection]
 
+    def _dir_strs(self, collection: str) -> list[str]:
+        found = self._coll_str_cache.get(collection)
+        if found is None:
+            found = self._coll_str_cache[collection] = [str(d) for d in self._dirs(collection)]
+        return found
+
     def resolve_collection(self, parts: list[str]) -> Path | None:
         """The first collection directory holding the file (installation
         results are cached: the installation does not change under us)."""
@@ -84,8 +103,9 @@ class Resolver:
         cached = self._file_cache.get(key)
         if cached is not None:
             return cached
-        for d in self._dirs(parts[0]):
-            found = _exists_with_ss(d.joinpath(*parts[1:]))
+        rest = os.path.join(*parts[1:]) if len(parts) > 1 else ""
+        for d in self._dir_strs(parts[0]):
+            found = _exists_with_ss_str(os.path.join(d, rest))
             if found is not None:
                 if self.info is not None and self.info.in_installation(found):
                     self._file_cache[key] = found
