@@ -90,6 +90,7 @@ FILES = {
     "kernel-lang.rkt": "(module kernel-lang '#%kernel (#%provide #%module-begin))\n",
     "k.rkt": '#lang racket/base\n(module sub "kernel-lang.rkt")\n',
     "l.rkt": "#lang scheme/base\n(define x 1)\n",
+    "r.rkt": ";; an R6RS library\n#!r6rs\n(library (r) (export) (import))\n",
 }
 
 

@@ -17,7 +17,6 @@ Plain records only: no pygls/lsprotocol here.
 from __future__ import annotations
 
 import os
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from tree_sitter import Node
 from raco_lsp.racket.cmhash import HashOracle
 from raco_lsp.racket.deps import DepFile, read_dep
 from raco_lsp.racket.install import InstallInfo
-from raco_lsp.racket.langs import LangProfiles, lang_key, module_key
+from raco_lsp.racket.langs import HASH_BANG_LANG, LangProfiles, lang_key, module_key
 from raco_lsp.racket.modpath import Resolution, Resolver, collection_file_parts
 from raco_lsp.racket.records import Span
 from raco_lsp.racket.text import decode_source
@@ -160,8 +159,7 @@ def _lang(src: Source, caps: dict[str, list[Node]]) -> tuple[str | None, Span | 
     (``s-exp syntax/module-reader``), without a trailing comment."""
     nodes = caps.get("lang", [])
     if not nodes:
-        # ``#!r6rs`` and the like: the reader's short form of ``#lang r6rs``.
-        m = _HASH_BANG_LANG.match(src.data)
+        m = HASH_BANG_LANG.match(src.data)
         if m is None:
             return None, None, None
         name = m.group(2).decode("utf-8", errors="replace")
@@ -172,11 +170,6 @@ def _lang(src: Source, caps: dict[str, list[Node]]) -> tuple[str | None, Span | 
     line = src.data[n.start_byte : end if end >= 0 else len(src.data)]
     text = line.decode("utf-8", errors="replace").split(";")[0].strip()
     return src.text_of(n).strip(), src.span_of(n), text or None
-
-
-_HASH_BANG_LANG = re.compile(
-    rb"(\s*(?:;[^\n]*\n\s*)*)#!([A-Za-z][A-Za-z0-9_+\-/]*)[ \t]*(?:\r?\n|$)"
-)
 
 
 def _inside(node: Node, outers: list[Node]) -> bool:

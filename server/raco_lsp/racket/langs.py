@@ -175,7 +175,10 @@ async def compute(
 
 
 _LANG_LINE = re.compile(rb"^[ \t]*#lang[ \t]+([^\r\n]*)", re.MULTILINE)
-_HASH_BANG = re.compile(rb"\s*#!([A-Za-z][A-Za-z0-9_+\-/]*)[ \t]*\r?\n")
+# ``#!r6rs`` and the like, after comments: the reader's short form of ``#lang r6rs``.
+HASH_BANG_LANG = re.compile(
+    rb"(\s*(?:;[^\n]*\n\s*)*)#!([A-Za-z][A-Za-z0-9_+\-/]*)[ \t]*(?:\r?\n|$)"
+)
 _MODULE_FORM = re.compile(rb"\(module\*?[ \t\r\n]+[^ \t\r\n()]+[ \t\r\n]+([^ \t\r\n()\"]+)")
 
 
@@ -183,11 +186,13 @@ def keys_of_text(data: bytes) -> set[str]:
     """The profile keys a module's text uses, by a quick scan (for
     searching the installation; the graph itself uses tree-sitter)."""
     keys = set()
-    m = _LANG_LINE.search(data, 0, 4096) or _HASH_BANG.match(data)
+    m = _LANG_LINE.search(data, 0, 4096)
     if m:
         line = m.group(1).decode("utf-8", errors="replace").split(";")[0].strip()
         if line:
             keys.add(lang_key(line))
+    elif bang := HASH_BANG_LANG.match(data):
+        keys.add(lang_key(bang.group(2).decode("utf-8", errors="replace")))
     for m in _MODULE_FORM.finditer(data):
         keys.add(module_key(m.group(1).decode("utf-8", errors="replace")))
     return keys
