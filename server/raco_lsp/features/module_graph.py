@@ -178,6 +178,14 @@ class GraphService:
                 best = self.graphs[root] = self._new_graph(root)
         return best
 
+    def node_of_uri(self, uri: str) -> tuple[Path, ModuleNode] | None:
+        """The graph node of a module document, or None for other documents."""
+        path = _uri_path(uri)
+        if path is None or path.suffix not in GRAPH_SUFFIXES:
+            return None
+        node = self.node(path)
+        return None if node is None else (path, node)
+
     def node(self, path: Path) -> ModuleNode | None:
         g = self.graph_for(path)
         return g.nodes.get(norm(path)) or (g.update(path) if path.exists() else None)
@@ -297,12 +305,10 @@ def _contains(span: Span, pos: types.Position) -> bool:
 def _require_at(
     ls: RacoLanguageServer, svc: GraphService, uri: str, pos: types.Position
 ) -> tuple[Path, Require] | None:
-    path = _uri_path(uri)
-    if path is None or path.suffix not in GRAPH_SUFFIXES:
+    found = svc.node_of_uri(uri)
+    if found is None:
         return None
-    node = svc.node(path)
-    if node is None:
-        return None
+    path, node = found
     doc = ls.workspace.get_text_document(uri)
     server_pos = ls.workspace.position_codec.position_from_client_units(doc.lines, pos)
     here = types.Position(line=server_pos.line, character=server_pos.character)
@@ -368,12 +374,10 @@ def register(server: RacoLanguageServer) -> None:
     def document_links(
         ls: RacoLanguageServer, params: types.DocumentLinkParams
     ) -> list[types.DocumentLink]:
-        path = _uri_path(params.text_document.uri)
-        if path is None or path.suffix not in GRAPH_SUFFIXES:
+        found = svc.node_of_uri(params.text_document.uri)
+        if found is None:
             return []
-        node = svc.node(path)
-        if node is None:
-            return []
+        path, node = found
         conv = ls.range_converter()
         return [
             types.DocumentLink(
@@ -422,12 +426,10 @@ def register(server: RacoLanguageServer) -> None:
         )
 
     def code_lens(ls: RacoLanguageServer, params: types.CodeLensParams) -> list[types.CodeLens]:
-        path = _uri_path(params.text_document.uri)
-        if path is None or path.suffix not in GRAPH_SUFFIXES:
+        found = svc.node_of_uri(params.text_document.uri)
+        if found is None:
             return []
-        node = svc.node(path)
-        if node is None:
-            return []
+        path, node = found
         g = svc.graph_for(path)
         deps = len(g.dependencies(path))
         dependents = len(g.dependents(path))
