@@ -91,6 +91,28 @@ FILES = {
     "k.rkt": '#lang racket/base\n(module sub "kernel-lang.rkt")\n',
     "l.rkt": "#lang scheme/base\n(define x 1)\n",
     "r.rkt": ";; an R6RS library\n#!r6rs\n(library (r) (export) (import))\n",
+    # a configure-runtime submodule written in racket/base gets its own
+    "m.rkt": "#lang racket/base\n(module configure-runtime racket/base (void))\n",
+    # racket/load evaluates its body when run: nothing in it is compiled
+    "n.rkt": (
+        "#lang racket/load\n(module n2 racket/base (require racket/list))\n"
+        "(require racket/string)\n"
+    ),
+    "o.rkt": "#reader scribble/reader\n(module o racket/base (define x @list{a}))\n",
+    # require-producing macros: used here, or defined and never used
+    "p.rkt": (
+        "#lang racket/base\n"
+        "(define-syntax-rule (use-all m ...) (begin (require m ...)))\n"
+        "(define-syntax-rule (unused) (require racket/set))\n"
+        "(use-all racket/list (only-in racket/string string-prefix?))\n"
+    ),
+    # ... and imported from a module the scan reads later
+    "q.rkt": '#lang racket/base\n(require "z-macros.rkt")\n(with-tests using racket/math (void))\n',
+    "z-macros.rkt": (
+        "#lang racket/base\n(provide with-tests)\n(define-syntax with-tests\n"
+        "  (syntax-rules (using)\n"
+        "    [(_ using lib body ...) (module+ test (require lib) body ...)]))\n"
+    ),
 }
 
 

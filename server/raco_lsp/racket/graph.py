@@ -16,7 +16,9 @@ Plain records only: no pygls/lsprotocol here.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,7 +36,8 @@ from raco_lsp.racket.records import Span
 from raco_lsp.racket.text import decode_source
 from raco_lsp.racket.workspace import walk_modules
 from raco_lsp.syntax.parser import Source, captures, in_datum_comment
-from raco_lsp.syntax.requires import RequireSpec, extract_requires, specs_of
+from raco_lsp.syntax.requires import RequireSpec, extract_requires, reader_specs, specs_of
+from raco_lsp.syntax.rules import Macros, macro_requires, rule_macros
 
 GRAPH_SUFFIXES = (".rkt", ".ss", ".scrbl")
 TextOf = Callable[[Path], str | None]
@@ -63,6 +66,8 @@ class ModuleNode:
     """Dependencies that forms like ``lazy-require`` add when expanded."""
     own_config: bool = False
     """Declares its own ``configure-runtime`` submodule."""
+    rule_macros: Macros = field(default_factory=dict)
+    """Its pattern-based macros that expand into requires (for its users)."""
     dep: DepFile | None = None
     dep_path: Path | None = None
     dep_problems: list[str] = field(default_factory=list)
@@ -114,6 +119,10 @@ RUNTIME_CONFIG_FILES = ("racket/main.rkt", "racket/base.rkt", "racket/private/pr
 BODY_REQUIRE_LANGS = {"scheme/private/provider"}
 
 GRAPH_QUERIES = ("requires", "lang", "implicit-deps")
+
+# Languages whose module body is evaluated at run time, form by form, in a
+# namespace (racket/load): the body's requires and modules are not compiled.
+BODY_EVAL_LANGS = {"racket/load", "scheme/load"}
 
 
 @dataclass
@@ -172,6 +181,15 @@ def _lang(src: Source, caps: dict[str, list[Node]]) -> tuple[str | None, Span | 
     return src.text_of(n).strip(), src.span_of(n), text or None
 
 
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _file_form(path: Path) -> str:
+    """``(file "/abs/path.rkt")``: a module path that means the same file
+    from anywhere (Racket's string escapes are JSON's for such paths)."""
+    return f"(file {json.dumps(str(path))})"
+
+
 def _inside(node: Node, outers: list[Node]) -> bool:
     return any(o.start_byte < node.start_byte and node.end_byte <= o.end_byte for o in outers)
 
@@ -197,6 +215,7 @@ class ModuleGraph:
         self._rdeps: dict[Path, set[Path]] = defaultdict(set)
         self._fwd: dict[Path, set[Path]] = {}
         self._stale_memo: dict[Path, Staleness] = {}
+        self._reexpanding: set[Path] = set()
 
     # -- building ---------------------------------------------------------
 
@@ -226,6 +245,10 @@ class ModuleGraph:
         node = ModuleNode(path, from_buffer=from_buffer)
         caps = captures(GRAPH_QUERIES, src.root)
         node.lang, node.lang_span, _ = _lang(src, caps)
+        if node.lang in BODY_EVAL_LANGS:
+            # The body is evaluated when the module runs: nothing in it is
+            # compiled, so nothing in it is a dependency.
+            caps = {"lang": caps.get("lang", [])}
         implicit = _implicit(src, caps)
         node.lang_rules = self._langs_of(src, caps, implicit, path)
         node.own_config = implicit.own_config
@@ -242,7 +265,7 @@ class ModuleGraph:
             ]
         node.requires = [
             Require(spec, self.resolver.resolve(spec.kind, spec.value, path))
-            for spec in extract_requires(src, caps)
+            for spec in [*reader_specs(src), *extract_requires(src, caps)]
         ]
         if node.lang in BODY_REQUIRE_LANGS:
             for child in src.root.named_children:
@@ -255,15 +278,49 @@ class ModuleGraph:
             included, included_rules = self._included(src, implicit, path, {path})
             node.requires += included
             node.lang_rules += included_rules
+        if node.lang not in BODY_EVAL_LANGS:
+            node.rule_macros = rule_macros(src)
+            node.requires += [
+                Require(spec, self.resolver.resolve(spec.kind, spec.value, path))
+                for spec in macro_requires(src, self._visible_macros(node))
+            ]
         self._apply_lang(node)
         if self.info is not None:
             node.dep_path = self.info.find_dep(path)
             if node.dep_path is not None:
                 node.dep, node.dep_problems = read_dep(node.dep_path)
+        old = self.nodes.get(path)
         self.nodes[path] = node
         self._relink(path)
         self._forget(path)
+        if (old.rule_macros if old is not None else {}) != node.rule_macros:
+            self._reexpand_users(path)
         return node
+
+    def _visible_macros(self, node: ModuleNode) -> Macros:
+        """The require-producing macros ``node`` can use: those of the graph
+        modules it requires, and its own."""
+        out: Macros = {}
+        for r in node.requires:
+            t = r.resolution.path
+            if t is not None and t != node.path:
+                found = self.nodes.get(norm(t))
+                if found is not None:
+                    out.update(found.rule_macros)
+        out.update(node.rule_macros)
+        return out
+
+    def _reexpand_users(self, path: Path) -> None:
+        """``path``'s macros changed: read again the modules that use them."""
+        if path in self._reexpanding:
+            return
+        self._reexpanding.add(path)
+        try:
+            for d in sorted(self._rdeps.get(path, ())):
+                if d != path and d in self.nodes:
+                    self.update(d)
+        finally:
+            self._reexpanding.discard(path)
 
     def forget_staleness(self) -> None:
         """Drop every staleness answer (files may have changed on disk
@@ -322,11 +379,35 @@ class ModuleGraph:
         rules: list[tuple[str | None, list[Path]]] = []
         _, _, line = _lang(src, caps)
         if line:
-            rules.append(self._profile_key(lang_key(line), self._lang_line_rules(line, path)))
+            key = self._absolute_key(line, path)
+            rules.append(
+                self._profile_key(
+                    lang_key(key) if key is not None else None, self._lang_line_rules(line, path)
+                )
+            )
         for kind, lang in dict.fromkeys(implicit.module_langs):
             key = module_key(lang) if kind == "collection" else None
+            if kind == "relative":
+                main = self.resolver.resolve("relative", lang, path).path
+                key = module_key(_file_form(main)) if main is not None else None
             rules.append(self._profile_key(key, self._module_lang_rules(kind, lang, path)))
         return rules
+
+    def _absolute_key(self, line: str, path: Path) -> str | None:
+        """``line`` with its relative module paths (``s-exp "lang.rkt"``)
+        made absolute, so that a module elsewhere means the same; None when
+        one does not resolve."""
+        if '"' not in line:
+            return line
+        out: list[str] = []
+        at = 0
+        for m in _STRING.finditer(line):
+            found = self.resolver.resolve("relative", m.group(1), path).path
+            if found is None:
+                return None
+            out += [line[at : m.start()], _file_form(found)]
+            at = m.end()
+        return "".join(out) + line[at:]
 
     def _included(
         self, src: Source, implicit: _Implicit, path: Path, seen: set[Path]
@@ -364,7 +445,7 @@ class ModuleGraph:
     def _profile_key(self, key: str | None, rules: list[Path]) -> tuple[str | None, list[Path]]:
         """Keep ``key`` only for a language that lives in the installation
         (profiling compiles it, which runs its macros)."""
-        if key is None or self.info is None or not rules or '"' in key:
+        if key is None or self.info is None or not rules:
             return None, rules
         if not all(self.info.in_installation(p) for p in rules):
             return None, rules
@@ -372,12 +453,16 @@ class ModuleGraph:
 
     def _apply_lang(self, node: ModuleNode) -> None:
         out: list[Path] = []
-        for key, rules in node.lang_rules:
+        rc = self.resolver.resolve_collection(["racket", "runtime-config.rkt"])
+        for i, (key, rules) in enumerate(node.lang_rules):
             profile = self.profiles.get(key) if key is not None else None
-            out.extend(profile if profile is not None else rules)
-        if node.own_config:
-            rc = self.resolver.resolve_collection(["racket", "runtime-config.rkt"])
-            out = [p for p in out if p != rc]
+            got = profile if profile is not None else rules
+            if i == 0 and node.own_config:
+                # The module's own configure-runtime submodule stands in for
+                # the one its language would add; submodules written in such
+                # a language (that one included) still get theirs.
+                got = [p for p in got if p != rc]
+            out.extend(got)
         node.lang_targets = list(dict.fromkeys(out))
 
     def wanted_profiles(self) -> list[str]:

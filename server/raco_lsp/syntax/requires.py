@@ -114,12 +114,23 @@ def _spec(src: Source, node: Node, out: list[RequireSpec]) -> None:
 
 
 _QUOTING_NODES = {"quote", "quasiquote", "syntax", "quasisyntax"}
-_QUOTING_HEADS = {b"quote", b"quasiquote", b"syntax", b"quasisyntax", b"quote-syntax"}
+_QUOTING_HEADS = {
+    b"quote",
+    b"quasiquote",
+    b"syntax",
+    b"quasisyntax",
+    b"quote-syntax",
+    # pattern-based macros: what is inside is patterns and templates
+    b"define-syntax-rule",
+    b"syntax-rules",
+    b"syntax-id-rules",
+}
 
 
 def in_template(src: Source, node: Node) -> bool:
     """True when ``node`` is quoted data or a syntax template (``#'(require
-    x)`` in a macro requires x in the macro's user, not here)."""
+    x)`` or a ``define-syntax-rule`` body requires x in the macro's user, not
+    here)."""
     parent = node.parent
     while parent is not None:
         if parent.type in _QUOTING_NODES:
@@ -196,3 +207,20 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
+
+
+def reader_specs(src: Source) -> list[RequireSpec]:
+    """The reader modules named by ``#reader`` prefixes (``#reader
+    scribble/reader (module ...)``): reading the module loads them, and the
+    compile manager records them as dependencies."""
+    out: list[RequireSpec] = []
+    at = src.data.find(b"#reader")
+    while at >= 0:
+        token = src.root.descendant_for_byte_range(at, at + 7)
+        ext = token.parent if token is not None else None
+        if token is not None and token.type == "#reader" and ext is not None:
+            datum = _items(ext)
+            if datum and not in_datum_comment(ext) and not in_template(src, ext):
+                _spec(src, datum[0], out)
+        at = src.data.find(b"#reader", at + 7)
+    return out
