@@ -36,8 +36,14 @@ from raco_lsp.racket.records import Span
 from raco_lsp.racket.text import decode_source
 from raco_lsp.racket.workspace import walk_modules
 from raco_lsp.syntax.parser import Source, captures, in_datum_comment
-from raco_lsp.syntax.requires import RequireSpec, extract_requires, reader_specs, specs_of
-from raco_lsp.syntax.rules import Macros, macro_requires, rule_macros
+from raco_lsp.syntax.requires import (
+    RequireSpec,
+    extract_requires,
+    in_template,
+    reader_specs,
+    specs_of,
+)
+from raco_lsp.syntax.rules import Macros, head_uses, macro_requires, rule_macros
 
 GRAPH_SUFFIXES = (".rkt", ".ss", ".scrbl")
 TextOf = Callable[[Path], str | None]
@@ -279,6 +285,8 @@ class ModuleGraph:
             node.requires += included
             node.lang_rules += included_rules
         if node.lang not in BODY_EVAL_LANGS:
+            if b"require/untyped-contract" in src.data:
+                self._untyped_contracts(src, node)
             node.rule_macros = rule_macros(src)
             node.requires += [
                 Require(spec, self.resolver.resolve(spec.kind, spec.value, path))
@@ -296,6 +304,29 @@ class ModuleGraph:
         if (old.rule_macros if old is not None else {}) != node.rule_macros:
             self._reexpand_users(path)
         return node
+
+    def _untyped_contracts(self, src: Source, node: ModuleNode) -> None:
+        """``(require/untyped-contract [(begin form ...)] m [name T] ...)``
+        (typed/untyped-utils) declares a typed/racket/base submodule and a
+        racket/base one that require m and typed/untyped-utils."""
+        for form in head_uses(src, b"require/untyped-contract"):
+            if in_datum_comment(form) or in_template(src, form):
+                continue
+            items = [c for c in form.named_children if c.type not in ("comment", "block_comment")]
+            begin = (
+                len(items) > 1 and items[1].type == "list" and src.text_of(items[1])[1:6] == "begin"
+            )
+            mod = items[2 if begin else 1] if len(items) > (2 if begin else 1) else None
+            at = src.span_of(items[0])
+            specs = [RequireSpec("collection", "typed/untyped-utils", at)]
+            specs += specs_of(src, mod) if mod is not None else []
+            node.requires += [
+                Require(spec, self.resolver.resolve(spec.kind, spec.value, node.path))
+                for spec in specs
+            ]
+            for lang in ("typed/racket/base", "racket/base"):
+                rules = self._module_lang_rules("collection", lang, node.path)
+                node.lang_rules.append(self._profile_key(module_key(lang), rules))
 
     def _visible_macros(self, node: ModuleNode) -> Macros:
         """The require-producing macros ``node`` can use: those of the graph

@@ -119,7 +119,7 @@ def render(d: Datum) -> str:
 # -- finding the macros -------------------------------------------------------
 
 
-def _head_uses(src: Source, name: bytes) -> list[Node]:
+def head_uses(src: Source, name: bytes) -> list[Node]:
     """The lists whose head is the symbol ``name``."""
     out: list[Node] = []
     pattern = re.compile(rb"[(\[{][ \t\r\n]*(" + re.escape(name) + rb")(?=[\s()\[\]{}\"';]|$)")
@@ -169,7 +169,7 @@ def rule_macros(src: Source) -> Macros:
 
 
 def _all_rule_macros(src: Source, out: dict[str, list[Rule]]) -> None:
-    for form in _head_uses(src, b"define-syntax-rule"):
+    for form in head_uses(src, b"define-syntax-rule"):
         if in_datum_comment(form):
             continue
         d = datum_of(src, form)
@@ -178,7 +178,7 @@ def _all_rule_macros(src: Source, out: dict[str, list[Rule]]) -> None:
             name = d.items[1].items[0]
             if isinstance(name, Sym):
                 out.setdefault(name.name, []).append(Rule(frozenset(), d.items[1], d.items[2]))
-    for form in _head_uses(src, b"syntax-rules"):
+    for form in head_uses(src, b"syntax-rules"):
         parent = form.parent
         if parent is None or parent.type != "list" or in_datum_comment(form):
             continue
@@ -360,7 +360,7 @@ def macro_requires(src: Source, macros: Macros, depth: int = 0) -> list[RequireS
     for name, rules in macros.items():
         if name.encode() not in src.data:
             continue
-        for use in _head_uses(src, name.encode()):
+        for use in head_uses(src, name.encode()):
             if in_datum_comment(use) or in_template(src, use):
                 continue
             expanded = expand(rules, datum_of(src, use))
