@@ -180,6 +180,31 @@ def test_recompile_order_is_topological_and_reports_cycles(info: InstallInfo, ws
     assert g.staleness(ws / "c1.rkt").stale  # never compiled; no infinite loop
 
 
+def test_macro_requires_follow_the_macro_module(info: InstallInfo, ws: Path) -> None:
+    """A user of a require-producing macro depends on what the macro's
+    module says now: edits and removal of that module re-read its users."""
+    macros = ws / "z-macros.rkt"
+    rule = "(define-syntax-rule (use-lib m) (require m))\n"
+    user = ws / "user.rkt"
+    user.write_text(BASE + '(require "z-macros.rkt")\n(use-lib racket/list)\n')
+    macros.write_text(BASE + "(provide use-lib)\n" + rule)
+    g = graph(ws, info)  # user.rkt is read before macros.rkt
+    racket_list = g.resolver.resolve("collection", "racket/list", user).path
+
+    def deps() -> set[Path]:
+        return set(g.nodes[user].source_targets())
+
+    assert racket_list in deps()
+    assert user in g.dependents(racket_list)
+    g.update(macros, BASE + "(provide use-lib)\n(define (use-lib m) m)\n")
+    assert racket_list not in deps()
+    g.update(macros, BASE + "(provide use-lib)\n" + rule)
+    assert racket_list in deps()
+    macros.unlink()
+    g.remove(macros)
+    assert racket_list not in deps()
+
+
 def test_bad_input_never_breaks_the_graph(info: InstallInfo, ws: Path) -> None:
     (ws / "junk.rkt").write_bytes(bytes(range(256)) * 50)
     big = ws / "big.rkt"

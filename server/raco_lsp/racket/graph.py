@@ -222,6 +222,8 @@ class ModuleGraph:
         self._fwd: dict[Path, set[Path]] = {}
         self._stale_memo: dict[Path, Staleness] = {}
         self._reexpanding: set[Path] = set()
+        self._macro_paths: set[Path] = set()
+        """The nodes that define require-producing macros."""
 
     # -- building ---------------------------------------------------------
 
@@ -299,6 +301,10 @@ class ModuleGraph:
                 node.dep, node.dep_problems = read_dep(node.dep_path)
         old = self.nodes.get(path)
         self.nodes[path] = node
+        if node.rule_macros:
+            self._macro_paths.add(path)
+        else:
+            self._macro_paths.discard(path)
         self._relink(path)
         self._forget(path)
         if (old.rule_macros if old is not None else {}) != node.rule_macros:
@@ -331,13 +337,15 @@ class ModuleGraph:
     def _visible_macros(self, node: ModuleNode) -> Macros:
         """The require-producing macros ``node`` can use: those of the graph
         modules it requires, and its own."""
+        if not self._macro_paths:
+            return node.rule_macros
         out: Macros = {}
         for r in node.requires:
             t = r.resolution.path
             if t is not None and t != node.path:
-                found = self.nodes.get(norm(t))
-                if found is not None:
-                    out.update(found.rule_macros)
+                t = norm(t)
+                if t in self._macro_paths:
+                    out.update(self.nodes[t].rule_macros)
         out.update(node.rule_macros)
         return out
 
@@ -397,10 +405,14 @@ class ModuleGraph:
 
     def remove(self, path: Path) -> None:
         path = norm(path)
-        if self.nodes.pop(path, None) is not None:
+        gone = self.nodes.pop(path, None)
+        if gone is not None:
+            self._macro_paths.discard(path)
             self._forget(path)
             for t in self._fwd.pop(path, set()):
                 self._rdeps[t].discard(path)
+            if gone.rule_macros:
+                self._reexpand_users(path)
 
     def _langs_of(
         self, src: Source, caps: dict[str, list[Node]], implicit: _Implicit, path: Path
