@@ -116,6 +116,13 @@ FILES = {
         "#lang racket/base\n(require typed/untyped-utils)\n"
         '(require/untyped-contract "typed.rkt" [f (-> Integer Integer)])\n'
     ),
+    # racket/require's forms
+    "s.rkt": (
+        "#lang racket/base\n(require racket/require (for-syntax racket/base))\n"
+        "(require (multi-in racket (list string)) (subtract-in racket/set racket/list)\n"
+        '  (matching-identifiers-in #rx"^pi$" racket/math)\n'
+        '  (filtered-in (lambda (n) (and (equal? n "first") n)) racket/list))\n'
+    ),
     "z-macros.rkt": (
         "#lang racket/base\n(provide with-tests)\n(define-syntax with-tests\n"
         "  (syntax-rules (using)\n"

@@ -91,6 +91,24 @@ def test_require_like_forms_and_raw_require_forms() -> None:
     ]
 
 
+def test_racket_require_forms() -> None:
+    src = Source.from_text(
+        '(require (multi-in racket (list string)) (multi-in "a" ("b.rkt" "c.rkt"))\n'
+        '  (multi-in racket "mixed.rkt") (multi-in racket #:bad)\n'
+        "  (subtract-in x/y only/consulted) (filtered-in f z/w)\n"
+        '  (matching-identifiers-in #px"a" q/r))\n'
+    )
+    assert [(s.kind, s.value) for s in extract_requires(src)] == [
+        ("collection", "racket/list"),
+        ("collection", "racket/string"),
+        ("relative", "a/b.rkt"),
+        ("relative", "a/c.rkt"),
+        ("collection", "x/y"),
+        ("collection", "z/w"),
+        ("collection", "q/r"),
+    ]
+
+
 def test_requires_in_quoted_data_and_syntax_templates_are_not_this_modules() -> None:
     src = Source.from_text(
         "#lang racket/base\n(require a)\n"
@@ -99,6 +117,8 @@ def test_requires_in_quoted_data_and_syntax_templates_are_not_this_modules() -> 
         "(define data '((require d)))\n"
         "(define-syntax o (lambda (s) (quote-syntax (require e))))\n"
         "(begin-for-syntax (require f))\n"
+        "(define-syntax-rule (p) (require g))\n"
+        "(define-syntax q (syntax-rules () [(_) (require h)]))\n"
     )
     assert [s.value for s in extract_requires(src)] == ["a", "f"]
 

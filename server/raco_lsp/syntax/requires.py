@@ -37,6 +37,10 @@ _WRAPPING = {
     "rename": 0,
     "prefix": 1,
     "prefix-all-except": 1,
+    # racket/require
+    "subtract-in": 0,  # the specs after the first are only consulted
+    "filtered-in": 1,
+    "matching-identifiers-in": 1,
 }
 # Require-like forms (grammars/requires.scm) whose first argument alone is a
 # module path: (require/typed m [id type] ...).
@@ -97,6 +101,8 @@ def _spec(src: Source, node: Node, out: list[RequireSpec]) -> None:
         index = _WRAPPING[head]
         if len(args) > index:
             _spec(src, args[index], out)
+    elif head == "multi-in":
+        _multi_in(src, node, args, out)
     elif head == "submod":
         if args and not (args[0].type == "string" and _string_value(src, args[0]) in (".", "..")):
             base: list[RequireSpec] = []
@@ -111,6 +117,26 @@ def _spec(src: Source, node: Node, out: list[RequireSpec]) -> None:
             out.append(RequireSpec(head, _string_value(src, args[0]), src.span_of(node)))
         elif args and head == "planet":
             out.append(RequireSpec(head, src.text_of(args[0]), src.span_of(node)))
+
+
+def _multi_in(src: Source, node: Node, args: list[Node], out: list[RequireSpec]) -> None:
+    """racket/require's ``(multi-in racket (list string))``: racket/list and
+    racket/string; each part a symbol, a string or a list of either."""
+    paths: list[tuple[str, str]] = [("", "")]  # (kind, path so far)
+    for arg in args:
+        alts = _items(arg) if arg.type == "list" else [arg]
+        nxt: list[tuple[str, str]] = []
+        for kind, sofar in paths:
+            for alt in alts:
+                if alt.type not in ("symbol", "string"):
+                    return
+                k = "collection" if alt.type == "symbol" else "relative"
+                if kind and k != kind:
+                    return
+                text = src.text_of(alt) if alt.type == "symbol" else _string_value(src, alt)
+                nxt.append((k, f"{sofar}/{text}" if sofar else text))
+        paths = nxt
+    out.extend(RequireSpec(k, v, src.span_of(node)) for k, v in paths if v)
 
 
 _QUOTING_NODES = {"quote", "quasiquote", "syntax", "quasisyntax"}
