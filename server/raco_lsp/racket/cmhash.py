@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from raco_lsp.racket.deps import DepEntry, DepFile, read_dep
@@ -21,9 +22,16 @@ from raco_lsp.racket.modpath import Resolver
 class HashOracle:
     """Caches file hashes by (path, mtime, size); cheap to keep per session."""
 
-    def __init__(self, info: InstallInfo, resolver: Resolver) -> None:
+    def __init__(
+        self,
+        info: InstallInfo,
+        resolver: Resolver,
+        find_dep: Callable[[Path], Path | None] | None = None,
+    ) -> None:
         self.info = info
         self.resolver = resolver
+        self.find_dep = find_dep or info.find_dep
+        """Where a module's .dep is (a graph answers from its nodes)."""
         self._sha1: dict[Path, tuple[int, int, str | None]] = {}
         self._deps: dict[Path, tuple[int, DepFile | None]] = {}
         self._entry_paths: dict[str, Path | None] = {}
@@ -44,7 +52,7 @@ class HashOracle:
         return digest
 
     def dep_of(self, source: Path) -> DepFile | None:
-        dep_path = self.info.find_dep(source)
+        dep_path = self.find_dep(source)
         if dep_path is None:
             return None
         try:
@@ -73,7 +81,7 @@ class HashOracle:
 
     def compiled_hash(self, source: Path) -> str | None:
         """``sha1(zo) ++ imports-sha1``, as compiler/cm's try-file-sha1."""
-        dep_path = self.info.find_dep(source)
+        dep_path = self.find_dep(source)
         if dep_path is None:
             return None
         zo = dep_path.with_suffix(".zo")

@@ -213,7 +213,7 @@ class ModuleGraph:
         self._root_strs = [str(r) for r in self.roots]
         self.resolver = resolver
         self.info: InstallInfo | None = resolver.info
-        self.oracle = HashOracle(self.info, resolver) if self.info else None
+        self.oracle = HashOracle(self.info, resolver, self._find_dep) if self.info else None
         self.text_of = text_of
         self.profiles = profiles if profiles is not None else LangProfiles()
         self._runtime_config_files: set[Path] | None = None
@@ -224,6 +224,13 @@ class ModuleGraph:
         self._reexpanding: set[Path] = set()
         self._macro_paths: set[Path] = set()
         """The nodes that define require-producing macros."""
+
+    def _find_dep(self, path: Path) -> Path | None:
+        """A module's .dep: a node's as last read, else looked up."""
+        node = self.nodes.get(path)
+        if node is not None:
+            return node.dep_path
+        return self.info.find_dep(path) if self.info is not None else None
 
     # -- building ---------------------------------------------------------
 
@@ -705,7 +712,7 @@ class ModuleGraph:
                 if sub.touched:
                     newer.append(p.name)
                     continue
-            dep_zo = info.find_dep(p)
+            dep_zo = self._find_dep(p)
             t = _mtime(dep_zo.with_suffix(".zo")) if dep_zo else _mtime(p)
             if t is not None and t > zo_time:
                 newer.append(p.name)
@@ -733,7 +740,7 @@ class ModuleGraph:
                 p = self.oracle.entry_path(entry)
                 if p is None or entry.kind == "ext":
                     continue
-                sub_dep = self.info.find_dep(p)
+                sub_dep = self._find_dep(p)
                 parsed = read_dep(sub_dep)[0] if sub_dep else None
                 if parsed is None or parsed.version != self.info.version:
                     return Staleness(True, True, f"{p.name} needs compiling, so {name} does too")

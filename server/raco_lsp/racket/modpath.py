@@ -114,13 +114,16 @@ class Resolver:
 
     def resolve(self, kind: str, value: str, requiring: Path) -> Resolution:
         if kind in ("relative", "file"):
-            target = Path(value)
-            if not target.is_absolute():
-                target = requiring.parent / value
-            found = _exists_with_ss(_norm(target))
+            # os.path on strings: a workspace has thousands of these.
+            target = os.path.normpath(
+                value
+                if os.path.isabs(value)
+                else os.path.join(os.path.dirname(os.fspath(requiring)), value)
+            )
+            found = _exists_with_ss_str(target)
             if found is not None:
                 return Resolution(found)
-            return Resolution(None, self._missing_file(value, _norm(target)))
+            return Resolution(None, self._missing_file(value, Path(target)))
         if kind in ("collection", "lib"):
             parts = collection_file_parts(value, kind)
             if parts is None:
