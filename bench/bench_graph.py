@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.cmcheck import EDITS, predicted, recompiled, shift_back
+from bench.cmcheck import EDITS, add_ext_file, apply_edit, predicted, recompiled, shift_back
 from bench.synth import make_workspace
 from raco_lsp.racket import langs
 from raco_lsp.racket.compile import helper_path
@@ -257,25 +257,22 @@ def _short(p: Path) -> str:
 
 
 def bench_staleness(info: InstallInfo, seeds: int = 4, steps: int = 8) -> None:
-
     exact = bounded = runs = 0
+    kinds: collections.Counter[str] = collections.Counter()
     for seed in range(seeds):
         root = Path(tempfile.mkdtemp()) / "ws"
         synth = make_workspace(root, 12, layers=4, fanout=2, seed=seed)
+        add_ext_file(synth)
         recompiled(synth.main)
+        # The editor has the workspace open before the first edit (the graph
+        # sees the compiled versions of the sources).
+        ModuleGraph([root], Resolver(info)).scan()
         rng = random.Random(seed)
         for step in range(steps):
             shift_back(root)
-            kind = rng.choice(EDITS[:4])
-            target = rng.choice(synth.modules[:-1])
-            if kind == "touch":
-                os.utime(target)
-            elif kind == "comment":
-                target.write_text(target.read_text() + f";; {step}\n")
-            elif kind == "content":
-                target.write_text(target.read_text().replace("(+ x ", f"(+ {step} x ", 1))
-            else:
-                target.write_text(target.read_text() + "(require racket/string)\n")
+            kind = rng.choice(EDITS)
+            kinds[kind] += 1
+            apply_edit(synth, kind, step, rng)
             g = ModuleGraph([root], Resolver(info))
             g.scan()
             sure, maybe = predicted(g, synth.main)
@@ -284,7 +281,8 @@ def bench_staleness(info: InstallInfo, seeds: int = 4, steps: int = 8) -> None:
             exact += sure == actual
             bounded += sure <= actual <= sure | maybe
     print(
-        f"staleness vs compiler/cm over {runs} random edits ({seeds} seeds): predicted set "
+        f"staleness vs compiler/cm over {runs} random edits ({seeds} seeds; "
+        f"{', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}): predicted set "
         f"exactly equal {exact}/{runs}; actual within [certain, certain+maybe] {bounded}/{runs}"
     )
     _ = json

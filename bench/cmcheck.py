@@ -7,13 +7,54 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 from pathlib import Path
 
+from bench.synth import Synth
 from raco_lsp.racket.compile import helper_path
 from raco_lsp.racket.graph import ModuleGraph
 
 EDITS = ("touch", "comment", "content", "dependency", "ext")
+EXT_FILE = "extra.rktl"
+
+
+def add_ext_file(synth: Synth) -> None:
+    """Make a layer-1 module ``include`` an ext file (recorded in its .dep as
+    an ext dependency), so that "ext" edits have something to change."""
+    (synth.root / EXT_FILE).write_text("(define extra 1)\n")
+    user = synth.layers[1][0]
+    user.write_text(
+        user.read_text().replace("(require racket/list", "(require racket/include racket/list")
+        + f'(include "../{EXT_FILE}")\n'
+    )
+
+
+def apply_edit(synth: Synth, kind: str, step: int, rng: random.Random) -> Path:
+    """One edit of ``kind`` (see EDITS) to a random module but the main one;
+    returns the file changed.  A dependency edit adds a require of a module
+    one layer down; an ext edit rewrites the file from ``add_ext_file``."""
+    target = rng.choice(synth.modules[:-1])
+    if kind == "touch":
+        os.utime(target)
+    elif kind == "comment":
+        target.write_text(target.read_text() + f";; edit {step}\n")
+    elif kind == "content":
+        target.write_text(target.read_text().replace("(+ x ", f"(+ {step} x ", 1))
+    elif kind == "dependency":
+        layer = next(i for i, mods in enumerate(synth.layers) if target in mods)
+        if layer == 0:
+            target = synth.layers[1][0]
+            layer = 1
+        extra = rng.choice(synth.layers[layer - 1])
+        target.write_text(
+            target.read_text()
+            + f'(require (only-in "../{extra.parent.name}/{extra.name}" [helper h{step}]))\n'
+        )
+    else:
+        target = synth.root / EXT_FILE
+        target.write_text(f"(define extra {step})\n")
+    return target
 
 
 def shift_back(root: Path, seconds: int = 10) -> None:

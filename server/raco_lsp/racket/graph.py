@@ -16,10 +16,11 @@ Plain records only: no pygls/lsprotocol here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ from raco_lsp.syntax.requires import (
     specs_of,
 )
 from raco_lsp.syntax.rules import Macros, head_uses, macro_requires, rule_macros
+from raco_lsp.syntax.signature import code_signature
 
 GRAPH_SUFFIXES = (".rkt", ".ss", ".scrbl")
 TextOf = Callable[[Path], str | None]
@@ -105,9 +107,46 @@ class Staleness:
     touched: bool = False
     """Not stale, but compiler/cm will touch the .zo (a newer timestamp with
     the same hashes), which makes dependents look again."""
+    same_hash: bool = False
+    """Stale, but recompiling it gives the very same hash (only comments or
+    trailing space changed): dependents are only touched."""
+    new_hash: bool = False
+    """Recompiling it certainly changes the hash its dependents recorded for
+    it (``sha1(zo) ++ deps-sha1``): its dependency list or a dependency's
+    hash changes, so its deps-sha1 does.  Its dependents then recompile for
+    certain, not just maybe."""
 
 
 UNKNOWN = Staleness(False, False, "unknown: Racket was not found")
+
+
+class _Signatures:
+    """Source SHA-1 -> code signature of every compiled-or-edited text read
+    in this process (bounded, oldest forgotten first): when a module's
+    source changes, the signature of the version its .dep names tells
+    whether only comments changed."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self._map: OrderedDict[str, str] = OrderedDict()
+
+    def remember(self, digest: str, sig: str) -> None:
+        self._map[digest] = sig
+        self._map.move_to_end(digest)
+        while len(self._map) > self.limit:
+            self._map.popitem(last=False)
+
+    def get(self, digest: str | None) -> str | None:
+        return self._map.get(digest) if digest is not None else None
+
+    def __contains__(self, digest: object) -> bool:
+        return digest in self._map
+
+    def clear(self) -> None:
+        self._map.clear()
+
+
+CODE_SIGNATURES = _Signatures()
 
 
 def norm(p: Path) -> Path:
@@ -306,6 +345,14 @@ class ModuleGraph:
             node.dep_path = self.info.find_dep(path)
             if node.dep_path is not None:
                 node.dep, node.dep_problems = read_dep(node.dep_path)
+        if (
+            node.dep is not None
+            and node.dep.source_sha1 not in CODE_SIGNATURES
+            and hashlib.sha1(src.data).hexdigest() == node.dep.source_sha1
+        ):
+            # The text compiled last, seen before it is edited: remember what
+            # its code was (see _code_unchanged).
+            CODE_SIGNATURES.remember(node.dep.source_sha1, code_signature(src))
         old = self.nodes.get(path)
         self.nodes[path] = node
         if node.rule_macros:
@@ -683,16 +730,25 @@ class ModuleGraph:
         zo_time = _mtime(zo)
         if zo_time is None:
             return Staleness(True, True, f"{zo.name} is missing")
-        changed = oracle.file_sha1(path) != dep.source_sha1
+        digest = oracle.file_sha1(path)
+        if digest != dep.source_sha1:
+            same_code = self._code_unchanged(path, digest, dep)
+            new_hash = not same_code if same_code is not None else False
+            new_hash = new_hash or self._new_deps(path, dep, visiting)
+            if same_code and not new_hash:
+                return Staleness(
+                    True,
+                    True,
+                    f"{name} changed since it was compiled, outside its code (comments, "
+                    "trailing space): its compiled code stays the same",
+                    same_hash=True,
+                )
+            return Staleness(True, True, f"{name} changed since it was compiled", new_hash=new_hash)
         if (_mtime(path) or 0) > zo_time:
             # "newer src": straight to pass 2, dependencies hashed as they are.
-            if changed:
-                return Staleness(True, True, f"{name} changed since it was compiled")
             return self._pass2(path, dep, [], [], sha1_only=True)
-        if changed:
-            return Staleness(True, True, f"{name} changed since it was compiled")
         newer: list[str] = []
-        rebuilt: list[tuple[str, str | None]] = []
+        rebuilt: list[tuple[str, str | None, bool]] = []
         for entry in dep.deps:
             p = oracle.entry_path(entry)
             if p is None:
@@ -706,8 +762,12 @@ class ModuleGraph:
                 continue
             if self.contains(p) or not info.in_installation(p):
                 sub = self._stale(p, visiting)
+                if sub.same_hash:
+                    # Rewritten with the same code: newer, same hash.
+                    newer.append(p.name)
+                    continue
                 if sub.stale:
-                    rebuilt.append((p.name, sub.cause or sub.reason))
+                    rebuilt.append((p.name, sub.cause or sub.reason, sub.new_hash))
                     continue
                 if sub.touched:
                     newer.append(p.name)
@@ -725,7 +785,7 @@ class ModuleGraph:
         path: Path,
         dep: DepFile,
         newer: list[str],
-        rebuilt: list[tuple[str, str | None]],
+        rebuilt: list[tuple[str, str | None, bool]],
         *,
         sha1_only: bool,
     ) -> Staleness:
@@ -750,8 +810,16 @@ class ModuleGraph:
                     return Staleness(True, True, f"{p.name} changed since {name} was compiled")
         same = self.oracle.combined(dep) == dep.deps_sha1
         if rebuilt:
-            first, cause = rebuilt[0]
+            first, cause, _ = next((r for r in rebuilt if r[2]), rebuilt[0])
             more = f" (and {len(rebuilt) - 1} more)" if len(rebuilt) > 1 else ""
+            if same and any(r[2] for r in rebuilt):
+                return Staleness(
+                    True,
+                    True,
+                    f"depends on {first}{more}, which will be recompiled with a new hash: {cause}",
+                    cause=cause,
+                    new_hash=True,
+                )
             if same:
                 return Staleness(
                     True,
@@ -762,11 +830,64 @@ class ModuleGraph:
                 )
         if same:
             return Staleness(True, False, None, touched=True)
+        # The dependencies' hashes differ from those recorded already, so
+        # the recorded deps-sha1 changes with the recompile.
         if newer:
-            return Staleness(True, True, f"{', '.join(newer)} changed since {name} was compiled")
+            return Staleness(
+                True,
+                True,
+                f"{', '.join(newer)} changed since {name} was compiled",
+                new_hash=True,
+            )
         if rebuilt:
-            return Staleness(True, True, f"depends on {rebuilt[0][0]}, which will be recompiled")
-        return Staleness(True, True, f"the dependencies of {name} changed since it was compiled")
+            return Staleness(
+                True, True, f"depends on {rebuilt[0][0]}, which will be recompiled", new_hash=True
+            )
+        return Staleness(
+            True,
+            True,
+            f"the dependencies of {name} changed since it was compiled",
+            new_hash=True,
+        )
+
+    def _code_unchanged(self, path: Path, digest: str | None, dep: DepFile) -> bool | None:
+        """Does the source on disk (SHA-1 ``digest``) have the same code as
+        the version compiled?  None when that version was never read here
+        (or the file cannot be read)."""
+        if digest is None:
+            return None
+        new = CODE_SIGNATURES.get(digest)
+        if new is None:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                return None
+            if hashlib.sha1(data).hexdigest() != digest:
+                return None  # changed again meanwhile
+            new = code_signature(Source(data))
+            # Remembered: once compiled, this is the version edits start from.
+            CODE_SIGNATURES.remember(digest, new)
+        old = CODE_SIGNATURES.get(dep.source_sha1)
+        return None if old is None else old == new
+
+    def _new_deps(self, path: Path, dep: DepFile, visiting: set[Path]) -> bool:
+        """Will recompiling ``path`` (whose source changed) record other
+        dependencies, or other hashes for them?  True when its source
+        requires a module its .dep does not list, or a dependency's hash
+        changes for certain."""
+        node = self.nodes.get(path)
+        if node is None or self.oracle is None:
+            return False
+        recorded = set(self.dep_targets(node))
+        if any(norm(t) not in recorded for t in node.source_targets()):
+            return True
+        for entry in dep.deps:
+            p = self.oracle.entry_path(entry)
+            if p is None or entry.kind == "ext":
+                continue
+            if p in self.nodes and p != path and self._stale(p, visiting).new_hash:
+                return True
+        return self.oracle.combined(dep) not in (None, dep.deps_sha1)
 
     # -- output -----------------------------------------------------------
 
