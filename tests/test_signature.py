@@ -1,4 +1,4 @@
-from raco_lsp.syntax.parser import Source, captures
+from raco_lsp.syntax.parser import Source
 from raco_lsp.syntax.signature import code_signature
 
 
@@ -6,10 +6,13 @@ def _sig(text: str) -> str:
     return code_signature(Source.from_text(text))
 
 
-def test_query_comments_finds_line_and_block_comments() -> None:
-    src = Source.from_text('(x "; not a comment" #\\;) ; a\n#| b |#\n')
-    found = [src.text_of(n) for n in captures("comments", src.root)["comment"]]
-    assert found == ["; a", "#| b |#"]
+def test_comments_are_found_where_the_parser_puts_them() -> None:
+    # ";" in strings, characters, symbols and datum comments is not a comment.
+    base = '(x "; s" #\\; |a;b| #;(y) #| a #| nested |# ; |#) ; end\n'
+    same = '(x "; s" #\\; |a;b| #;(y) #| b #| nestex |# ; |#) ; END\n'
+    assert _sig(base) == _sig(same)
+    for part, other in [('"; s"', '"; t"'), ("#\\;", "#\\:"), ("|a;b|", "|a;c|"), ("(y)", "(z)")]:
+        assert _sig(base) != _sig(base.replace(part, other)), part
 
 
 def test_code_signature_ignores_what_the_compiler_does_not_see() -> None:

@@ -13,16 +13,35 @@ from __future__ import annotations
 import hashlib
 import re
 
-from raco_lsp.syntax.parser import Source, captures
+from raco_lsp.syntax.parser import Source
 
 _NOT_NEWLINE = re.compile(rb"[^\r\n]")
 
 
+_COMMENT_START = re.compile(rb";|#\|")
+
+
 def code_signature(src: Source) -> str:
     data = src.data
-    if b";" in data or b"#|" in data:
-        buf = bytearray(data)
-        for n in captures("comments", src.root).get("comment", []):
-            buf[n.start_byte : n.end_byte] = _NOT_NEWLINE.sub(b" ", data[n.start_byte : n.end_byte])
-        data = bytes(buf)
-    return hashlib.sha1(data.rstrip()).hexdigest()
+    buf: bytearray | None = None
+    at = 0
+    # Comments start at a ";" or "#|" that the parser did not take as part of
+    # a string, character or symbol; found by byte search (cheaper than a
+    # query on the many small files of a workspace).
+    while (m := _COMMENT_START.search(data, at)) is not None:
+        node = src.root.descendant_for_byte_range(m.start(), m.end())
+        while node is not None and node.type not in ("comment", "block_comment"):
+            if node.start_byte < m.start() or node.type == "program":
+                node = None
+                break
+            node = node.parent
+        if node is None or node.start_byte != m.start():
+            at = m.end()
+            continue
+        if buf is None:
+            buf = bytearray(data)
+        buf[node.start_byte : node.end_byte] = _NOT_NEWLINE.sub(
+            b" ", data[node.start_byte : node.end_byte]
+        )
+        at = max(node.end_byte, m.end())
+    return hashlib.sha1((bytes(buf) if buf is not None else data).rstrip()).hexdigest()
