@@ -373,9 +373,8 @@ class ModuleGraph:
             if in_datum_comment(form) or in_template(src, form):
                 continue
             items = [c for c in form.named_children if c.type not in ("comment", "block_comment")]
-            begin = (
-                len(items) > 1 and items[1].type == "list" and src.text_of(items[1])[1:6] == "begin"
-            )
+            head = items[1].named_child(0) if len(items) > 1 and items[1].type == "list" else None
+            begin = head is not None and src.text_of(head) == "begin"
             mod = items[2 if begin else 1] if len(items) > (2 if begin else 1) else None
             at = src.span_of(items[0])
             specs = [RequireSpec("collection", "typed/untyped-utils", at)]
