@@ -36,7 +36,7 @@ from raco_lsp.racket.modpath import Resolution, Resolver, collection_file_parts
 from raco_lsp.racket.records import Span
 from raco_lsp.racket.text import decode_source
 from raco_lsp.racket.workspace import walk_modules
-from raco_lsp.syntax.parser import Source, captures, in_datum_comment
+from raco_lsp.syntax.parser import Source, captures, in_datum_comment, items_of
 from raco_lsp.syntax.requires import (
     RequireSpec,
     extract_requires,
@@ -187,7 +187,7 @@ def _implicit(src: Source, caps: dict[str, list[Node]]) -> _Implicit:
     phase1: list[Node] = []
     lazy: list[Node] = []
     for form in caps.get("implicit", []):
-        items = [c for c in form.named_children if c.type not in ("comment", "block_comment")]
+        items = items_of(form)
         head = src.text_of(items[0])
         if head in ("module", "module*"):
             if len(items) > 1 and src.text_of(items[1]) == "configure-runtime":
@@ -317,17 +317,11 @@ class ModuleGraph:
                 )
                 if p is not None
             ]
-        node.requires = [
-            Require(spec, self.resolver.resolve(spec.kind, spec.value, path))
-            for spec in [*reader_specs(src), *extract_requires(src, caps)]
-        ]
+        node.requires = self._resolved([*reader_specs(src), *extract_requires(src, caps)], path)
         if node.lang in BODY_REQUIRE_LANGS:
             for child in src.root.named_children:
                 if child.type in ("symbol", "string", "list"):
-                    node.requires += [
-                        Require(spec, self.resolver.resolve(spec.kind, spec.value, path))
-                        for spec in specs_of(src, child)
-                    ]
+                    node.requires += self._resolved(specs_of(src, child), path)
         if implicit.include_paths:
             included, included_rules = self._included(src, implicit, path, {path})
             node.requires += included
@@ -336,10 +330,7 @@ class ModuleGraph:
             if b"require/untyped-contract" in src.data:
                 self._untyped_contracts(src, node)
             node.rule_macros = rule_macros(src)
-            node.requires += [
-                Require(spec, self.resolver.resolve(spec.kind, spec.value, path))
-                for spec in macro_requires(src, self._visible_macros(node))
-            ]
+            node.requires += self._resolved(macro_requires(src, self._visible_macros(node)), path)
         self._apply_lang(node)
         if self.info is not None:
             node.dep_path = self.info.find_dep(path)
@@ -365,6 +356,9 @@ class ModuleGraph:
             self._reexpand_users(path)
         return node
 
+    def _resolved(self, specs: Iterable[RequireSpec], requiring: Path) -> list[Require]:
+        return [Require(s, self.resolver.resolve(s.kind, s.value, requiring)) for s in specs]
+
     def _untyped_contracts(self, src: Source, node: ModuleNode) -> None:
         """``(require/untyped-contract [(begin form ...)] m [name T] ...)``
         (typed/untyped-utils) declares a typed/racket/base submodule and a
@@ -372,17 +366,14 @@ class ModuleGraph:
         for form in head_uses(src, b"require/untyped-contract"):
             if in_datum_comment(form) or in_template(src, form):
                 continue
-            items = [c for c in form.named_children if c.type not in ("comment", "block_comment")]
+            items = items_of(form)
             head = items[1].named_child(0) if len(items) > 1 and items[1].type == "list" else None
             begin = head is not None and src.text_of(head) == "begin"
             mod = items[2 if begin else 1] if len(items) > (2 if begin else 1) else None
             at = src.span_of(items[0])
             specs = [RequireSpec("collection", "typed/untyped-utils", at)]
             specs += specs_of(src, mod) if mod is not None else []
-            node.requires += [
-                Require(spec, self.resolver.resolve(spec.kind, spec.value, node.path))
-                for spec in specs
-            ]
+            node.requires += self._resolved(specs, node.path)
             for lang in ("typed/racket/base", "racket/base"):
                 rules = self._module_lang_rules("collection", lang, node.path)
                 node.lang_rules.append(self._profile_key(module_key(lang), rules))
@@ -549,7 +540,11 @@ class ModuleGraph:
 
     def _apply_lang(self, node: ModuleNode) -> None:
         out: list[Path] = []
-        rc = self.resolver.resolve_collection(["racket", "runtime-config.rkt"])
+        rc = (
+            self.resolver.resolve_collection(["racket", "runtime-config.rkt"])
+            if node.own_config
+            else None
+        )
         for i, (key, rules) in enumerate(node.lang_rules):
             profile = self.profiles.get(key) if key is not None else None
             got = profile if profile is not None else rules

@@ -31,26 +31,9 @@ class Resolution:
     """For collection-based paths: the collection-relative name, e.g. racket/list."""
 
 
-def _norm(p: Path) -> Path:
-    return Path(os.path.normpath(p))
-
-
-def _exists_with_ss(p: Path) -> Path | None:
-    if p.is_file():
-        return p
-    if p.suffix == ".rkt":
-        ss = p.with_suffix(".ss")
-        if ss.is_file():
-            return ss
-    if p.suffix == ".ss":
-        rkt = p.with_suffix(".rkt")
-        if rkt.is_file():
-            return rkt
-    return None
-
-
 def _exists_with_ss_str(p: str) -> Path | None:
-    """``_exists_with_ss`` on a string path, without pathlib's cost per probe
+    """The file ``p`` names, or its ``.ss``/``.rkt`` twin (as the module name
+    resolver accepts either); os.path on strings, without pathlib's cost per probe
     (the installation graph probes thousands of collection files)."""
     if os.path.isfile(p):
         return Path(p)

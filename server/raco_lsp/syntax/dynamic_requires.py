@@ -10,7 +10,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from raco_lsp.racket.records import Span
-from raco_lsp.syntax.parser import Source, captures, in_datum_comment
+from raco_lsp.syntax.parser import Source, captures, in_datum_comment, items_of
 from raco_lsp.syntax.requires import extract_requires
 
 
@@ -26,18 +26,14 @@ class DynamicRequire:
     path: Path | None = None
 
 
-def _items(node: Node) -> list[Node]:
-    return [c for c in node.named_children if c.type not in ("comment", "block_comment")]
-
-
 def _module_path(src: Source, node: Node, *, quoted: bool, base: Path | None) -> str | None:
     """The ``++lib`` text for a module path node, or None."""
     if quoted:  # an expression: 'racket/string, (quote racket/string), "file.rkt", `(lib "x")
         if node.type == "quote":
-            inner = _items(node)
+            inner = items_of(node)
             return _module_path(src, inner[0], quoted=False, base=base) if inner else None
         if node.type == "list":
-            items = _items(node)
+            items = items_of(node)
             if len(items) == 2 and items[0].type == "symbol" and src.text_of(items[0]) == "quote":
                 return _module_path(src, items[1], quoted=False, base=base)
             return None
@@ -52,7 +48,7 @@ def _module_path(src: Source, node: Node, *, quoted: bool, base: Path | None) ->
             return rel
         return str((base / rel).resolve())
     if node.type == "list":
-        items = _items(node)
+        items = items_of(node)
         if len(items) >= 2 and items[0].type == "symbol":
             head = src.text_of(items[0])
             if head == "lib" and items[1].type == "string":
@@ -71,7 +67,7 @@ def find_dynamic_requires(src: Source, path: Path | None = None) -> list[Dynamic
     for form in sorted(forms, key=lambda n: n.start_byte):
         if in_datum_comment(form):
             continue
-        items = _items(form)
+        items = items_of(form)
         head = src.text_of(items[0])
         targets: list[tuple[Node, bool]] = []
         if head in ("dynamic-require", "dynamic-require-for-syntax") and len(items) > 1:
@@ -80,7 +76,7 @@ def find_dynamic_requires(src: Source, path: Path | None = None) -> list[Dynamic
             targets.append((items[2], False))
         elif head.startswith("lazy-require"):
             for clause in items[1:]:
-                parts = _items(clause) if clause.type == "list" else []
+                parts = items_of(clause) if clause.type == "list" else []
                 if parts:
                     targets.append((parts[0], False))
         for node, quoted in targets:
@@ -160,7 +156,7 @@ def has_top_level_effects(src: Source) -> bool:
         if node.type in ("extension", "comment", "block_comment", "sexp_comment"):
             continue
         if node.type == "list":
-            items = _items(node)
+            items = items_of(node)
             if items and items[0].type == "symbol" and src.text_of(items[0]) in _NO_EFFECT_HEADS:
                 continue
             return True

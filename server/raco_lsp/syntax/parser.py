@@ -81,6 +81,11 @@ class Source:
         return Span(self.pos_of_byte(node.start_byte), self.pos_of_byte(node.end_byte))
 
 
+def items_of(node: Node) -> list[Node]:
+    """A form's subforms: its named children without comments."""
+    return [c for c in node.named_children if c.type not in ("comment", "block_comment")]
+
+
 def in_datum_comment(node: Node) -> bool:
     """True when ``node`` sits inside a ``#;`` datum comment."""
     parent = node.parent

@@ -9,7 +9,7 @@ from pathlib import Path
 from tree_sitter import Node
 
 from raco_lsp.racket.records import Span
-from raco_lsp.syntax.parser import Source, captures, in_datum_comment
+from raco_lsp.syntax.parser import Source, captures, in_datum_comment, items_of
 
 # Wrappers whose arguments (after ``skip`` leading non-spec arguments) are specs.
 _NESTING = {
@@ -71,10 +71,6 @@ def _string_value(src: Source, node: Node) -> str:
     return src.text_of(node)[1:-1]
 
 
-def _items(node: Node) -> list[Node]:
-    return [c for c in node.named_children if c.type not in ("comment", "block_comment")]
-
-
 def _spec(src: Source, node: Node, out: list[RequireSpec]) -> None:
     if node.type == "string":
         out.append(RequireSpec("relative", _string_value(src, node), src.span_of(node)))
@@ -83,13 +79,13 @@ def _spec(src: Source, node: Node, out: list[RequireSpec]) -> None:
         out.append(RequireSpec("collection", src.text_of(node), src.span_of(node)))
         return
     if node.type == "quote":
-        inner = _items(node)
+        inner = items_of(node)
         if inner and inner[0].type == "symbol":
             out.append(RequireSpec("quote", src.text_of(inner[0]), src.span_of(node)))
         return
     if node.type != "list":
         return
-    items = _items(node)
+    items = items_of(node)
     if not items or items[0].type != "symbol":
         return
     head = src.text_of(items[0])
@@ -124,7 +120,7 @@ def _multi_in(src: Source, node: Node, args: list[Node], out: list[RequireSpec])
     racket/string; each part a symbol, a string or a list of either."""
     paths: list[tuple[str, str]] = [("", "")]  # (kind, path so far)
     for arg in args:
-        alts = _items(arg) if arg.type == "list" else [arg]
+        alts = items_of(arg) if arg.type == "list" else [arg]
         nxt: list[tuple[str, str]] = []
         for kind, sofar in paths:
             for alt in alts:
@@ -191,7 +187,7 @@ def extract_requires(src: Source, caps: dict[str, list[Node]] | None = None) -> 
     for form in forms:
         if in_datum_comment(form) or in_template(src, form):
             continue
-        items = _items(form)
+        items = items_of(form)
         args = items[1:2] if src.text_of(items[0]) in _FIRST_ARG_ONLY else items[1:]
         for arg in args:
             _spec(src, arg, out)
@@ -245,7 +241,7 @@ def reader_specs(src: Source) -> list[RequireSpec]:
         token = src.root.descendant_for_byte_range(at, at + 7)
         ext = token.parent if token is not None else None
         if token is not None and token.type == "#reader" and ext is not None:
-            datum = _items(ext)
+            datum = items_of(ext)
             if datum and not in_datum_comment(ext) and not in_template(src, ext):
                 _spec(src, datum[0], out)
         at = src.data.find(b"#reader", at + 7)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from raco_lsp.racket.records import Span
-from raco_lsp.syntax.parser import Source, captures, in_datum_comment
+from raco_lsp.syntax.parser import Source, captures, in_datum_comment, items_of
 
 _ESCAPE = re.compile(r'\\(["\\abtnvfre])')
 _ESCAPES = {
@@ -50,10 +50,6 @@ class TestNode:
             yield from c.walk()
 
 
-def _items(node: Node) -> list[Node]:
-    return [c for c in node.named_children if c.type not in ("comment", "block_comment")]
-
-
 def string_value(text: str) -> str:
     """The value of a Racket string literal's text (common escapes only)."""
     body = text[1:-1] if len(text) >= 2 and text[0] == '"' and text[-1] == '"' else text
@@ -76,7 +72,7 @@ def _is_definition_header(source: Source, node: Node) -> bool:
     parent = node.parent
     if parent is None or parent.type != "list":
         return False
-    items = _items(parent)
+    items = items_of(parent)
     return (
         len(items) >= 2
         and items[1] == node
@@ -91,7 +87,7 @@ def discover(source: Source, submodules: Iterable[str] = ("test",)) -> list[Test
     wanted = set(submodules)
     flat: list[tuple[Node, TestNode]] = []
     for node in _unique(captures("tests-submodules", source.root).get("submodule", [])):
-        items = _items(node)
+        items = items_of(node)
         if len(items) >= 2 and source.text_of(items[1]) in wanted:
             flat.append(
                 (
@@ -105,7 +101,7 @@ def discover(source: Source, submodules: Iterable[str] = ("test",)) -> list[Test
                 )
             )
     for node in _unique(captures("tests-cases", source.root).get("form", [])):
-        items = _items(node)
+        items = items_of(node)
         kind = source.text_of(items[0])
         name, name_span = "", None
         if kind != "test-begin" and len(items) >= 2:
@@ -117,7 +113,7 @@ def discover(source: Source, submodules: Iterable[str] = ("test",)) -> list[Test
     for node in _unique(captures("tests-checks", source.root).get("check", [])):
         if _is_definition_header(source, node):
             continue
-        head = _items(node)[0]
+        head = items_of(node)[0]
         flat.append(
             (
                 node,
