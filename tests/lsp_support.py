@@ -93,3 +93,26 @@ def rng(l1: int, c1: int, l2: int, c2: int) -> types.Range:
     return types.Range(
         start=types.Position(line=l1, character=c1), end=types.Position(line=l2, character=c2)
     )
+
+
+def plain(x: Any) -> Any:
+    """A custom request's result as plain JSON values."""
+    if hasattr(x, "_asdict"):
+        x = x._asdict()
+    if isinstance(x, dict):
+        # pygls's client turns unknown results into namedtuples, which rename
+        # the JSON key "from" (a Python keyword) to "_0"; the wire has "from".
+        return {("from" if k == "_0" else k): plain(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [plain(v) for v in x]
+    return x
+
+
+async def request(client: LanguageClient, method: str, params: Any, timeout: float = 120) -> Any:
+    """A custom request (``raco/...``), its result as plain JSON values."""
+    return plain(
+        await asyncio.wait_for(
+            client.protocol.send_request_async(method, params),  # type: ignore[no-untyped-call]
+            timeout,
+        )
+    )

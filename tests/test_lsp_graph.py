@@ -8,12 +8,20 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from lsp_support import SERVER, diagnostics, lsp_session, open_file, rng, save_file, wait_idle
+from lsp_support import (
+    SERVER,
+    diagnostics,
+    lsp_session,
+    open_file,
+    request,
+    rng,
+    save_file,
+    wait_idle,
+)
 from raco_lsp.features.diagnostics import path_uri
 
 BASE = "#lang racket/base\n"
@@ -22,23 +30,6 @@ CREATED = types.FileChangeType.Created
 
 def doc(path: Path) -> types.TextDocumentIdentifier:
     return types.TextDocumentIdentifier(uri=path_uri(path))
-
-
-def plain(x: Any) -> Any:
-    """A custom request's result as plain JSON values."""
-    if hasattr(x, "_asdict"):
-        x = x._asdict()
-    if isinstance(x, dict):
-        # pygls's client turns unknown results into namedtuples, which rename
-        # the JSON key "from" (a Python keyword) to "_0"; the wire has "from".
-        return {("from" if k == "_0" else k): plain(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [plain(v) for v in x]
-    return x
-
-
-async def request(client: LanguageClient, method: str, params: Any) -> Any:
-    return plain(await client.protocol.send_request_async(method, params))  # type: ignore[no-untyped-call]
 
 
 async def test_links_definition_hover_and_lens(example: Path) -> None:

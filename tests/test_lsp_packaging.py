@@ -203,17 +203,6 @@ async def test_pack_collection_inspect_and_hover(ws: Path) -> None:
         assert run.returncode == 0, run.stderr
 
 
-async def test_untrusted_runs_nothing(ws: Path) -> None:
-    _copy_example(ws)
-    async with lsp_session(ws, init_options={"trusted": False}) as client:
-        main = ws / "main.rkt"
-        open_file(client, main)
-        assert await _code_actions(client, main) is None
-        result = await _execute(client, "raco-lsp.createExecutable", {"uri": path_uri(main)})
-        assert result["ok"] is False and "not trusted" in result["errors"][0]
-        assert not (ws / "dist").exists()
-
-
 async def test_create_distribution_from_setting_and_launchers(ws: Path) -> None:
     _copy_example(ws)
     options = {"compileOnSave": "off", "distEntries": ["main.rkt"], "distOutput": "out dir"}

@@ -125,16 +125,6 @@ async def test_check_package_cancel_diagnostics_and_fixes(ws: Path, tmp_path: Pa
         assert not Path(cleared["cleared"][0]).exists()
 
 
-async def test_untrusted_workspace_checks_nothing(ws: Path, tmp_path: Path) -> None:
-    info = ws / "info.rkt"
-    info.write_text(INFO)
-    init = {"raco-lsp": {"trusted": False}}
-    async with lsp_session(ws, env=_env(tmp_path / "cache"), init_options=init) as client:
-        result = await _run(client, "raco-lsp.checkPackage", info)
-        assert result["ok"] is False and "not trusted" in result["errors"][0]
-    assert not (tmp_path / "cache" / "raco-lsp" / "scopes").exists()
-
-
 async def test_check_on_save_reports_unused_dependency(ws: Path, tmp_path: Path) -> None:
     pkg = ws / "lib"
     pkg.mkdir()

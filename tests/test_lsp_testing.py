@@ -140,17 +140,6 @@ async def test_discover_run_diagnostics_and_clear(ws: Path) -> None:
         assert [d for d in diagnostics(client, f) if d.source == "raco test"] == []
 
 
-async def test_untrusted_discovers_but_never_runs(ws: Path) -> None:
-    f = ws / "pass.rkt"
-    f.write_text(FILES["pass.rkt"], encoding="utf-8")
-    async with lsp_session(ws, init_options={"trusted": False}) as client:
-        found = await request(client, "raco/discoverTests", {"uri": path_uri(f)})
-        assert len(found["items"]) == 1
-        summary = await request(client, "raco/runTests", {"uris": [path_uri(f)]})
-        assert summary["ran"] is False and "not trusted" in summary["reason"]
-        assert not (ws / "compiled").exists()
-
-
 async def test_cancel_through_progress_stops_a_hanging_test(ws: Path) -> None:
     f = ws / "slow.rkt"
     f.write_text(FILES["slow.rkt"], encoding="utf-8")

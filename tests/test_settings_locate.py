@@ -15,7 +15,8 @@ def test_parse_settings_nested_and_flat() -> None:
 
 def test_bad_settings_are_reported_and_ignored() -> None:
     s = parse_settings({"compileTimeout": -1, "trusted": "yes", "compileOnSave": "always"})
-    assert (s.compile_timeout, s.trusted, s.compile_on_save) == (60.0, True, "dependents")
+    # An invalid trust value fails closed.
+    assert (s.compile_timeout, s.trusted, s.compile_on_save) == (60.0, False, "dependents")
     assert len(s.problems) == 3
     assert parse_settings(None) == Settings()
     assert parse_settings([1, 2]) == Settings()

@@ -48,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     graph.add_argument("--format", choices=("json", "dot"), default="json")
     graph.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
+    graph.add_argument(
+        "--profile-languages",
+        action="store_true",
+        help="first compile an empty module in each installation language the modules use "
+        "(cached), for the dependencies a language adds; runs installation code only, never "
+        "the modules under PATH. Without it nothing is compiled: known profiles are used",
+    )
 
     test = sub.add_parser(
         "test",
@@ -124,7 +131,7 @@ def _graph(args: argparse.Namespace) -> int:
         for p in problems:
             print(f"raco-lsp graph: {p}", file=sys.stderr)
     found: list[str] = []
-    graph, modules = build_graph(args.paths, info, install, found)
+    graph, modules = build_graph(args.paths, info, install, found, learn=args.profile_languages)
     for p in found:
         print(f"raco-lsp graph: {p}", file=sys.stderr)
     (write_dot if args.format == "dot" else write_json)(graph, modules, sys.stdout)

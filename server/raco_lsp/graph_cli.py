@@ -20,9 +20,13 @@ def build_graph(
     info: InstallInfo | None,
     install: RacketInstall | None = None,
     problems: list[str] | None = None,
+    *,
+    learn: bool = False,
 ) -> tuple[ModuleGraph, list[Path]]:
-    """The graph of the modules under ``paths``; with ``install``, the
-    module languages they use are profiled first (cached; racket/langs.py)."""
+    """The graph of the modules under ``paths``, without compiling them.
+    With ``install`` the language profiles cached earlier are used; with
+    ``learn`` too, the installation languages whose profile is not known
+    yet are profiled first (racket/langs.py: installation code only)."""
     modules, _ = find_modules(paths)
     roots = [norm(p.absolute() if p.is_dir() else p.absolute().parent) for p in paths]
     profiles = langs.load_cached(install) if install is not None else None
@@ -31,7 +35,7 @@ def build_graph(
         graph.update(m)
     for m in [p.absolute() for p in paths if p.is_file()]:
         graph.update(m)
-    if install is not None and info is not None and profiles is not None:
+    if learn and install is not None and info is not None and profiles is not None:
         found = langs.compute_sync(install, info, profiles, graph.wanted_profiles())
         if problems is not None:
             problems.extend(found)

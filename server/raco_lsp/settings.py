@@ -30,7 +30,8 @@ class Settings:
     """``raco-lsp.agentMemoryLimit``: MB of resident memory after which the
     compile agent is replaced between requests."""
     trusted: bool = True
-    """``raco-lsp.trusted``: false for an untrusted folder: nothing is compiled."""
+    """``raco-lsp.trusted``: false for an untrusted folder: nothing runs Racket on the
+    workspace's code.  Any value but a JSON boolean counts as false."""
     test_mode: str = "default"
     """``raco-lsp.test.mode``: ``default`` (raco test) or ``drdr`` (raco test --drdr)."""
     test_timeout: float = 90.0
@@ -116,7 +117,12 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
         if isinstance(v, bool):
             changes["trusted"] = v
         else:
-            problems.append("raco-lsp.trusted must be true or false")
+            # Fail closed: a value that is not plainly true (a string
+            # "false", null, 0, ...) means the folder is not trusted.
+            changes["trusted"] = False
+            problems.append(
+                "raco-lsp.trusted must be true or false: the workspace is treated as untrusted"
+            )
     found, v = _test_key(raw, "mode")
     if found:
         if v in _TEST_MODES:

@@ -78,6 +78,10 @@ class GraphService:
         and do not know yet (one Racket process; see racket/langs.py)."""
         if self._profiling is not None and not self._profiling.done():
             return
+        if not self._server.settings.trusted:
+            # Profiling compiles installation languages only, but nothing at
+            # all runs Racket on behalf of an untrusted folder.
+            return
         install, info = self._server.install, self.info
         if install is None or info is None:
             return

@@ -31,7 +31,14 @@ from tree_sitter import Node
 from raco_lsp.racket.cmhash import HashOracle
 from raco_lsp.racket.deps import DepFile, read_dep
 from raco_lsp.racket.install import InstallInfo
-from raco_lsp.racket.langs import HASH_BANG_LANG, LangProfiles, lang_key, module_key
+from raco_lsp.racket.langs import (
+    HASH_BANG_LANG,
+    LangProfiles,
+    lang_key,
+    lang_spec,
+    module_key,
+    profilable,
+)
 from raco_lsp.racket.modpath import Resolution, Resolver, collection_file_parts
 from raco_lsp.racket.records import Span
 from raco_lsp.racket.text import decode_source
@@ -466,7 +473,8 @@ class ModuleGraph:
         rules: list[tuple[str | None, list[Path]]] = []
         _, _, line = _lang(src, caps)
         if line:
-            key = self._absolute_key(line, path)
+            spec = lang_spec(line)
+            key = self._absolute_key(spec, path) if spec is not None else None
             rules.append(
                 self._profile_key(
                     lang_key(key) if key is not None else None, self._lang_line_rules(line, path)
@@ -531,8 +539,9 @@ class ModuleGraph:
 
     def _profile_key(self, key: str | None, rules: list[Path]) -> tuple[str | None, list[Path]]:
         """Keep ``key`` only for a language that lives in the installation
-        (profiling compiles it, which runs its macros)."""
-        if key is None or self.info is None or not rules:
+        (profiling compiles it, which runs its macros) and that names the
+        language alone (``langs.profilable``)."""
+        if key is None or self.info is None or not rules or not profilable(key):
             return None, rules
         if not all(self.info.in_installation(p) for p in rules):
             return None, rules

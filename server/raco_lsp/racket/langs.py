@@ -45,14 +45,62 @@ from raco_lsp.racket.process import run_process
 CACHE_FORMAT = 2
 
 
-def lang_key(line: str) -> str:
-    """The profile key of a ``#lang`` line (the text after ``#lang``)."""
-    return "lang " + " ".join(line.split())
+# What ``#lang`` accepts as a language name, and what relative module path
+# strings may contain: nothing that could carry code.
+_NAME = re.compile(r"[A-Za-z0-9_+\-./]+")
+_RELATIVE = re.compile(r'"[A-Za-z0-9_+\-./%]+"')
+# A module path in a key, once relative strings are made absolute (graph._file_form).
+_SAFE_MODULE_KEY = re.compile(r'[A-Za-z0-9_+\-./]+|\(file "[^"\\\r\n]+"\)')
+
+
+def lang_spec(line: str) -> str | None:
+    """The language part of a ``#lang`` line, and nothing else: the
+    language name, plus the module path that ``s-exp``/``reader`` take and
+    the language ``at-exp`` wraps (``#lang at-exp s-exp "x.rkt"``).  None
+    when that part is not a plain module path.
+
+    The rest of the line is module body, i.e. the user's code: it must
+    never reach the profiler, which compiles ``#lang SPEC`` (a one-line
+    module ``#lang racket/base (begin-for-syntax ...)`` would run)."""
+    words = line.split()
+    if not words or not _NAME.fullmatch(words[0]):
+        return None
+    name = words[0]
+    if name in ("s-exp", "reader"):
+        if len(words) < 2 or not (_NAME.fullmatch(words[1]) or _RELATIVE.fullmatch(words[1])):
+            return None
+        return f"{name} {words[1]}"
+    if name == "at-exp":
+        inner = lang_spec(" ".join(words[1:]))
+        return f"at-exp {inner}" if inner is not None else None
+    return name
+
+
+def lang_key(spec: str) -> str:
+    """The profile key of a ``#lang`` language (``lang_spec`` of the line)."""
+    return "lang " + spec
 
 
 def module_key(lang: str) -> str:
     """The profile key of a ``(module name LANG ...)`` form's language."""
     return "module " + lang
+
+
+def profilable(key: str) -> bool:
+    """Whether ``key`` names a language and nothing more, so that compiling
+    an empty module in it runs only that language's code (checked again
+    right before compiling, whatever produced the key)."""
+    kind, _, rest = key.partition(" ")
+    if kind == "lang":
+        while rest.startswith("at-exp "):
+            rest = rest[len("at-exp ") :]
+        head, _, arg = rest.partition(" ")
+        if head in ("s-exp", "reader"):
+            return bool(_SAFE_MODULE_KEY.fullmatch(arg))
+        return bool(_NAME.fullmatch(rest))
+    if kind == "module":
+        return bool(_SAFE_MODULE_KEY.fullmatch(rest))
+    return False
 
 
 def _module_text(key: str) -> str:
@@ -133,8 +181,10 @@ async def compute(
     yields no profiles at all (they will be asked for again later)."""
     from raco_lsp.racket.compile import helper_path  # avoid an import cycle
 
+    refused: dict[str, tuple[Path, ...] | None] = {k: None for k in keys if not profilable(k)}
+    keys = [k for k in keys if k not in refused]
     if not keys:
-        return {}, []
+        return refused, []
     resolver = Resolver(info)
     with tempfile.TemporaryDirectory(prefix="raco-lsp-langs-") as tmp:
         work = Path(tmp)
@@ -152,7 +202,7 @@ async def compute(
         if result.timed_out or result.returncode not in (0, 1):
             why = "timed out" if result.timed_out else result.stderr.strip()[:300]
             return {}, [f"could not profile module languages: {why}"]
-        out: dict[str, tuple[Path, ...] | None] = {}
+        out: dict[str, tuple[Path, ...] | None] = dict(refused)
         for key, f in zip(keys, files, strict=True):
             dep_path = work / "compiled" / f"{f.stem}_rkt.dep"
             dep, _ = read_dep(dep_path) if dep_path.exists() else (None, [])
@@ -188,9 +238,9 @@ def keys_of_text(data: bytes) -> set[str]:
     keys = set()
     m = _LANG_LINE.search(data, 0, 4096)
     if m:
-        line = m.group(1).decode("utf-8", errors="replace").split(";")[0].strip()
-        if line:
-            keys.add(lang_key(line))
+        spec = lang_spec(m.group(1).decode("utf-8", errors="replace").split(";")[0])
+        if spec:
+            keys.add(lang_key(spec))
     elif bang := HASH_BANG_LANG.match(data):
         keys.add(lang_key(bang.group(2).decode("utf-8", errors="replace")))
     for m in _MODULE_FORM.finditer(data):
