@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,30 @@ class RacoLanguageServer(LanguageServer):
 
     def range_converter(self) -> RangeConverter:
         return RangeConverter(self.workspace.position_codec, self.open_text)
+
+    def workspace_roots(self) -> list[Path]:
+        """The workspace folders (the root path when the client sent none),
+        with symlinks resolved."""
+        roots = [fs for f in self.workspace.folders.values() if (fs := to_fs_path(f.uri))]
+        if not roots and self.workspace.root_path:
+            roots.append(self.workspace.root_path)
+        return [Path(os.path.realpath(r)) for r in roots]
+
+    def outside_workspace(self, paths: list[Path]) -> list[str]:
+        """Why commands refuse these paths: one message per path that is not
+        inside a workspace folder once symlinks are resolved (a path that does
+        not exist yet is judged by its nearest existing parent).  Commands
+        that read or write files act only inside the workspace."""
+        roots = self.workspace_roots()
+        out = []
+        for p in dict.fromkeys(paths):
+            real = Path(os.path.realpath(p))
+            if not any(real.is_relative_to(r) for r in roots):
+                out.append(
+                    f"{p} is outside the workspace folders: raco-lsp reads and writes only "
+                    "inside them"
+                )
+        return out
 
     def roots_for(self, path: Path) -> list[Path]:
         """The workspace folders that hold ``path`` (its directory if none)."""

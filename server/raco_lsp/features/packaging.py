@@ -92,9 +92,14 @@ def _strings(v: Any) -> list[str]:
     return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
 
 
-def _refusal(ls: RacoLanguageServer) -> dict[str, Any] | None:
+def _refusal(ls: RacoLanguageServer, paths: list[Path] | None = None) -> dict[str, Any] | None:
+    """Why a packaging command must not run: an untrusted workspace, no
+    Racket, or a path it would read or write outside the workspace."""
     if not ls.settings.trusted:
         return {"ok": False, "errors": ["the workspace is not trusted: packaging runs no code"]}
+    outside = ls.outside_workspace(paths or [])
+    if outside:
+        return {"ok": False, "errors": outside}
     if ls.install is None:
         return {"ok": False, "errors": ["Racket was not found: " + " ".join(ls.install_problems)]}
     return None
@@ -104,10 +109,12 @@ async def _run_job(
     ls: RacoLanguageServer,
     title: str,
     job: Callable[[RacketInstall, Progress], Awaitable[dict[str, Any]]],
+    paths: list[Path],
 ) -> dict[str, Any]:
     """Run ``job`` one at a time, under work-done progress; turn a client
-    cancel into ``{"ok": false, "cancelled": true}``."""
-    refused = _refusal(ls)
+    cancel into ``{"ok": false, "cancelled": true}``.  ``paths``: every file
+    or folder the job reads or writes, confined to the workspace."""
+    refused = _refusal(ls, paths)
     if refused is not None:
         return refused
     install = ls.install
@@ -204,20 +211,23 @@ def register(server: RacoLanguageServer) -> None:
         if module is None:
             return {"ok": False, "errors": ["createExecutable needs {uri} or {module}"]}
 
+        default = _root(ls, module) / ls.settings.dist_output / module.stem
+        opts = ExeOptions(
+            output=_path_or(a, "output", default),
+            gui=bool(a.get("gui")),
+            libs=_strings(a.get("libs")),
+            launcher=bool(a.get("launcher")),
+            ico=Path(a["ico"]) if isinstance(a.get("ico"), str) else None,
+            icns=Path(a["icns"]) if isinstance(a.get("icns"), str) else None,
+            aux=[Path(x) for x in _strings(a.get("aux"))],
+            embed_dlls=bool(a.get("embedDlls")),
+            overwrite=a.get("overwrite", True) is not False,
+        )
+        extra = (opts.output, opts.ico, opts.icns)
+        files = [module, *opts.aux, *(x for x in extra if x is not None)]
+
         async def job(install: RacketInstall, p: Progress) -> dict[str, Any]:
             p.report(f"raco exe {module.name}")
-            default = _root(ls, module) / ls.settings.dist_output / module.stem
-            opts = ExeOptions(
-                output=_path_or(a, "output", default),
-                gui=bool(a.get("gui")),
-                libs=_strings(a.get("libs")),
-                launcher=bool(a.get("launcher")),
-                ico=Path(a["ico"]) if isinstance(a.get("ico"), str) else None,
-                icns=Path(a["icns"]) if isinstance(a.get("icns"), str) else None,
-                aux=[Path(x) for x in _strings(a.get("aux"))],
-                embed_dlls=bool(a.get("embedDlls")),
-                overwrite=a.get("overwrite", True) is not False,
-            )
             step = await create_executable(install, module, opts)
             result = _step_json(step)
             result["libSuggestions"] = lib_suggestions(
@@ -225,7 +235,7 @@ def register(server: RacoLanguageServer) -> None:
             )
             return result
 
-        return await _run_job(ls, "Create executable", job)
+        return await _run_job(ls, "Create executable", job, files)
 
     async def _distribution(
         ls: RacoLanguageServer, a: dict[str, Any], title: str, *, archive: bool
@@ -233,6 +243,9 @@ def register(server: RacoLanguageServer) -> None:
         refused = _refusal(ls)
         if refused is not None:
             return refused
+        current = _path_arg(ls, a, "uri")
+        if current is not None and ls.outside_workspace([current]):
+            return {"ok": False, "errors": ls.outside_workspace([current])}
         entries, root = await _entries(ls, a)
         if not entries or root is None:
             return {
@@ -243,16 +256,20 @@ def register(server: RacoLanguageServer) -> None:
                 ],
             }
 
+        output = _output_dir(ls, a, root)
+        collects_copy = [Path(x) for x in _strings(a.get("collectsCopy"))]
+        files = [*(e.module for e in entries), output, *collects_copy]
+
         async def job(install: RacketInstall, p: Progress) -> dict[str, Any]:
             smoke = a.get("smoke", True) is not False
             r = await build_distribution(
                 install,
                 entries,
-                _output_dir(ls, a, root),
+                output,
                 name=a.get("name") if isinstance(a.get("name"), str) else None,
                 libs=_strings(a.get("libs")),
                 gui=bool(a.get("gui")),
-                collects_copy=[Path(x) for x in _strings(a.get("collectsCopy"))],
+                collects_copy=collects_copy,
                 shared_collects=bool(a.get("sharedCollects")),
                 archive=archive,
                 bundler=str(a.get("bundler") or "auto"),
@@ -262,7 +279,7 @@ def register(server: RacoLanguageServer) -> None:
             )
             return _dist_json(r)
 
-        return await _run_job(ls, title, job)
+        return await _run_job(ls, title, job, files)
 
     @server.command("raco-lsp.createDistribution")
     async def cmd_create_distribution(ls: Any, *args: Any) -> dict[str, Any]:
@@ -279,6 +296,9 @@ def register(server: RacoLanguageServer) -> None:
         if target is None:
             return {"ok": False, "errors": ["packCollection needs {uri} or {dir}"]}
         coll_dir = target.parent if target.name == "info.rkt" else target
+        out_dir = _root(ls, coll_dir) / ls.settings.dist_output
+        given = a.get("output")
+        files = [coll_dir, out_dir, *([Path(given)] if isinstance(given, str) and given else [])]
 
         async def job(install: RacketInstall, p: Progress) -> dict[str, Any]:
             collection = a.get("collection")
@@ -286,9 +306,7 @@ def register(server: RacoLanguageServer) -> None:
                 info, _ = await read_info(install, coll_dir)
                 c = info.get("collection")
                 collection = c if isinstance(c, str) else coll_dir.name
-            output = _path_or(
-                a, "output", _root(ls, coll_dir) / ls.settings.dist_output / f"{collection}.plt"
-            )
+            output = _path_or(a, "output", out_dir / f"{collection}.plt")
             p.report(f"raco pack {collection}")
             step = await pack_collection(
                 install,
@@ -307,7 +325,7 @@ def register(server: RacoLanguageServer) -> None:
                 result["plt"] = {**archive.to_json(), "problems": problems}
             return result
 
-        return await _run_job(ls, "Pack collection", job)
+        return await _run_job(ls, "Pack collection", job, files)
 
     @server.command("raco-lsp.createPackageArchive")
     async def cmd_create_package_archive(ls: Any, *args: Any) -> dict[str, Any]:
@@ -316,9 +334,9 @@ def register(server: RacoLanguageServer) -> None:
         if target is None:
             return {"ok": False, "errors": ["createPackageArchive needs {uri} or {dir}"]}
         pkg_dir = target.parent if target.is_file() else target
+        dest_dir = _path_or(a, "dest", _root(ls, pkg_dir) / ls.settings.dist_output)
 
         async def job(install: RacketInstall, p: Progress) -> dict[str, Any]:
-            dest_dir = _path_or(a, "dest", _root(ls, pkg_dir) / ls.settings.dist_output)
             p.report(f"raco pkg create {pkg_dir.name}")
             step = await create_package_archive(
                 install,
@@ -326,10 +344,11 @@ def register(server: RacoLanguageServer) -> None:
                 dest_dir,
                 fmt=str(a.get("format") or "zip"),
                 mode=str(a.get("mode") or "as-is"),
+                exclude=[_root(ls, pkg_dir) / ls.settings.dist_output],
             )
             return _step_json(step)
 
-        return await _run_job(ls, "Create package archive", job)
+        return await _run_job(ls, "Create package archive", job, [pkg_dir, dest_dir])
 
     @server.command("raco-lsp.createLaunchers")
     async def cmd_create_launchers(ls: Any, *args: Any) -> dict[str, Any]:
@@ -338,15 +357,13 @@ def register(server: RacoLanguageServer) -> None:
         if target is None:
             return {"ok": False, "errors": ["createLaunchers needs {uri} or {dir}"]}
         coll_dir = target.parent if target.is_file() else target
+        dest_dir = _path_or(a, "dest", _root(ls, coll_dir) / ls.settings.dist_output / "launchers")
 
         async def job(install: RacketInstall, p: Progress) -> dict[str, Any]:
-            dest_dir = _path_or(
-                a, "dest", _root(ls, coll_dir) / ls.settings.dist_output / "launchers"
-            )
             step = await create_launchers(install, coll_dir, dest_dir, progress=_reporter(p))
             return _step_json(step)
 
-        return await _run_job(ls, "Create launchers", job)
+        return await _run_job(ls, "Create launchers", job, [coll_dir, dest_dir])
 
     @server.feature("raco/inspectPlt")
     def inspect_plt(ls: Any, params: Any) -> dict[str, Any]:
@@ -354,6 +371,9 @@ def register(server: RacoLanguageServer) -> None:
         path = _path_arg(ls, a, "path", "uri")
         if path is None:
             return {"problems": ["raco/inspectPlt needs {uri} or {path}"]}
+        outside = ls.outside_workspace([path])
+        if outside:
+            return {"problems": outside}
         archive, problems = read_plt(path)
         return {**archive.to_json(), "problems": problems}
 

@@ -188,6 +188,9 @@ def register(server: RacoLanguageServer) -> None:
         path = _arg_path(ls, args)
         if path is None:
             return {"ok": False, "errors": ["checkPackage needs {uri} of a file in a package"]}
+        outside = ls.outside_workspace([path])
+        if outside:
+            return {"ok": False, "errors": outside}
         try:
             return await checks.check(path)
         except asyncio.CancelledError:
@@ -199,6 +202,9 @@ def register(server: RacoLanguageServer) -> None:
         path = _arg_path(ls, args)
         roots: list[Path] = []
         if path is not None:
+            outside = ls.outside_workspace([path])
+            if outside:
+                return {"ok": False, "errors": outside}
             roots = [server.roots_for(path)[0]]
         else:
             for folder in server.workspace.folders.values():

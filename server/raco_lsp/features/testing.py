@@ -161,6 +161,9 @@ class TestFeature:
         if isinstance(uri, str):
             path = uri_path(uri)
             paths = [path] if path is not None else []
+            outside = self._server.outside_workspace(paths)
+            if outside:
+                return {"items": [], "problems": outside}
         else:
             paths = await self.workspace_test_files()
         items = [i for p in paths if (i := self.file_item(p)) is not None]
@@ -330,6 +333,9 @@ class TestFeature:
             p = uri_path(u)
             if p is not None and p not in paths:
                 paths.append(p)
+        outside = ls.outside_workspace(paths)
+        if outside:
+            return {"ran": False, "reason": "; ".join(outside)}
         if not paths:
             paths = [Path(r) for r in self._roots()]
         # Run against what compile-on-save is producing, not a half-made build.

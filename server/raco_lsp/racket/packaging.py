@@ -796,16 +796,7 @@ async def pack_collection(
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="raco-lsp-pack-"))
     try:
-        left_out = {
-            collection_dir / p.relative_to(collection_dir).parts[0]
-            for p in (output, *(e.absolute() for e in exclude))
-            if p.is_relative_to(collection_dir) and p != collection_dir
-        }
-        stage = tmp / coll
-        stage.mkdir()
-        for child in sorted(collection_dir.iterdir()):
-            if child not in left_out:
-                (stage / child.name).symlink_to(child, target_is_directory=child.is_dir())
+        _stage(collection_dir, tmp / coll, [output, *exclude], copy=False)
         env = packaging_env()
         env["PLTCOLLECTS"] = f"{tmp}{os.pathsep}"  # the trailing separator keeps the defaults
         argv = [*_raco(install), "pack", "--collect"]
@@ -824,6 +815,48 @@ async def pack_collection(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return _require_output(result, output)
+
+
+def _stage(src: Path, stage: Path, leave_out: Sequence[Path], *, copy: bool) -> None:
+    """Make ``stage`` stand for the directory ``src`` without the paths in
+    ``leave_out`` (outputs such as ``dist/``, which must never be archived
+    into themselves): directories that hold a left-out path are made anew,
+    everything else is a symlink to the original (``copy=False``; enough for
+    raco pack) or a copy, hard-linked where the file system allows
+    (``copy=True``: raco pkg create archives symlinked directories as
+    empty).  Symlinks inside ``src`` stay symlinks."""
+    src_real = Path(os.path.realpath(src))
+    out = {
+        Path(os.path.realpath(p.absolute()))
+        for p in leave_out
+        if Path(os.path.realpath(p.absolute())).is_relative_to(src_real)
+    }
+    out.discard(src_real)
+
+    def link_or_copy(a: str, b: str) -> None:
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+
+    def fill(directory: Path, into: Path) -> None:
+        into.mkdir()
+        for child in sorted(directory.iterdir()):
+            real = Path(os.path.realpath(child)) if not child.is_symlink() else None
+            if real is not None and real in out:
+                continue
+            if real is not None and child.is_dir() and any(o.is_relative_to(real) for o in out):
+                fill(child, into / child.name)
+            elif not copy:
+                (into / child.name).symlink_to(child, target_is_directory=child.is_dir())
+            elif child.is_dir() and not child.is_symlink():
+                shutil.copytree(child, into / child.name, symlinks=True, copy_function=link_or_copy)
+            elif child.is_symlink():
+                (into / child.name).symlink_to(os.readlink(child))
+            elif child.is_file():
+                link_or_copy(str(child), str(into / child.name))
+
+    fill(src, stage)
 
 
 def _require_output(result: StepResult, output: Path) -> StepResult:
@@ -878,10 +911,12 @@ async def create_package_archive(
     *,
     fmt: str = "zip",
     mode: str = "as-is",
+    exclude: Sequence[Path] = (),
     timeout: float | None = 300.0,
 ) -> StepResult:
     """``raco pkg create --format FMT --MODE --dest DEST DIR``: the archive and
-    its ``.CHECKSUM`` file."""
+    its ``.CHECKSUM`` file, without ``dest`` and ``exclude`` when they lie
+    inside the package."""
     step = "raco pkg create"
     package_dir = package_dir.absolute()
     dest = dest.absolute()
@@ -891,20 +926,33 @@ async def create_package_archive(
         return StepResult(step, False, errors=[f"unknown mode {mode!r}"])
     if not package_dir.is_dir():
         return StepResult(step, False, errors=[f"package directory not found: {package_dir}"])
-    dest.mkdir(parents=True, exist_ok=True)
-    argv = [*_raco(install), "pkg", "create", "--format", fmt, f"--{mode}", "--dest", str(dest)]
-    argv += ["--", str(package_dir)]
-    result, _ = await _run(install, step, argv, cwd=package_dir.parent, timeout=timeout)
-    archive = dest / f"{package_dir.name}.{fmt}"
-    if result.ok and archive.is_file():
-        result.outputs.append(archive)
-        checksum = archive.with_name(archive.name + ".CHECKSUM")
-        if checksum.is_file():
-            result.outputs.append(checksum)
-    else:
-        result.ok = False
-        if not result.errors:
-            result.errors.append(f"raco pkg create failed: {_first_lines(result.output)}")
+    # raco pkg create archives the whole directory: it runs on a staged copy
+    # without the destination and the other ``exclude``d output folders, and
+    # writes into a temporary folder, so the archive never holds itself or
+    # earlier outputs, and a failed or cancelled run leaves nothing in dest.
+    tmp = Path(tempfile.mkdtemp(prefix="raco-lsp-pkg-create-"))
+    try:
+        stage = tmp / "stage" / package_dir.name
+        stage.parent.mkdir()
+        _stage(package_dir, stage, [dest, *exclude], copy=True)
+        made = tmp / "out"
+        made.mkdir()
+        argv = [*_raco(install), "pkg", "create", "--format", fmt, f"--{mode}", "--dest", str(made)]
+        argv += ["--", str(stage)]
+        result, _ = await _run(install, step, argv, cwd=stage.parent, timeout=timeout)
+        name = f"{package_dir.name}.{fmt}"
+        if result.ok and (made / name).is_file():
+            dest.mkdir(parents=True, exist_ok=True)
+            for f in (name, name + ".CHECKSUM"):
+                if (made / f).is_file():
+                    shutil.move(made / f, dest / f)
+                    result.outputs.append(dest / f)
+        else:
+            result.ok = False
+            if not result.errors:
+                result.errors.append(f"raco pkg create failed: {_first_lines(result.output)}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return result
 
 
