@@ -104,6 +104,23 @@ async def test_killed_agent_is_replaced_and_diagnostics_are_right(ws: Path) -> N
         assert st["agent"]["pid"] != pid and st["agent"]["state"] == "idle"
 
 
+async def test_restarts_count_agents_killed_from_outside(ws: Path) -> None:
+    f = ws / "a.rkt"
+    f.write_text(BASE)
+    async with lsp_session(ws, init_options={"compileOnSave": "file", "jobs": 1}) as client:
+        open_file(client, f)
+        await wait_idle(client)
+        for i in range(3):
+            pid = (await status(client))["agent"]["pid"]
+            os.kill(pid, signal.SIGKILL)
+            save_file(client, f, BASE + f"(define x{i} 1)\n" + ("oops\n" if i == 2 else ""))
+            await wait_idle(client)
+        st = await status(client)
+        assert st["agent"]["restarts"] == 3 and st["agent"]["pid"] != pid
+        (d,) = diagnostics(client, f)
+        assert d.message.startswith("oops: unbound identifier")
+
+
 async def test_build_workspace_compiles_everything_stale(ws: Path) -> None:
     write_chain(ws)
     (ws / "broken.rkt").write_text(BASE + "(nope)\n")

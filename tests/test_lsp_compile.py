@@ -144,6 +144,7 @@ async def test_racket_missing_shows_message_and_server_stays_alive(ws: Path) -> 
         built = await client.workspace_execute_command_async(
             types.ExecuteCommandParams(command="raco-lsp.buildWorkspace")
         )
+        assert built is not None
         assert built["compiled"] == [] and "Racket was not found" in built["skipped"]
 
 

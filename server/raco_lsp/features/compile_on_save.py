@@ -424,6 +424,9 @@ def register(server: RacoLanguageServer) -> None:
         evaluates command annotations at run time.)"""
         if not server.settings.trusted:
             return {"compiled": [], "errors": 0, "skipped": "workspace not trusted"}
+        if server.install is None:
+            why = " ".join(["Racket was not found:", *server.install_problems])
+            return {"compiled": [], "errors": 0, "skipped": why}
         return await server.compiles.build_workspace()
 
     _ = build_workspace

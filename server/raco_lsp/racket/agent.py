@@ -112,6 +112,10 @@ class CompileAgent:
     async def start(self) -> None:
         if self._proc is not None and self._proc.returncode is None:
             return
+        if self.state is AgentState.CRASHED:
+            # It died on its own (killed, crashed): this start replaces it.
+            self.restarts += 1
+            log.warning("restarting the compile agent: it had exited")
         self._set(AgentState.STARTING)
         self._stderr_tail = []
         proc = await self._factory()
