@@ -19,6 +19,8 @@ from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import MsgId
 from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
@@ -89,9 +91,27 @@ async def _gather_lists(fns: list[Callable[..., Any]], *args: Any) -> list[Any]:
     return out
 
 
+class RacoProtocol(LanguageServerProtocol):
+    """pygls' protocol, with: the answer to a request of ours whose awaiting
+    task was cancelled (a build cancelled by the next save while
+    ``window/workDoneProgress/create`` was out) is dropped at debug level;
+    pygls would call ``set_result`` on the cancelled future and show the
+    ``InvalidStateError`` to the user ("Error in server: CANCELLED")."""
+
+    def _handle_response(
+        self, msg_id: MsgId, result: Any | None = None, error: types.ResponseError | None = None
+    ) -> None:
+        future = self._request_futures.get(msg_id)
+        if future is not None and future.cancelled():
+            del self._request_futures[msg_id]
+            log.debug("answer to request %r arrived after it was cancelled", msg_id)
+            return
+        super()._handle_response(msg_id, result, error)
+
+
 class RacoLanguageServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("raco-lsp", __version__)
+        super().__init__("raco-lsp", __version__, protocol_cls=RacoProtocol)
         self.settings = Settings()
         self.install: RacketInstall | None = None
         self.install_problems: list[str] = []
