@@ -12,14 +12,25 @@ import asyncio
 import inspect
 import logging
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar, get_type_hints
 from urllib.parse import unquote
 
+from cattrs import transform_error
+from cattrs.errors import ClassValidationError
 from lsprotocol import types
+from pygls.exceptions import (
+    FeatureRequestError,
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+)
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import MsgId
 from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
@@ -36,6 +47,7 @@ from raco_lsp.settings import SECTION, Settings, parse_settings
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 # A provider may be a plain function or a coroutine function.
 Provider = Callable[["RacoLanguageServer", T], Any]
 DocumentHook = Callable[["RacoLanguageServer", Path], Any]
@@ -90,9 +102,100 @@ async def _gather_lists(fns: list[Callable[..., Any]], *args: Any) -> list[Any]:
     return out
 
 
+@dataclass
+class Unreadable:
+    """A message from the client that could not be deserialised (wrong params
+    shape, missing fields, a bad id): ``RacoProtocol`` still answers it."""
+
+    data: dict[str, Any]
+    problem: str
+
+
+def _valid_id(msg_id: Any) -> TypeGuard[MsgId]:
+    return isinstance(msg_id, (str, int)) and not isinstance(msg_id, bool)
+
+
+class RacoProtocol(LanguageServerProtocol):
+    """pygls' protocol, with every request answered exactly once.
+
+    - A request pygls cannot deserialise gets an ``InvalidParams`` error
+      (``InvalidRequest`` when its method or id is unusable); pygls would
+      raise out of its reader loop and never answer.  An unreadable
+      notification is logged and ignored, an unreadable response fails the
+      request it answers.
+    - A request after ``shutdown`` gets ``InvalidRequest`` (pygls drops it).
+    - The answer to a request of ours whose awaiting task was cancelled (a
+      build cancelled by the next save while ``window/workDoneProgress/create``
+      was out) is dropped at debug level; pygls would call ``set_result`` on the
+      cancelled future and report the ``InvalidStateError`` to the user.
+    """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" in data and "method" in data and "params" not in data:
+            # JSON-RPC lets a message leave out params; pygls' generic
+            # message types (our raco/* requests) require the field.
+            data = {**data, "params": None}
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ClassValidationError):
+                problem = "; ".join(transform_error(cause))
+            else:
+                problem = str(cause or exc)
+            return Unreadable(data, problem)
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, Unreadable):
+            self._handle_unreadable(message)
+        elif (
+            self._shutdown
+            and isinstance(getattr(message, "method", None), str)
+            and message.method != types.EXIT
+            and _valid_id(getattr(message, "id", None))
+        ):
+            self._send_response(
+                message.id,
+                error=JsonRpcInvalidRequest(
+                    message=f"{message.method}: the server is shutting down"
+                ).to_response_error(),
+            )
+        else:
+            super().handle_message(message)
+
+    def _handle_unreadable(self, message: Unreadable) -> None:
+        data, problem = message.data, message.problem
+        method, msg_id = data.get("method"), data.get("id")
+        if "id" in data and "method" in data:
+            log.warning("request %r (id %r) not readable: %s", method, msg_id, problem)
+            if isinstance(method, str) and _valid_id(msg_id):
+                invalid = JsonRpcInvalidParams(message=f"{method}: {problem}")
+                self._send_response(msg_id, error=invalid.to_response_error())
+            else:  # JSON-RPC: an invalid request is answered with id null
+                bad = JsonRpcInvalidRequest(message=f"invalid request: {problem}")
+                self._send_data({"jsonrpc": "2.0", "id": None, "error": bad.to_response_error()})
+        elif "id" in data:
+            log.warning("response to %r not readable: %s", msg_id, problem)
+            if _valid_id(msg_id):  # fail the request it answers
+                error = JsonRpcInvalidParams(message=f"unreadable response: {problem}")
+                self._handle_response(msg_id, error=error.to_response_error())
+        else:
+            log.warning("notification %r not readable, ignored: %s", method, problem)
+
+    def _handle_response(
+        self, msg_id: MsgId, result: Any | None = None, error: types.ResponseError | None = None
+    ) -> None:
+        future = self._request_futures.get(msg_id)
+        if future is not None and future.cancelled():
+            del self._request_futures[msg_id]
+            log.debug("answer to request %r arrived after it was cancelled", msg_id)
+            return
+        super()._handle_response(msg_id, result, error)
+
+
 class RacoLanguageServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("raco-lsp", __version__)
+        super().__init__("raco-lsp", __version__, protocol_cls=RacoProtocol)
         self.settings = Settings()
         self.install: RacketInstall | None = None
         self.install_problems: list[str] = []
@@ -101,6 +204,33 @@ class RacoLanguageServer(LanguageServer):
         self.compiles = CompileOnSave(self)
         self.graph: GraphService | None = None
         self._shown: set[str] = set()
+
+    def command(self, command_name: str) -> Callable[[F], F]:
+        """pygls resolves a command handler's annotations when the command is
+        called with arguments: resolve them now, so a name imported only for
+        type checking fails at start-up, not on the first call with arguments."""
+        register = super().command(command_name)
+
+        def checked(handler: F) -> F:
+            get_type_hints(handler)
+            return register(handler)
+
+        return checked
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls shows every error outside a request's answer as "Error in
+        server: ..." (``window/showMessage``).  Those are internal races, our
+        bugs, or notifications the client got wrong (``didChange`` of a document
+        it never opened): nothing the user can act on, so they go to the log.
+        Failed requests are answered with an error and logged by pygls."""
+        if source is FeatureRequestError:
+            return
+        log.warning(
+            "%s: %s",
+            getattr(source, "__name__", source),
+            error,
+            exc_info=sys.exc_info()[0] is not None,
+        )
 
     # -- helpers shared by features ----------------------------------------
 

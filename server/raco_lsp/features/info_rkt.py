@@ -283,8 +283,9 @@ def register(server: RacoLanguageServer) -> None:
     server.providers.code_action.append(code_action)
 
     @server.command("raco-lsp.infoIdle")
-    async def info_idle(ls: RacoLanguageServer, *args: Any) -> bool:
-        """Resolves when no get-info check is running (for tests and scripts)."""
+    async def info_idle(ls: Any, *args: Any) -> bool:
+        """Resolves when no get-info check is running (for tests and scripts).
+        (``ls: Any``: pygls evaluates command annotations at run time.)"""
         await state.wait_idle()
         return True
 
