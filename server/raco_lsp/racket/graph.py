@@ -216,13 +216,13 @@ def _lang(src: Source, caps: dict[str, list[Node]]) -> tuple[str | None, Span | 
         m = HASH_BANG_LANG.match(src.data)
         if m is None:
             return None, None, None
-        name = m.group(2).decode("utf-8", errors="replace")
+        name = decode_source(m.group(2))
         start = len(m.group(1)) + 2
         return name, Span(src.pos_of_byte(start), src.pos_of_byte(start + len(m.group(2)))), name
     n = min(nodes, key=lambda x: x.start_byte)
     end = src.data.find(b"\n", n.start_byte)
     line = src.data[n.start_byte : end if end >= 0 else len(src.data)]
-    text = line.decode("utf-8", errors="replace").split(";")[0].strip()
+    text = decode_source(line).split(";")[0].strip()
     return src.text_of(n).strip(), src.span_of(n), text or None
 
 
