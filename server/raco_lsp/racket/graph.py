@@ -29,7 +29,7 @@ from typing import Any
 from tree_sitter import Node
 
 from raco_lsp.racket.cmhash import HashOracle
-from raco_lsp.racket.deps import DepFile, read_dep
+from raco_lsp.racket.deps import DepFile, read_dep, unreadable_reason
 from raco_lsp.racket.install import InstallInfo
 from raco_lsp.racket.langs import HASH_BANG_LANG, LangProfiles, lang_key, module_key
 from raco_lsp.racket.modpath import Resolution, Resolver, collection_file_parts
@@ -711,7 +711,7 @@ class ModuleGraph:
         if dep_path is None:
             return Staleness(True, True, f"{name} has never been compiled")
         if dep is None:
-            return Staleness(True, True, f"{dep_path.name} is unreadable: {problems[0]}")
+            return Staleness(True, True, unreadable_reason(dep_path, problems))
         if dep.version != info.version:
             return Staleness(
                 True, True, f"{name} was compiled by Racket {dep.version}, not {info.version}"
@@ -802,10 +802,15 @@ class ModuleGraph:
                     self.contains(p) or not self.info.in_installation(p)
                 ):
                     return Staleness(True, True, f"{p.name} changed since {name} was compiled")
-        same = self.oracle.combined(dep) == dep.deps_sha1
+        combined = self.oracle.combined(dep)
+        same = combined == dep.deps_sha1
         if rebuilt:
             first, cause, _ = next((r for r in rebuilt if r[2]), rebuilt[0])
             more = f" (and {len(rebuilt) - 1} more)" if len(rebuilt) > 1 else ""
+            # A dependency to be rebuilt may have no hash now (an unreadable
+            # .dep, no .zo); rebuilt from the same code it gets back the
+            # hash recorded here, so only a certain new hash decides.
+            same = same or combined is None
             if same and any(r[2] for r in rebuilt):
                 return Staleness(
                     True,
