@@ -88,17 +88,21 @@ _RACKET_DECODE = r"""
 """
 
 
-def _racket_decodings(cases: list[bytes], tmp: Path) -> list[Any]:
-    f = tmp / "cases.txt"
-    f.write_text("".join(" ".join(str(b) for b in c) + "\n" for c in cases))
-    out = subprocess.run(
-        ["racket", "-l", "racket/base", "-l", "json", "-e", _RACKET_DECODE, "--", str(f)],
+def _racket(program: str, f: Path) -> str:
+    """What ``program`` (racket/base + json) prints about file ``f``."""
+    return subprocess.run(
+        ["racket", "-l", "racket/base", "-l", "json", "-e", program, "--", str(f)],
         check=True,
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
     ).stdout
-    return [json.loads(line) for line in out.splitlines()]
+
+
+def _racket_decodings(cases: list[bytes], tmp: Path) -> list[Any]:
+    f = tmp / "cases.txt"
+    f.write_text("".join(" ".join(str(b) for b in c) + "\n" for c in cases))
+    return [json.loads(line) for line in _racket(_RACKET_DECODE, f).splitlines()]
 
 
 def test_decode_source_matches_racket_on_every_invalid_shape(tmp_path: Path) -> None:
@@ -141,15 +145,7 @@ def test_tree_sitter_positions_agree_with_the_racket_reader_after_invalid_bytes(
         b'#lang racket/base\n(define s "a\xe2\x82x \xc0\xaf")\n'
         b'(define t "\xf0\x9f\x98 \xed\xa0\x80") (list "\xff\x80" nope)\n'
     )
-    line, column, position = json.loads(
-        subprocess.run(
-            ["racket", "-l", "racket/base", "-l", "json", "-e", _RACKET_SRCLOC, "--", str(f)],
-            check=True,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-        ).stdout
-    )
+    line, column, position = json.loads(_racket(_RACKET_SRCLOC, f))
     src = Source(f.read_bytes())
     at = src.data.index(b"nope")
     nope = src.root.descendant_for_byte_range(at, at + 4)

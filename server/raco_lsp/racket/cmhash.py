@@ -3,8 +3,8 @@
 For each dependency: an ext file contributes its SHA-1; a module contributes
 ``sha1(its .zo) ++ the deps-sha1 recorded in its .dep`` ("" when that .dep is
 from another version/machine; no hash when it cannot be read, on which
-compiler/cm fails).  The list of ``(STRING . DEP)``
-pairs, sorted by STRING, is ``write``n and hashed.  ``DepEntry.raw`` is the
+compiler/cm fails).  The list of ``(STRING . DEP)`` pairs, sorted by STRING,
+is ``write``n and hashed.  ``DepEntry.raw`` is the
 entry exactly as ``write`` printed it, so the text is rebuilt byte for byte.
 """
 
