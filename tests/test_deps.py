@@ -1,8 +1,14 @@
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from raco_lsp.racket.deps import compiled_paths, parse_dep, quick_staleness
+from raco_lsp.racket.deps import (
+    compiled_paths,
+    discard_unreadable_dep,
+    parse_dep,
+    quick_staleness,
+)
 
 REAL = (
     b'("8.7" ta6le ("5fb9751f777d06b1a875e7a105443bf64f53d661" . '
@@ -148,3 +154,29 @@ def test_fast_reader_agrees_with_general_reader_on_the_installation(
         with monkeypatch.context() as m:
             m.setattr(deps, "_fast_parse", lambda d: None)
             assert parse_dep(data) == (fast, []), f
+
+
+@pytest.mark.parametrize("broken", [b'("8.7" ta6le ("0a1b', b"garbage", b""])
+def test_an_unreadable_dep_is_stale_and_removing_it_lets_cm_recompile(
+    tmp_path: Path, broken: bytes
+) -> None:
+    src = tmp_path / "m.rkt"
+    src.write_text("#lang racket/base\n(define x 1)\n")
+    subprocess.run(["raco", "make", str(src)], check=True, stdin=subprocess.DEVNULL)
+    dep_path = compiled_paths(src)[1]
+    dep_path.write_bytes(broken)
+    # compiler/cm 8.7 itself fails on such a .dep, every time.
+    for _ in range(2):
+        run = subprocess.run(
+            ["raco", "make", str(src)], capture_output=True, stdin=subprocess.DEVNULL
+        )
+        assert run.returncode != 0
+    reason = quick_staleness(src)
+    assert reason is not None and reason.startswith("unreadable .dep (m_rkt.dep: ")
+    assert discard_unreadable_dep(src) == reason
+    assert not dep_path.exists()
+    subprocess.run(["raco", "make", str(src)], check=True, stdin=subprocess.DEVNULL)
+    assert parse_dep(dep_path.read_bytes())[0] is not None
+    assert quick_staleness(src) is None
+    assert discard_unreadable_dep(src) is None  # a readable .dep stays
+    assert dep_path.exists()

@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_support import diagnostics, lsp_session, open_file, save_file, wait_idle
 from racket_install import installation_dirs, snapshot
+from raco_lsp.features.diagnostics import path_uri
+from raco_lsp.racket.deps import parse_dep
 
 BASE = "#lang racket/base\n"
 SLOW = (
@@ -177,3 +182,80 @@ async def test_parallel_agents_compile_dependents_after_their_dependency(ws: Pat
         save_file(client, leaf, BASE + "(provide v)\n(define (v) 2)\n")
         await wait_idle(client)
         assert all(diagnostics(client, d) == [] for d in fan)
+
+
+async def build_workspace(client: LanguageClient) -> Any:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="raco-lsp.buildWorkspace")
+    )
+
+
+async def module_graph(client: LanguageClient) -> Any:
+    graph = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="raco-lsp.showModuleGraph")
+    )
+    assert graph is not None
+    return graph
+
+
+async def hover_text(client: LanguageClient, path: Path, line: int, col: int) -> str:
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=path_uri(path)),
+            position=types.Position(line=line, character=col),
+        )
+    )
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    return hover.contents.value
+
+
+@pytest.mark.parametrize(
+    ("shape", "trigger"),
+    [("truncated", "buildWorkspace"), ("garbage", "open"), ("empty", "open")],
+)
+async def test_unreadable_dep_is_stale_and_recompiled(ws: Path, shape: str, trigger: str) -> None:
+    # compiler/cm 8.7 fails on a .dep it cannot read (raco make fails every
+    # time); the server recompiles the module, which repairs the tree.
+    leaf, mid, top = write_chain(ws)
+    dep, mid_dep = ws / "compiled" / "leaf_rkt.dep", ws / "compiled" / "mid_rkt.dep"
+    async with lsp_session(ws) as client:
+        await build_workspace(client)
+        good = dep.read_bytes()
+        broken = {"truncated": good[: len(good) // 2], "garbage": b"\x00\xffgarbage", "empty": b""}
+        dep.write_bytes(broken[shape])
+        make = ["raco", "make", str(top)]
+        assert subprocess.run(make, capture_output=True, stdin=subprocess.DEVNULL).returncode != 0
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[types.FileEvent(uri=path_uri(dep), type=types.FileChangeType.Changed)]
+            )
+        )
+        graph = await module_graph(client)
+        reason = {Path(n["path"]).name: n["reason"] for n in graph["nodes"] if n["workspace"]}
+        assert reason["leaf.rkt"].startswith("unreadable .dep (leaf_rkt.dep: ")
+        assert (
+            reason["mid.rkt"]
+            == f"depends on leaf.rkt, which will be recompiled: {reason['leaf.rkt']}"
+        )
+        assert f"stale: {reason['leaf.rkt']}" in await hover_text(client, mid, 1, 12)
+        # Rebuilt from the same code, leaf gets back the hash mid recorded:
+        # mid may only be touched.
+        on_mid = await hover_text(client, top, 1, 12)
+        assert f"stale: {reason['mid.rkt']} (may only be touched)" in on_mid
+        mid_dep_before = mid_dep.read_bytes()
+        build_start = time.time_ns()
+
+        if trigger == "open":
+            open_file(client, leaf)  # the open check: compiled because its .dep is unreadable
+            await wait_idle(client)
+        else:
+            result = await build_workspace(client)
+            assert {Path(p).name for p in result["compiled"]} == {"leaf.rkt", "mid.rkt", "top.rkt"}
+        assert parse_dep(dep.read_bytes())[0] is not None
+        assert all(diagnostics(client, f) == [] for f in (leaf, mid, top))
+        # mid was only touched: its .dep was not written again.
+        assert mid_dep.read_bytes() == mid_dep_before
+        assert mid_dep.stat().st_mtime_ns < build_start
+        graph = await module_graph(client)
+        assert not any(n["stale"] for n in graph["nodes"])
+    subprocess.run(make, check=True, capture_output=True, stdin=subprocess.DEVNULL)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 from lsprotocol import types
@@ -84,6 +87,64 @@ async def test_ranges_with_tabs_crlf_and_non_bmp_text(ws: Path) -> None:
         # Line 2: TAB + `(list "é𝛌" ` is 12 code points = 13 UTF-16 units, then `nope`.
         assert d.range == rng(2, 13, 2, 17)
         assert d.message.startswith("nope: unbound identifier")
+
+
+# Racket's column (in characters, as its UTF-8 port decodes the file) to a
+# UTF-16 column: Racket reads the line itself.
+_UTF16_COLUMN = r"""
+(define args (current-command-line-arguments))
+(define in (open-input-file (vector-ref args 0)))
+(define line (for/last ([l (in-lines in 'any)] [_ (string->number (vector-ref args 1))]) l))
+(define col (string->number (vector-ref args 2)))
+(display (for/sum ([c (substring line 0 col)]) (if (> (char->integer c) #xFFFF) 2 1)))
+"""
+
+
+def raco_make_error_at(f: Path, tmp: Path) -> types.Position:
+    """Where `raco make` (on a copy of ``f``) reports its error, in LSP
+    UTF-16 units."""
+    copy = tmp / f.name
+    shutil.copy(f, copy)
+    run = subprocess.run(
+        ["raco", "make", copy.name], cwd=tmp, capture_output=True, stdin=subprocess.DEVNULL
+    )
+    assert run.returncode != 0
+    m = re.search(rb":(\d+):(\d+): ", run.stderr)
+    assert m is not None, run.stderr
+    line, col = m.group(1).decode(), m.group(2).decode()
+    utf16 = subprocess.run(
+        ["racket", "-l", "racket/base", "-e", _UTF16_COLUMN, "--", str(copy), line, col],
+        check=True,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    ).stdout
+    return types.Position(line=int(line) - 1, character=int(utf16))
+
+
+async def test_invalid_utf8_before_an_error_does_not_shift_it(ws: Path, tmp_path: Path) -> None:
+    # Racket decodes each byte of an invalid UTF-8 sequence as one character.
+    same_line = ws / "same_line.rkt"
+    same_line.write_bytes(
+        BASE.encode()
+        + b'(define s "a\xe2\x82x")\n(list "\xf0\x9f\x98 \xc0\xaf \xf0\x9d\x9b\x8c" nope)\n'
+    )
+    # Many invalid bytes on earlier lines, the error early on a short later line.
+    drift = ws / "drift.rkt"
+    drift.write_bytes(
+        BASE.encode() + b'(define s "' + b"\xe2\x82" * 12 + b'\xff")\n(nope)\n(define t 1)\n'
+    )
+    async with lsp_session(ws) as client:
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="raco-lsp.buildWorkspace")
+        )
+        for f in (same_line, drift):
+            (d,) = diagnostics(client, f)
+            assert d.message.startswith("nope: unbound identifier")
+            start = raco_make_error_at(f, tmp_path)
+            assert (f.name, d.range.start) == (f.name, start)
+            assert d.range.end == types.Position(line=start.line, character=start.character + 4)
+        assert raco_make_error_at(drift, tmp_path).line == 2
 
 
 async def test_errors_without_location_go_on_the_first_line(ws: Path) -> None:

@@ -158,6 +158,24 @@ def test_graph_cli_json_and_dot(example: Path) -> None:
     assert f'"{main}" -> "{example / "greet.rkt"}";' in dot
 
 
+def test_graph_cli_reports_an_unreadable_dep(ws: Path) -> None:
+    (ws / "leaf.rkt").write_text(BASE)
+    (ws / "top.rkt").write_text(BASE + '(require "leaf.rkt")\n')
+    subprocess.run(["raco", "make", str(ws / "top.rkt")], check=True)
+    (ws / "compiled" / "leaf_rkt.dep").write_bytes(b'("8.7" ta6le ("0a1b')
+    out = subprocess.run(
+        [sys.executable, "-m", "raco_lsp", "graph", str(ws)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    reason = {Path(n["path"]).name: n["reason"] for n in json.loads(out)["nodes"]}
+    assert reason["leaf.rkt"] == "unreadable .dep (leaf_rkt.dep: unterminated list)"
+    assert (
+        reason["top.rkt"] == f"depends on leaf.rkt, which will be recompiled: {reason['leaf.rkt']}"
+    )
+
+
 async def test_watched_dep_change_and_multi_root(tmp_path: Path) -> None:
     a, b = tmp_path / "root a", tmp_path / "root b"
     a.mkdir()

@@ -32,7 +32,7 @@ from raco_lsp.features.diagnostics import publish_owned
 from raco_lsp.features.progress import work_done
 from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
 from raco_lsp.racket.compile import SOURCE, CompileRun
-from raco_lsp.racket.deps import compiled_paths, quick_staleness
+from raco_lsp.racket.deps import compiled_paths, discard_unreadable_dep, quick_staleness
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.records import Problem, Severity, Span
 
@@ -329,6 +329,9 @@ class CompileOnSave:
 
     async def _compile(self, agent: CompileAgent, f: Path) -> CompileRun:
         timeout = self._server.settings.compile_timeout
+        discarded = discard_unreadable_dep(f)
+        if discarded is not None:
+            log.warning("%s: %s", f, discarded)
         roots = self._server.roots_for(f)
         for attempt in (1, 2):
             try:

@@ -2,8 +2,9 @@
 
 For each dependency: an ext file contributes its SHA-1; a module contributes
 ``sha1(its .zo) ++ the deps-sha1 recorded in its .dep`` ("" when that .dep is
-unreadable or from another version/machine).  The list of ``(STRING . DEP)``
-pairs, sorted by STRING, is ``write``n and hashed.  ``DepEntry.raw`` is the
+from another version/machine; no hash when it cannot be read, on which
+compiler/cm fails).  The list of ``(STRING . DEP)`` pairs, sorted by STRING,
+is ``write``n and hashed.  ``DepEntry.raw`` is the
 entry exactly as ``write`` printed it, so the text is rebuilt byte for byte.
 """
 
@@ -89,10 +90,11 @@ class HashOracle:
         if zo_sha is None:
             return None
         dep = self.dep_of(source)
-        ok = dep is not None and dep.version == self.info.version
-        ok = ok and dep is not None and (dep.vm is None or dep.vm == self.info.vm)
-        imports = dep.deps_sha1 if ok and dep is not None else ""
-        assumed = dep.assume_compiled_sha1 if ok and dep is not None else None
+        if dep is None:
+            return None
+        ok = dep.version == self.info.version and (dep.vm is None or dep.vm == self.info.vm)
+        imports = dep.deps_sha1 if ok else ""
+        assumed = dep.assume_compiled_sha1 if ok else None
         return (assumed or zo_sha) + imports
 
     def entry_hash(self, entry: DepEntry) -> str | None:

@@ -267,17 +267,19 @@ def parse_dep(data: bytes) -> tuple[DepFile | None, list[str]]:
     fast = _fast_parse(data)
     if fast is not None:
         return fast, []
+    if not data.strip():
+        return None, ["empty file"]
     try:
         value, spans = _read(data)
     except (_ParseError, RecursionError, ValueError) as e:
-        return None, [f"unreadable .dep: {e}"]
+        return None, [str(e)]
     if not isinstance(value, list) or len(value) < 3:
-        return None, ["malformed .dep: not a list of version, vm and hashes"]
+        return None, ["not a list of version, vm and hashes"]
     version, vm, hashes, *rest = value
     if not isinstance(version, str) or isinstance(version, Sym):
-        return None, ["malformed .dep: version is not a string"]
+        return None, ["the version is not a string"]
     if not (vm is False or isinstance(vm, Sym)):
-        return None, ["malformed .dep: vm is not a symbol or #f"]
+        return None, ["the vm is not a symbol or #f"]
     assume: str | None = None
     if isinstance(hashes, tuple) and isinstance(hashes[1], tuple):
         src, (deps_sha, assume_d) = hashes[0], hashes[1]
@@ -285,9 +287,9 @@ def parse_dep(data: bytes) -> tuple[DepFile | None, list[str]]:
     elif isinstance(hashes, tuple):
         src, deps_sha = hashes
     else:
-        return None, ["malformed .dep: no (source-sha1 . deps-sha1) pair"]
+        return None, ["no (source-sha1 . deps-sha1) pair"]
     if not isinstance(src, str) or not isinstance(deps_sha, str):
-        return None, ["malformed .dep: hashes are not strings"]
+        return None, ["the hashes are not strings"]
     problems: list[str] = []
     entries: list[DepEntry] = []
     raws = [data[a:b].decode("utf-8", errors="replace") for a, b in spans[3:]]
@@ -309,6 +311,34 @@ def read_dep(path: Path) -> tuple[DepFile | None, list[str]]:
     except OSError as e:
         return None, [f"cannot read {path}: {e.strerror or e}"]
     return parse_dep(data)
+
+
+def unreadable_reason(dep_path: Path, problems: list[str]) -> str:
+    """Why a module whose .dep exists but cannot be read is stale (the same
+    words in the graph's hover, ``raco-lsp graph`` and the open check)."""
+    return f"unreadable .dep ({dep_path.name}: {problems[0] if problems else 'no datum'})"
+
+
+def discard_unreadable_dep(source: Path) -> str | None:
+    """Remove ``source``'s .dep when it cannot be read, and say why.
+
+    compiler/cm 8.7 does not recompile a module whose .dep it cannot read:
+    a read error (a truncated file) or a datum that is not its list (garbage,
+    an empty file) makes ``raco make`` fail, every time.  Without the .dep,
+    cm sees a module never compiled and compiles it (the .zo is
+    overwritten), so removing it repairs the tree.  Only ever called on
+    workspace modules that are about to be compiled."""
+    dep_path = compiled_paths(source)[1]
+    if not dep_path.exists():
+        return None
+    dep, problems = read_dep(dep_path)
+    if dep is not None:
+        return None
+    try:
+        dep_path.unlink()
+    except OSError:
+        return None
+    return unreadable_reason(dep_path, problems)
 
 
 def compiled_paths(source: Path, compiled_dir: str = "compiled") -> tuple[Path, Path]:
@@ -333,7 +363,9 @@ def quick_staleness(source: Path) -> str | None:
     zo, dep_path = compiled_paths(source)
     dep, problems = read_dep(dep_path)
     if dep is None:
-        return f"{source.name} has not been compiled" if not dep_path.exists() else problems[0]
+        if not dep_path.exists():
+            return f"{source.name} has not been compiled"
+        return unreadable_reason(dep_path, problems)
     if not zo.exists():
         return f"{zo.name} is missing"
     if file_sha1(source) != dep.source_sha1:

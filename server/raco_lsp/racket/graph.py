@@ -29,7 +29,7 @@ from typing import Any
 from tree_sitter import Node
 
 from raco_lsp.racket.cmhash import HashOracle
-from raco_lsp.racket.deps import DepFile, read_dep
+from raco_lsp.racket.deps import DepFile, read_dep, unreadable_reason
 from raco_lsp.racket.install import InstallInfo
 from raco_lsp.racket.langs import (
     HASH_BANG_LANG,
@@ -223,13 +223,13 @@ def _lang(src: Source, caps: dict[str, list[Node]]) -> tuple[str | None, Span | 
         m = HASH_BANG_LANG.match(src.data)
         if m is None:
             return None, None, None
-        name = m.group(2).decode("utf-8", errors="replace")
+        name = decode_source(m.group(2))
         start = len(m.group(1)) + 2
         return name, Span(src.pos_of_byte(start), src.pos_of_byte(start + len(m.group(2)))), name
     n = min(nodes, key=lambda x: x.start_byte)
     end = src.data.find(b"\n", n.start_byte)
     line = src.data[n.start_byte : end if end >= 0 else len(src.data)]
-    text = line.decode("utf-8", errors="replace").split(";")[0].strip()
+    text = decode_source(line).split(";")[0].strip()
     return src.text_of(n).strip(), src.span_of(n), text or None
 
 
@@ -720,7 +720,7 @@ class ModuleGraph:
         if dep_path is None:
             return Staleness(True, True, f"{name} has never been compiled")
         if dep is None:
-            return Staleness(True, True, f"{dep_path.name} is unreadable: {problems[0]}")
+            return Staleness(True, True, unreadable_reason(dep_path, problems))
         if dep.version != info.version:
             return Staleness(
                 True, True, f"{name} was compiled by Racket {dep.version}, not {info.version}"
@@ -811,10 +811,15 @@ class ModuleGraph:
                     self.contains(p) or not self.info.in_installation(p)
                 ):
                     return Staleness(True, True, f"{p.name} changed since {name} was compiled")
-        same = self.oracle.combined(dep) == dep.deps_sha1
+        combined = self.oracle.combined(dep)
+        same = combined == dep.deps_sha1
         if rebuilt:
             first, cause, _ = next((r for r in rebuilt if r[2]), rebuilt[0])
             more = f" (and {len(rebuilt) - 1} more)" if len(rebuilt) > 1 else ""
+            # A dependency to be rebuilt may have no hash now (an unreadable
+            # .dep, no .zo); rebuilt from the same code it gets back the
+            # hash recorded here, so only a certain new hash decides.
+            same = same or combined is None
             if same and any(r[2] for r in rebuilt):
                 return Staleness(
                     True,

@@ -41,6 +41,7 @@ from raco_lsp.racket.install import (
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.modpath import Resolver
 from raco_lsp.racket.process import run_process
+from raco_lsp.racket.text import decode_source
 
 CACHE_FORMAT = 2
 
@@ -238,13 +239,13 @@ def keys_of_text(data: bytes) -> set[str]:
     keys = set()
     m = _LANG_LINE.search(data, 0, 4096)
     if m:
-        spec = lang_spec(m.group(1).decode("utf-8", errors="replace").split(";")[0])
+        spec = lang_spec(decode_source(m.group(1)).split(";")[0])
         if spec:
             keys.add(lang_key(spec))
     elif bang := HASH_BANG_LANG.match(data):
-        keys.add(lang_key(bang.group(2).decode("utf-8", errors="replace")))
+        keys.add(lang_key(decode_source(bang.group(2))))
     for m in _MODULE_FORM.finditer(data):
-        keys.add(module_key(m.group(1).decode("utf-8", errors="replace")))
+        keys.add(module_key(decode_source(m.group(1))))
     return keys
 
 

@@ -25,6 +25,7 @@ from raco_lsp.racket.install import cache_dir
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.packaging import packaging_env
 from raco_lsp.racket.process import run_process
+from raco_lsp.racket.text import read_source
 from raco_lsp.syntax.info import parse_info
 
 _SKIP_DIRS = {"compiled", "doc", "node_modules"}
@@ -80,9 +81,8 @@ class SetupReport:
 
 def _collection_kind(info_file: Path) -> str | None:
     """The package kind of a directory's info.rkt, None if it is not a package."""
-    try:
-        text = info_file.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = read_source(info_file)
+    if text is None:
         return None
     info = parse_info(text)
     d = info.define("collection")

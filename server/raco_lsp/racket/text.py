@@ -4,11 +4,15 @@ Racket reports positions 1-based and counted in characters, with CRLF
 counting as ONE position; columns are 0-based but a TAB moves the column to
 the next multiple of 8 (racket-build-facts.md §3).  Lines end at ``\\n``,
 ``\\r\\n`` or a lone ``\\r``, exactly as LSP counts them.
+
+Source bytes become text only through ``decode_source``, which decodes as
+Racket's UTF-8 ports do, so that character counts agree with Racket's.
 """
 
 from __future__ import annotations
 
 import bisect
+import codecs
 import re
 from pathlib import Path
 
@@ -17,9 +21,45 @@ from raco_lsp.racket.records import Pos, Span
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
+def _one_per_byte(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return "\ufffd" * (exc.end - exc.start), exc.end
+
+
+_RACKET_UTF8 = "raco-lsp-racket-utf8"
+codecs.register_error(_RACKET_UTF8, _one_per_byte)
+
+
 def decode_source(data: bytes) -> str:
-    """Decode a source file the way Racket's reader does (UTF-8, permissive)."""
-    return data.decode("utf-8", errors="replace")
+    """Decode source bytes as Racket's UTF-8 ports (and ``read-char``) do:
+    every byte of an invalid sequence is one U+FFFD (a truncated 3-byte
+    sequence is 2 characters, where Python's ``errors="replace"`` makes 1).
+    Python reports each invalid stretch as a maximal prefix of a sequence
+    whose bytes Racket all rejects one by one, so the handler only repeats
+    the replacement; valid UTF-8 never reaches it."""
+    return data.decode("utf-8", _RACKET_UTF8)
+
+
+def byte_index(data: bytes, chars: int) -> int:
+    """Where, in ``data``, character ``chars`` of ``decode_source(data)``
+    starts (clamped to the end)."""
+    start, chars = 0, max(chars, 0)
+    while True:
+        try:
+            text = data[start:].decode("utf-8")
+        except UnicodeDecodeError as e:
+            bad_start, bad_end = start + e.start, start + e.end
+        else:
+            return start + len(text[:chars].encode("utf-8"))
+        valid = data[start:bad_start].decode("utf-8")
+        if chars <= len(valid):
+            return start + len(valid[:chars].encode("utf-8"))
+        chars -= len(valid)
+        if chars < bad_end - bad_start:
+            return bad_start + chars  # one character per invalid byte
+        chars -= bad_end - bad_start
+        start = bad_end
 
 
 def read_source(path: Path) -> str | None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node, QueryCursor
 
 from raco_lsp.racket.records import Pos, Span
+from raco_lsp.racket.text import byte_index, decode_source
 from raco_lsp.syntax.parser import Source, query
 
 _SKIP = {"comment", "block_comment", "sexp_comment"}
@@ -202,7 +203,7 @@ def _syntax_errors(src: Source) -> list[tuple[Span, str]]:
             out.append(
                 (
                     Span(where.start, _one_after(where.start)),
-                    f"expected a `{closer}` to close `{opener.decode(errors='replace')}`",
+                    f"expected a `{closer}` to close `{decode_source(opener)}`",
                 )
             )
             return
@@ -325,6 +326,6 @@ def byte_offset(src: Source, pos: Pos) -> int:
     line = max(0, min(pos.line, len(starts) - 1))
     start = starts[line]
     end = starts[line + 1] if line + 1 < len(starts) else len(src.data)
-    text = src.data[start:end].decode("utf-8", errors="replace").rstrip("\r\n")
-    col = max(0, min(pos.col, len(text)))
-    return start + len(text[:col].encode("utf-8", errors="surrogateescape"))
+    line_bytes = src.data[start:end].rstrip(b"\r\n")
+    col = max(0, min(pos.col, len(decode_source(line_bytes))))
+    return start + byte_index(line_bytes, col)

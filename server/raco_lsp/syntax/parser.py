@@ -12,6 +12,7 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 from tree_sitter_language_pack import get_language
 
 from raco_lsp.racket.records import Pos, Span
+from raco_lsp.racket.text import decode_source
 
 _BREAK = re.compile(rb"\r\n|\r|\n")
 
@@ -69,12 +70,12 @@ class Source:
         return self.tree.root_node
 
     def text_of(self, node: Node) -> str:
-        return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+        return decode_source(self.data[node.start_byte : node.end_byte])
 
     def pos_of_byte(self, offset: int) -> Pos:
         line = bisect.bisect_right(self._line_starts, offset) - 1
         start = self._line_starts[line]
-        col = len(self.data[start:offset].decode("utf-8", errors="replace"))
+        col = len(decode_source(self.data[start:offset]))
         return Pos(line, col)
 
     def span_of(self, node: Node) -> Span:
