@@ -11,6 +11,7 @@ from pathlib import Path
 
 from conftest import ROOT
 from racket_install import installation_dirs, snapshot
+from raco_lsp.racket.deps import read_dep
 
 CLI = [sys.executable, "-m", "raco_lsp", "check"]
 
@@ -93,3 +94,16 @@ def test_compiling_never_touches_the_installation(example: Path) -> None:
     after = snapshot(dirs)
     changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
     assert changed == []
+
+
+def test_unreadable_dep_is_repaired(example: Path) -> None:
+    r = run([example.name], example.parent)
+    assert r.returncode == 0, r.stdout + r.stderr
+    dep = example / "compiled" / "greet_rkt.dep"
+    dep.write_bytes(b"((garbage")  # raco make fails on this every time
+    assert subprocess.run(["raco", "make", str(example / "main.rkt")]).returncode != 0
+    r = run([example.name], example.parent)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "greet.rkt:1:1: warning: unreadable .dep (greet_rkt.dep" in r.stdout
+    assert read_dep(dep)[0] is not None
+    assert subprocess.run(["raco", "make", str(example / "main.rkt")]).returncode == 0

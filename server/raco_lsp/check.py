@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from raco_lsp.info_check import check_info_files, find_info_files
-from raco_lsp.racket.compile import compile_modules
+from raco_lsp.racket.compile import SOURCE, compile_modules
+from raco_lsp.racket.deps import discard_unreadable_dep
 from raco_lsp.racket.locate import RacketInstall
-from raco_lsp.racket.records import Problem, Severity
+from raco_lsp.racket.records import Problem, Severity, Span
 from raco_lsp.racket.workspace import find_modules
 
 
@@ -37,8 +38,15 @@ async def check_paths(
     report = CheckReport(modules)
     if not modules:
         return report
+    # compiler/cm fails on an unreadable .dep instead of recompiling: remove
+    # it (the module then compiles afresh) and say so.
+    repaired = [
+        Problem(m, Span.at_line_start(), Severity.WARNING, f"{why}: recompiled", SOURCE)
+        for m in modules
+        if (why := discard_unreadable_dep(m)) is not None
+    ]
     run = await compile_modules(install, modules, roots=roots, timeout=timeout)
-    problems = list(run.problems)
+    problems = [*repaired, *run.problems]
     # info.rkt problems too (static checks plus get-info); compiling an
     # info.rkt already reports what would stop get-info, so only new ones.
     info_files, _ = find_info_files(paths)
