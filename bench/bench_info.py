@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from raco_lsp.info_assist import PackageInfo, complete
-from raco_lsp.info_validate import validate_info
+from raco_lsp.core.records import Pos
+from raco_lsp.info.assist import PackageInfo, complete
+from raco_lsp.info.validate import validate_info
 from raco_lsp.racket.info import installed_packages
 from raco_lsp.racket.locate import locate_racket
-from raco_lsp.racket.records import Pos
 
 ROUNDS = 60
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from raco_lsp.info_validate import Fix
-from raco_lsp.racket.records import Pos
+from raco_lsp.core.records import Pos
+from raco_lsp.info.validate import Fix
 
 
 def offset(text: str, pos: Pos) -> int:

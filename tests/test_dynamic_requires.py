@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from raco_lsp.racket.records import Pos
+from raco_lsp.core.records import Pos
 from raco_lsp.syntax.dynamic_requires import (
     find_dynamic_requires,
     has_main_submodule,

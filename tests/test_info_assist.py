@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from info_support import cursor
-from raco_lsp.info_assist import PackageInfo, complete, hover
-from raco_lsp.racket.records import Pos, Span
+from raco_lsp.core.records import Pos, Span
+from raco_lsp.info.assist import PackageInfo, complete, hover
 
 PKGS = {
     "base": PackageInfo("base", "installation", Path("/usr/share/racket/pkgs/base")),

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from racket_install import collects_and_pkgs_dirs
-from raco_lsp.info_assist import PackageInfo, complete, hover
-from raco_lsp.info_catalog import FIELDS, SCRIBBLINGS_FLAGS
-from raco_lsp.info_validate import validate_info
-from raco_lsp.racket.records import Pos
+from raco_lsp.core.records import Pos
+from raco_lsp.info.assist import PackageInfo, complete, hover
+from raco_lsp.info.catalog import FIELDS, SCRIBBLINGS_FLAGS
+from raco_lsp.info.validate import validate_info
 
 PATH = Path("/nonexistent/pkg/info.rkt")
 PKGS = {"base": PackageInfo("base", "installation", None)}

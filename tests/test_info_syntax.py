@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tree_sitter import QueryCursor
 
-from raco_lsp.racket.records import Pos, Span
+from raco_lsp.core.records import Pos, Span
 from raco_lsp.syntax.info import decode_string, parse_info
 from raco_lsp.syntax.parser import Source, query
 

@@ -18,8 +18,8 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_support import diagnostics, lsp_session, open_file, save_file, wait_idle
-from raco_lsp.features.diagnostics import path_uri
-from raco_lsp.server import create_server
+from raco_lsp.lsp.diagnostics import path_uri
+from raco_lsp.lsp.server import create_server
 
 BASE = "#lang racket/base\n"
 

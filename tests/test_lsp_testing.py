@@ -11,8 +11,8 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_support import diagnostics, lsp_session, open_file, rng, save_file, wait_idle
-from raco_lsp.features.diagnostics import path_uri
 from raco_lsp.features.testing import plain
+from raco_lsp.lsp.diagnostics import path_uri
 from testing_fixtures import FILES
 
 PASSING_ARITH = (

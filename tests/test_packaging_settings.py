@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from raco_lsp.settings import Settings, parse_settings
+from raco_lsp.lsp.settings import Settings, parse_settings
 
 
 def test_packaging_settings_parse_and_reject_bad_values() -> None:

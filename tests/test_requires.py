@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from raco_lsp.racket.records import Pos, Span
+from raco_lsp.core.records import Pos, Span
 from raco_lsp.syntax.parser import Source, captures
 from raco_lsp.syntax.requires import extract_requires, spec_names_file
 

@@ -2,8 +2,8 @@ import os
 import stat
 from pathlib import Path
 
+from raco_lsp.lsp.settings import Settings, parse_settings
 from raco_lsp.racket.locate import locate_racket
-from raco_lsp.settings import Settings, parse_settings
 
 
 def test_parse_settings_nested_and_flat() -> None:

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from racket_install import installation_dirs, snapshot
-from raco_lsp.info_validate import has_errors, validate_info
+from raco_lsp.info.setup_findings import (
+    add_fix,
+    apply_edits,
+    findings_of,
+    move_fix,
+    remove_fix,
+)
+from raco_lsp.info.validate import has_errors, validate_info
 from raco_lsp.racket.locate import RacketInstall, locate_racket
 from raco_lsp.racket.setup import (
     Scope,
@@ -22,13 +29,6 @@ from raco_lsp.racket.setup import (
     package_of,
     parse_setup_output,
     source_of_compiled,
-)
-from raco_lsp.setup_check import (
-    add_fix,
-    apply_edits,
-    findings_of,
-    move_fix,
-    remove_fix,
 )
 
 # -- parsing (output as printed by Racket 8.7, racket-build-facts.md §5) -------
@@ -328,7 +328,7 @@ def test_compile_error_during_setup_cli_json(
 ) -> None:
     import json
 
-    from raco_lsp.cli import main
+    from raco_lsp.cli.main import main
 
     pkg_dir = tmp_path / "badpkg"
     pkg_dir.mkdir()
@@ -349,7 +349,7 @@ def test_compile_error_during_setup_cli_json(
 
 
 def test_settings() -> None:
-    from raco_lsp.settings import parse_settings
+    from raco_lsp.lsp.settings import parse_settings
 
     s = parse_settings({"setupOnSave": True, "setupDocs": "yes"})
     assert s.setup_on_save is True and s.setup_docs is False

@@ -1,4 +1,4 @@
-from raco_lsp.racket.records import Pos, Span
+from raco_lsp.core.records import Pos, Span
 from raco_lsp.syntax.parser import Source, captures
 from raco_lsp.syntax.tests import discover, string_value
 

@@ -8,8 +8,8 @@ import re
 import subprocess
 from pathlib import Path
 
+from raco_lsp.core.records import Pos
 from raco_lsp.racket.locate import locate_racket
-from raco_lsp.racket.records import Pos
 from raco_lsp.racket.testing import TestOptions, TestReport, run_tests
 from testing_fixtures import COMPILE_ERROR, write_fixtures
 

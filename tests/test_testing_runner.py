@@ -96,7 +96,7 @@ def test_parse_printed_failures() -> None:
 
 
 def test_test_settings_nested_flat_and_bad() -> None:
-    from raco_lsp.settings import Settings, parse_settings
+    from raco_lsp.lsp.settings import Settings, parse_settings
 
     s = parse_settings({"raco-lsp": {"test": {"mode": "drdr", "timeout": 5, "jobs": 3}}})
     assert (s.test_mode, s.test_timeout, s.test_jobs) == ("drdr", 5.0, 3)

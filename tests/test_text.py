@@ -3,8 +3,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from raco_lsp.racket.records import Pos, Span
-from raco_lsp.racket.text import TextIndex, byte_index, decode_source
+from raco_lsp.core.records import Pos, Span
+from raco_lsp.core.text import TextIndex, byte_index, decode_source
 from raco_lsp.syntax.parser import Source
 
 

@@ -1,3 +1,3 @@
-from raco_lsp.cli import main
+from raco_lsp.cli.main import main
 
 raise SystemExit(main())

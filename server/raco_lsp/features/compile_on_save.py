@@ -28,16 +28,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from raco_lsp.features.diagnostics import publish_owned
-from raco_lsp.features.progress import work_done
+from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.lsp.diagnostics import publish_owned
+from raco_lsp.lsp.progress import work_done
 from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
 from raco_lsp.racket.compile import SOURCE, CompileRun
 from raco_lsp.racket.deps import compiled_paths, discard_unreadable_dep, quick_staleness
 from raco_lsp.racket.locate import RacketInstall
-from raco_lsp.racket.records import Problem, Severity, Span
 
 if TYPE_CHECKING:
-    from raco_lsp.server import RacoLanguageServer
+    from raco_lsp.lsp.server import RacoLanguageServer
 
 log = logging.getLogger(__name__)
 

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from raco_lsp.info_assist import PackageInfo, Suggestion, complete, hover
-from raco_lsp.info_validate import SOURCE, Finding, has_errors, validate_info
+from raco_lsp.core.records import Pos, Problem
+from raco_lsp.core.text import read_source
+from raco_lsp.info.assist import PackageInfo, Suggestion, complete, hover
+from raco_lsp.info.validate import SOURCE, Finding, has_errors, validate_info
 from raco_lsp.racket.info import cached_packages, get_info_problems, installed_packages
-from raco_lsp.racket.records import Pos, Problem
-from raco_lsp.racket.text import read_source
 
 if TYPE_CHECKING:
-    from raco_lsp.server import RacoLanguageServer
+    from raco_lsp.lsp.server import RacoLanguageServer
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ def register(server: RacoLanguageServer) -> None:
     state = InfoFiles(server)
 
     def uri_path(uri: str) -> Path | None:
-        from raco_lsp.server import uri_path as to_path
+        from raco_lsp.lsp.server import uri_path as to_path
 
         p = to_path(uri)
         return p if p is not None and is_info_file(p) else None

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.racket import langs
 from raco_lsp.racket.deps import compiled_paths
 from raco_lsp.racket.graph import GRAPH_SUFFIXES, ModuleGraph, ModuleNode, Require, norm
 from raco_lsp.racket.install import InstallInfo, load_install_info
 from raco_lsp.racket.modpath import Resolver
-from raco_lsp.racket.records import Problem, Severity, Span
 
 if TYPE_CHECKING:
-    from raco_lsp.server import RacoLanguageServer
+    from raco_lsp.lsp.server import RacoLanguageServer
 
 log = logging.getLogger(__name__)
 

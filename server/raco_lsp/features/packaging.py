@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from raco_lsp.features.progress import Progress, work_done
+from raco_lsp.lsp.progress import Progress, work_done
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.packaging import (
     DistributionResult,
@@ -49,7 +49,7 @@ from raco_lsp.racket.plt import describe, read_plt
 from raco_lsp.syntax.dynamic_requires import lib_suggestions, workspace_dynamic_requires
 
 if TYPE_CHECKING:
-    from raco_lsp.server import RacoLanguageServer
+    from raco_lsp.lsp.server import RacoLanguageServer
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def _params_dict(params: Any) -> dict[str, Any]:
 
 
 def _path_arg(ls: RacoLanguageServer, a: dict[str, Any], *keys: str) -> Path | None:
-    from raco_lsp.server import uri_path
+    from raco_lsp.lsp.server import uri_path
 
     for k in keys:
         v = a.get(k)
@@ -387,7 +387,7 @@ def _command_action(title: str, command: str, arg: dict[str, Any]) -> types.Code
 
 
 def code_actions(ls: RacoLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-    from raco_lsp.server import uri_path
+    from raco_lsp.lsp.server import uri_path
 
     if not ls.settings.trusted or ls.install is None:
         return []
@@ -432,7 +432,7 @@ def code_actions(ls: RacoLanguageServer, params: types.CodeActionParams) -> list
 
 
 def hover(ls: RacoLanguageServer, params: types.HoverParams) -> types.Hover | None:
-    from raco_lsp.server import uri_path
+    from raco_lsp.lsp.server import uri_path
 
     path = uri_path(params.text_document.uri)
     if path is None:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from raco_lsp.features.progress import work_done
+from raco_lsp.info.setup_findings import SOURCE, SetupFinding, findings_of, report_json
+from raco_lsp.lsp.progress import work_done
 from raco_lsp.racket.setup import (
     Scope,
     SetupReport,
@@ -29,10 +30,9 @@ from raco_lsp.racket.setup import (
     racket_version,
     scope_for,
 )
-from raco_lsp.setup_check import SOURCE, SetupFinding, findings_of, report_json
 
 if TYPE_CHECKING:
-    from raco_lsp.server import RacoLanguageServer
+    from raco_lsp.lsp.server import RacoLanguageServer
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _arg_path(ls: RacoLanguageServer, args: tuple[Any, ...]) -> Path | None:
     uri = a.get("uri") if isinstance(a, dict) else a if isinstance(a, str) else None
     if not uri:
         return None
-    from raco_lsp.server import uri_path
+    from raco_lsp.lsp.server import uri_path
 
     return uri_path(uri)
 
@@ -150,7 +150,7 @@ def register(server: RacoLanguageServer) -> None:
     def code_action(
         ls: RacoLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction]:
-        from raco_lsp.server import uri_path
+        from raco_lsp.lsp.server import uri_path
 
         path = uri_path(params.text_document.uri)
         if path is None or path.name != "info.rkt" or path.parent not in checks.reports:

@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from raco_lsp.features.diagnostics import RangeConverter, publish_owned
-from raco_lsp.features.progress import work_done
-from raco_lsp.racket.records import Problem, Severity, Span
+from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.core.text import read_source
+from raco_lsp.lsp.diagnostics import RangeConverter, publish_owned
+from raco_lsp.lsp.progress import work_done
 from raco_lsp.racket.testing import (
     SOURCE,
     FileResult,
@@ -37,12 +38,11 @@ from raco_lsp.racket.testing import (
     TestPool,
     run_tests,
 )
-from raco_lsp.racket.text import read_source
 from raco_lsp.syntax.parser import Source
 from raco_lsp.syntax.tests import TestNode, discover
 
 if TYPE_CHECKING:
-    from raco_lsp.server import RacoLanguageServer
+    from raco_lsp.lsp.server import RacoLanguageServer
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class TestFeature:
         return files
 
     async def discover(self, params: dict[str, Any]) -> dict[str, Any]:
-        from raco_lsp.server import uri_path
+        from raco_lsp.lsp.server import uri_path
 
         uri = params.get("uri")
         if isinstance(uri, str):
@@ -317,7 +317,7 @@ class TestFeature:
         publish_owned(self._server, SOURCE, self._owned, affected)
 
     async def run(self, params: dict[str, Any]) -> dict[str, Any]:
-        from raco_lsp.server import uri_path
+        from raco_lsp.lsp.server import uri_path
 
         ls = self._server
         if not ls.settings.trusted:
@@ -427,7 +427,7 @@ class TestFeature:
     # -- code lenses -------------------------------------------------------------
 
     def code_lenses(self, params: types.CodeLensParams) -> list[types.CodeLens]:
-        from raco_lsp.server import uri_path
+        from raco_lsp.lsp.server import uri_path
 
         if not self._server.settings.trusted:
             return []

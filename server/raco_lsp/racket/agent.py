@@ -20,11 +20,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.core.text import read_source
 from raco_lsp.racket.compile import CompileRun, TextSource, compile_env, parse_events
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import start_process, stop_process
-from raco_lsp.racket.records import Problem, Severity, Span
-from raco_lsp.racket.text import read_source
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from raco_lsp.core.records import Problem, Related, Severity, Span
+from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import run_process
-from raco_lsp.racket.records import Problem, Related, Severity, Span
-from raco_lsp.racket.text import TextIndex, read_source
 from raco_lsp.syntax.parser import Source
 from raco_lsp.syntax.requires import extract_requires, spec_names_file
 

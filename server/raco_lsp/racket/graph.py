@@ -28,6 +28,8 @@ from typing import Any
 
 from tree_sitter import Node
 
+from raco_lsp.core.records import Span
+from raco_lsp.core.text import decode_source
 from raco_lsp.racket.cmhash import HashOracle
 from raco_lsp.racket.deps import DepFile, read_dep, unreadable_reason
 from raco_lsp.racket.install import InstallInfo
@@ -40,8 +42,6 @@ from raco_lsp.racket.langs import (
     profilable,
 )
 from raco_lsp.racket.modpath import Resolution, Resolver, collection_file_parts
-from raco_lsp.racket.records import Span
-from raco_lsp.racket.text import decode_source
 from raco_lsp.racket.workspace import walk_modules
 from raco_lsp.syntax.parser import Source, captures, in_datum_comment, items_of
 from raco_lsp.syntax.requires import (

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from raco_lsp.core.records import Problem, Severity
+from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.racket.compile import compile_env
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import run_process
-from raco_lsp.racket.records import Problem, Severity
-from raco_lsp.racket.text import TextIndex, read_source
 
 SOURCE = "info.rkt"
 # "path:line:col: " or "path::pos: " at the start of a Racket error message.

@@ -30,6 +30,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from raco_lsp.core.text import decode_source
 from raco_lsp.racket.deps import read_dep
 from raco_lsp.racket.install import (
     InstallInfo,
@@ -41,7 +42,6 @@ from raco_lsp.racket.install import (
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.modpath import Resolver
 from raco_lsp.racket.process import run_process
-from raco_lsp.racket.text import decode_source
 
 CACHE_FORMAT = 2
 

@@ -21,11 +21,11 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from raco_lsp.core.text import read_source
 from raco_lsp.racket.install import cache_dir
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.packaging import packaging_env
 from raco_lsp.racket.process import run_process
-from raco_lsp.racket.text import read_source
 from raco_lsp.syntax.info import parse_info
 
 _SKIP_DIRS = {"compiled", "doc", "node_modules"}

@@ -27,10 +27,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from raco_lsp.core.records import Pos, Span
+from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import start_process, stop_process
-from raco_lsp.racket.records import Pos, Span
-from raco_lsp.racket.text import TextIndex, read_source
 from raco_lsp.syntax.parser import Source
 from raco_lsp.syntax.tests import discover
 

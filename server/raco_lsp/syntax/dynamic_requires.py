@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from raco_lsp.racket.records import Span
+from raco_lsp.core.records import Span
 from raco_lsp.syntax.parser import Source, captures, in_datum_comment, items_of
 from raco_lsp.syntax.requires import extract_requires
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node, QueryCursor
 
-from raco_lsp.racket.records import Pos, Span
-from raco_lsp.racket.text import byte_index, decode_source
+from raco_lsp.core.records import Pos, Span
+from raco_lsp.core.text import byte_index, decode_source
 from raco_lsp.syntax.parser import Source, query
 
 _SKIP = {"comment", "block_comment", "sexp_comment"}

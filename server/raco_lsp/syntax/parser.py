@@ -11,8 +11,8 @@ from pathlib import Path
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 from tree_sitter_language_pack import get_language
 
-from raco_lsp.racket.records import Pos, Span
-from raco_lsp.racket.text import decode_source
+from raco_lsp.core.records import Pos, Span
+from raco_lsp.core.text import decode_source
 
 _BREAK = re.compile(rb"\r\n|\r|\n")
 

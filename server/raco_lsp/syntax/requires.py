@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from raco_lsp.racket.records import Span
+from raco_lsp.core.records import Span
 from raco_lsp.syntax.parser import Source, captures, in_datum_comment, items_of
 
 # Wrappers whose arguments (after ``skip`` leading non-spec arguments) are specs.

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from raco_lsp.racket.records import Span
+from raco_lsp.core.records import Span
 from raco_lsp.syntax.parser import Source, captures, in_datum_comment, items_of
 
 _ESCAPE = re.compile(r'\\(["\\abtnvfre])')

@@ -12,11 +12,11 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pygls.workspace.position_codec import PositionCodec
 
-from raco_lsp.racket.records import Problem, Severity, Span
-from raco_lsp.racket.text import TextIndex, read_source
+from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.core.text import TextIndex, read_source
 
 if TYPE_CHECKING:
-    from raco_lsp.server import RacoLanguageServer
+    from raco_lsp.lsp.server import RacoLanguageServer
 
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,

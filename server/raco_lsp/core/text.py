@@ -16,7 +16,7 @@ import codecs
 import re
 from pathlib import Path
 
-from raco_lsp.racket.records import Pos, Span
+from raco_lsp.core.records import Pos, Span
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from raco_lsp.racket.records import Pos, Problem, Related, Severity, Span
+from raco_lsp.core.records import Pos, Problem, Related, Severity, Span
+from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.racket.setup import SetupError, SetupReport, Undeclared
-from raco_lsp.racket.text import TextIndex, read_source
 from raco_lsp.syntax.info import Datum, InfoSyntax, parse_info
 
 SOURCE = "raco setup"
@@ -325,50 +325,3 @@ def report_json(report: SetupReport, findings: list[SetupFinding]) -> dict[str, 
             for f in findings
         ],
     }
-
-
-# -- the `raco-lsp setup` command ------------------------------------------------
-
-
-def run_cli(path: Path, *, as_json: bool, racket: str | None, docs: bool, clear: bool) -> int:
-    """`raco-lsp setup PATH`: check the package holding PATH; 1 on problems."""
-    import asyncio
-    import sys
-
-    from raco_lsp.racket.locate import locate_or_report
-    from raco_lsp.racket.setup import check_package, package_of, racket_version, scope_for
-
-    path = path.resolve()
-    install = locate_or_report(racket, "setup")
-    if install is None:
-        return 2
-    pkg = package_of(path, [])
-    if pkg is None:
-        print(f"raco-lsp setup: no package (info.rkt) holds {path}", file=sys.stderr)
-        return 2
-
-    async def go() -> SetupReport:
-        scope = scope_for(pkg.directory, await racket_version(install))
-        if clear:
-            scope.clear()
-        return await check_package(install, pkg, scope, docs=docs)
-
-    report = asyncio.run(go())
-    findings = findings_of(report)
-    if as_json:
-        json.dump(report_json(report, findings), sys.stdout, indent=2)
-        print()
-    else:
-        cwd = Path.cwd()
-        for f in findings:
-            pr = f.problem
-            shown = pr.path.relative_to(cwd) if pr.path.is_relative_to(cwd) else pr.path
-            where = f"{shown}:{pr.span.start.line + 1}:{pr.span.start.col + 1}"
-            print(f"{where}: {pr.severity.value}: {pr.message}")
-            for r in pr.related:
-                print(f"  {r.path}:{r.span.start.line + 1}:{r.span.start.col + 1}: {r.message}")
-            for x in f.fixes:
-                print(f"  fix: {x.title}")
-        summary = "clean" if report.clean else f"{len(findings)} problem(s)"
-        print(f"{report.package.name}: {summary}")
-    return 0 if report.clean else 1

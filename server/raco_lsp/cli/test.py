@@ -3,11 +3,15 @@ failures at the failing check."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from raco_lsp.racket.locate import locate_or_report
 from raco_lsp.racket.testing import FileResult, TestItemResult, TestReport
 
 
@@ -125,3 +129,49 @@ def format_json(report: TestReport, out: TextIO) -> None:
         indent=2,
     )
     out.write("\n")
+
+
+def add_parser(sub: Any) -> None:
+    test = sub.add_parser(
+        "test",
+        help="run tests as `raco test` does, in warm Racket processes",
+        description="Run the tests under each PATH as `raco test PATH...` does (info.rkt "
+        "test-* keys, `test` submodules, the `config` submodule), each file in a fresh "
+        "namespace of a warm Racket process. Prints path:line:col: failure: message "
+        "(actual/expected) per failing check and a summary. Exit 0 when all pass, 1 on "
+        "failures or errors, 2 on a timeout.",
+    )
+    test.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    test.add_argument("--json", action="store_true", help="print structured results as JSON")
+    test.add_argument(
+        "--drdr", action="store_true", help="package-build service semantics (raco test --drdr)"
+    )
+    test.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
+    test.add_argument("-j", "--jobs", type=int, default=0, help="parallel runners (default: cores)")
+    test.add_argument(
+        "--timeout", type=float, default=None, help="default per-file timeout (default 90 s)"
+    )
+    test.add_argument(
+        "-s", "--submodule", action="append", default=[], help="submodule to run (default test)"
+    )
+    test.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from raco_lsp.racket.testing import DEFAULT_TIMEOUT, TestOptions, run_tests
+
+    install = locate_or_report(args.racket, "test")
+    if install is None:
+        return 1
+    options = TestOptions(
+        mode="drdr" if args.drdr else "default",
+        timeout=args.timeout if args.timeout and args.timeout > 0 else DEFAULT_TIMEOUT,
+        submodules=tuple(args.submodule),
+        jobs=args.jobs,
+    )
+    report = asyncio.run(run_tests(install, [p.absolute() for p in args.paths], options))
+    if args.json:
+        format_json(report, sys.stdout)
+    else:
+        format_text(report, Path.cwd(), sys.stdout)
+    return report.exit_code

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -10,7 +12,7 @@ from typing import Any, TextIO
 from raco_lsp.racket import langs
 from raco_lsp.racket.graph import ModuleGraph, norm
 from raco_lsp.racket.install import InstallInfo
-from raco_lsp.racket.locate import RacketInstall
+from raco_lsp.racket.locate import INSTALL_HINT, RacketInstall, locate_racket
 from raco_lsp.racket.modpath import Resolver
 from raco_lsp.racket.workspace import find_modules
 
@@ -76,3 +78,52 @@ def write_dot(graph: ModuleGraph, modules: list[Path], out: TextIO) -> None:
 def write_json(graph: ModuleGraph, modules: list[Path], out: TextIO) -> None:
     json.dump(graph_json(graph, modules), out, indent=2)
     out.write("\n")
+
+
+def add_parser(sub: Any) -> None:
+    graph = sub.add_parser(
+        "graph",
+        help="print the module dependency graph of the modules under PATH",
+        description="The compile manager's view of the modules under each PATH: every module "
+        "with whether it is stale and why, and its requires (edges to modules outside PATH "
+        "included). JSON: {nodes: [{path, stale, reason}], edges: [{from, to}]}.",
+    )
+    graph.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    graph.add_argument("--format", choices=("json", "dot"), default="json")
+    graph.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
+    graph.add_argument(
+        "--profile-languages",
+        action="store_true",
+        help="first compile an empty module in each installation language the modules use "
+        "(cached), for the dependencies a language adds; runs installation code only, never "
+        "the modules under PATH. Without it nothing is compiled: known profiles are used",
+    )
+    graph.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from raco_lsp.racket.install import load_install_info_sync
+
+    _, missing = find_modules(args.paths)
+    if missing:
+        for m in missing:
+            print(f"raco-lsp graph: {m}", file=sys.stderr)
+        return 2
+    install, problems = locate_racket(args.racket)
+    info = None
+    if install is None:
+        print(
+            "raco-lsp graph: Racket not found: collection paths are not resolved and "
+            f"staleness is unknown. {INSTALL_HINT}",
+            file=sys.stderr,
+        )
+    else:
+        info, problems = load_install_info_sync(install)
+        for p in problems:
+            print(f"raco-lsp graph: {p}", file=sys.stderr)
+    found: list[str] = []
+    graph, modules = build_graph(args.paths, info, install, found, learn=args.profile_languages)
+    for p in found:
+        print(f"raco-lsp graph: {p}", file=sys.stderr)
+    (write_dot if args.format == "dot" else write_json)(graph, modules, sys.stdout)
+    return 0

@@ -38,11 +38,11 @@ from raco_lsp.features import compile_on_save, info_rkt, module_graph, packaging
 from raco_lsp.features import setup as setup_feature
 from raco_lsp.features import testing as testing_feature
 from raco_lsp.features.compile_on_save import CompileOnSave
-from raco_lsp.features.diagnostics import DiagnosticStore, RangeConverter, path_uri
 from raco_lsp.features.module_graph import GraphService
+from raco_lsp.lsp.diagnostics import DiagnosticStore, RangeConverter, path_uri
+from raco_lsp.lsp.settings import SECTION, Settings, parse_settings
 from raco_lsp.racket import process
 from raco_lsp.racket.locate import INSTALL_HINT, RacketInstall, locate_racket
-from raco_lsp.settings import SECTION, Settings, parse_settings
 
 log = logging.getLogger(__name__)
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from raco_lsp.info_check import check_info_files, find_info_files
+from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.info.check import check_info_files, find_info_files
 from raco_lsp.racket.compile import SOURCE, compile_modules
 from raco_lsp.racket.deps import discard_unreadable_dep
-from raco_lsp.racket.locate import RacketInstall
-from raco_lsp.racket.records import Problem, Severity, Span
+from raco_lsp.racket.locate import RacketInstall, locate_or_report
 from raco_lsp.racket.workspace import find_modules
 
 
@@ -124,3 +127,37 @@ def format_json(report: CheckReport, out: TextIO) -> None:
         indent=2,
     )
     out.write("\n")
+
+
+def add_parser(sub: Any) -> None:
+    check = sub.add_parser(
+        "check",
+        help="compile every Racket module under PATH and report problems",
+        description="Compile every Racket module under each PATH with the compile manager "
+        "(as `raco make` does) and print one line per problem: path:line:col: severity: "
+        "message (1-based line and column, counted in characters). Exit 1 on errors.",
+    )
+    check.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    check.add_argument("--json", action="store_true", help="print the problems as JSON")
+    check.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
+    check.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds before giving up (default 600)"
+    )
+    check.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    install = locate_or_report(args.racket, "check")
+    if install is None:
+        return 2
+    _, missing = find_modules(args.paths)
+    if missing:
+        for m in missing:
+            print(f"raco-lsp check: {m}", file=sys.stderr)
+        return 2
+    report = asyncio.run(check_paths(install, args.paths, timeout=args.timeout))
+    if args.json:
+        format_json(report, sys.stdout)
+    else:
+        format_text(report, Path.cwd(), sys.stdout)
+    return 1 if report.errors else 0

@@ -19,14 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from raco_lsp.info_catalog import (
+from raco_lsp.core.records import Problem, Related, Severity, Span
+from raco_lsp.info.catalog import (
     DISTRIBUTION_PREFERENCES,
     FIELDS,
     PARALLEL,
     SCRIBBLINGS_FLAGS,
     Field,
 )
-from raco_lsp.racket.records import Problem, Related, Severity, Span
 from raco_lsp.syntax.info import Datum, Define, InfoSyntax, parse_info
 
 SOURCE = "info.rkt"

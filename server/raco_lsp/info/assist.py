@@ -19,7 +19,9 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from raco_lsp.info_catalog import (
+from raco_lsp.core.records import Pos, Span
+from raco_lsp.core.text import read_source
+from raco_lsp.info.catalog import (
     DEPS_KEYWORDS,
     DISTRIBUTION_PREFERENCES,
     FIELDS,
@@ -28,8 +30,6 @@ from raco_lsp.info_catalog import (
     SCRIBBLINGS_FLAGS,
     field_markdown,
 )
-from raco_lsp.racket.records import Pos, Span
-from raco_lsp.racket.text import read_source
 from raco_lsp.syntax.info import InfoSyntax, byte_offset, define_forms, parse_info, read_info
 from raco_lsp.syntax.parser import Source
 

@@ -8,11 +8,11 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from raco_lsp.info_validate import has_errors, validate_info
+from raco_lsp.core.records import Problem
+from raco_lsp.core.text import read_source
+from raco_lsp.info.validate import has_errors, validate_info
 from raco_lsp.racket.info import get_info_problems
 from raco_lsp.racket.locate import RacketInstall
-from raco_lsp.racket.records import Problem
-from raco_lsp.racket.text import read_source
 
 INFO_NAMES = ("info.rkt",)
 _SKIP_DIRS = {"compiled", "node_modules", "doc"}

@@ -22,7 +22,8 @@ from raco_lsp.racket.packaging import (
 from raco_lsp.racket.plt import config_lines, listing_lines, read_plt
 
 
-def add_parsers(sub: Any) -> None:
+def add_parser(sub: Any) -> None:
+    """``exe``, ``dist``, ``pack`` and ``inspect-plt``."""
     exe = sub.add_parser(
         "exe",
         help="make a stand-alone executable with raco exe",
@@ -95,6 +96,8 @@ def add_parsers(sub: Any) -> None:
     inspect.add_argument("archive", type=Path)
     inspect.add_argument("-c", "--config", action="store_true")
     inspect.add_argument("--json", action="store_true")
+    for p in (exe, dist, pack, inspect):
+        p.set_defaults(run=run)
 
 
 def _install(args: argparse.Namespace, prog: str) -> RacketInstall | None:

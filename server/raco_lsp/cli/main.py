@@ -1,0 +1,48 @@
+"""The ``raco-lsp`` command line: ``serve`` and one module per subcommand
+(``check``, ``graph``, ``test``, ``info``, ``setup``, and the packaging commands
+``exe``, ``dist``, ``pack``, ``inspect-plt`` in ``dist.py``).  Each module has
+``add_parser(sub)``, which sets ``run`` on its parser."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from raco_lsp import __version__
+from raco_lsp.cli import check, dist, graph, info, setup, test
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="raco-lsp", description="Build-aware language server and checker for Racket."
+    )
+    parser.add_argument("--version", action="version", version=f"raco-lsp {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the language server over stdio")
+    serve.add_argument("--log-level", default="INFO", help="log level for stderr (default INFO)")
+    for module in (check, graph, test, dist, info, setup):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        logging.basicConfig(
+            stream=sys.stderr,
+            level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+            format="%(asctime)s %(name)s %(levelname)s: %(message)s",
+        )
+        from raco_lsp.lsp.server import run_stdio
+
+        run_stdio()
+        return 0
+    try:
+        code: int = args.run(args)
+        return code
+    except BrokenPipeError:  # `raco-lsp check ... | head`
+        sys.stderr.close()
+        return 1
