@@ -157,7 +157,7 @@ async def bench_fan_out(install: RacketInstall) -> None:
     # No-op through the server: nothing changed, buildWorkspace finds nothing
     # stale.  Not interleaved with `raco make`: on Debian, raco make (no skip
     # handler) and compiler/cm with one record different dependency hashes
-    # (racket-build-facts.md §1.4), so each recompiles once after the other.
+    # (docs/racket-facts.md §4.4), so each recompiles once after the other.
     await client.workspace_execute_command_async(build)
     noop = []
     for _ in range(ROUNDS):

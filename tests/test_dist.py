@@ -137,7 +137,7 @@ def test_exe_warns_about_a_module_that_does_nothing(tmp_path: Path) -> None:
 
 
 def test_shared_collects_falls_back_when_main_submodules(tmp_path: Path) -> None:
-    """racket-build-facts.md §7.1: --collects-dest skips `main` submodules in 8.7."""
+    """docs/racket-facts.md §12: --collects-dest skips `main` submodules in 8.7."""
     a = tmp_path / "a.rkt"
     b = tmp_path / "b.rkt"
     a.write_text("#lang racket/base\n(module+ main (displayln 'a))\n")

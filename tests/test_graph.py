@@ -100,7 +100,7 @@ def test_staleness_follows_the_compile_manager(info: InstallInfo, ws: Path) -> N
     assert predicted(g) == (set(), set())
 
     # A touch: `raco make` recorded Debian's first-compile hashes
-    # (racket-build-facts.md §1.4), so compiler/cm recompiles once; the graph
+    # (docs/racket-facts.md §4.4), so compiler/cm recompiles once; the graph
     # predicts exactly what it does.  After that a touch is only a touch.
     shift_back(ws)
     os.utime(util)

@@ -31,7 +31,7 @@ from raco_lsp.racket.setup import (
     source_of_compiled,
 )
 
-# -- parsing (output as printed by Racket 8.7, racket-build-facts.md §5) -------
+# -- parsing (output as printed by Racket 8.7, docs/racket-facts.md §9) --------
 
 DEPS_ERR = """\
 raco setup: found undeclared dependency:

@@ -32,7 +32,7 @@ def test_lone_cr_is_a_line_break() -> None:
 def test_tab_column_is_expanded_but_position_is_not() -> None:
     text = "#lang racket/base\n\t(let ((x)) x)\n"
     idx = TextIndex(text)
-    # racket-build-facts §3: a leading tab put `(x)` at col=14 pos=26 (1-based).
+    # docs/racket-facts.md §8: a leading tab put `(x)` at col=14 pos=26 (1-based).
     by_position = idx.span_of(2, 14, 26, 3)
     by_column = idx.span_of(2, 14, None, 3)
     assert by_position == Span(Pos(1, 7), Pos(1, 10))

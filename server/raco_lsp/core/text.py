@@ -2,7 +2,7 @@
 
 Racket reports positions 1-based and counted in characters, with CRLF
 counting as ONE position; columns are 0-based but a TAB moves the column to
-the next multiple of 8 (racket-build-facts.md §3).  Lines end at ``\\n``,
+the next multiple of 8 (docs/racket-facts.md §8).  Lines end at ``\\n``,
 ``\\r\\n`` or a lone ``\\r``, exactly as LSP counts them.
 
 Source bytes become text only through ``decode_source``, which decodes as

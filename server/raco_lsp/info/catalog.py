@@ -1,6 +1,6 @@
 """The info.rkt fields raco-lsp knows: who reads them, what value they take,
 and what they do -- written for raco-lsp from the raco manual (raco setup,
-raco pkg, raco test, raco commands) and racket-build-facts.md §6.
+raco pkg, raco test, raco commands) and docs/racket-facts.md §11.
 
 ``shape`` names the value check in ``info_validate`` (see ``SHAPES``);
 ``snippet`` is the LSP snippet inserted after the field name on completion;

@@ -43,7 +43,7 @@ INFO_MODULE_LANGS = {
     '(lib "infotab.rkt" "setup")',
     '(lib "infotab.ss" "setup")',
 }
-# What `#lang info` binds (setup/infotab, racket-build-facts.md §6.1).
+# What `#lang info` binds (setup/infotab, docs/racket-facts.md §10).
 PRIMITIVES = {
     "list",
     "cons",

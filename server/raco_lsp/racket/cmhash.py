@@ -1,4 +1,4 @@
-"""Recompute compiler/cm's combined dependency hash (racket-build-facts.md §1.3).
+"""Recompute compiler/cm's combined dependency hash (docs/racket-facts.md §3).
 
 For each dependency: an ext file contributes its SHA-1; a module contributes
 ``sha1(its .zo) ++ the deps-sha1 recorded in its .dep`` ("" when that .dep is

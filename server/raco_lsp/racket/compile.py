@@ -62,7 +62,7 @@ class CompileRun:
 
 def compile_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for compiling: the server's, minus variables that would
-    make compiler/cm write into the installation (racket-build-facts.md §8)."""
+    make compiler/cm write into the installation (docs/racket-facts.md §13)."""
     env = dict(os.environ if base is None else base)
     for var in ("PLTCOMPILEDROOTS", "PLT_ZO_PATH", "PLT_COMPILED_FILE_CHECK"):
         env.pop(var, None)

@@ -1,4 +1,4 @@
-"""Read compiler/cm ``.dep`` files (racket-build-facts.md §1).
+"""Read compiler/cm ``.dep`` files (docs/racket-facts.md §2).
 
 A ``.dep`` holds one written list: ``(VERSION VM (SRC-SHA1 . DEPS-SHA1) DEP ...)``.
 The reader never raises: it returns ``(DepFile | None, problems)``.

@@ -5,7 +5,7 @@ its source (tree-sitter, preferring the editor buffer's text) and its
 compiled ``.dep``; each edge says which of the two know it, so an edge the
 buffer has but the last compile did not (or the reverse) is visible.
 
-Staleness follows compiler/cm's two passes (racket-build-facts.md §1.4):
+Staleness follows compiler/cm's two passes (docs/racket-facts.md §4):
 pass 1 (missing/unreadable .dep, version, vm, source SHA-1, source or
 dependency newer than the .zo) picks candidates; pass 2 recomputes the
 combined dependency hash and only a difference (or a changed source) means a

@@ -98,7 +98,7 @@ class InstallInfo:
 
     def dep_candidates(self, source: Path) -> list[str]:
         """Where compiler/cm looks for ``source``'s ``.dep``, first match wins
-        (every root, every mode; racket-build-facts.md §1.5)."""
+        (every root, every mode; docs/racket-facts.md §5)."""
         parent, name = os.path.split(str(source))
         stem = name.replace(".", "_") + ".dep"
         out: list[str] = []

@@ -592,7 +592,7 @@ async def build_distribution(
     ``shared_collects``: the raco manual's way for several executables: one
     ``--collects-dest`` directory for all, copied in with ``++collects-copy``.
     In 8.7 an executable made with ``--collects-dest`` does not run its
-    ``main`` submodule (racket-build-facts.md §7.1), so when any entry has one
+    ``main`` submodule (docs/racket-facts.md §12), so when any entry has one
     the executables are built self-contained instead, with a warning.
     """
     out = DistributionResult()

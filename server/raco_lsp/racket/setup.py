@@ -5,7 +5,7 @@ scope of our own: ``PLTADDONDIR`` and ``PLTUSERHOME`` point under
 ``$XDG_CACHE_HOME/raco-lsp/scopes/<key>/`` (key: workspace + Racket version),
 so the user's packages and the installation are never touched.  Then
 ``raco setup --check-pkg-deps --unused-pkg-deps --pkgs NAME`` runs there and its
-output is parsed into plain records (racket-build-facts.md §5).
+output is parsed into plain records (docs/racket-facts.md §9).
 
 A scope whose last run did not finish (killed, timed out, failed install) is
 marked busy in ``state.json`` and wiped before the next run.

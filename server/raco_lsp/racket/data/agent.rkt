@@ -12,7 +12,7 @@
 ;;   {"id": N, "event": "result", "ok": B, "cancelled": B}
 ;;
 ;; Each file is compiled with compiler/cm in a FRESH namespace (reusing one
-;; gives stale code: racket-build-facts.md §2); nothing outside the --root
+;; gives stale code: docs/racket-facts.md §7); nothing outside the --root
 ;; directories is compiled.
 (require json
          racket/list

@@ -2,7 +2,7 @@
 ;; raco-lsp: print, as one JSON object, what module path resolution needs to
 ;; know about this Racket installation: version, vm, compiled-file roots and
 ;; modes, collection paths and the collection links files, already resolved
-;; to absolute directories (racket-build-facts.md §1.5, §1.7).
+;; to absolute directories (docs/racket-facts.md §5, §6).
 (require json
          racket/list
          setup/dirs)
