@@ -39,7 +39,9 @@ from raco_lsp.features import setup as setup_feature
 from raco_lsp.features import testing as testing_feature
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.module_graph import GraphService
+from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import DiagnosticStore, RangeConverter, path_uri
+from raco_lsp.lsp.feature import COMMAND_MARK, REQUEST_MARK, Feature, overrides
 from raco_lsp.lsp.settings import SECTION, Settings, parse_settings
 from raco_lsp.racket import process
 from raco_lsp.racket.locate import INSTALL_HINT, RacketInstall, locate_racket
@@ -47,6 +49,7 @@ from raco_lsp.racket.locate import INSTALL_HINT, RacketInstall, locate_racket
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+FeatureT = TypeVar("FeatureT", bound=Feature)
 F = TypeVar("F", bound=Callable[..., Any])
 # A provider may be a plain function or a coroutine function.
 Provider = Callable[["RacoLanguageServer", T], Any]
@@ -130,6 +133,10 @@ class RacoProtocol(LanguageServerProtocol):
       cancelled future and report the ``InvalidStateError`` to the user.
     """
 
+    def get_message_type(self, method: str) -> type[Any] | None:  # type: ignore[override]
+        """Our ``raco/*`` requests structure as their ``lsp/protocol.py`` params."""
+        return protocol.request_message_type(method) or super().get_message_type(method)
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         if "jsonrpc" in data and "method" in data and "params" not in data:
             # JSON-RPC lets a message leave out params; pygls' generic
@@ -195,7 +202,13 @@ class RacoProtocol(LanguageServerProtocol):
 
 class RacoLanguageServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("raco-lsp", __version__, protocol_cls=RacoProtocol)
+        super().__init__(
+            "raco-lsp",
+            __version__,
+            protocol_cls=RacoProtocol,
+            converter_factory=protocol.converter,
+        )
+        self.features: list[Feature] = []
         self.settings = Settings()
         self.install: RacketInstall | None = None
         self.install_problems: list[str] = []
@@ -231,6 +244,42 @@ class RacoLanguageServer(LanguageServer):
             error,
             exc_info=sys.exc_info()[0] is not None,
         )
+
+    # -- features -------------------------------------------------------------
+
+    def add_feature(self, feature: Feature) -> None:
+        """Register a feature: its hooks, and its ``@command``/``@request`` methods."""
+        self.features.append(feature)
+        for name in dir(type(feature)):
+            fn = getattr(type(feature), name, None)
+            if (cmd := getattr(fn, COMMAND_MARK, None)) is not None:
+                self.command(cmd)(getattr(feature, name))
+            if (method := getattr(fn, REQUEST_MARK, None)) is not None:
+                self.feature(method)(getattr(feature, name))
+
+    def feature_of(self, cls: type[FeatureT]) -> FeatureT:
+        """The registered feature of class ``cls``."""
+        for f in self.features:
+            if isinstance(f, cls):
+                return f
+        raise LookupError(f"no {cls.__name__} registered")
+
+    async def call_hooks(self, hook: str, *args: Any) -> list[Any]:
+        """Call ``hook`` on every feature that overrides it; the results in
+        order (a failing hook is logged and left out)."""
+        results = []
+        for f in self.features:
+            if not overrides(f, hook):
+                continue
+            try:
+                results.append(await _call(getattr(f, hook), *args))
+            except Exception:
+                log.exception("%s.%s failed", type(f).__name__, hook)
+        return results
+
+    async def gather_hooks(self, hook: str, *args: Any) -> list[Any]:
+        """The concatenated lists that ``hook`` returns."""
+        return [x for r in await self.call_hooks(hook, *args) if r for x in r]
 
     # -- helpers shared by features ----------------------------------------
 
@@ -334,6 +383,7 @@ class RacoLanguageServer(LanguageServer):
                 await _call(fn, self)
             except Exception:
                 log.exception("on_ready provider failed")
+        await self.call_hooks("on_ready")
 
     async def notify_built(self, paths: list[Path]) -> None:
         for fn in self.providers.on_built:
@@ -341,6 +391,7 @@ class RacoLanguageServer(LanguageServer):
                 await _call(fn, self, paths)
             except Exception:
                 log.exception("on_built provider failed")
+        await self.call_hooks("on_built", paths)
 
     def status(self) -> dict[str, Any]:
         return {
@@ -361,7 +412,9 @@ def uri_path(uri: str) -> Path | None:
     return Path(fs) if fs else None
 
 
-async def _run_hooks(ls: RacoLanguageServer, hooks: list[DocumentHook], uri: str) -> None:
+async def _run_hooks(
+    ls: RacoLanguageServer, hooks: list[DocumentHook], uri: str, name: str
+) -> None:
     path = uri_path(uri)
     if path is None:
         return
@@ -370,6 +423,7 @@ async def _run_hooks(ls: RacoLanguageServer, hooks: list[DocumentHook], uri: str
             await _call(hook, ls, path)
         except Exception:
             log.exception("hook %s failed for %s", getattr(hook, "__qualname__", hook), path)
+    await ls.call_hooks(name, path)
 
 
 COMPLETION_TRIGGERS = ['"', "'", "(", "[", " ", "/", "#", "-"]
@@ -419,22 +473,23 @@ def create_server() -> RacoLanguageServer:
                 await _call(fn, ls, params.changes)
             except Exception:
                 log.exception("watched-files provider failed")
+        await ls.call_hooks("on_watched", list(params.changes))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: RacoLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        await _run_hooks(ls, ls.providers.on_open, params.text_document.uri)
+        await _run_hooks(ls, ls.providers.on_open, params.text_document.uri, "on_open")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: RacoLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        await _run_hooks(ls, ls.providers.on_change, params.text_document.uri)
+        await _run_hooks(ls, ls.providers.on_change, params.text_document.uri, "on_change")
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: RacoLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        await _run_hooks(ls, ls.providers.on_save, params.text_document.uri)
+        await _run_hooks(ls, ls.providers.on_save, params.text_document.uri, "on_save")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: RacoLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        await _run_hooks(ls, ls.providers.on_close, params.text_document.uri)
+        await _run_hooks(ls, ls.providers.on_close, params.text_document.uri, "on_close")
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
@@ -444,6 +499,7 @@ def create_server() -> RacoLanguageServer:
         ls: RacoLanguageServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
         items = await _gather_lists(ls.providers.completion, ls, params)
+        items += await ls.gather_hooks("completion", params)
         return types.CompletionList(is_incomplete=False, items=items) if items else None
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
@@ -457,31 +513,39 @@ def create_server() -> RacoLanguageServer:
             if result is not None:
                 assert isinstance(result, types.Hover)
                 return result
+        for result in await ls.call_hooks("hover", params):
+            if result is not None:
+                assert isinstance(result, types.Hover)
+                return result
         return None
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION)
     async def code_action(
         ls: RacoLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction | types.Command] | None:
-        return await _gather_lists(ls.providers.code_action, ls, params) or None
+        found = await _gather_lists(ls.providers.code_action, ls, params)
+        return found + await ls.gather_hooks("code_actions", params) or None
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     async def code_lens(
         ls: RacoLanguageServer, params: types.CodeLensParams
     ) -> list[types.CodeLens] | None:
-        return await _gather_lists(ls.providers.code_lens, ls, params) or None
+        found = await _gather_lists(ls.providers.code_lens, ls, params)
+        return found + await ls.gather_hooks("code_lenses", params) or None
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)
     async def document_link(
         ls: RacoLanguageServer, params: types.DocumentLinkParams
     ) -> list[types.DocumentLink] | None:
-        return await _gather_lists(ls.providers.document_link, ls, params) or None
+        found = await _gather_lists(ls.providers.document_link, ls, params)
+        return found + await ls.gather_hooks("document_links", params) or None
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(
         ls: RacoLanguageServer, params: types.DefinitionParams
     ) -> list[types.Location] | None:
-        return await _gather_lists(ls.providers.definition, ls, params) or None
+        found = await _gather_lists(ls.providers.definition, ls, params)
+        return found + await ls.gather_hooks("definitions", params) or None
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: RacoLanguageServer, params: None) -> None:
@@ -499,6 +563,7 @@ def create_server() -> RacoLanguageServer:
         if ls.graph is not None:
             await ls.graph.wait_idle()
         await ls.compiles.wait_idle()
+        await ls.call_hooks("wait_idle")
         return True
 
     return server

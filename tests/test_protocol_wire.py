@@ -1,0 +1,47 @@
+"""The wire shapes of lsp/protocol.py: camelCase on the wire, typed in Python."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from raco_lsp.lsp import protocol
+
+
+@protocol.wire
+class _Edge:
+    from_: str
+    to: str
+    in_source: bool = True
+    note: str | None = None
+
+
+def test_fields_travel_in_camel_case_and_none_is_left_out() -> None:
+    c = protocol.converter()
+    edge = _Edge(from_="a.rkt", to="b.rkt", in_source=False)
+    assert c.unstructure(edge) == {"from": "a.rkt", "to": "b.rkt", "inSource": False}
+    assert c.structure({"from": "a", "to": "b", "note": "x"}, _Edge) == _Edge(
+        from_="a", to="b", note="x"
+    )
+
+
+def test_a_wrong_shape_is_refused() -> None:
+    c = protocol.converter()
+    with pytest.raises(Exception, match="JSON object"):
+        c.structure([1, 2], _Edge)
+    with pytest.raises(Exception):  # noqa: B017 - cattrs' ClassValidationError
+        c.structure({"from": "a"}, _Edge)
+
+
+def test_request_message_types() -> None:
+    protocol.request("raco/test-only", _Edge)
+    msg = protocol.request_message_type("raco/test-only")
+    assert msg is not None
+    c = protocol.converter()
+    m: Any = c.structure(
+        {"jsonrpc": "2.0", "id": 1, "method": "raco/test-only", "params": {"from": "a", "to": "b"}},
+        msg,
+    )
+    assert m.params == _Edge(from_="a", to="b")
+    assert protocol.request_message_type("raco/unknown") is None
