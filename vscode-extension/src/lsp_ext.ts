@@ -6,6 +6,19 @@ import * as lc from "vscode-languageclient";
 
 // -- compile on save (features/compile_on_save.py) ---------------------------
 
+/** Where the build is: sent when it starts, as files finish, and when it ends. */
+export interface BuildStatusParams {
+  building: boolean;
+  /** Files compiled so far in this build. */
+  done: number;
+  /** Files this build compiles (it grows when a clean file sends others back). */
+  total: number;
+  /** `raco make` errors reported now, over all files. */
+  errors: number;
+}
+
+export const buildStatus = new lc.NotificationType<BuildStatusParams>("raco/buildStatus");
+
 /** Command `raco-lsp.buildWorkspace`. */
 export interface BuildWorkspaceResult {
   compiled: string[];

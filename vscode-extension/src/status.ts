@@ -1,4 +1,5 @@
-// The status bar item and the progress UI, fed by $/progress through our own
+// The status bar item and the progress UI. The build's numbers come from
+// raco/buildStatus; other work from $/progress, through our own
 // window/workDoneProgress/create handler.
 import * as vscode from "vscode";
 import {
@@ -7,6 +8,7 @@ import {
   WorkDoneProgressCreateRequest,
   type LanguageClient,
 } from "vscode-languageclient/node";
+import { buildStatus } from "./lsp_ext";
 import { statusView, type StatusState } from "./statusModel";
 
 const RACKET_FILE = /\.(rkt|rktl|rktd|scrbl)$/;
@@ -35,6 +37,7 @@ export class StatusBar implements vscode.Disposable {
     this.state.server = server;
     if (server !== "running") {
       this.state.work.clear();
+      this.state.build = undefined;
     }
     this.refresh();
   }
@@ -70,8 +73,16 @@ export class StatusBar implements vscode.Disposable {
     this.refresh();
   }
 
-  /** Follows a started client's $/progress: the build in the status bar area, other work as a notification. */
+  /**
+   * Follows a started client: raco/buildStatus, and $/progress shown in the
+   * status bar area (background work, not cancellable: the build) or as a
+   * notification with a Cancel button (work the user can cancel).
+   */
   attach(c: LanguageClient): void {
+    c.onNotification(buildStatus, (b) => {
+      this.state.build = b;
+      this.refresh();
+    });
     c.onRequest(WorkDoneProgressCreateRequest.type, ({ token }) => {
       const key = String(token);
       let finish: (() => void) | undefined;
@@ -80,10 +91,13 @@ export class StatusBar implements vscode.Disposable {
       const sub = c.onProgress(WorkDoneProgress.type, token, (v) => {
         if (v.kind === "begin") {
           this.state.work.set(key, { title: v.title, message: v.message });
-          const location =
-            v.title === "Compiling Racket" ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification;
+          const cancellable = v.cancellable === true;
           void vscode.window.withProgress(
-            { location, title: v.title, cancellable: v.cancellable === true },
+            {
+              location: cancellable ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window,
+              title: v.title,
+              cancellable,
+            },
             (p, cancel) =>
               new Promise<void>((resolve) => {
                 ui = p;
@@ -97,11 +111,6 @@ export class StatusBar implements vscode.Disposable {
           const w = this.state.work.get(key);
           if (w !== undefined) {
             w.message = v.message ?? w.message;
-            const m = /(\d+)\s*\/\s*(\d+)/.exec(v.message ?? "");
-            if (m) {
-              w.done = Number(m[1]);
-              w.total = Number(m[2]);
-            }
           }
           const pct = typeof v.percentage === "number" ? v.percentage : undefined;
           ui?.report({

@@ -6,10 +6,19 @@ function st(p: Partial<StatusState>): StatusState {
   return { trusted: true, server: "running", work: new Map(), errors: 0, warnings: 0, ...p };
 }
 
-test("status bar: idle, compiling n/m, errors, untrusted, failed", () => {
+test("status bar: idle, compiling n/m, other work, errors, untrusted, failed", () => {
   assert.equal(statusView(st({})).text, "$(check) Racket");
-  const work = new Map([["t", { title: "Compiling Racket", message: "greet.rkt", done: 2, total: 5 }]]);
-  assert.equal(statusView(st({ work })).text, "$(sync~spin) Racket: compiling 2/5");
+  const build = { building: true, done: 2, total: 5, errors: 1 };
+  const b = statusView(st({ build }));
+  assert.equal(b.text, "$(sync~spin) Racket: compiling 2/5");
+  assert.equal(b.tooltip, "Compiling Racket: 2 of 5 modules compiled, 1 error");
+  // The build wins over other work; a finished build shows nothing of itself.
+  const work = new Map([["t", { title: "raco test", message: "1 files done: a.rkt pass" }]]);
+  assert.equal(statusView(st({ build, work })).text, "$(sync~spin) Racket: compiling 2/5");
+  const w = statusView(st({ build: { ...build, building: false }, work }));
+  assert.equal(w.text, "$(sync~spin) Racket: raco test");
+  assert.equal(w.tooltip, "raco test: 1 files done: a.rkt pass");
+  assert.equal(statusView(st({ build: { ...build, building: false } })).text, "$(check) Racket");
   const e = statusView(st({ errors: 2, warnings: 1 }));
   assert.equal(e.text, "$(error) Racket: 2 errors");
   assert.equal(e.command, "workbench.actions.view.problems");
