@@ -38,6 +38,8 @@ test: lint ts-test pytest
 
 # The VS Code extension (vscode-extension/): pinned npm devDependencies from
 # package-lock.json, TypeScript strict, eslint, node's own test runner, vsce.
+# The .vsix holds one esbuild bundle, dist/extension.js: vsce runs the
+# package.json script vscode:prepublish (tsc --noEmit, then esbuild) first.
 EXT := vscode-extension
 EXT_VERSION := $(shell sed -n 's/^  "version": "\(.*\)",$$/\1/p' $(EXT)/package.json)
 VSIX := $(EXT)/raco-lsp-$(EXT_VERSION).vsix
@@ -51,8 +53,9 @@ $(EXT_STAMP): $(EXT)/package.json $(EXT)/package-lock.json
 
 vsix: $(VSIX)
 
-$(VSIX): $(EXT_STAMP) $(wildcard $(EXT)/src/*.ts) $(EXT)/package.json $(EXT)/language-configuration.json
-	cd $(EXT) && $(EXT_BIN)/tsc -p . && $(EXT_BIN)/vsce package --out raco-lsp-$(EXT_VERSION).vsix
+$(VSIX): $(EXT_STAMP) $(wildcard $(EXT)/src/*.ts) $(EXT)/package.json $(EXT)/language-configuration.json \
+	  $(EXT)/.vscodeignore $(EXT)/README.md $(EXT)/LICENSE
+	cd $(EXT) && $(EXT_BIN)/vsce package --no-dependencies --out raco-lsp-$(EXT_VERSION).vsix
 
 ts-test: $(EXT_STAMP)
 	cd $(EXT) && $(EXT_BIN)/tsc -p . && $(EXT_BIN)/eslint src && node --test out/src/test/
@@ -76,5 +79,5 @@ bench: setup
 	$(VENV)/bin/python -m bench $(BENCH)
 
 clean:
-	rm -rf $(VENV) build $(EXT)/node_modules $(EXT)/out $(EXT)/*.vsix
+	rm -rf $(VENV) build $(EXT)/node_modules $(EXT)/out $(EXT)/dist $(EXT)/*.vsix
 	find examples -name compiled -type d -prune -exec rm -rf {} +

@@ -108,6 +108,17 @@ def plain(x: Any) -> Any:
     return x
 
 
+def collect(client: LanguageClient, method: str) -> list[dict[str, Any]]:
+    """Every custom notification ``method`` (``raco/...``) from now on, as plain JSON values."""
+    got: list[dict[str, Any]] = []
+
+    @client.feature(method)  # type: ignore[untyped-decorator]
+    def on_notification(params: Any) -> None:
+        got.append(plain(params))
+
+    return got
+
+
 async def request(client: LanguageClient, method: str, params: Any, timeout: float = 120) -> Any:
     """A custom request (``raco/...``), its result as plain JSON values."""
     return plain(

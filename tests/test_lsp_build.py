@@ -14,7 +14,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import diagnostics, lsp_session, open_file, save_file, wait_idle
+from lsp_support import collect, diagnostics, lsp_session, open_file, save_file, wait_idle
 from racket_install import installation_dirs, snapshot
 from raco_lsp.lsp.diagnostics import path_uri
 from raco_lsp.racket.deps import parse_dep
@@ -62,6 +62,27 @@ async def test_leaf_change_breaks_a_dependent_then_fix_clears(ws: Path) -> None:
         st = await status(client)
         assert st["agent"]["state"] == "idle" and st["agent"]["restarts"] == 0
     assert snapshot(dirs) == before
+
+
+async def test_build_status_counts_the_modules_of_a_build(ws: Path) -> None:
+    """raco/buildStatus: the build's numbers as data (the VS Code status bar shows them),
+    around the build's $/progress, which has no cancel button (background work)."""
+    *_, top = write_chain(ws)
+    top.write_text(top.read_text() + "(nope)\n")
+    async with lsp_session(ws, init_options={"jobs": 1}) as client:
+        statuses = collect(client, "raco/buildStatus")
+        open_file(client, top)  # never compiled: builds leaf, mid, then top
+        await wait_idle(client)
+        assert statuses == [
+            {"building": True, "done": 0, "total": 3, "errors": 0},
+            {"building": True, "done": 1, "total": 3, "errors": 0},
+            {"building": True, "done": 2, "total": 3, "errors": 0},
+            {"building": True, "done": 3, "total": 3, "errors": 1},
+            {"building": False, "done": 3, "total": 3, "errors": 1},
+        ]
+        (reports,) = client.progress_reports.values()
+        assert isinstance(reports[0], types.WorkDoneProgressBegin)
+        assert reports[0].title == "Compiling Racket" and reports[0].cancellable is False
 
 
 async def test_progress_is_reported_and_cancel_stops_the_build(ws: Path) -> None:

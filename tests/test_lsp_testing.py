@@ -8,10 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pytest_lsp import LanguageClient
 
-from lsp_support import diagnostics, lsp_session, open_file, rng, save_file, wait_idle
-from raco_lsp.features.testing import plain
+from lsp_support import (
+    collect,
+    diagnostics,
+    lsp_session,
+    open_file,
+    plain,
+    request,
+    rng,
+    save_file,
+    wait_idle,
+)
 from raco_lsp.lsp.diagnostics import path_uri
 from testing_fixtures import FILES
 
@@ -21,24 +29,6 @@ PASSING_ARITH = (
     .replace("(check-true #f)", "(check-true #t)")
     .replace('(error \'x "bad")', "(void)")
 )
-
-
-def collect(client: LanguageClient, method: str) -> list[dict[str, Any]]:
-    got: list[dict[str, Any]] = []
-
-    @client.feature(method)  # type: ignore[untyped-decorator]
-    def on_notification(params: Any) -> None:
-        got.append(plain(params))
-
-    return got
-
-
-async def request(client: LanguageClient, method: str, params: dict[str, Any]) -> Any:
-    result = await asyncio.wait_for(
-        client.protocol.send_request_async(method, params),  # type: ignore[no-untyped-call]
-        120,
-    )
-    return plain(result)
 
 
 def walk(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

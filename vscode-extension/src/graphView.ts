@@ -1,17 +1,5 @@
 // HTML of the module graph view. No `vscode` import: unit-tested with node.
-
-export interface GraphNode {
-  path: string;
-  uri: string;
-  stale: boolean;
-  reason?: string | null;
-  workspace: boolean;
-}
-
-export interface Graph {
-  nodes: GraphNode[];
-  edges: { from: string; to: string }[];
-}
+import type { Graph, GraphNode } from "./lsp_ext";
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

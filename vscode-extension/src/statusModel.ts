@@ -1,10 +1,13 @@
 // What the status bar item says. No `vscode` import: unit-tested with node.
+import type { BuildStatusParams } from "./lsp_ext";
 
 export interface StatusState {
   trusted: boolean;
   server: "starting" | "running" | "stopped" | "failed";
-  /** Work in progress reported by $/progress, by token. */
-  work: Map<string, { title: string; message?: string; done?: number; total?: number }>;
+  /** The compile-on-save build, from raco/buildStatus. */
+  build?: BuildStatusParams;
+  /** Other work in progress reported by $/progress, by token. */
+  work: Map<string, { title: string; message?: string }>;
   errors: number;
   warnings: number;
 }
@@ -15,13 +18,6 @@ export interface StatusView {
   /** The command a click runs. */
   command: string;
   alert: boolean;
-}
-
-/** Turns a $/progress "done/total" message into "n/m" when the server gave numbers. */
-function count(w: { done?: number; total?: number }): string {
-  return typeof w.done === "number" && typeof w.total === "number" && w.total > 0
-    ? ` ${w.done}/${w.total}`
-    : "";
 }
 
 export function statusView(s: StatusState): StatusView {
@@ -53,11 +49,20 @@ export function statusView(s: StatusState): StatusView {
     ? ""
     : "This folder is not trusted: raco-lsp does not compile, test, set up or package it " +
       "(that would run its code). info.rkt assistance and the module graph still work. ";
+  const build = s.build;
+  if (build?.building === true) {
+    const errors = build.errors > 0 ? `, ${build.errors} error${build.errors === 1 ? "" : "s"}` : "";
+    return {
+      text: `$(sync~spin) Racket: compiling ${build.done}/${build.total}`,
+      tooltip: `${untrusted}Compiling Racket: ${build.done} of ${build.total} modules compiled${errors}`,
+      command: "raco-lsp.showLog",
+      alert: false,
+    };
+  }
   const first = [...s.work.values()][0];
   if (first !== undefined) {
-    const verb = first.title === "Compiling Racket" ? "compiling" : first.title;
     return {
-      text: `$(sync~spin) Racket: ${verb}${count(first)}`,
+      text: `$(sync~spin) Racket: ${first.title}`,
       tooltip: `${untrusted}${first.title}${first.message ? `: ${first.message}` : ""}`,
       command: "raco-lsp.showLog",
       alert: false,

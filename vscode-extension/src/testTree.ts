@@ -1,44 +1,6 @@
 // raco/discoverTests items and raco/testResult notifications, mapped to what
 // the VS Code Testing API needs. No `vscode` import: unit-tested with node.
-
-export interface LspPosition {
-  line: number;
-  character: number;
-}
-
-export interface LspRange {
-  start: LspPosition;
-  end: LspPosition;
-}
-
-export interface ServerTestItem {
-  id: string;
-  label: string;
-  kind: string;
-  uri: string;
-  range: LspRange | null;
-  children: ServerTestItem[];
-}
-
-export interface ServerTestResult {
-  runId?: string;
-  uri: string;
-  id: string | null;
-  kind: string;
-  status: "passed" | "failed" | "errored";
-  name?: string | null;
-  check?: string | null;
-  message?: string | null;
-  location?: { uri: string; range: LspRange } | null;
-  actual?: string | null;
-  expected?: string | null;
-  duration?: number | null;
-  stdout?: string | null;
-  stderr?: string | null;
-  failed?: number;
-  total?: number;
-  timedOut?: boolean;
-}
+import type { LspRange, RunTestsParams, ServerTestItem, ServerTestResult } from "./lsp_ext";
 
 export interface Outcome {
   state: "passed" | "failed" | "errored";
@@ -67,7 +29,7 @@ export function fileOf(id: string): string {
 }
 
 /** raco/runTests params for the chosen ids (all: nothing named). */
-export function runParams(ids: readonly string[] | undefined, runId: string): Record<string, unknown> {
+export function runParams(ids: readonly string[] | undefined, runId: string): RunTestsParams {
   if (ids === undefined || ids.length === 0) {
     return { runId };
   }

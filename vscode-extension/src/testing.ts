@@ -3,23 +3,14 @@
 import * as vscode from "vscode";
 import type { LanguageClient } from "vscode-languageclient/node";
 import {
-  describe,
-  fileOf,
-  outcome,
-  runParams,
-  sortKey,
+  discoverTests,
+  runTests,
+  testItems,
+  testResult,
   type ServerTestItem,
   type ServerTestResult,
-} from "./testTree";
-
-interface RunTestsResult {
-  ran: boolean;
-  reason?: string;
-  failed?: number;
-  total?: number;
-  missing?: string[];
-  problems?: string[];
-}
+} from "./lsp_ext";
+import { describe, fileOf, outcome, runParams, sortKey } from "./testTree";
 
 export interface TestSnapshot {
   id: string;
@@ -67,7 +58,7 @@ export class RacketTests implements vscode.Disposable {
   attach(client: LanguageClient): void {
     this.client = client;
     this.disposables.push(
-      client.onNotification("raco/testItems", (p: { uri: string; items: ServerTestItem[] }) => {
+      client.onNotification(testItems, (p) => {
         const file = this.items.get(p.uri);
         if (file !== undefined) {
           file.children.replace(p.items.map((x) => this.toItem(x)));
@@ -75,7 +66,7 @@ export class RacketTests implements vscode.Disposable {
           void this.discover(p.uri);
         }
       }),
-      client.onNotification("raco/testResult", (r: ServerTestResult) => this.onResult(r)),
+      client.onNotification(testResult, (r) => this.onResult(r)),
     );
   }
 
@@ -84,10 +75,7 @@ export class RacketTests implements vscode.Disposable {
     if (client === undefined) {
       return;
     }
-    const result = await client.sendRequest<{ items: ServerTestItem[] }>(
-      "raco/discoverTests",
-      uri === undefined ? {} : { uri },
-    );
+    const result = await client.sendRequest(discoverTests, uri === undefined ? {} : { uri });
     const items = result?.items ?? [];
     if (uri === undefined) {
       this.controller.items.replace(items.map((x) => this.toItem(x)));
@@ -155,11 +143,7 @@ export class RacketTests implements vscode.Disposable {
       }
       // A test-case id runs its whole file: rackunit cannot run one alone.
       const files = ids === undefined ? undefined : [...new Set(ids.map(fileOf))];
-      const result = await client.sendRequest<RunTestsResult>(
-        "raco/runTests",
-        runParams(files, runId),
-        token,
-      );
+      const result = await client.sendRequest(runTests, runParams(files, runId), token);
       if (!result.ran) {
         const msg = new vscode.TestMessage(result.reason ?? "tests were not run");
         for (const i of roots) {

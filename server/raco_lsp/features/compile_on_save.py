@@ -4,8 +4,9 @@ A save is debounced (``raco-lsp.debounce``), then one *build* runs: the saved
 module first, then (``compileOnSave``: ``dependents``/``workspace``) its
 workspace dependents in topological order from the module graph, each
 compiled by the persistent agent and published as soon as it is done, with
-``$/progress``.  A new save cancels the build in flight; the files it had not
-compiled yet are carried into the next build, so nothing is lost.
+``$/progress`` and ``raco/buildStatus`` (the counts as data).  A new save
+cancels the build in flight; the files it had not compiled yet are carried
+into the next build, so nothing is lost.
 
 Each compiled file *owns* the problems its run reported, in any file (an
 error in a dependency shows in the dependency and on the require that pulls
@@ -101,13 +102,16 @@ class CompileOnSave:
             self._run_build(self._build, expand=False, debounce=False)
         )
         await asyncio.wait([self._build])
-        errors = sum(
+        return {"compiled": [str(p) for p in self.last_build], "errors": self.error_count()}
+
+    def error_count(self) -> int:
+        """The ``raco make`` errors reported now, over all files."""
+        return sum(
             p.severity is Severity.ERROR
             for owned in self._owned.values()
             for ps in owned.values()
             for p in ps
         )
-        return {"compiled": [str(p) for p in self.last_build], "errors": errors}
 
     async def shutdown(self) -> None:
         if self._build is not None and not self._build.done():
@@ -211,8 +215,30 @@ class CompileOnSave:
         done: list[Path] = []
         running: dict[asyncio.Task[CompileRun], tuple[Path, CompileAgent]] = {}
         idle = list(agents)
+        sent: tuple[int, int] | None = None
+
+        def status(building: bool = True) -> None:
+            """``raco/buildStatus`` when the counts changed (README: Compiling on save)."""
+            nonlocal sent
+            counts = (len(done), len(done) + len(running) + len(pending))
+            if building and counts == sent:
+                return
+            sent = counts
+            self._server.protocol.notify(
+                "raco/buildStatus",
+                {
+                    "building": building,
+                    "done": counts[0],
+                    "total": counts[1],
+                    "errors": self.error_count(),
+                },
+            )
+
+        status()  # before the $/progress begins: a client sees the build around it
         try:
-            async with work_done(self._server, "Compiling Racket") as progress:
+            # Background work: no cancel button (a new save cancels the build),
+            # though a client's window/workDoneProgress/cancel still stops it.
+            async with work_done(self._server, "Compiling Racket", cancellable=False) as progress:
                 while pending or running:
                     pending = [p for p in pending if p.exists()]  # deleted meanwhile
                     for f in self._ready(pending, running, len(idle)):
@@ -228,6 +254,7 @@ class CompileOnSave:
                             age_compiled(f)
                         task = asyncio.ensure_future(self._compile(agent, f))
                         running[task] = (f, agent)
+                    status()
                     if not running:
                         continue
                     finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -242,6 +269,7 @@ class CompileOnSave:
                             if again not in pending and again not in done and again not in busy:
                                 pending.append(again)
                         await self._server.notify_built([f, *run.compiled, *run.touched])
+                    status()
         except asyncio.CancelledError:
             for task in running:
                 task.cancel()
@@ -254,6 +282,7 @@ class CompileOnSave:
             raise
         finally:
             self.last_build = done
+            status(building=False)
 
     def _nothing_to_do(self, order: list[Path]) -> bool:
         """True when the graph is sure that compiler/cm would neither compile

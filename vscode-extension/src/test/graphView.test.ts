@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { escapeHtml, graphHtml, type Graph } from "../graphView";
+import { escapeHtml, graphHtml } from "../graphView";
+import type { Graph } from "../lsp_ext";
 
 const g: Graph = {
   nodes: [

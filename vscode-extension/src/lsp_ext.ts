@@ -1,0 +1,143 @@
+// raco-lsp's own LSP messages, as the extension uses them: the one place for
+// their TypeScript shapes (README of the repository: the `raco/*` requests and
+// notifications, and the results of the `raco-lsp.*` commands). The server's
+// side is in server/raco_lsp/features/.
+import * as lc from "vscode-languageclient";
+
+// -- compile on save (features/compile_on_save.py) ---------------------------
+
+/** Where the build is: sent when it starts, as files finish, and when it ends. */
+export interface BuildStatusParams {
+  building: boolean;
+  /** Files compiled so far in this build. */
+  done: number;
+  /** Files this build compiles (it grows when a clean file sends others back). */
+  total: number;
+  /** `raco make` errors reported now, over all files. */
+  errors: number;
+}
+
+export const buildStatus = new lc.NotificationType<BuildStatusParams>("raco/buildStatus");
+
+/** Command `raco-lsp.buildWorkspace`. */
+export interface BuildWorkspaceResult {
+  compiled: string[];
+  errors: number;
+}
+
+// -- tests (features/testing.py) ---------------------------------------------
+
+export interface LspPosition {
+  line: number;
+  character: number;
+}
+
+export interface LspRange {
+  start: LspPosition;
+  end: LspPosition;
+}
+
+export interface ServerTestItem {
+  id: string;
+  label: string;
+  kind: string;
+  uri: string;
+  range: LspRange | null;
+  children: ServerTestItem[];
+}
+
+export interface DiscoverTestsParams {
+  uri?: string;
+}
+
+export interface DiscoverTestsResult {
+  items: ServerTestItem[];
+}
+
+export const discoverTests = new lc.RequestType<DiscoverTestsParams, DiscoverTestsResult, void>(
+  "raco/discoverTests",
+);
+
+/** The children of an open file's item, again, whenever the file changes. */
+export interface TestItemsParams {
+  uri: string;
+  items: ServerTestItem[];
+}
+
+export const testItems = new lc.NotificationType<TestItemsParams>("raco/testItems");
+
+export interface RunTestsParams {
+  uris?: string[];
+  ids?: string[];
+  mode?: "default" | "drdr";
+  runId?: string;
+}
+
+export interface RunTestsResult {
+  ran: boolean;
+  reason?: string;
+  failed?: number;
+  total?: number;
+  missing?: string[];
+  problems?: string[];
+}
+
+export const runTests = new lc.RequestType<RunTestsParams, RunTestsResult, void>("raco/runTests");
+
+/** One item's (or, with kind "file", one file's) result, streamed during raco/runTests. */
+export interface ServerTestResult {
+  runId?: string;
+  uri: string;
+  id: string | null;
+  kind: string;
+  status: "passed" | "failed" | "errored";
+  name?: string | null;
+  check?: string | null;
+  message?: string | null;
+  location?: { uri: string; range: LspRange } | null;
+  actual?: string | null;
+  expected?: string | null;
+  duration?: number | null;
+  stdout?: string | null;
+  stderr?: string | null;
+  failed?: number;
+  total?: number;
+  timedOut?: boolean;
+}
+
+export const testResult = new lc.NotificationType<ServerTestResult>("raco/testResult");
+
+// -- the module graph (features/module_graph.py) -----------------------------
+
+export interface GraphNode {
+  path: string;
+  uri: string;
+  stale: boolean;
+  reason?: string | null;
+  workspace: boolean;
+}
+
+export interface Graph {
+  nodes: GraphNode[];
+  edges: { from: string; to: string }[];
+}
+
+export const moduleGraph = new lc.RequestType<{ uri?: string }, Graph, void>("raco/moduleGraph");
+
+export const dependents = new lc.RequestType<{ uri: string }, GraphNode[], void>("raco/dependents");
+
+// -- packaging (features/packaging.py) ---------------------------------------
+
+/** Result of `raco-lsp.buildDistribution`, `createExecutable`, `packCollection`, ... */
+export interface PackagingResult {
+  ok: boolean;
+  errors?: string[];
+  warnings?: string[];
+  suggestions?: string[];
+  outputs?: string[];
+  output?: string;
+  archive?: string | null;
+  smoke?: { executable: string; ok: boolean; output: string }[];
+  skipped?: string;
+  compiled?: string[];
+}
