@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 
-.PHONY: run test setup racket lint pytest bench clean vsix ts-test e2e-setup
+.PHONY: run test test-fast setup racket lint pytest bench clean vsix ts-test e2e-setup
 
 setup: racket $(STAMP)
 
@@ -35,6 +35,13 @@ pytest: setup vsix e2e-setup
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test: lint ts-test pytest
+
+# The fast tier for the edit loop: lint and the pure-Python tests, no Racket,
+# npm or apt (only the venv).
+test-fast: $(STAMP)
+	$(VENV)/bin/ruff check server tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q -m "not racket" $(PYTEST_ARGS)
 
 # The VS Code extension (vscode-extension/): pinned npm devDependencies from
 # package-lock.json, TypeScript strict, eslint, node's own test runner, vsce.
