@@ -1,0 +1,219 @@
+"""What the user waits for: the server measured through LSP over stdio.
+
+Run: make bench BENCH=lsp.  A client process starts ``raco-lsp serve`` like an
+editor does and times, on synthetic 200- and 1,000-module workspaces, each
+against its baseline measured in the same run on the same files:
+
+- save -> diagnostics of a one-module content change (an error introduced,
+  then fixed): from writing the file and sending didChange + didSave to the
+  ``publishDiagnostics`` for that file that shows the new state; baseline:
+  spawning ``raco make FILE`` after the same edit;
+- no-op save (nothing changed) -> build done (``raco-lsp.waitIdle`` answered);
+  baseline: ``raco make FILE`` with nothing to do;
+- open a stale file -> its first diagnostics, in a cold server (fresh cache
+  folder: installation scan, language profiles and agents all start) and in a
+  warm one (same cache, second start); baseline: ``raco make FILE``.
+
+Figures are medians (and the worst) over the rounds; the ratio is
+baseline / ours, so higher is better.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from bench.synth import Synth, make_workspace
+
+ROUNDS = 6
+SERVER = [sys.executable, "-m", "raco_lsp", "serve", "--log-level", "WARNING"]
+
+
+def _raco_make(*files: Path) -> float:
+    t = time.perf_counter()
+    subprocess.run(["raco", "make", *map(str, files)], capture_output=True)
+    return time.perf_counter() - t
+
+
+class Session:
+    """A server on a workspace, seen from the client: waits for the
+    diagnostics of one file to reach a state."""
+
+    def __init__(self, client: LanguageClient) -> None:
+        self.client = client
+        self.waiters: list[tuple[str, bool, asyncio.Future[float]]] = []
+        self.versions: dict[str, int] = {}
+
+        def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
+            now = time.perf_counter()
+            client.diagnostics[params.uri] = params.diagnostics
+            has_error = any(
+                d.severity == types.DiagnosticSeverity.Error for d in params.diagnostics
+            )
+            for uri, want_error, fut in list(self.waiters):
+                if uri == params.uri and has_error == want_error and not fut.done():
+                    fut.set_result(now)
+
+        # In place of pytest-lsp's own handler, which only stores them.
+        client.protocol.fm.features.pop(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)(on_diagnostics)
+
+    def expect(self, path: Path, *, error: bool) -> asyncio.Future[float]:
+        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiters.append((path.as_uri(), error, fut))
+        return fut
+
+    def open(self, path: Path) -> None:
+        uri = path.as_uri()
+        self.versions[uri] = 1
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="racket", version=1, text=path.read_text()
+                )
+            )
+        )
+
+    def save(self, path: Path, text: str) -> None:
+        path.write_text(text)
+        uri = path.as_uri()
+        self.versions[uri] = self.versions.get(uri, 1) + 1
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=uri, version=self.versions[uri]
+                ),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+        self.client.text_document_did_save(
+            types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+
+    async def wait_idle(self) -> None:
+        await asyncio.wait_for(
+            self.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="raco-lsp.waitIdle")
+            ),
+            600,
+        )
+
+
+async def _start(root: Path, env: dict[str, str]) -> Session:
+    client = await ClientServerConfig(server_command=SERVER, server_env=env).start()
+    assert isinstance(client, LanguageClient)
+    session = Session(client)
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+        )
+    )
+    return session
+
+
+async def _stop(session: Session) -> None:
+    await asyncio.wait_for(session.client.shutdown_session(), 30)
+
+
+def _target(synth: Synth) -> Path:
+    """A module of the last layer: what a user edits at the top of a program
+    (its one dependent is main.rkt)."""
+    return synth.layers[-1][0]
+
+
+def _fmt(xs: list[float]) -> str:
+    return f"median {statistics.median(xs) * 1000:.0f} ms (worst {max(xs) * 1000:.0f} ms)"
+
+
+def _ratio(base: list[float], ours: list[float]) -> float:
+    return statistics.median(base) / statistics.median(ours)
+
+
+async def bench_workspace(n: int, cache: Path) -> None:
+    root = Path(tempfile.mkdtemp(prefix=f"raco-lsp-bench-lsp-{n}-")) / "ws"
+    synth = make_workspace(root, n)
+    subprocess.run(["raco", "make", str(synth.main)], check=True, capture_output=True)
+    target = _target(synth)
+    good = target.read_text()
+    bad = good + "(oops)\n"
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+
+    # Open a stale file in a cold server (fresh cache) and in a warm one.
+    opens: dict[str, float] = {}
+    for kind in ("cold", "warm"):
+        target.write_text(bad)
+        t = time.perf_counter()
+        session = await _start(root, env)
+        flipped = session.expect(target, error=True)
+        session.open(target)
+        opens[kind] = await asyncio.wait_for(flipped, 600) - t
+        await session.wait_idle()
+        await _stop(session)
+        target.write_text(good)
+        subprocess.run(["raco", "make", str(synth.main)], check=True, capture_output=True)
+    target.write_text(bad)
+    open_base = _raco_make(target)
+    target.write_text(good)
+    subprocess.run(["raco", "make", str(synth.main)], check=True, capture_output=True)
+
+    session = await _start(root, env)
+    session.open(target)
+    await session.wait_idle()
+    changes: list[float] = []
+    for _ in range(ROUNDS):
+        for text, error in ((bad, True), (good, False)):
+            flipped = session.expect(target, error=error)
+            t = time.perf_counter()
+            session.save(target, text)
+            changes.append(await asyncio.wait_for(flipped, 600) - t)
+            await session.wait_idle()
+    noops: list[float] = []
+    for _ in range(ROUNDS):
+        t = time.perf_counter()
+        session.save(target, good)
+        await session.wait_idle()
+        noops.append(time.perf_counter() - t)
+    await _stop(session)
+
+    base: list[float] = []
+    for _ in range(ROUNDS):
+        for text in (bad, good):
+            target.write_text(text)
+            base.append(_raco_make(target))
+    noop_base = [_raco_make(target) for _ in range(ROUNDS)]
+
+    print(f"{n} modules (editing {target.relative_to(root)}, one dependent):")
+    print(
+        f"  save -> diagnostics, content change: {_fmt(changes)}; `raco make FILE` "
+        f"{_fmt(base)}: {_ratio(base, changes):.1f}x (target >= 10x)"
+    )
+    print(
+        f"  no-op save -> build done: {_fmt(noops)}; `raco make FILE` (nothing to do) "
+        f"{_fmt(noop_base)}: {_ratio(noop_base, noops):.1f}x (target >= 20x)"
+    )
+    print(
+        f"  open a stale file -> first diagnostics: cold server {opens['cold'] * 1000:.0f} ms, "
+        f"warm server {opens['warm'] * 1000:.0f} ms (from starting the server); "
+        f"`raco make FILE` {open_base * 1000:.0f} ms"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    # The client ignores raco-lsp's own notifications (raco/testItems, ...).
+    logging.getLogger("pygls").setLevel(logging.ERROR)
+    sizes = [200, 1000]
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="raco-lsp-bench-cache-") as cache:
+            asyncio.run(bench_workspace(n, Path(cache)))
