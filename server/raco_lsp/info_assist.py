@@ -29,6 +29,7 @@ from raco_lsp.info_catalog import (
     field_markdown,
 )
 from raco_lsp.racket.records import Pos, Span
+from raco_lsp.racket.text import read_source
 from raco_lsp.syntax.info import InfoSyntax, byte_offset, define_forms, parse_info, read_info
 from raco_lsp.syntax.parser import Source
 
@@ -446,9 +447,8 @@ def _files(path: Path, ctx: _Context, replace: Span, suffixes: tuple[str, ...]) 
 
 @lru_cache(maxsize=512)
 def _pkg_desc(directory: str, mtime: float) -> str | None:
-    try:
-        text = (Path(directory) / "info.rkt").read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = read_source(Path(directory) / "info.rkt")
+    if text is None:
         return None
     d = parse_info(text).define("pkg-desc")
     if d is not None and d.value is not None and d.value.kind == "string":

@@ -28,7 +28,7 @@ from raco_lsp.features import testing as testing_feature
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.diagnostics import DiagnosticStore, RangeConverter, path_uri
 from raco_lsp.features.module_graph import GraphService
-from raco_lsp.racket import process
+from raco_lsp.racket import files, process
 from raco_lsp.racket.locate import INSTALL_HINT, RacketInstall, locate_racket
 from raco_lsp.settings import SECTION, Settings, parse_settings
 
@@ -142,6 +142,7 @@ class RacoLanguageServer(LanguageServer):
 
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
+        files.set_max_file_size(settings.max_file_size * files.MB)
         for problem in settings.problems:
             self.show_once(f"raco-lsp: {problem}", types.MessageType.Warning)
         self.install, self.install_problems = locate_racket(settings.racket_path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from raco_lsp.info_assist import PackageInfo, Suggestion, complete, hover
 from raco_lsp.info_validate import SOURCE, Finding, has_errors, validate_info
 from raco_lsp.racket.info import cached_packages, get_info_problems, installed_packages
 from raco_lsp.racket.records import Pos, Problem
+from raco_lsp.racket.setup import find_packages
 from raco_lsp.racket.text import read_source
 
 if TYPE_CHECKING:
@@ -36,28 +36,17 @@ _KINDS = {
     "keyword": types.CompletionItemKind.Keyword,
     "lang": types.CompletionItemKind.Keyword,
 }
-_SKIP_DIRS = {"compiled", "doc", "node_modules"}
 
 
 def is_info_file(path: Path) -> bool:
     return path.name == "info.rkt"
 
 
-def workspace_packages(roots: list[Path], max_depth: int = 3) -> dict[str, PackageInfo]:
-    """Directories holding an info.rkt under ``roots``: packages by their name."""
+def workspace_packages(roots: list[Path]) -> dict[str, PackageInfo]:
+    """The workspace's packages (``find_packages``) by their name."""
     out: dict[str, PackageInfo] = {}
-    for root in roots:
-        base_depth = len(root.parts)
-        for dirpath, dirnames, filenames in os.walk(root):
-            depth = len(Path(dirpath).parts) - base_depth
-            dirnames[:] = (
-                []
-                if depth >= max_depth
-                else sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-            )
-            if "info.rkt" in filenames:
-                name = Path(dirpath).name
-                out.setdefault(name, PackageInfo(name, "workspace", Path(dirpath)))
+    for p in find_packages(roots):
+        out.setdefault(p.name, PackageInfo(p.name, "workspace", p.directory))
     return out
 
 

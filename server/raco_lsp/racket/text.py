@@ -12,6 +12,7 @@ import bisect
 import re
 from pathlib import Path
 
+from raco_lsp.racket.files import read_file
 from raco_lsp.racket.records import Pos, Span
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -23,10 +24,8 @@ def decode_source(data: bytes) -> str:
 
 
 def read_source(path: Path) -> str | None:
-    try:
-        return decode_source(path.read_bytes())
-    except OSError:
-        return None
+    data, _ = read_file(path)
+    return None if data is None else decode_source(data)
 
 
 class TextIndex:
