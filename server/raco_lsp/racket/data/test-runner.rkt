@@ -607,25 +607,36 @@
 
 ;; ---------------------------------------------------------------------------
 (module+ main
+  ;; stdin is read by a thread of its own, so its end (the server is gone)
+  ;; stops the runner at once, even in the middle of a test, as the compile
+  ;; agent does: a busy runner never outlives its parent.
+  (define main-thread (current-thread))
+  (void
+   (thread
+    (lambda ()
+      (let read-loop ()
+        (define line (read-line real-stdin 'any))
+        (unless (eof-object? line)
+          (thread-send main-thread line)
+          (read-loop)))
+      (exit 0))))
   (emit! (hasheq 'event "ready"))
   (let loop ()
-    (define line (read-line real-stdin 'any))
-    (unless (eof-object? line)
-      (define req (with-handlers ([exn:fail? (lambda (e) #f)]) (string->jsexpr line)))
-      (cond
-        [(not (hash? req)) (loop)]
-        [(equal? (hash-ref req 'op #f) "quit") (void)]
-        [else
-         (with-handlers ([exn:fail?
-                          (lambda (e)
-                            (emit! (hasheq 'event "runner-error" 'id (hash-ref req 'id 'null)
-                                           'message (exn-message e))))])
-           (case (hash-ref req 'op #f)
-             [("plan") (plan! req)]
-             [("run") (run-file! req)]
-             [else (emit! (hasheq 'event "runner-error" 'id (hash-ref req 'id 'null)
-                                  'message "unknown op"))]))
-         (emit-sync!)
-         (loop)])))
+    (define req (with-handlers ([exn:fail? (lambda (e) #f)]) (string->jsexpr (thread-receive))))
+    (cond
+      [(not (hash? req)) (loop)]
+      [(equal? (hash-ref req 'op #f) "quit") (void)]
+      [else
+       (with-handlers ([exn:fail?
+                        (lambda (e)
+                          (emit! (hasheq 'event "runner-error" 'id (hash-ref req 'id 'null)
+                                         'message (exn-message e))))])
+         (case (hash-ref req 'op #f)
+           [("plan") (plan! req)]
+           [("run") (run-file! req)]
+           [else (emit! (hasheq 'event "runner-error" 'id (hash-ref req 'id 'null)
+                                'message "unknown op"))]))
+       (emit-sync!)
+       (loop)]))
   (emit-sync!)
   (exit 0))
