@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lsprotocol import types
 
-from lsp_support import SERVER, lsp_session, wait_idle
+from lsp_support import SERVER, diagnostics, lsp_session, wait_idle
+from raco_lsp.features.diagnostics import path_uri
 from raco_lsp.features.testing import plain
 
 # Address space for the server and the Racket helpers it starts.
@@ -30,8 +32,8 @@ async def request(client: Any, method: str, params: Any) -> Any:
 
 def hostile(ws: Path, big_bytes: int) -> None:
     """Readable modules among a link to /dev/zero, an info.rkt and an
-    ``include``d file that are links to /dev/zero, a FIFO nobody writes and
-    a module (mostly comments) of ``big_bytes``."""
+    ``include``d file that are links to /dev/zero, FIFOs nobody writes (a
+    module and an info.rkt) and a module (mostly comments) of ``big_bytes``."""
     (ws / "a.rkt").write_text("#lang racket/base\n(provide x)\n(define x 1)\n")
     (ws / "main.rkt").write_text(
         '#lang racket/base\n(require racket/include "a.rkt")\n(include "inc.rktl")\n'
@@ -44,6 +46,8 @@ def hostile(ws: Path, big_bytes: int) -> None:
     (ws / "zero.rkt").symlink_to("/dev/zero")
     (ws / "sub").mkdir()
     (ws / "sub" / "info.rkt").symlink_to("/dev/zero")
+    (ws / "fifo").mkdir()
+    os.mkfifo(ws / "fifo" / "info.rkt")
     os.mkfifo(ws / "pipe.rkt")
     line = ";; " + "x" * 76 + "\n"
     (ws / "big.rkt").write_text("#lang racket/base\n" + line * (big_bytes // len(line) + 1))
@@ -52,7 +56,8 @@ def hostile(ws: Path, big_bytes: int) -> None:
 @pytest.mark.parametrize("trusted", [False, True])
 async def test_special_and_big_files_never_block_the_server(ws: Path, trusted: bool) -> None:
     hostile(ws, big_bytes=3 << 19)  # 1.5 MB, over a cap of 1 MB
-    init = {"raco-lsp": {"trusted": trusted, "maxFileSize": 1}}
+    # A compile or get-info reading a FIFO would wait for this timeout.
+    init = {"raco-lsp": {"trusted": trusted, "maxFileSize": 1, "compileTimeout": 600}}
     async with lsp_session(ws, init_options=init, server=[*LIMIT, *SERVER]) as client:
         await wait_idle(client, 60)
         whole = await request(client, "raco/moduleGraph", None)
@@ -66,7 +71,20 @@ async def test_special_and_big_files_never_block_the_server(ws: Path, trusted: b
         assert plt["entries"] == [] and "not a regular file" in plt["problems"][0]
         found = await request(client, "raco/discoverTests", {})
         assert [i["label"] for i in found["items"]] == ["t.rkt"]
+        # Editors showing them: neither compiled on open nor read by get-info.
+        infos = [ws / "sub" / "info.rkt", ws / "fifo" / "info.rkt"]
+        for info in infos:
+            client.text_document_did_open(
+                types.DidOpenTextDocumentParams(
+                    text_document=types.TextDocumentItem(
+                        uri=path_uri(info), language_id="racket", version=1, text="#lang info\n"
+                    )
+                )
+            )
+        command = types.ExecuteCommandParams(command="raco-lsp.infoIdle")
+        await asyncio.wait_for(client.workspace_execute_command_async(command), 60)
         await wait_idle(client, 60)
+        assert [diagnostics(client, info) for info in infos] == [[], []]
 
 
 @pytest.mark.parametrize("trusted", [False, True])

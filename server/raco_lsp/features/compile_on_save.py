@@ -33,6 +33,7 @@ from raco_lsp.features.progress import work_done
 from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
 from raco_lsp.racket.compile import SOURCE, CompileRun
 from raco_lsp.racket.deps import compiled_paths, quick_staleness
+from raco_lsp.racket.files import special_file
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.records import Problem, Severity, Span
 
@@ -129,6 +130,7 @@ class CompileOnSave:
             and s.trusted
             and s.compile_on_save != "off"
             and self._server.install is not None
+            and special_file(path) is None  # Racket would read a FIFO or /dev/zero forever
         )
 
     async def agents(self) -> list[CompileAgent]:

@@ -18,6 +18,7 @@ from pygls.uris import to_fs_path
 
 from raco_lsp.info_assist import PackageInfo, Suggestion, complete, hover
 from raco_lsp.info_validate import SOURCE, Finding, has_errors, validate_info
+from raco_lsp.racket.files import special_file
 from raco_lsp.racket.info import cached_packages, get_info_problems, installed_packages
 from raco_lsp.racket.records import Pos, Problem
 from raco_lsp.racket.setup import find_packages
@@ -119,6 +120,8 @@ class InfoFiles:
     def ground_truth(self, path: Path) -> None:
         s = self._server
         if s.install is None or not s.settings.trusted or has_errors(self.findings.get(path, [])):
+            return
+        if special_file(path) is not None:  # get-info would read it forever
             return
         previous = self._tasks.get(path)
         if previous is not None and not previous.done():
