@@ -24,9 +24,11 @@ async def lsp_session(
     init_options: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     configuration: dict[str, Any] | None = None,
+    server: list[str] = SERVER,
 ) -> AsyncIterator[LanguageClient]:
-    """A server started on ``root`` with VS Code's client capabilities."""
-    client = await ClientServerConfig(server_command=SERVER, server_env=env).start()
+    """A server started on ``root`` with VS Code's client capabilities
+    (``server``: the command line, e.g. ``SERVER`` under ``prlimit``)."""
+    client = await ClientServerConfig(server_command=server, server_env=env).start()
     assert isinstance(client, LanguageClient)
     if configuration is not None:
         client.set_configuration(configuration)

@@ -56,3 +56,13 @@ def test_jobs_setting() -> None:
     assert parse_settings({}).jobs == 0  # one per core
     bad = parse_settings({"jobs": -1})
     assert bad.jobs == 0 and bad.problems
+
+
+def test_max_file_size_setting() -> None:
+    assert parse_settings({}).max_file_size == 8  # MB
+    assert parse_settings({"raco-lsp": {"maxFileSize": 32}}).max_file_size == 32
+    for bad in (0, 1.5, "8", True, None):
+        s = parse_settings({"maxFileSize": bad})
+        assert s.max_file_size == 8 and s.problems == (
+            "raco-lsp.maxFileSize must be a whole number of MB (>= 1)",
+        )

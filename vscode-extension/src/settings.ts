@@ -8,6 +8,7 @@ const SERVER_KEYS = [
   "compileTimeout",
   "debounce",
   "agentMemoryLimit",
+  "maxFileSize",
   "distEntries",
   "distOutput",
   "smokeTimeout",

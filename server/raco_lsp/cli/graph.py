@@ -42,7 +42,7 @@ def build_graph(
         if problems is not None:
             problems.extend(found)
         graph.apply_profiles()
-    return graph, [norm(m) for m in modules]
+    return graph, [m for m in map(norm, modules) if m in graph.nodes]
 
 
 def graph_json(graph: ModuleGraph, modules: list[Path]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import codecs
 import re
 from pathlib import Path
 
+from raco_lsp.core.files import read_file
 from raco_lsp.core.records import Pos, Span
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -63,10 +64,8 @@ def byte_index(data: bytes, chars: int) -> int:
 
 
 def read_source(path: Path) -> str | None:
-    try:
-        return decode_source(path.read_bytes())
-    except OSError:
-        return None
+    data, _ = read_file(path)
+    return None if data is None else decode_source(data)
 
 
 class TextIndex:

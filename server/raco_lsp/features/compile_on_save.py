@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from raco_lsp.core.files import special_file
 from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.lsp.diagnostics import publish_owned
 from raco_lsp.lsp.progress import work_done
@@ -133,6 +134,7 @@ class CompileOnSave:
             and s.trusted
             and s.compile_on_save != "off"
             and self._server.install is not None
+            and special_file(path) is None  # Racket would read a FIFO or /dev/zero forever
         )
 
     async def agents(self) -> list[CompileAgent]:

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from raco_lsp.core.files import special_file
 from raco_lsp.core.records import Pos, Problem
 from raco_lsp.core.text import read_source
 from raco_lsp.info.assist import PackageInfo, Suggestion, complete, hover
 from raco_lsp.info.validate import SOURCE, Finding, has_errors, validate_info
 from raco_lsp.racket.info import cached_packages, get_info_problems, installed_packages
+from raco_lsp.racket.setup import find_packages
 
 if TYPE_CHECKING:
     from raco_lsp.lsp.server import RacoLanguageServer
@@ -36,28 +37,17 @@ _KINDS = {
     "keyword": types.CompletionItemKind.Keyword,
     "lang": types.CompletionItemKind.Keyword,
 }
-_SKIP_DIRS = {"compiled", "doc", "node_modules"}
 
 
 def is_info_file(path: Path) -> bool:
     return path.name == "info.rkt"
 
 
-def workspace_packages(roots: list[Path], max_depth: int = 3) -> dict[str, PackageInfo]:
-    """Directories holding an info.rkt under ``roots``: packages by their name."""
+def workspace_packages(roots: list[Path]) -> dict[str, PackageInfo]:
+    """The workspace's packages (``find_packages``) by their name."""
     out: dict[str, PackageInfo] = {}
-    for root in roots:
-        base_depth = len(root.parts)
-        for dirpath, dirnames, filenames in os.walk(root):
-            depth = len(Path(dirpath).parts) - base_depth
-            dirnames[:] = (
-                []
-                if depth >= max_depth
-                else sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-            )
-            if "info.rkt" in filenames:
-                name = Path(dirpath).name
-                out.setdefault(name, PackageInfo(name, "workspace", Path(dirpath)))
+    for p in find_packages(roots):
+        out.setdefault(p.name, PackageInfo(p.name, "workspace", p.directory))
     return out
 
 
@@ -130,6 +120,8 @@ class InfoFiles:
     def ground_truth(self, path: Path) -> None:
         s = self._server
         if s.install is None or not s.settings.trusted or has_errors(self.findings.get(path, [])):
+            return
+        if special_file(path) is not None:  # get-info would read it forever
             return
         previous = self._tasks.get(path)
         if previous is not None and not previous.done():

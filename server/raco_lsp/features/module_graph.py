@@ -201,6 +201,8 @@ class GraphService:
             return
         g = self.graph_for(path)
         node = g.update(path, self._server.open_text(path))
+        if node is None:
+            return
         self.publish_require_problems(node)
         if any(k is not None and not self.profiles.has(k) for k, _ in node.lang_rules):
             self.learn_profiles()
@@ -213,8 +215,8 @@ class GraphService:
         # dependents'); a save or a change on disk looks at everything again,
         # since other files may have changed without a notification.
         g.forget_staleness()
-        if path.exists():
-            node = g.update(path)
+        node = g.update(path) if path.exists() else None
+        if node is not None:
             self.publish_require_problems(node)
         else:
             g.remove(path)
@@ -486,10 +488,11 @@ def register(server: RacoLanguageServer) -> None:
                 out["edges"] += j["edges"]
         else:
             g = svc.graph_for(path)
-            if norm(path) not in g.nodes and path.exists():
-                g.update(path)
-            around = [path, *(d for d in g.dependents(path) if d in g.nodes)]
-            out = g.to_json(around)
+            if norm(path) not in g.nodes and path.exists() and g.update(path) is None:
+                out = {"nodes": [], "edges": []}  # not read: core/files.py
+            else:
+                around = [path, *(d for d in g.dependents(path) if d in g.nodes)]
+                out = g.to_json(around)
         for n in out["nodes"]:
             n["uri"] = ls.uri_of(Path(n["path"]))
         return out

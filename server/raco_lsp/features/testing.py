@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -38,6 +37,7 @@ from raco_lsp.racket.testing import (
     TestPool,
     run_tests,
 )
+from raco_lsp.racket.workspace import walk_files
 from raco_lsp.syntax.parser import Source
 from raco_lsp.syntax.tests import TestNode, discover
 
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".rkt", ".ss", ".scm", ".scrbl", ".rktl")
-_SKIP_DIRS = {"compiled", "doc", "node_modules"}
 
 
 def plain(obj: Any) -> Any:
@@ -145,13 +144,7 @@ class TestFeature:
         if not roots and self._server.workspace.root_path:
             roots.append(Path(self._server.workspace.root_path))
         for root in roots:
-            for dirpath, dirnames, filenames in os.walk(root):
-                dirnames[:] = sorted(
-                    d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")
-                )
-                for name in sorted(filenames):
-                    if name.endswith(SUFFIXES) and not name.startswith("."):
-                        files.append(Path(dirpath) / name)
+            files.extend(walk_files(root, lambda name: name.endswith(SUFFIXES)))
         return files
 
     async def discover(self, params: dict[str, Any]) -> dict[str, Any]:

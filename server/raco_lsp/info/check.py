@@ -4,8 +4,7 @@ every info.rkt under some paths, statically and then with Racket's own
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from raco_lsp.core.records import Problem
@@ -13,32 +12,15 @@ from raco_lsp.core.text import read_source
 from raco_lsp.info.validate import has_errors, validate_info
 from raco_lsp.racket.info import get_info_problems
 from raco_lsp.racket.locate import RacketInstall
+from raco_lsp.racket.workspace import find_files
 
 INFO_NAMES = ("info.rkt",)
-_SKIP_DIRS = {"compiled", "node_modules", "doc"}
 
 
 def find_info_files(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
     """info.rkt files under ``paths`` (a file path counts when it is an info.rkt)."""
-    found: list[Path] = []
-    missing: list[str] = []
-    for p in paths:
-        p = p.absolute()
-        if p.is_file():
-            if p.name in INFO_NAMES:
-                found.append(p)
-        elif p.is_dir():
-            found.extend(_walk(p))
-        else:
-            missing.append(f"{p}: no such file or directory")
-    return sorted(dict.fromkeys(Path(os.path.normpath(f)) for f in found)), missing
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-        if "info.rkt" in filenames:
-            yield Path(dirpath) / "info.rkt"
+    found, problems = find_files(paths, lambda name: name in INFO_NAMES)
+    return [f for f in found if f.name in INFO_NAMES], problems
 
 
 async def check_info_files(

@@ -34,6 +34,7 @@ from pygls.protocol.json_rpc import MsgId
 from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
+from raco_lsp.core import files
 from raco_lsp.features import compile_on_save, info_rkt, module_graph, packaging
 from raco_lsp.features import setup as setup_feature
 from raco_lsp.features import testing as testing_feature
@@ -346,6 +347,7 @@ class RacoLanguageServer(LanguageServer):
 
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
+        files.set_max_file_size(settings.max_file_size * files.MB)
         for problem in settings.problems:
             self.show_once(f"raco-lsp: {problem}", types.MessageType.Warning)
         self.install, self.install_problems = locate_racket(settings.racket_path)

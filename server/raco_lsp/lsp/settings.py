@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from raco_lsp.core.files import DEFAULT_MAX_FILE_SIZE, MB
+
 SECTION = "raco-lsp"
 
 
@@ -49,6 +51,9 @@ class Settings:
     """``raco-lsp.setupOnSave``: check the package with raco setup when its info.rkt is saved."""
     setup_docs: bool = False
     """``raco-lsp.setupDocs``: also build the documentation in "Check package"."""
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE // MB
+    """``raco-lsp.maxFileSize``: MB; bigger files (and anything but regular
+    files) are never read (core/files.py)."""
     problems: tuple[str, ...] = field(default=())
 
 
@@ -166,4 +171,10 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
                 changes[attr] = v
             else:
                 problems.append(f"raco-lsp.{key} must be true or false")
+    if "maxFileSize" in raw:
+        v = raw["maxFileSize"]
+        if isinstance(v, int) and not isinstance(v, bool) and v >= 1:
+            changes["max_file_size"] = v
+        else:
+            problems.append("raco-lsp.maxFileSize must be a whole number of MB (>= 1)")
     return replace(s, **changes, problems=tuple(problems))

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from raco_lsp.core.files import read_file
 from raco_lsp.racket.deps import DepEntry, DepFile, read_dep
 from raco_lsp.racket.install import InstallInfo
 from raco_lsp.racket.modpath import Resolver
@@ -45,10 +46,8 @@ class HashOracle:
         cached = self._sha1.get(path)
         if cached is not None and cached[:2] == (st.st_mtime_ns, st.st_size):
             return cached[2]
-        try:
-            digest: str | None = hashlib.sha1(path.read_bytes()).hexdigest()
-        except OSError:
-            digest = None
+        data, _ = read_file(path)
+        digest = None if data is None else hashlib.sha1(data).hexdigest()
         self._sha1[path] = (st.st_mtime_ns, st.st_size, digest)
         return digest
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from tree_sitter import Node
 
+from raco_lsp.core.files import read_file
 from raco_lsp.core.records import Span
 from raco_lsp.core.text import decode_source
 from raco_lsp.racket.cmhash import HashOracle
@@ -289,19 +290,22 @@ class ModuleGraph:
             for path in walk_modules(root, GRAPH_SUFFIXES):
                 self.update(path)
 
-    def update(self, path: Path, text: str | None = None) -> ModuleNode:
+    def update(self, path: Path, text: str | None = None) -> ModuleNode | None:
         """(Re)read one module: from ``text`` (an editor buffer), else the
-        buffer ``text_of`` knows, else the file on disk."""
+        buffer ``text_of`` knows, else the file on disk.  A file that cannot
+        be read (``read_file``: missing, not a regular file, bigger than the
+        cap) is no node: None."""
         path = norm(path)
         from_buffer = text is not None
         if text is None and self.text_of is not None:
             text = self.text_of(path)
             from_buffer = text is not None
         if text is None:
-            try:
-                text = decode_source(path.read_bytes())
-            except OSError:
-                text = ""
+            data, _ = read_file(path)
+            if data is None:
+                self.remove(path)
+                return None
+            text = decode_source(data)
         src = Source.from_text(text)
         node = ModuleNode(path, from_buffer=from_buffer)
         caps = captures(GRAPH_QUERIES, src.root)
@@ -517,10 +521,10 @@ class ModuleGraph:
                 if target is None or target in seen:
                     continue
                 seen.add(target)
-                try:
-                    isrc = Source.from_text(decode_source(target.read_bytes()))
-                except OSError:
+                data, _ = read_file(target)
+                if data is None:
                     continue
+                isrc = Source.from_text(decode_source(data))
                 icaps = captures(GRAPH_QUERIES, isrc.root)
                 for ispec in extract_requires(isrc, icaps):
                     found = self.resolver.resolve(ispec.kind, ispec.value, target)
@@ -866,9 +870,8 @@ class ModuleGraph:
             return None
         new = CODE_SIGNATURES.get(digest)
         if new is None:
-            try:
-                data = path.read_bytes()
-            except OSError:
+            data, _ = read_file(path)
+            if data is None:
                 return None
             if hashlib.sha1(data).hexdigest() != digest:
                 return None  # changed again meanwhile

@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from raco_lsp.core.files import read_file
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import ProcessResult, run_process
 from raco_lsp.syntax.dynamic_requires import (
@@ -178,10 +179,10 @@ def _raco(install: RacketInstall) -> list[str]:
 def module_warnings(module: Path) -> list[str]:
     """'Create executable' warnings: a module with neither a main submodule nor
     top-level effects makes an executable that does nothing."""
-    try:
-        src = Source(module.read_bytes())
-    except OSError:
+    data, _ = read_file(module)
+    if data is None:
         return []
+    src = Source(data)
     if has_main_submodule(src) or has_top_level_effects(src):
         return []
     return [
@@ -724,10 +725,8 @@ async def build_distribution(
 
 
 def _has_main(module: Path) -> bool:
-    try:
-        return has_main_submodule(Source(module.read_bytes()))
-    except OSError:
-        return False
+    data, _ = read_file(module)
+    return data is not None and has_main_submodule(Source(data))
 
 
 def glob_escape(s: str) -> str:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from raco_lsp.core.files import read_file
+
 
 class Symbol(str):
     """A Racket symbol read from the archive (strings stay ``str``)."""
@@ -364,10 +366,9 @@ def decode_plt(data: bytes) -> tuple[PltArchive, list[str]]:
 
 
 def read_plt(path: Path) -> tuple[PltArchive, list[str]]:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        return PltArchive(), [f"cannot read {path}: {e.strerror or e}"]
+    data, problem = read_file(path)
+    if data is None:
+        return PltArchive(), [problem or f"cannot read {path}"]
     return decode_plt(data)
 
 

@@ -1,20 +1,65 @@
 """Run Racket processes: argv lists, explicit cwd/env, stdin closed, own
-process group, killed on cancellation, timeout and shutdown."""
+process group, killed on cancellation, timeout and shutdown, and (Linux)
+killed by the kernel when this process dies."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import signal
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 _live: set[asyncio.subprocess.Process] = set()
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    f: Callable[..., int] = prctl
+    return f
+
+
+_PRCTL = _load_prctl()
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that asks Linux to SIGKILL the child when its parent
+    dies (``prctl(PR_SET_PDEATHSIG)``), so no helper outlives a server or
+    CLI that was killed (``kill -9`` runs none of our clean-up).  None
+    elsewhere.
+
+    The signal fires when the *thread* that forked the child exits.  Every
+    process here is started by ``asyncio.create_subprocess_exec``, which forks
+    in the event loop's thread, and the loop runs in the main thread
+    (``asyncio.run`` in the CLI, pygls' ``start_io`` in the server): that
+    thread lives as long as the process, so the signal means the process is
+    gone.  (``asyncio.to_thread`` work never starts processes.)"""
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
 
 
 @dataclass(frozen=True)
@@ -52,6 +97,7 @@ async def run_process(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=_die_with_parent(),
     )
     _live.add(proc)
     timed_out = False
@@ -104,6 +150,7 @@ async def start_process(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=_die_with_parent(),
         limit=64 * 1024 * 1024,
     )
     _live.add(proc)

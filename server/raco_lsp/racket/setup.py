@@ -26,9 +26,9 @@ from raco_lsp.racket.install import cache_dir
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.packaging import packaging_env
 from raco_lsp.racket.process import run_process
+from raco_lsp.racket.workspace import walk_files
 from raco_lsp.syntax.info import parse_info
 
-_SKIP_DIRS = {"compiled", "doc", "node_modules"}
 _PKG_FIELDS = {"deps", "build-deps", "pkg-desc", "pkg-authors", "version"}
 
 
@@ -117,18 +117,9 @@ def find_packages(roots: list[Path], max_depth: int = 3) -> list[WorkspacePackag
     """
     out: list[WorkspacePackage] = []
     for root in roots:
-        base_depth = len(root.parts)
-        for dirpath, dirnames, filenames in os.walk(root):
-            here = Path(dirpath)
-            depth = len(here.parts) - base_depth
-            dirnames[:] = (
-                []
-                if depth >= max_depth
-                else sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-            )
-            if "info.rkt" not in filenames:
-                continue
-            kind = _collection_kind(here / "info.rkt")
+        for info_file in walk_files(root, "info.rkt".__eq__, max_depth=max_depth):
+            here = info_file.parent
+            kind = _collection_kind(info_file)
             inside = any(p.directory in here.parents for p in out)
             if kind is None or (inside and kind in ("none", "multi", "use-pkg-name")):
                 continue

@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from raco_lsp.core.files import special_file
 from raco_lsp.core.records import Pos, Span
 from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.racket.locate import RacketInstall
@@ -674,7 +675,7 @@ class TestPool:
                 random=bool(f.get("random")),
             )
             for f in result.get("files") or []
-            if isinstance(f, dict) and "file" in f
+            if isinstance(f, dict) and "file" in f and special_file(str(f["file"])) is None
         ]
         problems = [
             f"{p.get('dir')}/info.rkt: {p.get('message')}"

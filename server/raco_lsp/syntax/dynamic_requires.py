@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
+from raco_lsp.core.files import read_file
 from raco_lsp.core.records import Span
 from raco_lsp.syntax.parser import Source, captures, in_datum_comment, items_of
 from raco_lsp.syntax.requires import extract_requires
@@ -94,13 +95,13 @@ def workspace_dynamic_requires(entry: Path, root: Path | None = None) -> list[Dy
     out: list[DynamicRequire] = []
     while todo:
         p = todo.pop()
-        if p in seen or not p.is_file():
+        if p in seen:
             continue
         seen.add(p)
-        try:
-            src = Source(p.read_bytes())
-        except OSError:
+        data, _ = read_file(p)
+        if data is None:
             continue
+        src = Source(data)
         out.extend(find_dynamic_requires(src, p))
         for spec in extract_requires(src):
             if spec.kind in ("relative", "file"):

@@ -6,6 +6,7 @@ const vscodeConfig = {
   racketPath: "/opt/racket",
   compileOnSave: "file",
   compileTimeout: 30,
+  maxFileSize: 16,
   test: { mode: "drdr", timeout: 10, jobs: 2 },
   server: { pythonPath: "/p" },
   trace: { server: "verbose" },
@@ -18,6 +19,7 @@ test("the server's settings, nested test.*, trust from VS Code", () => {
     racketPath: "/opt/racket",
     compileOnSave: "file",
     compileTimeout: 30,
+    maxFileSize: 16,
     test: { mode: "drdr", timeout: 10, jobs: 2 },
     trusted: false,
   });

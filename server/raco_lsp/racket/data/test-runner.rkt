@@ -217,12 +217,30 @@
 (define info-done (make-hash))
 (define collects-cache (make-hash))
 (define info-problems '())
+;; Directories planned, by identity (symlinks followed): each is entered once,
+;; so a link back up (`sub/self -> .`) cannot make planning loop forever, as it
+;; makes `raco test` itself.
+(define planned-dirs (make-hash))
 
 (define (reset-info!)
   (for ([h (list omit-paths include-paths command-line-arguments timeouts lock-names
-                 ignore-stderrs randoms info-done collects-cache)])
+                 ignore-stderrs randoms info-done collects-cache planned-dirs)])
     (hash-clear! h))
   (set! info-problems '()))
+
+;; Has directory `d` been entered before (in `seen`)?  Marks it entered.
+(define (entered-before? seen d)
+  (define id (with-handlers ([exn:fail:filesystem? (lambda (e) #f)])
+               (file-or-directory-identity d)))
+  (or (not id)
+      (hash-ref seen id #f)
+      (begin (hash-set! seen id #t) #f)))
+
+;; Is `p` there but neither a regular file nor a directory (symlinks followed)?
+(define (special-file? p)
+  (define mode (with-handlers ([exn:fail? (lambda (e) #f)])
+                 (hash-ref (file-or-directory-stat p) 'mode)))
+  (and mode (not (memv (bitwise-and mode #o170000) '(#o100000 #o040000)))))
 
 (define (normalize-info-path p)
   (simplify-path (path->complete-path p) #f))
@@ -233,14 +251,18 @@
                (if dir? p (if (path? base) (path->complete-path base) (current-directory)))))
   (unless (hash-ref info-done dir #f)
     (hash-set! info-done dir #t)
+    (define (problem! message)
+      (set! info-problems (cons (hasheq 'dir (->string dir) 'message message) info-problems))
+      #f)
+    (define special (for/first ([name (in-list '("info.rkt" "info.ss"))]
+                                #:when (special-file? (build-path dir name)))
+                      name))
     (define info
-      (with-handlers ([exn:fail? (lambda (e)
-                                   (set! info-problems
-                                         (cons (hasheq 'dir (->string dir)
-                                                       'message (exn-message e))
-                                               info-problems))
-                                   #f)])
-        (get-info/full dir)))
+      (if special
+          ;; a FIFO or a link to /dev/zero: reading it would never end
+          (problem! (format "~a is not a regular file: not read" special))
+          (with-handlers ([exn:fail? (lambda (e) (problem! (exn-message e)))])
+            (get-info/full dir))))
     (when info
       (define (bad what v)
         (set! info-problems
@@ -261,7 +283,10 @@
                 (define p (normalize-info-path (path->complete-path i dir)))
                 (hash-set! table (if (directory-exists? p) (path->directory-path p) p) #t)]
                [(regexp? i)
-                (for ([f (in-directory dir)] #:when (regexp-match i (path->string f)))
+                (define seen (make-hash))
+                (entered-before? seen dir)
+                (for ([f (in-directory dir (lambda (d) (not (entered-before? seen d))))]
+                      #:when (regexp-match i (path->string f)))
                   (hash-set! table f #t))]
                [else (bad what v)]))]
           [else (bad what v)]))
@@ -353,11 +378,14 @@
   (cond
     [(directory-exists? p)
      (define dir-p (path->directory-path p))
-     (check-info dir-p)
-     (if (omit-path? dir-p)
-         acc
-         (for/fold ([acc acc]) ([dp (in-list (directory-list p))])
-           (plan-path (build-path p dp) #t acc)))]
+     (cond
+       [(entered-before? planned-dirs p) acc]
+       [else
+        (check-info dir-p)
+        (if (omit-path? dir-p)
+            acc
+            (for/fold ([acc acc]) ([dp (in-list (directory-list p))])
+              (plan-path (build-path p dp) #t acc)))])]
     [(and (or (not check-suffix?)
               (and (regexp-match? rx:default-suffixes p)
                    (not (regexp-match? #rx"^[.]" (path->string (file-name-from-path p)))))
@@ -579,25 +607,36 @@
 
 ;; ---------------------------------------------------------------------------
 (module+ main
+  ;; stdin is read by a thread of its own, so its end (the server is gone)
+  ;; stops the runner at once, even in the middle of a test, as the compile
+  ;; agent does: a busy runner never outlives its parent.
+  (define main-thread (current-thread))
+  (void
+   (thread
+    (lambda ()
+      (let read-loop ()
+        (define line (read-line real-stdin 'any))
+        (unless (eof-object? line)
+          (thread-send main-thread line)
+          (read-loop)))
+      (exit 0))))
   (emit! (hasheq 'event "ready"))
   (let loop ()
-    (define line (read-line real-stdin 'any))
-    (unless (eof-object? line)
-      (define req (with-handlers ([exn:fail? (lambda (e) #f)]) (string->jsexpr line)))
-      (cond
-        [(not (hash? req)) (loop)]
-        [(equal? (hash-ref req 'op #f) "quit") (void)]
-        [else
-         (with-handlers ([exn:fail?
-                          (lambda (e)
-                            (emit! (hasheq 'event "runner-error" 'id (hash-ref req 'id 'null)
-                                           'message (exn-message e))))])
-           (case (hash-ref req 'op #f)
-             [("plan") (plan! req)]
-             [("run") (run-file! req)]
-             [else (emit! (hasheq 'event "runner-error" 'id (hash-ref req 'id 'null)
-                                  'message "unknown op"))]))
-         (emit-sync!)
-         (loop)])))
+    (define req (with-handlers ([exn:fail? (lambda (e) #f)]) (string->jsexpr (thread-receive))))
+    (cond
+      [(not (hash? req)) (loop)]
+      [(equal? (hash-ref req 'op #f) "quit") (void)]
+      [else
+       (with-handlers ([exn:fail?
+                        (lambda (e)
+                          (emit! (hasheq 'event "runner-error" 'id (hash-ref req 'id 'null)
+                                         'message (exn-message e))))])
+         (case (hash-ref req 'op #f)
+           [("plan") (plan! req)]
+           [("run") (run-file! req)]
+           [else (emit! (hasheq 'event "runner-error" 'id (hash-ref req 'id 'null)
+                                'message "unknown op"))]))
+       (emit-sync!)
+       (loop)]))
   (emit-sync!)
   (exit 0))
