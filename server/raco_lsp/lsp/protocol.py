@@ -29,6 +29,7 @@ from pygls.protocol import default_converter
 T = TypeVar("T")
 
 _WIRE: set[type] = set()
+_KEEP_NULL = "raco_lsp.keep_null"
 REQUESTS: dict[str, type | None] = {}
 """``raco/*`` request method -> its params class (None: takes no params)."""
 
@@ -40,6 +41,12 @@ def wire(cls: type[T]) -> type[T]:
     made = attrs.frozen(kw_only=True)(cls)
     _WIRE.add(made)
     return made
+
+
+def nullable() -> Any:
+    """A field (default None) that travels as ``null`` when None, where the
+    wire has always carried the key; other None fields are left out."""
+    return attrs.field(default=None, metadata={_KEEP_NULL: True})
 
 
 def request(method: str, params: type | None) -> None:
@@ -63,9 +70,10 @@ def converter() -> Converter:
 
     def unstructure_fn(cls: type) -> Callable[[Any], dict[str, Any]]:
         inner: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(cls, c, **_renames(cls))
+        keep = {camel(a.name) for a in attrs.fields(cls) if a.metadata.get(_KEEP_NULL)}
 
         def unstructure(obj: Any) -> dict[str, Any]:
-            return {k: v for k, v in inner(obj).items() if v is not None}
+            return {k: v for k, v in inner(obj).items() if v is not None or k in keep}
 
         return unstructure
 

@@ -9,6 +9,7 @@ called from ``create_server``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import os
@@ -253,9 +254,9 @@ class RacoLanguageServer(LanguageServer):
         for name in dir(type(feature)):
             fn = getattr(type(feature), name, None)
             if (cmd := getattr(fn, COMMAND_MARK, None)) is not None:
-                self.command(cmd)(getattr(feature, name))
+                self.command(cmd)(_handler(getattr(feature, name)))
             if (method := getattr(fn, REQUEST_MARK, None)) is not None:
-                self.feature(method)(getattr(feature, name))
+                self.feature(method)(_handler(getattr(feature, name)))
 
     def feature_of(self, cls: type[FeatureT]) -> FeatureT:
         """The registered feature of class ``cls``."""
@@ -402,6 +403,24 @@ class RacoLanguageServer(LanguageServer):
             "compileOnSave": self.settings.compile_on_save,
             "agent": self.compiles.agent_status(),
         }
+
+
+def _handler(method: Any) -> Callable[..., Any]:
+    """A feature's bound method as a plain function with the method's
+    signature (without ``self``) and annotations: pygls marks its handlers
+    with attributes, which a bound method cannot carry."""
+    fn, obj = method.__func__, method.__self__
+
+    async def run_async(*args: Any, **kwargs: Any) -> Any:
+        return await fn(obj, *args, **kwargs)
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return fn(obj, *args, **kwargs)
+
+    handler = run_async if inspect.iscoroutinefunction(fn) else run
+    functools.update_wrapper(handler, fn)  # name, annotations; __wrapped__ for their globals
+    vars(handler)["__signature__"] = inspect.signature(method)
+    return handler
 
 
 def uri_path(uri: str) -> Path | None:
