@@ -10,15 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from raco_lsp.racket.locate import RacketInstall, locate_or_report
-from raco_lsp.racket.packaging import (
-    Entry,
-    ExeOptions,
-    StepResult,
-    build_distribution,
-    create_executable,
-    pack_collection,
-    pack_paths,
-)
+from raco_lsp.racket.packaging.common import StepResult
+from raco_lsp.racket.packaging.exe import ExeOptions, create_executable
+from raco_lsp.racket.packaging.pack import pack_collection, pack_paths
+from raco_lsp.racket.packaging.pipeline import Entry, build_distribution
 from raco_lsp.racket.plt import config_lines, listing_lines, read_plt
 
 

@@ -33,18 +33,10 @@ from lsprotocol import types
 
 from raco_lsp.lsp.progress import Progress, work_done
 from raco_lsp.racket.locate import RacketInstall
-from raco_lsp.racket.packaging import (
-    DistributionResult,
-    Entry,
-    ExeOptions,
-    StepResult,
-    build_distribution,
-    create_executable,
-    create_launchers,
-    create_package_archive,
-    pack_collection,
-    read_info,
-)
+from raco_lsp.racket.packaging.common import StepResult, read_info
+from raco_lsp.racket.packaging.exe import ExeOptions, create_executable, create_launchers
+from raco_lsp.racket.packaging.pack import create_package_archive, pack_collection
+from raco_lsp.racket.packaging.pipeline import DistributionResult, Entry, build_distribution
 from raco_lsp.racket.plt import describe, read_plt
 from raco_lsp.syntax.dynamic_requires import lib_suggestions, workspace_dynamic_requires
 
