@@ -35,11 +35,12 @@ from pygls.protocol.json_rpc import MsgId
 from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
-from raco_lsp.features import compile_on_save, info_rkt, module_graph, packaging
+from raco_lsp.features import compile_on_save, info_rkt, module_graph
 from raco_lsp.features import setup as setup_feature
 from raco_lsp.features import testing as testing_feature
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.module_graph import GraphService
+from raco_lsp.features.packaging import PackagingFeature
 from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import DiagnosticStore, RangeConverter, path_uri
 from raco_lsp.lsp.feature import COMMAND_MARK, REQUEST_MARK, Feature, overrides
@@ -453,7 +454,7 @@ def create_server() -> RacoLanguageServer:
     compile_on_save.register(server)
     module_graph.register(server)
     testing_feature.register(server)
-    packaging.register(server)
+    server.add_feature(PackagingFeature(server))
     info_rkt.register(server)
     setup_feature.register(server)
 

@@ -55,19 +55,6 @@ class StepResult:
     """``++lib`` module paths that would likely fix the step."""
     seconds: float = 0.0
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "step": self.step,
-            "ok": self.ok,
-            "argv": self.argv,
-            "outputs": [str(p) for p in self.outputs],
-            "output": self.output,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "suggestions": self.suggestions,
-            "seconds": round(self.seconds, 3),
-        }
-
 
 def common_errors(res: ProcessResult, step: str, timeout: float | None) -> list[str]:
     """Errors any step can meet: a timeout, a full disk."""

@@ -18,7 +18,6 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.packaging.common import (
@@ -179,16 +178,6 @@ class SmokeRun:
     output: str
     timed_out: bool
     missing_modules: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "executable": self.executable,
-            "ok": self.ok,
-            "returncode": self.returncode,
-            "output": self.output,
-            "timedOut": self.timed_out,
-            "missingModules": self.missing_modules,
-        }
 
 
 def _extract(archive: Path, into: Path) -> list[str]:

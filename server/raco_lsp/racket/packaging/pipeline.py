@@ -17,7 +17,6 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.packaging.common import ProgressFn, StepResult, read_info
@@ -58,19 +57,6 @@ class DistributionResult:
     @property
     def errors(self) -> list[str]:
         return [e for s in self.steps for e in s.errors]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "archive": str(self.archive) if self.archive else None,
-            "distDir": str(self.dist_dir) if self.dist_dir else None,
-            "executables": [str(p) for p in self.executables],
-            "steps": [s.to_json() for s in self.steps],
-            "smoke": [r.to_json() for r in self.smoke],
-            "errors": self.errors,
-            "suggestions": self.suggestions,
-            "sourceSuggestions": self.source_suggestions,
-        }
 
 
 def exe_name(entry: Entry, launchers: Mapping[Path, str] | None = None) -> str:
