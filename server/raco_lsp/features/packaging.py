@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
+from raco_lsp.core.text import TextIndex
 from raco_lsp.lsp.feature import Feature, command, request
 from raco_lsp.lsp.progress import Progress, work_done
 from raco_lsp.lsp.protocol import (
@@ -437,13 +438,13 @@ class PackagingFeature(Feature):
         text = self.server.open_text(path)
         if text is None:
             return None
-        lines = text.splitlines()
+        lines = TextIndex(text).lines
         if position.line >= len(lines):
             return None
         line = lines[position.line]
+        at = self.server.range_converter().char_index(line, position.character)
         for m in _PLT_STRING.finditer(line):
-            # Positions are UTF-16 by default; for ASCII file names they agree.
-            if m.start() <= position.character <= m.end():
+            if m.start() <= at <= m.end():
                 candidate = Path(m.group(1))
                 return candidate if candidate.is_absolute() else path.parent / candidate
         return None
