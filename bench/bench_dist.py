@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from raco_lsp.racket.locate import locate_racket
-from raco_lsp.racket.packaging import Entry, build_distribution
+from raco_lsp.racket.packaging.pipeline import Entry, build_distribution
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "hello-pkg"
 

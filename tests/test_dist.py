@@ -16,18 +16,11 @@ from pathlib import Path
 import pytest
 
 from raco_lsp.racket.locate import RacketInstall, locate_racket
-from raco_lsp.racket.packaging import (
-    Entry,
-    ExeOptions,
-    _common_errors,
-    build_distribution,
-    bundle,
-    create_executable,
-    create_launchers,
-    create_package_archive,
-    missing_modules,
-    pack_collection,
-)
+from raco_lsp.racket.packaging.common import common_errors
+from raco_lsp.racket.packaging.distribute import bundle, missing_modules
+from raco_lsp.racket.packaging.exe import ExeOptions, create_executable, create_launchers
+from raco_lsp.racket.packaging.pack import create_package_archive, pack_collection
+from raco_lsp.racket.packaging.pipeline import Entry, build_distribution
 from raco_lsp.racket.plt import listing_lines, read_plt
 from raco_lsp.racket.process import ProcessResult
 
@@ -217,7 +210,7 @@ def test_outputs_are_not_overwritten_unless_asked(tmp_path: Path) -> None:
 def test_disk_full_is_named() -> None:
     err = "write: error writing\n  system error: No space left on device"
     res = ProcessResult(1, "", err, False)
-    assert _common_errors(res, "raco exe", 10) == [
+    assert common_errors(res, "raco exe", 10) == [
         "raco exe: the disk is full (No space left on device); free some space"
     ]
 

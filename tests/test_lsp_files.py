@@ -49,6 +49,7 @@ def hostile(ws: Path, big_bytes: int) -> None:
     (ws / "fifo").mkdir()
     os.mkfifo(ws / "fifo" / "info.rkt")
     os.mkfifo(ws / "pipe.rkt")
+    os.mkfifo(ws / "pipe.plt")
     line = ";; " + "x" * 76 + "\n"
     (ws / "big.rkt").write_text("#lang racket/base\n" + line * (big_bytes // len(line) + 1))
 
@@ -68,6 +69,8 @@ async def test_special_and_big_files_never_block_the_server(ws: Path, trusted: b
             "edges": [],
         }
         plt = await request(client, "raco/inspectPlt", {"uri": ZERO_URI})
+        assert "outside the workspace" in plt["problems"][0]
+        plt = await request(client, "raco/inspectPlt", {"uri": path_uri(ws / "pipe.plt")})
         assert plt["entries"] == [] and "not a regular file" in plt["problems"][0]
         found = await request(client, "raco/discoverTests", {})
         assert [i["label"] for i in found["items"]] == ["t.rkt"]

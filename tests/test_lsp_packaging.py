@@ -223,3 +223,36 @@ async def test_create_distribution_from_setting_and_launchers(ws: Path) -> None:
         result = await _execute(client, "raco-lsp.createLaunchers", {"dir": str(ws)})
         assert result["ok"], result["errors"]
         assert result["outputs"] == [str(ws / "out dir" / "launchers" / "hello")]
+
+
+async def test_hover_on_a_plt_string_after_non_bmp_text(ws: Path) -> None:
+    """The client counts columns in UTF-16: each emoji before the string is 2
+    columns but 1 character of the line."""
+    (ws / "hello.rkt").write_text("#lang racket/base\n")
+    subprocess.run(["raco", "pack", "hello.plt", "hello.rkt"], cwd=ws, check=True, timeout=120)
+    user = ws / "install.rkt"
+    line = '(define archive (list "😀😀😀" "hello.plt"))'
+    user.write_text(f"#lang racket/base\n{line}\n", encoding="utf-8")
+    start, end = line.index('"hello.plt"'), line.index('"hello.plt"') + len('"hello.plt"')
+    emoji_before = 3  # one extra UTF-16 column each
+
+    async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
+        open_file(client, user)
+
+        async def hover_at(index: int) -> str:
+            hover = await client.text_document_hover_async(
+                types.HoverParams(
+                    text_document=types.TextDocumentIdentifier(uri=path_uri(user)),
+                    position=types.Position(line=1, character=index + emoji_before),
+                )
+            )
+            if hover is None:
+                return ""
+            assert isinstance(hover.contents, types.MarkupContent)
+            return hover.contents.value
+
+        # On the string's closing quote: the archive.
+        assert "hello.rkt" in await hover_at(end - 1)
+        assert "**.plt archive**" in await hover_at(start)
+        # On the space before the string: nothing about the archive.
+        assert "**.plt archive**" not in await hover_at(start - 1)

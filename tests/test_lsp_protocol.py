@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, get_type_hints
 
 import attrs
 from hypothesis import HealthCheck, example, given, settings
@@ -18,6 +19,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_support import diagnostics, lsp_session, open_file, save_file, wait_idle
+from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import path_uri
 from raco_lsp.lsp.server import create_server
 
@@ -310,11 +312,37 @@ def _check_answer(method: str, params: Any, answer: dict[str, Any], commands: se
     # client's mistake, and it says so.
     assert code in (INVALID_PARAMS, INVALID_REQUEST), answer
     if method == types.WORKSPACE_EXECUTE_COMMAND and isinstance(params, dict):
-        # The server's commands take any arguments (pygls resolves their
+        # An untyped command takes any arguments (pygls resolves their
         # annotations when there are arguments: a name it cannot resolve
-        # made the command fail).
-        known = params.get("command") in commands
-        assert not (known and isinstance(params.get("arguments"), list)), answer
+        # made the command fail).  A typed one refuses, with InvalidParams,
+        # only arguments that are not one object of its lsp/protocol.py class.
+        arguments = params.get("arguments")
+        if params.get("command") in commands and isinstance(arguments, list):
+            typed = _typed_commands().get(params["command"])
+            assert typed is not None and code == INVALID_PARAMS, answer
+            assert not _fits(arguments, typed), answer
+
+
+@functools.cache
+def _typed_commands() -> dict[str, type]:
+    """Commands whose one argument is a ``@wire`` class -> that class."""
+    out = {}
+    for name, handler in create_server().protocol.fm.commands.items():
+        hints = get_type_hints(getattr(handler, "func", handler))  # a partial: (server, ...)
+        wire = [t for p, t in hints.items() if p != "return" and isinstance(t, type)]
+        if wire and attrs.has(wire[-1]):
+            out[name] = wire[-1]
+    return out
+
+
+def _fits(arguments: list[Any], cls: type) -> bool:
+    if len(arguments) != 1:
+        return False
+    try:
+        protocol.converter().structure(arguments[0], cls)
+    except Exception:
+        return False
+    return True
 
 
 def test_every_request_gets_exactly_one_answer(ws: Path, tmp_path: Path) -> None:

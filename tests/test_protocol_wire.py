@@ -26,6 +26,19 @@ def test_fields_travel_in_camel_case_and_none_is_left_out() -> None:
     )
 
 
+@protocol.wire
+class _Archive:
+    name: str | None = protocol.nullable()
+    size: int | None = None
+
+
+def test_a_nullable_field_travels_as_null() -> None:
+    c = protocol.converter()
+    assert c.unstructure(_Archive()) == {"name": None}
+    assert c.unstructure(_Archive(name="a", size=1)) == {"name": "a", "size": 1}
+    assert c.structure({}, _Archive) == _Archive()
+
+
 def test_a_wrong_shape_is_refused() -> None:
     c = protocol.converter()
     with pytest.raises(Exception, match="JSON object"):

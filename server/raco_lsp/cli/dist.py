@@ -9,16 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from raco_lsp.lsp.protocol import Distribution, PackagingStep, PltInfo, converter
 from raco_lsp.racket.locate import RacketInstall, locate_or_report
-from raco_lsp.racket.packaging import (
-    Entry,
-    ExeOptions,
-    StepResult,
-    build_distribution,
-    create_executable,
-    pack_collection,
-    pack_paths,
-)
+from raco_lsp.racket.packaging.common import StepResult
+from raco_lsp.racket.packaging.exe import ExeOptions, create_executable
+from raco_lsp.racket.packaging.pack import pack_collection, pack_paths
+from raco_lsp.racket.packaging.pipeline import Entry, build_distribution
 from raco_lsp.racket.plt import config_lines, listing_lines, read_plt
 
 
@@ -100,6 +96,11 @@ def add_parser(sub: Any) -> None:
         p.set_defaults(run=run)
 
 
+def _print_json(answer: PltInfo | Distribution | PackagingStep) -> None:
+    """What the server's packaging commands answer, as JSON."""
+    print(json.dumps(converter().unstructure(answer), indent=2))
+
+
 def _install(args: argparse.Namespace, prog: str) -> RacketInstall | None:
     return locate_or_report(args.racket, prog)
 
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "inspect-plt":
         archive, problems = read_plt(args.archive)
         if args.json:
-            print(json.dumps({**archive.to_json(), "problems": problems}, indent=2))
+            _print_json(PltInfo.of(archive, problems))
         else:
             lines = (config_lines(archive) if args.config else []) + listing_lines(archive)
             print("\n".join(lines))
@@ -191,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        _print_json(Distribution.of(result))
         return 0 if result.ok else 1
     for step in result.steps:
         _print_step(step, "dist")
@@ -213,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _report(step: StepResult, args: argparse.Namespace, prog: str) -> int:
     if args.json:
-        print(json.dumps(step.to_json(), indent=2))
+        _print_json(PackagingStep.of(step))
     else:
         _print_step(step, prog)
         for p in step.outputs:

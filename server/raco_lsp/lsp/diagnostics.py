@@ -55,6 +55,16 @@ class RangeConverter:
         )
         return self._codec.range_to_client_units(self._lines_of(path), server_range)
 
+    def char_index(self, line: str, character: int) -> int:
+        """The index in ``line`` (a line of text, no line break) of the client's
+        column ``character``, counted in the client's position encoding
+        (UTF-16 by default: a character outside the BMP counts 2); past the
+        end of the line, ``len(line)``."""
+        if character >= self._codec.client_num_units(line):
+            return len(line)
+        where = types.Position(line=0, character=character)
+        return self._codec.position_from_client_units([line], where).character
+
     def diagnostic(self, p: Problem) -> types.Diagnostic:
         related = [
             types.DiagnosticRelatedInformation(

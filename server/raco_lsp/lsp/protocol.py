@@ -19,16 +19,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import Any, TypeVar, dataclass_transform
+from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform
 
 import attrs
 from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from pygls.protocol import default_converter
 
+if TYPE_CHECKING:
+    from raco_lsp.racket.packaging.common import StepResult
+    from raco_lsp.racket.packaging.pipeline import DistributionResult
+    from raco_lsp.racket.plt import PltArchive
+
 T = TypeVar("T")
 
 _WIRE: set[type] = set()
+_KEEP_NULL = "raco_lsp.keep_null"
 REQUESTS: dict[str, type | None] = {}
 """``raco/*`` request method -> its params class (None: takes no params)."""
 
@@ -40,6 +46,12 @@ def wire(cls: type[T]) -> type[T]:
     made = attrs.frozen(kw_only=True)(cls)
     _WIRE.add(made)
     return made
+
+
+def nullable() -> Any:
+    """A field (default None) that travels as ``null`` when None, where the
+    wire has always carried the key; other None fields are left out."""
+    return attrs.field(default=None, metadata={_KEEP_NULL: True})
 
 
 def request(method: str, params: type | None) -> None:
@@ -63,9 +75,10 @@ def converter() -> Converter:
 
     def unstructure_fn(cls: type) -> Callable[[Any], dict[str, Any]]:
         inner: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(cls, c, **_renames(cls))
+        keep = {camel(a.name) for a in attrs.fields(cls) if a.metadata.get(_KEEP_NULL)}
 
         def unstructure(obj: Any) -> dict[str, Any]:
-            return {k: v for k, v in inner(obj).items() if v is not None}
+            return {k: v for k, v in inner(obj).items() if v is not None or k in keep}
 
         return unstructure
 
@@ -103,3 +116,246 @@ def request_message_type(method: str) -> type | None:
             "jsonrpc": attrs.field(type=str, default="2.0"),
         },
     )
+
+
+# -- packaging ------------------------------------------------------------------
+# The raco-lsp.create*/buildDistribution/packCollection commands' arguments and
+# answers, and raco/inspectPlt; `raco-lsp exe|dist|pack|inspect-plt --json`
+# prints the same answers.  Built from racket/packaging and racket/plt records.
+
+
+@wire
+class CreateExecutableArgs:
+    """``raco-lsp.createExecutable``: the module is ``module`` (a path or a
+    ``file:`` URI), else ``uri``."""
+
+    uri: str | None = None
+    module: str | None = None
+    output: str | None = None
+    gui: bool = False
+    libs: list[str] = attrs.field(factory=list)
+    launcher: bool = False
+    ico: str | None = None
+    icns: str | None = None
+    aux: list[str] = attrs.field(factory=list)
+    embed_dlls: bool = False
+    overwrite: bool | None = None
+    """None: true."""
+
+
+@wire
+class DistributionArgs:
+    """``raco-lsp.createDistribution`` and ``raco-lsp.buildDistribution``."""
+
+    modules: list[str] = attrs.field(factory=list)
+    uri: str | None = None
+    output: str | None = None
+    name: str | None = None
+    libs: list[str] = attrs.field(factory=list)
+    gui: bool = False
+    collects_copy: list[str] = attrs.field(factory=list)
+    shared_collects: bool = False
+    smoke: bool | None = None
+    """None: true (buildDistribution only)."""
+    bundler: str | None = None
+    """``auto`` (None), ``tar`` or ``racket``."""
+
+
+@wire
+class PackCollectionArgs:
+    """``raco-lsp.packCollection``: the folder ``dir`` (a path or a ``file:``
+    URI), else the one of ``uri`` (info.rkt's folder)."""
+
+    uri: str | None = None
+    dir: str | None = None
+    output: str | None = None
+    collection: str | None = None
+    at_plt: bool = False
+    replace: bool = False
+    setup: list[str] = attrs.field(factory=list)
+    include_compiled: bool = False
+
+
+@wire
+class PackageArchiveArgs:
+    """``raco-lsp.createPackageArchive``."""
+
+    uri: str | None = None
+    dir: str | None = None
+    dest: str | None = None
+    format: str | None = None
+    """``zip`` (None), ``tgz`` or ``plt``."""
+    mode: str | None = None
+    """``as-is`` (None), ``source``, ``binary``, ``binary-lib`` or ``built``."""
+
+
+@wire
+class LaunchersArgs:
+    """``raco-lsp.createLaunchers``."""
+
+    uri: str | None = None
+    dir: str | None = None
+    dest: str | None = None
+
+
+@wire
+class InspectPltParams:
+    """``raco/inspectPlt``: the archive at ``path`` (or ``file:`` URI), else ``uri``."""
+
+    uri: str | None = None
+    path: str | None = None
+
+
+@wire
+class PltRequire:
+    collection: str
+    version: Any
+
+
+@wire
+class PltEntryInfo:
+    kind: str
+    path: str
+    size: int | None = nullable()
+    replace: bool
+
+
+@wire
+class PltInfo:
+    """A decoded ``.plt`` archive (``raco/inspectPlt``, ``packCollection``'s ``plt``)."""
+
+    name: str | None = nullable()
+    requires: list[PltRequire]
+    conflicts: list[str]
+    unpack_to: str
+    setup_collections: list[str]
+    test_plt_dirs: list[str]
+    entries: list[PltEntryInfo]
+    problems: list[str]
+
+    @classmethod
+    def of(cls, archive: PltArchive, problems: list[str]) -> PltInfo:
+        return cls(
+            name=archive.name,
+            requires=[PltRequire(collection=c, version=v) for c, v in archive.requires],
+            conflicts=list(archive.conflicts),
+            unpack_to=archive.unpack_target,
+            setup_collections=list(archive.setup_collections),
+            test_plt_dirs=archive.fallback_dirs,
+            entries=[
+                PltEntryInfo(kind=e.kind, path=e.path, size=e.size, replace=e.replace)
+                for e in archive.entries
+            ],
+            problems=problems,
+        )
+
+
+@wire
+class PltProblems:
+    """``raco/inspectPlt`` when there is no archive to read."""
+
+    problems: list[str]
+
+
+@wire
+class PackagingStep:
+    """One packaging step's outcome (``StepResult``): the answer of
+    createExecutable, packCollection, createPackageArchive, createLaunchers."""
+
+    step: str
+    ok: bool
+    argv: list[str]
+    outputs: list[str]
+    output: str
+    errors: list[str]
+    warnings: list[str]
+    suggestions: list[str]
+    seconds: float
+    lib_suggestions: list[str] | None = None
+    """createExecutable: the modules the sources load at run time."""
+    plt: PltInfo | None = None
+    """packCollection: the archive it made."""
+
+    @classmethod
+    def of(
+        cls,
+        step: StepResult,
+        *,
+        lib_suggestions: list[str] | None = None,
+        plt: PltInfo | None = None,
+    ) -> PackagingStep:
+        return cls(
+            step=step.step,
+            ok=step.ok,
+            argv=step.argv,
+            outputs=[str(p) for p in step.outputs],
+            output=step.output,
+            errors=step.errors,
+            warnings=step.warnings,
+            suggestions=step.suggestions,
+            seconds=round(step.seconds, 3),
+            lib_suggestions=lib_suggestions,
+            plt=plt,
+        )
+
+
+@wire
+class SmokeRunInfo:
+    executable: str
+    ok: bool
+    returncode: int | None = nullable()
+    output: str
+    timed_out: bool
+    missing_modules: list[str]
+
+
+@wire
+class Distribution:
+    """createDistribution's and buildDistribution's answer (``DistributionResult``)."""
+
+    ok: bool
+    archive: str | None = nullable()
+    dist_dir: str | None = nullable()
+    executables: list[str]
+    steps: list[PackagingStep]
+    smoke: list[SmokeRunInfo]
+    errors: list[str]
+    suggestions: list[str]
+    source_suggestions: list[str]
+
+    @classmethod
+    def of(cls, r: DistributionResult) -> Distribution:
+        return cls(
+            ok=r.ok,
+            archive=str(r.archive) if r.archive else None,
+            dist_dir=str(r.dist_dir) if r.dist_dir else None,
+            executables=[str(p) for p in r.executables],
+            steps=[PackagingStep.of(s) for s in r.steps],
+            smoke=[
+                SmokeRunInfo(
+                    executable=s.executable,
+                    ok=s.ok,
+                    returncode=s.returncode,
+                    output=s.output,
+                    timed_out=s.timed_out,
+                    missing_modules=s.missing_modules,
+                )
+                for s in r.smoke
+            ],
+            errors=r.errors,
+            suggestions=r.suggestions,
+            source_suggestions=r.source_suggestions,
+        )
+
+
+@wire
+class PackagingRefusal:
+    """A packaging command that did not run its job: not trusted, no Racket,
+    a path outside the workspace, missing arguments, or cancelled."""
+
+    ok: bool = False
+    cancelled: bool | None = None
+    errors: list[str]
+
+
+request("raco/inspectPlt", InspectPltParams)

@@ -227,20 +227,6 @@ class PltArchive:
     def files(self) -> list[PltEntry]:
         return [e for e in self.entries if e.kind != "dir"]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "requires": [{"collection": c, "version": v} for c, v in self.requires],
-            "conflicts": list(self.conflicts),
-            "unpackTo": self.unpack_target,
-            "setupCollections": list(self.setup_collections),
-            "testPltDirs": self.fallback_dirs,
-            "entries": [
-                {"kind": e.kind, "path": e.path, "size": e.size, "replace": e.replace}
-                for e in self.entries
-            ],
-        }
-
 
 def _strip_quote(v: Any) -> Any:
     if isinstance(v, list) and len(v) == 2 and v[0] == Symbol("quote"):

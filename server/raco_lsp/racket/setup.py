@@ -24,7 +24,7 @@ from pathlib import Path
 from raco_lsp.core.text import read_source
 from raco_lsp.racket.install import cache_dir
 from raco_lsp.racket.locate import RacketInstall
-from raco_lsp.racket.packaging import packaging_env
+from raco_lsp.racket.packaging.common import packaging_env
 from raco_lsp.racket.process import run_process
 from raco_lsp.racket.workspace import walk_files
 from raco_lsp.syntax.info import parse_info
