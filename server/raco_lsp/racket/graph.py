@@ -26,15 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tree_sitter import Node
-
 from raco_lsp.core.records import Span
 from raco_lsp.core.text import decode_source
 from raco_lsp.racket.cmhash import HashOracle
 from raco_lsp.racket.deps import DepFile, read_dep, unreadable_reason
 from raco_lsp.racket.install import InstallInfo
 from raco_lsp.racket.langs import (
-    HASH_BANG_LANG,
     LangProfiles,
     lang_key,
     lang_spec,
@@ -43,16 +40,10 @@ from raco_lsp.racket.langs import (
 )
 from raco_lsp.racket.modpath import Resolution, Resolver, collection_file_parts
 from raco_lsp.racket.workspace import walk_modules
-from raco_lsp.syntax.parser import Source, captures, in_datum_comment, items_of
-from raco_lsp.syntax.requires import (
-    RequireSpec,
-    extract_requires,
-    in_template,
-    reader_specs,
-    specs_of,
-)
-from raco_lsp.syntax.rules import Macros, head_uses, macro_requires, rule_macros
-from raco_lsp.syntax.signature import code_signature
+from raco_lsp.syntax.module_facts import ModuleFacts, UntypedContract, module_facts
+from raco_lsp.syntax.requires import RequireSpec
+from raco_lsp.syntax.rules import Macros, expansion_requires
+from raco_lsp.syntax.signature import code_signature_of
 
 GRAPH_SUFFIXES = (".rkt", ".ss", ".scrbl")
 TextOf = Callable[[Path], str | None]
@@ -170,67 +161,9 @@ RUNTIME_CONFIG_FILES = ("racket/main.rkt", "racket/base.rkt", "racket/private/pr
 # re-exported (scheme/private/provider/lang.rkt's #%module-begin).
 BODY_REQUIRE_LANGS = {"scheme/private/provider"}
 
-GRAPH_QUERIES = ("requires", "lang", "implicit-deps")
-
 # Languages whose module body is evaluated at run time, form by form, in a
 # namespace (racket/load): the body's requires and modules are not compiled.
 BODY_EVAL_LANGS = {"racket/load", "scheme/load"}
-
-
-@dataclass
-class _Implicit:
-    """What grammars/implicit-deps.scm found, sorted by form."""
-
-    module_langs: list[tuple[str, str]] = field(default_factory=list)
-    """(kind, text) of each ``(module name LANG ...)``: a collection path
-    symbol or a relative path string (``(module* name #f ...)`` has none)."""
-    own_config: bool = False
-    phase1_lazy_require: bool = False
-    include_paths: list[Node] = field(default_factory=list)
-
-
-def _implicit(src: Source, caps: dict[str, list[Node]]) -> _Implicit:
-    out = _Implicit()
-    phase1: list[Node] = []
-    lazy: list[Node] = []
-    for form in caps.get("implicit", []):
-        items = items_of(form)
-        head = src.text_of(items[0])
-        if head in ("module", "module*"):
-            if len(items) > 1 and src.text_of(items[1]) == "configure-runtime":
-                out.own_config = True
-            if len(items) > 2:
-                lang = items[2]
-                if lang.type == "symbol" and src.text_of(lang) != "#f":
-                    out.module_langs.append(("collection", src.text_of(lang)))
-                elif lang.type == "string":
-                    out.module_langs.append(("relative", src.text_of(lang)[1:-1]))
-        elif head == "begin-for-syntax":
-            phase1.append(form)
-        elif head == "lazy-require":
-            lazy.append(form)
-        elif len(items) > 1 and not in_datum_comment(form):  # include, include/rewrite
-            out.include_paths.append(items[1])
-    out.phase1_lazy_require = any(_inside(n, phase1) for n in lazy)
-    return out
-
-
-def _lang(src: Source, caps: dict[str, list[Node]]) -> tuple[str | None, Span | None, str | None]:
-    """The ``#lang`` name, its span, and the whole line after ``#lang``
-    (``s-exp syntax/module-reader``), without a trailing comment."""
-    nodes = caps.get("lang", [])
-    if not nodes:
-        m = HASH_BANG_LANG.match(src.data)
-        if m is None:
-            return None, None, None
-        name = decode_source(m.group(2))
-        start = len(m.group(1)) + 2
-        return name, Span(src.pos_of_byte(start), src.pos_of_byte(start + len(m.group(2)))), name
-    n = min(nodes, key=lambda x: x.start_byte)
-    end = src.data.find(b"\n", n.start_byte)
-    line = src.data[n.start_byte : end if end >= 0 else len(src.data)]
-    text = decode_source(line).split(";")[0].strip()
-    return src.text_of(n).strip(), src.span_of(n), text or None
 
 
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -240,10 +173,6 @@ def _file_form(path: Path) -> str:
     """``(file "/abs/path.rkt")``: a module path that means the same file
     from anywhere (Racket's string escapes are JSON's for such paths)."""
     return f"(file {json.dumps(str(path))})"
-
-
-def _inside(node: Node, outers: list[Node]) -> bool:
-    return any(o.start_byte < node.start_byte and node.end_byte <= o.end_byte for o in outers)
 
 
 class ModuleGraph:
@@ -302,18 +231,27 @@ class ModuleGraph:
                 text = decode_source(path.read_bytes())
             except OSError:
                 text = ""
-        src = Source.from_text(text)
         node = ModuleNode(path, from_buffer=from_buffer)
-        caps = captures(GRAPH_QUERIES, src.root)
-        node.lang, node.lang_span, _ = _lang(src, caps)
-        if node.lang in BODY_EVAL_LANGS:
-            # The body is evaluated when the module runs: nothing in it is
-            # compiled, so nothing in it is a dependency.
-            caps = {"lang": caps.get("lang", [])}
-        implicit = _implicit(src, caps)
-        node.lang_rules = self._langs_of(src, caps, implicit, path)
-        node.own_config = implicit.own_config
-        if implicit.phase1_lazy_require:
+        if self.info is not None:
+            node.dep_path = self.info.find_dep(path)
+            if node.dep_path is not None:
+                node.dep, node.dep_problems = read_dep(node.dep_path)
+        # The text compiled last, seen before it is edited: remember what its
+        # code was (see _code_unchanged).
+        compiled = node.dep.source_sha1 if node.dep is not None else None
+        facts = module_facts(
+            text,
+            body_eval_langs=BODY_EVAL_LANGS,
+            body_require_langs=BODY_REQUIRE_LANGS,
+            macro_names=[n for p in self._macro_paths for n in self.nodes[p].rule_macros],
+            signature_if_sha1=compiled if compiled not in CODE_SIGNATURES else None,
+        )
+        if compiled is not None and facts.signature is not None:
+            CODE_SIGNATURES.remember(compiled, facts.signature)
+        node.lang, node.lang_span = facts.lang, facts.lang_span
+        node.lang_rules = self._langs_of(facts, path)
+        node.own_config = facts.own_config
+        if facts.phase1_lazy_require:
             # lazy-require at phase 1 declares a racket/base submodule that
             # requires racket/runtime-path (racket/lazy-require.rkt).
             node.implied = [
@@ -324,33 +262,20 @@ class ModuleGraph:
                 )
                 if p is not None
             ]
-        node.requires = self._resolved([*reader_specs(src), *extract_requires(src, caps)], path)
-        if node.lang in BODY_REQUIRE_LANGS:
-            for child in src.root.named_children:
-                if child.type in ("symbol", "string", "list"):
-                    node.requires += self._resolved(specs_of(src, child), path)
-        if implicit.include_paths:
-            included, included_rules = self._included(src, implicit, path, {path})
+        node.requires = self._resolved(
+            [*facts.readers, *facts.requires, *facts.body_requires], path
+        )
+        if facts.includes:
+            included, included_rules = self._included(facts, path, {path})
             node.requires += included
             node.lang_rules += included_rules
-        if node.lang not in BODY_EVAL_LANGS:
-            if b"require/untyped-contract" in src.data:
-                self._untyped_contracts(src, node)
-            node.rule_macros = rule_macros(src)
-            node.requires += self._resolved(macro_requires(src, self._visible_macros(node)), path)
+        for contract in facts.untyped_contracts:
+            self._untyped_contract(contract, node)
+        node.rule_macros = facts.rule_macros
+        if facts.macro_uses:
+            macros = self._visible_macros(node)
+            node.requires += self._resolved(expansion_requires(facts.macro_uses, macros), path)
         self._apply_lang(node)
-        if self.info is not None:
-            node.dep_path = self.info.find_dep(path)
-            if node.dep_path is not None:
-                node.dep, node.dep_problems = read_dep(node.dep_path)
-        if (
-            node.dep is not None
-            and node.dep.source_sha1 not in CODE_SIGNATURES
-            and hashlib.sha1(src.data).hexdigest() == node.dep.source_sha1
-        ):
-            # The text compiled last, seen before it is edited: remember what
-            # its code was (see _code_unchanged).
-            CODE_SIGNATURES.remember(node.dep.source_sha1, code_signature(src))
         old = self.nodes.get(path)
         self.nodes[path] = node
         if node.rule_macros:
@@ -366,24 +291,15 @@ class ModuleGraph:
     def _resolved(self, specs: Iterable[RequireSpec], requiring: Path) -> list[Require]:
         return [Require(s, self.resolver.resolve(s.kind, s.value, requiring)) for s in specs]
 
-    def _untyped_contracts(self, src: Source, node: ModuleNode) -> None:
+    def _untyped_contract(self, contract: UntypedContract, node: ModuleNode) -> None:
         """``(require/untyped-contract [(begin form ...)] m [name T] ...)``
         (typed/untyped-utils) declares a typed/racket/base submodule and a
         racket/base one that require m and typed/untyped-utils."""
-        for form in head_uses(src, b"require/untyped-contract"):
-            if in_datum_comment(form) or in_template(src, form):
-                continue
-            items = items_of(form)
-            head = items[1].named_child(0) if len(items) > 1 and items[1].type == "list" else None
-            begin = head is not None and src.text_of(head) == "begin"
-            mod = items[2 if begin else 1] if len(items) > (2 if begin else 1) else None
-            at = src.span_of(items[0])
-            specs = [RequireSpec("collection", "typed/untyped-utils", at)]
-            specs += specs_of(src, mod) if mod is not None else []
-            node.requires += self._resolved(specs, node.path)
-            for lang in ("typed/racket/base", "racket/base"):
-                rules = self._module_lang_rules("collection", lang, node.path)
-                node.lang_rules.append(self._profile_key(module_key(lang), rules))
+        specs = [RequireSpec("collection", "typed/untyped-utils", contract.at), *contract.module]
+        node.requires += self._resolved(specs, node.path)
+        for lang in ("typed/racket/base", "racket/base"):
+            rules = self._module_lang_rules("collection", lang, node.path)
+            node.lang_rules.append(self._profile_key(module_key(lang), rules))
 
     def _visible_macros(self, node: ModuleNode) -> Macros:
         """The require-producing macros ``node`` can use: those of the graph
@@ -465,13 +381,11 @@ class ModuleGraph:
             if gone.rule_macros:
                 self._reexpand_users(path)
 
-    def _langs_of(
-        self, src: Source, caps: dict[str, list[Node]], implicit: _Implicit, path: Path
-    ) -> list[tuple[str | None, list[Path]]]:
+    def _langs_of(self, facts: ModuleFacts, path: Path) -> list[tuple[str | None, list[Path]]]:
         """Profile key and rule targets of each language the module uses:
         its ``#lang`` line and its ``(module name LANG ...)`` forms."""
         rules: list[tuple[str | None, list[Path]]] = []
-        _, _, line = _lang(src, caps)
+        line = facts.lang_line
         if line:
             spec = lang_spec(line)
             key = self._absolute_key(spec, path) if spec is not None else None
@@ -480,7 +394,7 @@ class ModuleGraph:
                     lang_key(key) if key is not None else None, self._lang_line_rules(line, path)
                 )
             )
-        for kind, lang in dict.fromkeys(implicit.module_langs):
+        for kind, lang in dict.fromkeys(facts.module_langs):
             key = module_key(lang) if kind == "collection" else None
             if kind == "relative":
                 main = self.resolver.resolve("relative", lang, path).path
@@ -505,34 +419,31 @@ class ModuleGraph:
         return "".join(out) + line[at:]
 
     def _included(
-        self, src: Source, implicit: _Implicit, path: Path, seen: set[Path]
+        self, facts: ModuleFacts, path: Path, seen: set[Path]
     ) -> tuple[list[Require], list[tuple[str | None, list[Path]]]]:
         """What the files named by ``include``-like forms bring: their
         resolved requires (shown at the include form) and languages."""
         requires: list[Require] = []
         rules: list[tuple[str | None, list[Path]]] = []
-        for n in implicit.include_paths:
-            for spec in specs_of(src, n):
-                target = self.resolver.resolve(spec.kind, spec.value, path).path
-                if target is None or target in seen:
-                    continue
-                seen.add(target)
-                try:
-                    isrc = Source.from_text(decode_source(target.read_bytes()))
-                except OSError:
-                    continue
-                icaps = captures(GRAPH_QUERIES, isrc.root)
-                for ispec in extract_requires(isrc, icaps):
-                    found = self.resolver.resolve(ispec.kind, ispec.value, target)
-                    if found.path is not None:
-                        shown = RequireSpec(ispec.kind, ispec.value, spec.span)
-                        requires.append(Require(shown, found))
-                iimplicit = _implicit(isrc, icaps)
-                rules += self._langs_of(isrc, icaps, iimplicit, target)
-                if iimplicit.include_paths:
-                    more, more_rules = self._included(isrc, iimplicit, target, seen)
-                    requires += more
-                    rules += more_rules
+        for spec in facts.includes:
+            target = self.resolver.resolve(spec.kind, spec.value, path).path
+            if target is None or target in seen:
+                continue
+            seen.add(target)
+            try:
+                ifacts = module_facts(decode_source(target.read_bytes()))
+            except OSError:
+                continue
+            for ispec in ifacts.requires:
+                found = self.resolver.resolve(ispec.kind, ispec.value, target)
+                if found.path is not None:
+                    shown = RequireSpec(ispec.kind, ispec.value, spec.span)
+                    requires.append(Require(shown, found))
+            rules += self._langs_of(ifacts, target)
+            if ifacts.includes:
+                more, more_rules = self._included(ifacts, target, seen)
+                requires += more
+                rules += more_rules
         return requires, rules
 
     # -- languages ----------------------------------------------------------
@@ -872,7 +783,7 @@ class ModuleGraph:
                 return None
             if hashlib.sha1(data).hexdigest() != digest:
                 return None  # changed again meanwhile
-            new = code_signature(Source(data))
+            new = code_signature_of(data)
             # Remembered: once compiled, this is the version edits start from.
             CODE_SIGNATURES.remember(digest, new)
         old = CODE_SIGNATURES.get(dep.source_sha1)
