@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from raco_lsp.racket import langs
-from raco_lsp.racket.graph import ModuleGraph, norm
+from raco_lsp.racket.graph import norm
+from raco_lsp.racket.graph.index import ModuleGraph
 from raco_lsp.racket.install import InstallInfo
 from raco_lsp.racket.locate import INSTALL_HINT, RacketInstall, locate_racket
 from raco_lsp.racket.modpath import Resolver

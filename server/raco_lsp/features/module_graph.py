@@ -23,7 +23,8 @@ from pygls.uris import to_fs_path
 from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.racket import langs
 from raco_lsp.racket.deps import compiled_paths
-from raco_lsp.racket.graph import GRAPH_SUFFIXES, ModuleGraph, ModuleNode, Require, norm
+from raco_lsp.racket.graph import norm
+from raco_lsp.racket.graph.index import GRAPH_SUFFIXES, ModuleGraph, ModuleNode, Require
 from raco_lsp.racket.install import InstallInfo, load_install_info
 from raco_lsp.racket.modpath import Resolver
 
