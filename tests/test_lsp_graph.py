@@ -235,6 +235,7 @@ async def test_watched_dep_change_and_multi_root(tmp_path: Path) -> None:
 async def test_show_module_graph_command(ws: Path) -> None:
     (ws / "a.rkt").write_text(BASE + '(require "b.rkt")\n')
     (ws / "b.rkt").write_text(BASE)
+    (ws / "other.rkt").write_text(BASE)
     async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
         result = await client.workspace_execute_command_async(
             types.ExecuteCommandParams(
@@ -244,3 +245,4 @@ async def test_show_module_graph_command(ws: Path) -> None:
         assert result is not None
         names = {Path(n["path"]).name for n in result["nodes"]}
         assert {"a.rkt", "b.rkt"} <= names  # b and its dependent a
+        assert "other.rkt" not in names  # not the whole workspace

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 
 from raco_lsp.lsp import protocol
@@ -24,6 +25,23 @@ def test_fields_travel_in_camel_case_and_none_is_left_out() -> None:
     assert c.structure({"from": "a", "to": "b", "note": "x"}, _Edge) == _Edge(
         from_="a", to="b", note="x"
     )
+
+
+@protocol.wire
+class _Node:
+    path: str
+    reason: str | None = attrs.field(metadata=protocol.NULL)
+    uri: str | None = None
+
+
+def test_a_field_declared_null_travels_as_null() -> None:
+    c = protocol.converter()
+    assert c.unstructure(_Node(path="a.rkt", reason=None)) == {"path": "a.rkt", "reason": None}
+    assert c.unstructure(_Node(path="a", reason="x", uri="u")) == {
+        "path": "a",
+        "reason": "x",
+        "uri": "u",
+    }
 
 
 def test_a_wrong_shape_is_refused() -> None:

@@ -9,6 +9,7 @@ called from ``create_server``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import os
@@ -34,11 +35,11 @@ from pygls.protocol.json_rpc import MsgId
 from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
-from raco_lsp.features import compile_on_save, info_rkt, module_graph, packaging
+from raco_lsp.features import compile_on_save, info_rkt, packaging
 from raco_lsp.features import setup as setup_feature
 from raco_lsp.features import testing as testing_feature
 from raco_lsp.features.compile_on_save import CompileOnSave
-from raco_lsp.features.module_graph import GraphService
+from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import DiagnosticStore, RangeConverter, path_uri
 from raco_lsp.lsp.feature import COMMAND_MARK, REQUEST_MARK, Feature, overrides
@@ -215,7 +216,6 @@ class RacoLanguageServer(LanguageServer):
         self.store = DiagnosticStore(self._send_diagnostics)
         self.providers = Providers()
         self.compiles = CompileOnSave(self)
-        self.graph: GraphService | None = None
         self._shown: set[str] = set()
 
     def command(self, command_name: str) -> Callable[[F], F]:
@@ -253,9 +253,9 @@ class RacoLanguageServer(LanguageServer):
         for name in dir(type(feature)):
             fn = getattr(type(feature), name, None)
             if (cmd := getattr(fn, COMMAND_MARK, None)) is not None:
-                self.command(cmd)(getattr(feature, name))
+                self.command(cmd)(_handler(getattr(feature, name)))
             if (method := getattr(fn, REQUEST_MARK, None)) is not None:
-                self.feature(method)(getattr(feature, name))
+                self.feature(method)(_handler(getattr(feature, name)))
 
     def feature_of(self, cls: type[FeatureT]) -> FeatureT:
         """The registered feature of class ``cls``."""
@@ -404,6 +404,24 @@ class RacoLanguageServer(LanguageServer):
         }
 
 
+def _handler(method: Any) -> Callable[..., Any]:
+    """A feature's bound method as a plain function with the method's
+    signature (without ``self``) and annotations: pygls marks its handlers
+    with attributes, which a bound method cannot carry."""
+    fn, obj = method.__func__, method.__self__
+
+    async def run_async(*args: Any, **kwargs: Any) -> Any:
+        return await fn(obj, *args, **kwargs)
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        return fn(obj, *args, **kwargs)
+
+    handler = run_async if inspect.iscoroutinefunction(fn) else run
+    functools.update_wrapper(handler, fn)  # name, annotations; __wrapped__ for their globals
+    vars(handler)["__signature__"] = inspect.signature(method)
+    return handler
+
+
 def uri_path(uri: str) -> Path | None:
     """The file system path of a ``file:`` URI, else None."""
     if not uri.startswith("file:"):
@@ -432,7 +450,7 @@ COMPLETION_TRIGGERS = ['"', "'", "(", "[", " ", "/", "#", "-"]
 def create_server() -> RacoLanguageServer:
     server = RacoLanguageServer()
     compile_on_save.register(server)
-    module_graph.register(server)
+    server.add_feature(ModuleGraphFeature(server))
     testing_feature.register(server)
     packaging.register(server)
     info_rkt.register(server)
@@ -560,8 +578,7 @@ def create_server() -> RacoLanguageServer:
     async def wait_idle(ls: RacoLanguageServer, *args: Any) -> bool:
         """Resolves when no build is running or queued and the module graph
         has applied every change (for tests and scripts)."""
-        if ls.graph is not None:
-            await ls.graph.wait_idle()
+        await ls.feature_of(ModuleGraphFeature).wait_idle()  # first: builds wait for its scan
         await ls.compiles.wait_idle()
         await ls.call_hooks("wait_idle")
         return True

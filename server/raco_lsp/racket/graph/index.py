@@ -17,7 +17,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from raco_lsp.core.records import Span
 from raco_lsp.core.text import decode_source
@@ -84,6 +83,22 @@ class Edge:
     target: Path
     in_source: bool
     in_dep: bool
+
+
+@dataclass(frozen=True)
+class ViewNode:
+    path: Path
+    staleness: Staleness
+    workspace: bool
+    """A node of the graph (else a module a node requires)."""
+
+
+@dataclass
+class GraphView:
+    """Some modules of a graph, the edges from them and the modules those reach."""
+
+    nodes: list[ViewNode]
+    edges: list[Edge]
 
 
 class ModuleGraph:
@@ -382,38 +397,22 @@ class ModuleGraph:
 
     # -- output -----------------------------------------------------------
 
-    def to_json(self, paths: Iterable[Path] | None = None) -> dict[str, Any]:
+    def view(self, paths: Iterable[Path] | None = None) -> GraphView:
+        """``paths`` (default: every node) with their staleness, each followed
+        by the edges from it; the modules those edges reach are added after
+        the first edge to each (outside the graph: not stale)."""
         chosen = [norm(p) for p in paths] if paths is not None else sorted(self.nodes)
-        nodes: list[dict[str, Any]] = []
-        edges: list[dict[str, Any]] = []
-        seen: set[Path] = set()
-        for p in chosen:
-            s = self.staleness(p)
-            nodes.append({"path": str(p), "stale": s.stale, "reason": s.reason, "workspace": True})
-            seen.add(p)
+        view = GraphView([ViewNode(p, self.staleness(p), True) for p in chosen], [])
+        seen = set(chosen)
         for p in chosen:
             for e in self.edges(p):
-                edges.append(
-                    {
-                        "from": str(e.source),
-                        "to": str(e.target),
-                        "inSource": e.in_source,
-                        "inDep": e.in_dep,
-                    }
-                )
+                view.edges.append(e)
                 if e.target not in seen:
                     seen.add(e.target)
                     inside = e.target in self.nodes
                     s = self.staleness(e.target) if inside else Staleness(True, False, None)
-                    nodes.append(
-                        {
-                            "path": str(e.target),
-                            "stale": s.stale,
-                            "reason": s.reason,
-                            "workspace": inside,
-                        }
-                    )
-        return {"nodes": nodes, "edges": edges}
+                    view.nodes.append(ViewNode(e.target, s, inside))
+        return view
 
 
 def _topo(
