@@ -400,11 +400,9 @@ class ModuleGraphFeature(Feature):
         if found is None:
             return None
         path, node = found
-        doc = self.server.workspace.get_text_document(uri)
-        server_pos = self.server.workspace.position_codec.position_from_client_units(doc.lines, pos)
-        here = types.Position(line=server_pos.line, character=server_pos.character)
+        here = self.server.range_converter().position(path, pos)
         for r in node.requires:
-            if _contains(r.spec.span, here):
+            if r.spec.span.start <= here <= r.spec.span.end:
                 return path, r
         return None
 
@@ -515,9 +513,3 @@ def _uri_path(uri: str) -> Path | None:
         return None
     fs = to_fs_path(uri)
     return Path(fs) if fs else None
-
-
-def _contains(span: Span, pos: types.Position) -> bool:
-    start = (span.start.line, span.start.col)
-    end = (span.end.line, span.end.col)
-    return start <= (pos.line, pos.character) <= end
