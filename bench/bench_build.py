@@ -20,7 +20,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from bench.synth import make_workspace
 from raco_lsp.racket.agent import CompileAgent, racket_agent_factory
-from raco_lsp.racket.graph import ModuleGraph
+from raco_lsp.racket.graph.index import ModuleGraph
 from raco_lsp.racket.install import load_install_info
 from raco_lsp.racket.locate import RacketInstall, locate_racket
 from raco_lsp.racket.modpath import Resolver

@@ -17,7 +17,8 @@ from bench.synth import make_workspace
 from raco_lsp.racket import langs
 from raco_lsp.racket.compile import helper_path
 from raco_lsp.racket.deps import read_dep
-from raco_lsp.racket.graph import ModuleGraph, norm
+from raco_lsp.racket.graph import norm
+from raco_lsp.racket.graph.index import ModuleGraph
 from raco_lsp.racket.install import InstallInfo, load_install_info_sync
 from raco_lsp.racket.locate import locate_racket
 from raco_lsp.racket.modpath import Resolver
@@ -171,10 +172,10 @@ def bench_accuracy(info: InstallInfo) -> None:
     dump: list[dict[str, object]] = []
     for label, use_profiles in (("rules only", False), ("with profiles", True)):
         if not use_profiles:
-            saved, g.profiles = g.profiles, langs.LangProfiles()
+            saved, g.langs.profiles = g.langs.profiles, langs.LangProfiles()
             g.apply_profiles()
         else:
-            g.profiles = profiles
+            g.langs.profiles = profiles
             g.apply_profiles()
         kinds: collections.Counter[str] = collections.Counter()
         examples: dict[str, str] = {}
@@ -189,10 +190,10 @@ def bench_accuracy(info: InstallInfo) -> None:
                 for k, _ in node.lang_rules:
                     if k in users:
                         profiles.observed[k] = langs.intersect(users[k], exclude=src)
-                g._apply_lang(node)
+                g.apply_lang(node)
                 ours = {norm(p) for p in node.source_targets()}
                 profiles.observed = saved_obs
-                g._apply_lang(node)
+                g.apply_lang(node)
             else:
                 ours = {norm(p) for p in node.source_targets()}
             home = _package(src)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench.synth import Synth
 from raco_lsp.racket.compile import helper_path
-from raco_lsp.racket.graph import ModuleGraph
+from raco_lsp.racket.graph.index import ModuleGraph
 
 EDITS = ("touch", "comment", "content", "dependency", "ext")
 EXT_FILE = "extra.rktl"

@@ -10,7 +10,8 @@ import pytest
 from bench.cmcheck import EDITS, add_ext_file, apply_edit, predicted, recompiled, shift_back
 
 from raco_lsp.racket.deps import compiled_paths, discard_unreadable_dep
-from raco_lsp.racket.graph import CODE_SIGNATURES, ModuleGraph
+from raco_lsp.racket.graph.index import ModuleGraph
+from raco_lsp.racket.graph.staleness import CODE_SIGNATURES
 from raco_lsp.racket.install import InstallInfo, load_install_info_sync
 from raco_lsp.racket.locate import locate_racket
 from raco_lsp.racket.modpath import Resolver

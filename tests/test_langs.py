@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from raco_lsp.racket import langs
-from raco_lsp.racket.graph import ModuleGraph, norm
+from raco_lsp.racket.graph import norm
+from raco_lsp.racket.graph.index import ModuleGraph
 from raco_lsp.racket.install import InstallInfo, load_install_info_sync
 from raco_lsp.racket.locate import RacketInstall, locate_racket
 from raco_lsp.racket.modpath import Resolver

@@ -91,6 +91,34 @@ async def test_links_definition_hover_and_lens(example: Path) -> None:
         assert "text.rkt changed since it was compiled" in hover.contents.value
 
 
+async def test_hover_and_definition_positions_after_an_emoji_and_a_form_feed(ws: Path) -> None:
+    # The client counts UTF-16 units (the emoji is two) and lines as LSP does;
+    # a form feed (a page break, common in Racket sources) is no line break
+    # for Racket or LSP, though Python's str.splitlines takes it for one.
+    (ws / "b.rkt").write_text(BASE)
+    m = ws / "m.rkt"
+    m.write_text(BASE + "\x0c\n" + '(define s "\U0001f600") (require "b.rkt")\n')
+    async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
+        open_file(client, m)
+        await wait_idle(client)
+        # "b.rkt" spans characters 24-31 of line 2, UTF-16 units 25-32.
+        for character, found in ((25, True), (32, True), (33, False), (24, False)):
+            at = types.Position(line=2, character=character)
+            hover = await client.text_document_hover_async(
+                types.HoverParams(text_document=doc(m), position=at)
+            )
+            defs = await client.text_document_definition_async(
+                types.DefinitionParams(text_document=doc(m), position=at)
+            )
+            if not found:
+                assert hover is None and not defs, character
+                continue
+            assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+            assert hover.contents.value.startswith("**require** `b.rkt`")
+            assert hover.range == rng(2, 25, 2, 32)
+            assert isinstance(defs, list) and [d.uri for d in defs] == [path_uri(ws / "b.rkt")]
+
+
 async def test_unresolved_require_diagnostic_with_suggestion(ws: Path) -> None:
     f = ws / "m.rkt"
     f.write_text(BASE)
@@ -235,6 +263,7 @@ async def test_watched_dep_change_and_multi_root(tmp_path: Path) -> None:
 async def test_show_module_graph_command(ws: Path) -> None:
     (ws / "a.rkt").write_text(BASE + '(require "b.rkt")\n')
     (ws / "b.rkt").write_text(BASE)
+    (ws / "other.rkt").write_text(BASE)
     async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
         result = await client.workspace_execute_command_async(
             types.ExecuteCommandParams(
@@ -244,3 +273,4 @@ async def test_show_module_graph_command(ws: Path) -> None:
         assert result is not None
         names = {Path(n["path"]).name for n in result["nodes"]}
         assert {"a.rkt", "b.rkt"} <= names  # b and its dependent a
+        assert "other.rkt" not in names  # not the whole workspace

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from raco_lsp.core.records import Pos, Span
+from raco_lsp.syntax.module_facts import module_facts
 from raco_lsp.syntax.parser import Source, captures
 from raco_lsp.syntax.requires import extract_requires, spec_names_file
 
@@ -148,20 +149,17 @@ def test_query_implicit_deps_finds_its_forms() -> None:
 
 
 def test_implicit_forms_sorted_out() -> None:
-    from raco_lsp.racket.graph import GRAPH_QUERIES, _implicit
-
-    src = Source.from_text(
+    found = module_facts(
         "#lang racket/base\n(module configure-runtime '#%kernel)\n"
         "(begin-for-syntax (lazy-require [x (y)]))\n"
         '#;(include "no.rktl")\n(include "inc.rktl")\n'
         '(module zip "lang.rkt"\n  (module sub typed/racket)\n  (module* main #f))\n'
     )
-    found = _implicit(src, captures(GRAPH_QUERIES, src.root))
     assert found.own_config and found.phase1_lazy_require
-    assert [src.text_of(n) for n in found.include_paths] == ['"inc.rktl"']
+    assert [(s.kind, s.value) for s in found.includes] == [("relative", "inc.rktl")]
     assert sorted(found.module_langs) == [
         ("collection", "typed/racket"),
         ("relative", "lang.rkt"),
     ]
-    plain = Source.from_text("#lang racket/base\n(lazy-require [x (y)])\n")
-    assert not _implicit(plain, captures(GRAPH_QUERIES, plain.root)).phase1_lazy_require
+    plain = module_facts("#lang racket/base\n(lazy-require [x (y)])\n")
+    assert not plain.phase1_lazy_require

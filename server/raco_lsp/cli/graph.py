@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from raco_lsp.lsp import protocol
 from raco_lsp.racket import langs
-from raco_lsp.racket.graph import ModuleGraph, norm
+from raco_lsp.racket.graph import norm
+from raco_lsp.racket.graph.index import ModuleGraph
 from raco_lsp.racket.install import InstallInfo
 from raco_lsp.racket.locate import INSTALL_HINT, RacketInstall, locate_racket
 from raco_lsp.racket.modpath import Resolver
@@ -45,8 +47,16 @@ def build_graph(
     return graph, [m for m in map(norm, modules) if m in graph.nodes]
 
 
+def _wire(graph: ModuleGraph, modules: list[Path]) -> dict[str, Any]:
+    """The graph around ``modules`` as ``raco/moduleGraph`` answers it (without uris)."""
+    out: dict[str, Any] = protocol.converter().unstructure(
+        protocol.ModuleGraphResult.of(graph.view(modules))
+    )
+    return out
+
+
 def graph_json(graph: ModuleGraph, modules: list[Path]) -> dict[str, Any]:
-    j = graph.to_json(modules)
+    j = _wire(graph, modules)
     return {
         "nodes": [
             {"path": n["path"], "stale": n["stale"], "reason": n["reason"]} for n in j["nodes"]
@@ -60,7 +70,7 @@ def _dot_id(s: str) -> str:
 
 
 def write_dot(graph: ModuleGraph, modules: list[Path], out: TextIO) -> None:
-    j = graph.to_json(modules)
+    j = _wire(graph, modules)
     out.write("digraph modules {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n")
     for n in j["nodes"]:
         attrs = [f"label={_dot_id(Path(n['path']).name)}", f"tooltip={_dot_id(n['path'])}"]

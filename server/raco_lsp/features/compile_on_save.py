@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from raco_lsp.core.files import special_file
 from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.lsp.diagnostics import publish_owned
 from raco_lsp.lsp.progress import work_done
 from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
@@ -86,7 +87,7 @@ class CompileOnSave:
 
     async def build_workspace(self) -> dict[str, Any]:
         """Compile every stale module of the workspace (command)."""
-        graph = getattr(self._server, "graph", None)
+        graph = self._server.feature_of(ModuleGraphFeature)
         stale: list[Path] = []
         if graph is not None:
             await graph.ready.wait()
@@ -175,7 +176,7 @@ class CompileOnSave:
     def _order(self, targets: list[Path], expand: bool) -> list[Path]:
         """The files to compile, each after the workspace modules it requires."""
         mode = self._server.settings.compile_on_save
-        graph = getattr(self._server, "graph", None)
+        graph = self._server.feature_of(ModuleGraphFeature)
         wanted: list[Path] = list(dict.fromkeys([*targets, *sorted(self._carry)]))
         if graph is None or not expand or mode == "file":
             return wanted
@@ -202,7 +203,7 @@ class CompileOnSave:
         agents = await self.agents()
         if not agents or not self._targets:
             return
-        graph = self._server.graph
+        graph = self._server.feature_of(ModuleGraphFeature)
         if graph is not None:
             await graph.ready.wait()  # the dependents come from the scanned graph
         targets, self._targets = self._targets, []
@@ -290,7 +291,7 @@ class CompileOnSave:
         """True when the graph is sure that compiler/cm would neither compile
         nor touch anything in ``order`` (every file's compiled form is current,
         by the same checks cm makes); then the agent is not asked at all."""
-        graph = self._server.graph
+        graph = self._server.feature_of(ModuleGraphFeature)
         if graph is None or not order:
             return False
         # After a failed compile cm keeps the last good .zo: reverting to that
@@ -313,7 +314,7 @@ class CompileOnSave:
         return True
 
     def _deps_in(self, f: Path, among: set[Path]) -> set[Path]:
-        graph = self._server.graph
+        graph = self._server.feature_of(ModuleGraphFeature)
         if graph is None:
             return set()
         return {d for d in graph.graph_for(f).dependencies(f) if d in among and d != f}
@@ -343,7 +344,7 @@ class CompileOnSave:
     def _with_stale_dependencies(self, order: list[Path]) -> list[Path]:
         """``order`` plus the stale workspace modules they require, so that no
         two agents ever compile the same dependency at once."""
-        graph = self._server.graph
+        graph = self._server.feature_of(ModuleGraphFeature)
         if graph is None:
             return order
         out = list(order)

@@ -4,9 +4,9 @@ One ``ModuleGraph`` per workspace folder (files outside every folder get a
 graph of their own directory).  Buffers update their node as you type; saves,
 builds and watched-file events update the rest.  On top of it: document links
 and go-to-definition on require paths, hover on a require, a code lens on the
-``#lang`` line, diagnostics for requires that resolve to nothing, and the
+``#lang`` line, diagnostics for requires that resolve to nothing, the
 requests ``raco/moduleGraph``, ``raco/dependencies``, ``raco/dependents`` and
-``raco/recompileOrder``.
+``raco/recompileOrder``, and the command ``raco-lsp.showModuleGraph``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,23 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.lsp.feature import Feature, command, request
+from raco_lsp.lsp.protocol import (
+    ModuleGraphResult,
+    ModuleParams,
+    ModuleState,
+    RecompileOrder,
+)
 from raco_lsp.racket import langs
 from raco_lsp.racket.deps import compiled_paths
-from raco_lsp.racket.graph import GRAPH_SUFFIXES, ModuleGraph, ModuleNode, Require, norm
+from raco_lsp.racket.graph import norm
+from raco_lsp.racket.graph.index import (
+    GRAPH_SUFFIXES,
+    GraphView,
+    ModuleGraph,
+    ModuleNode,
+    Require,
+)
 from raco_lsp.racket.install import InstallInfo, load_install_info
 from raco_lsp.racket.modpath import Resolver
 
@@ -36,9 +50,9 @@ SOURCE = "module graph"
 WATCHERS = ["**/*.rkt", "**/*.ss", "**/*.scrbl", "**/compiled/*.dep", "**/info.rkt"]
 
 
-class GraphService:
+class ModuleGraphFeature(Feature):
     def __init__(self, server: RacoLanguageServer) -> None:
-        self._server = server
+        super().__init__(server)
         self.info: InstallInfo | None = None
         self.resolver = Resolver(None)
         self.graphs: dict[Path, ModuleGraph] = {}
@@ -52,7 +66,7 @@ class GraphService:
     # -- lifecycle --------------------------------------------------------
 
     async def on_ready(self) -> None:
-        install = self._server.install
+        install = self.server.install
         racket = install.racket if install else None
         if racket != self._loaded_for or not self.ready.is_set():
             self._loaded_for = racket
@@ -66,7 +80,7 @@ class GraphService:
             self.graphs = {}
             await self.ensure_graphs()
             self.ready.set()
-            for uri in list(self._server.workspace.text_documents):
+            for uri in list(self.server.workspace.text_documents):
                 path = _uri_path(uri)
                 if path is not None and path.suffix in GRAPH_SUFFIXES:
                     self.update_buffer(path)
@@ -78,11 +92,11 @@ class GraphService:
         and do not know yet (one Racket process; see racket/langs.py)."""
         if self._profiling is not None and not self._profiling.done():
             return
-        if not self._server.settings.trusted:
+        if not self.server.settings.trusted:
             # Profiling compiles installation languages only, but nothing at
             # all runs Racket on behalf of an untrusted folder.
             return
-        install, info = self._server.install, self.info
+        install, info = self.server.install, self.info
         if install is None or info is None:
             return
 
@@ -113,12 +127,12 @@ class GraphService:
 
     async def ensure_graphs(self) -> None:
         roots = []
-        for folder in self._server.workspace.folders.values():
+        for folder in self.server.workspace.folders.values():
             fs = to_fs_path(folder.uri)
             if fs:
                 roots.append(norm(Path(fs)))
-        if not roots and self._server.workspace.root_path:
-            roots.append(norm(Path(self._server.workspace.root_path)))
+        if not roots and self.server.workspace.root_path:
+            roots.append(norm(Path(self.server.workspace.root_path)))
         for root in roots:
             if root not in self.graphs:
                 graph = self._new_graph(root)
@@ -128,19 +142,19 @@ class GraphService:
 
     def _new_graph(self, root: Path) -> ModuleGraph:
         return ModuleGraph(
-            [root], self.resolver, text_of=self._server.open_text, profiles=self.profiles
+            [root], self.resolver, text_of=self.server.open_text, profiles=self.profiles
         )
 
     async def _register_watchers(self) -> None:
         if self._registered_watchers:
             return
-        caps = self._server.client_capabilities.workspace
+        caps = self.server.client_capabilities.workspace
         watch = caps.did_change_watched_files if caps else None
         if watch is None or not watch.dynamic_registration:
             return
         self._registered_watchers = True
         try:
-            await self._server.client_register_capability_async(
+            await self.server.client_register_capability_async(
                 types.RegistrationParams(
                     registrations=[
                         types.Registration(
@@ -164,6 +178,22 @@ class GraphService:
                 await asyncio.wait(list(self.pending))
             if self._profiling is not None:
                 await asyncio.wait([self._profiling])
+
+    def _when_ready(self, work: Callable[[], None]) -> None:
+        """Until the first scan is done, graph_for() would make an empty graph
+        of the folder: work that arrives earlier waits for the scan in a task
+        of its own, so other features' hooks are not held up behind it."""
+        if self.ready.is_set():
+            work()
+            return
+
+        async def later() -> None:
+            await self.ready.wait()
+            work()
+
+        task = asyncio.ensure_future(later())
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
 
     # -- lookups ----------------------------------------------------------
 
@@ -196,11 +226,29 @@ class GraphService:
 
     # -- updates ----------------------------------------------------------
 
+    def on_open(self, path: Path) -> None:
+        self._when_ready(lambda: self.update_buffer(path))
+
+    def on_change(self, path: Path) -> None:
+        self._when_ready(lambda: self.update_buffer(path))
+
+    def on_save(self, path: Path) -> None:
+        self._when_ready(lambda: self.update_disk(path))
+
+    def on_close(self, path: Path) -> None:
+        self._when_ready(lambda: self.update_disk(path))
+
+    def on_watched(self, changes: list[types.FileEvent]) -> None:
+        self._when_ready(lambda: self._watched(changes))
+
+    def on_built(self, paths: list[Path]) -> None:
+        self._when_ready(lambda: self._built(paths))
+
     def update_buffer(self, path: Path) -> None:
         if path.suffix not in GRAPH_SUFFIXES:
             return
         g = self.graph_for(path)
-        node = g.update(path, self._server.open_text(path))
+        node = g.update(path, self.server.open_text(path))
         if node is None:
             return
         self.publish_require_problems(node)
@@ -220,7 +268,7 @@ class GraphService:
             self.publish_require_problems(node)
         else:
             g.remove(path)
-            self._server.store.put(SOURCE, self._server.uri_of(path), [])
+            self.server.store.put(SOURCE, self.server.uri_of(path), [])
 
     def dep_changed(self, dep_path: Path) -> None:
         """A ``compiled/x_rkt.dep`` changed: reread the node it belongs to."""
@@ -231,20 +279,20 @@ class GraphService:
             if source.exists() and compiled_paths(source)[1].name == dep_path.name:
                 self.graph_for(source).reread_dep(source)
 
-    def on_built(self, paths: list[Path]) -> None:
+    def _built(self, paths: list[Path]) -> None:
         for p in paths:
             g = self.graph_for(p)
             if norm(p) in g.nodes:
                 g.reread_dep(p)
 
-    def on_watched(self, changes: list[types.FileEvent]) -> None:
+    def _watched(self, changes: list[types.FileEvent]) -> None:
         for change in changes:
             path = _uri_path(change.uri)
             if path is None:
                 continue
             if path.suffix == ".dep":
                 self.dep_changed(path)
-            elif path.suffix in GRAPH_SUFFIXES and self._server.open_text(path) is None:
+            elif path.suffix in GRAPH_SUFFIXES and self.server.open_text(path) is None:
                 self.update_disk(path)
 
     def publish_require_problems(self, node: ModuleNode) -> None:
@@ -260,24 +308,192 @@ class GraphService:
             for r in node.requires
             if r.resolution.problem is not None
         ]
-        conv = self._server.range_converter()
-        self._server.store.put(
-            SOURCE, self._server.uri_of(node.path), [conv.diagnostic(p) for p in problems]
+        conv = self.server.range_converter()
+        self.server.store.put(
+            SOURCE, self.server.uri_of(node.path), [conv.diagnostic(p) for p in problems]
         )
 
-    # -- JSON views -------------------------------------------------------
+    # -- language features ------------------------------------------------
 
-    def describe(self, path: Path) -> dict[str, Any]:
+    def document_links(self, params: types.DocumentLinkParams) -> list[types.DocumentLink]:
+        found = self.node_of_uri(params.text_document.uri)
+        if found is None:
+            return []
+        path, node = found
+        conv = self.server.range_converter()
+        return [
+            types.DocumentLink(
+                range=conv.range(path, r.spec.span),
+                target=self.server.uri_of(r.resolution.path),
+                tooltip=str(r.resolution.path),
+            )
+            for r in node.requires
+            if r.resolution.path is not None
+        ]
+
+    def definitions(self, params: types.DefinitionParams) -> list[types.Location]:
+        found = self._require_at(params.text_document.uri, params.position)
+        if found is None or found[1].resolution.path is None:
+            return []
+        target = found[1].resolution.path
+        zero = types.Range(
+            start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+        )
+        return [types.Location(uri=self.server.uri_of(target), range=zero)]
+
+    def hover(self, params: types.HoverParams) -> types.Hover | None:
+        found = self._require_at(params.text_document.uri, params.position)
+        if found is None:
+            return None
+        path, r = found
+        res = r.resolution
+        lines = [f"**require** `{r.spec.value}`"]
+        if res.path is not None:
+            lines.append(f"resolves to `{res.path}`")
+            if res.collection:
+                lines.append(f"collection path `{res.collection}`")
+            lines.append(self._describe_staleness(res.path))
+        elif res.problem:
+            lines.append(res.problem)
+        else:
+            lines.append("not resolved (no file: a quoted or planet module, or Racket not found)")
+        g = self.graph_for(path)
+        edge = next((e for e in g.edges(path) if res.path and e.target == norm(res.path)), None)
+        if edge is not None and not edge.in_dep and g.nodes[norm(path)].dep is not None:
+            lines.append(f"_not in the last compile of {path.name}: save to recompile_")
+        conv = self.server.range_converter()
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n".join(lines)),
+            range=conv.range(path, r.spec.span),
+        )
+
+    def code_lenses(self, params: types.CodeLensParams) -> list[types.CodeLens]:
+        found = self.node_of_uri(params.text_document.uri)
+        if found is None:
+            return []
+        path, node = found
+        g = self.graph_for(path)
+        deps = len(g.dependencies(path))
+        dependents = len(g.dependents(path))
+        s = g.staleness(path)
+        state = (
+            "state unknown"
+            if not s.known
+            else ("up to date" if not s.stale else f"stale: {s.reason}")
+        )
+        title = (
+            f"{deps} dependenc{'y' if deps == 1 else 'ies'} · "
+            f"{dependents} dependent{'' if dependents == 1 else 's'} · {state}"
+        )
+        span = node.lang_span or Span.at_line_start()
+        return [
+            types.CodeLens(
+                range=self.server.range_converter().range(path, span),
+                command=types.Command(
+                    title=title,
+                    command="raco-lsp.showModuleGraph",
+                    arguments=[params.text_document.uri],
+                ),
+            )
+        ]
+
+    def _require_at(self, uri: str, pos: types.Position) -> tuple[Path, Require] | None:
+        found = self.node_of_uri(uri)
+        if found is None:
+            return None
+        path, node = found
+        here = self.server.range_converter().position(path, pos)
+        for r in node.requires:
+            if r.spec.span.start <= here <= r.spec.span.end:
+                return path, r
+        return None
+
+    def _describe_staleness(self, target: Path) -> str:
+        g = self.graph_for(target)
+        if g.info is not None and g.info.in_installation(target) and norm(target) not in g.nodes:
+            return "installation module (compiled by raco setup)"
+        s = g.staleness(target)
+        if not s.known:
+            return "compiled state unknown (Racket not found)"
+        if not s.stale:
+            return "compiled, up to date"
+        return f"stale: {s.reason}" + ("" if s.certain else " (may only be touched)")
+
+    # -- requests -----------------------------------------------------------
+
+    @request("raco/moduleGraph")
+    async def module_graph(self, params: ModuleParams | None) -> ModuleGraphResult:
+        """The module with its dependencies and dependents, or (without uri)
+        every workspace module."""
+        await self.ready.wait()
+        path = _path_of(params)
+        if path is None:
+            view = GraphView([], [])
+            for g in self.graphs.values():
+                whole = g.view()
+                view.nodes += whole.nodes
+                view.edges += whole.edges
+        else:
+            g = self.graph_for(path)
+            if norm(path) not in g.nodes and path.exists() and g.update(path) is None:
+                view = GraphView([], [])  # not read: core/files.py
+            else:
+                view = g.view([path, *(d for d in g.dependents(path) if d in g.nodes)])
+        return ModuleGraphResult.of(view, self.server.uri_of)
+
+    @request("raco/dependencies")
+    async def dependencies(self, params: ModuleParams | None) -> list[ModuleState]:
+        return await self._neighbours(params, dependents=False)
+
+    @request("raco/dependents")
+    async def dependents(self, params: ModuleParams | None) -> list[ModuleState]:
+        return await self._neighbours(params, dependents=True)
+
+    async def _neighbours(self, params: ModuleParams | None, dependents: bool) -> list[ModuleState]:
+        await self.ready.wait()
+        path = _path_of(params)
+        if path is None:
+            return []
+        graph = self.graph_for(path)
+        found = graph.dependents(path) if dependents else graph.dependencies(path)
+        return [self._state(d) for d in found]
+
+    def _state(self, path: Path) -> ModuleState:
         g = self.graph_for(path)
         s = g.staleness(path)
-        return {
-            "uri": self._server.uri_of(path),
-            "path": str(path),
-            "workspace": norm(path) in g.nodes,
-            "stale": s.stale,
-            "known": s.known,
-            "reason": s.reason,
-        }
+        return ModuleState(
+            uri=self.server.uri_of(path),
+            path=str(path),
+            workspace=norm(path) in g.nodes,
+            stale=s.stale,
+            known=s.known,
+            reason=s.reason,
+        )
+
+    @request("raco/recompileOrder")
+    async def recompile_order(self, params: ModuleParams | None) -> RecompileOrder:
+        await self.ready.wait()
+        path = _path_of(params)
+        if path is None:
+            return RecompileOrder(order=[], cycles=[])
+        order, cycles = self.graph_for(path).recompile_order(path)
+        return RecompileOrder(
+            order=[str(p) for p in order], cycles=[[str(p) for p in c] for c in cycles]
+        )
+
+    @command("raco-lsp.showModuleGraph")
+    async def show_module_graph(self, *args: Any) -> ModuleGraphResult:
+        """The module graph around the module whose uri is the first argument
+        (the code lens's), else every workspace module.  Like every command,
+        it takes any arguments (tests/test_lsp_protocol.py).  (Not ``object``:
+        pygls would take a first parameter of a supertype of the server's
+        class for the server.)"""
+        uri = args[0] if args and isinstance(args[0], str) else None
+        return await self.module_graph(ModuleParams(uri=uri))
+
+
+def _path_of(params: ModuleParams | None) -> Path | None:
+    return _uri_path(params.uri) if params is not None and params.uri is not None else None
 
 
 def _source_candidates(stem: str) -> list[str]:
@@ -300,236 +516,3 @@ def _uri_path(uri: str) -> Path | None:
         return None
     fs = to_fs_path(uri)
     return Path(fs) if fs else None
-
-
-def _contains(span: Span, pos: types.Position) -> bool:
-    start = (span.start.line, span.start.col)
-    end = (span.end.line, span.end.col)
-    return start <= (pos.line, pos.character) <= end
-
-
-def _require_at(
-    ls: RacoLanguageServer, svc: GraphService, uri: str, pos: types.Position
-) -> tuple[Path, Require] | None:
-    found = svc.node_of_uri(uri)
-    if found is None:
-        return None
-    path, node = found
-    doc = ls.workspace.get_text_document(uri)
-    server_pos = ls.workspace.position_codec.position_from_client_units(doc.lines, pos)
-    here = types.Position(line=server_pos.line, character=server_pos.character)
-    for r in node.requires:
-        if _contains(r.spec.span, here):
-            return path, r
-    return None
-
-
-def _describe_staleness(svc: GraphService, target: Path) -> str:
-    g = svc.graph_for(target)
-    if g.info is not None and g.info.in_installation(target) and norm(target) not in g.nodes:
-        return "installation module (compiled by raco setup)"
-    s = g.staleness(target)
-    if not s.known:
-        return "compiled state unknown (Racket not found)"
-    if not s.stale:
-        return "compiled, up to date"
-    return f"stale: {s.reason}" + ("" if s.certain else " (may only be touched)")
-
-
-def register(server: RacoLanguageServer) -> None:
-    svc = GraphService(server)
-    server.graph = svc
-    p = server.providers
-
-    # Until the first scan is done, graph_for() would make an empty graph of
-    # the folder: work that arrives earlier waits for the scan in a task of
-    # its own, so other features' hooks are not held up behind it.
-    def when_ready(work: Callable[[], None]) -> None:
-        if svc.ready.is_set():
-            work()
-            return
-
-        async def later() -> None:
-            await svc.ready.wait()
-            work()
-
-        task = asyncio.ensure_future(later())
-        svc.pending.add(task)
-        task.add_done_callback(svc.pending.discard)
-
-    def on_buffer(ls: RacoLanguageServer, path: Path) -> None:
-        when_ready(lambda: svc.update_buffer(path))
-
-    def on_disk(ls: RacoLanguageServer, path: Path) -> None:
-        when_ready(lambda: svc.update_disk(path))
-
-    def on_watched(ls: RacoLanguageServer, changes: list[types.FileEvent]) -> None:
-        when_ready(lambda: svc.on_watched(changes))
-
-    def on_built(ls: RacoLanguageServer, paths: list[Path]) -> None:
-        when_ready(lambda: svc.on_built(paths))
-
-    p.on_ready.append(lambda ls: svc.on_ready())
-    p.on_open.append(on_buffer)
-    p.on_change.append(on_buffer)
-    p.on_save.append(on_disk)
-    p.on_close.append(on_disk)
-    p.watched.append(on_watched)
-    p.on_built.append(on_built)
-
-    def document_links(
-        ls: RacoLanguageServer, params: types.DocumentLinkParams
-    ) -> list[types.DocumentLink]:
-        found = svc.node_of_uri(params.text_document.uri)
-        if found is None:
-            return []
-        path, node = found
-        conv = ls.range_converter()
-        return [
-            types.DocumentLink(
-                range=conv.range(path, r.spec.span),
-                target=ls.uri_of(r.resolution.path),
-                tooltip=str(r.resolution.path),
-            )
-            for r in node.requires
-            if r.resolution.path is not None
-        ]
-
-    def definition(ls: RacoLanguageServer, params: types.DefinitionParams) -> list[types.Location]:
-        found = _require_at(ls, svc, params.text_document.uri, params.position)
-        if found is None or found[1].resolution.path is None:
-            return []
-        target = found[1].resolution.path
-        zero = types.Range(
-            start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
-        )
-        return [types.Location(uri=ls.uri_of(target), range=zero)]
-
-    def hover(ls: RacoLanguageServer, params: types.HoverParams) -> types.Hover | None:
-        found = _require_at(ls, svc, params.text_document.uri, params.position)
-        if found is None:
-            return None
-        path, r = found
-        res = r.resolution
-        lines = [f"**require** `{r.spec.value}`"]
-        if res.path is not None:
-            lines.append(f"resolves to `{res.path}`")
-            if res.collection:
-                lines.append(f"collection path `{res.collection}`")
-            lines.append(_describe_staleness(svc, res.path))
-        elif res.problem:
-            lines.append(res.problem)
-        else:
-            lines.append("not resolved (no file: a quoted or planet module, or Racket not found)")
-        g = svc.graph_for(path)
-        edge = next((e for e in g.edges(path) if res.path and e.target == norm(res.path)), None)
-        if edge is not None and not edge.in_dep and g.nodes[norm(path)].dep is not None:
-            lines.append(f"_not in the last compile of {path.name}: save to recompile_")
-        conv = ls.range_converter()
-        return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n".join(lines)),
-            range=conv.range(path, r.spec.span),
-        )
-
-    def code_lens(ls: RacoLanguageServer, params: types.CodeLensParams) -> list[types.CodeLens]:
-        found = svc.node_of_uri(params.text_document.uri)
-        if found is None:
-            return []
-        path, node = found
-        g = svc.graph_for(path)
-        deps = len(g.dependencies(path))
-        dependents = len(g.dependents(path))
-        s = g.staleness(path)
-        state = (
-            "state unknown"
-            if not s.known
-            else ("up to date" if not s.stale else f"stale: {s.reason}")
-        )
-        title = (
-            f"{deps} dependenc{'y' if deps == 1 else 'ies'} · "
-            f"{dependents} dependent{'' if dependents == 1 else 's'} · {state}"
-        )
-        span = node.lang_span or Span.at_line_start()
-        return [
-            types.CodeLens(
-                range=ls.range_converter().range(path, span),
-                command=types.Command(
-                    title=title,
-                    command="raco-lsp.showModuleGraph",
-                    arguments=[params.text_document.uri],
-                ),
-            )
-        ]
-
-    p.document_link.append(document_links)
-    p.definition.append(definition)
-    p.hover.append(hover)
-    p.code_lens.append(code_lens)
-
-    def _param_path(params: Any) -> Path | None:
-        uri = getattr(params, "uri", None) if params is not None else None
-        if uri is None and isinstance(params, dict):
-            uri = params.get("uri")
-        return _uri_path(uri) if isinstance(uri, str) else None
-
-    @server.feature("raco/moduleGraph")
-    async def module_graph(ls: RacoLanguageServer, params: Any) -> dict[str, Any]:
-        """``{uri?}``: the module with its dependencies and dependents, or
-        (without uri) every workspace module.  ``{"nodes": [{"path", "uri",
-        "stale", "reason", "workspace"}], "edges": [{"from", "to", "inSource",
-        "inDep"}], "cycles": [[path, ...]]}``."""
-        await svc.ready.wait()
-        path = _param_path(params)
-        if path is None:
-            out: dict[str, Any] = {"nodes": [], "edges": []}
-            for g in svc.graphs.values():
-                j = g.to_json()
-                out["nodes"] += j["nodes"]
-                out["edges"] += j["edges"]
-        else:
-            g = svc.graph_for(path)
-            if norm(path) not in g.nodes and path.exists() and g.update(path) is None:
-                out = {"nodes": [], "edges": []}  # not read: core/files.py
-            else:
-                around = [path, *(d for d in g.dependents(path) if d in g.nodes)]
-                out = g.to_json(around)
-        for n in out["nodes"]:
-            n["uri"] = ls.uri_of(Path(n["path"]))
-        return out
-
-    async def neighbours(params: Any, which: str) -> list[dict[str, Any]]:
-        await svc.ready.wait()
-        path = _param_path(params)
-        if path is None:
-            return []
-        graph = svc.graph_for(path)
-        found = graph.dependencies(path) if which == "dependencies" else graph.dependents(path)
-        return [svc.describe(d) for d in found]
-
-    @server.feature("raco/dependencies")
-    async def dependencies(ls: RacoLanguageServer, params: Any) -> list[dict[str, Any]]:
-        return await neighbours(params, "dependencies")
-
-    @server.feature("raco/dependents")
-    async def dependents(ls: RacoLanguageServer, params: Any) -> list[dict[str, Any]]:
-        return await neighbours(params, "dependents")
-
-    @server.feature("raco/recompileOrder")
-    async def recompile_order(ls: RacoLanguageServer, params: Any) -> dict[str, Any]:
-        """``{uri}``: the module and its workspace dependents in the order to
-        compile them, and the require cycles among them."""
-        await svc.ready.wait()
-        path = _param_path(params)
-        if path is None:
-            return {"order": [], "cycles": []}
-        order, cycles = svc.graph_for(path).recompile_order(path)
-        return {"order": [str(p) for p in order], "cycles": [[str(p) for p in c] for c in cycles]}
-
-    @server.command("raco-lsp.showModuleGraph")
-    async def show_module_graph(ls: Any, *args: Any) -> dict[str, Any]:
-        """The module graph around a file (``ls: Any``: pygls evaluates
-        command annotations at run time)."""
-        uri = args[0] if args and isinstance(args[0], str) else None
-        return await module_graph(ls, {"uri": uri} if uri else None)
-
-    _ = (dependencies, dependents, recompile_order, show_module_graph)

@@ -12,7 +12,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pygls.workspace.position_codec import PositionCodec
 
-from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.core.records import Pos, Problem, Severity, Span
 from raco_lsp.core.text import TextIndex, read_source
 
 if TYPE_CHECKING:
@@ -33,7 +33,8 @@ def path_uri(path: Path) -> str:
 
 class RangeConverter:
     """Turns character-based ``Span``s into LSP ranges in the client's
-    position encoding, using the open buffer's text when there is one."""
+    position encoding, and client positions back into ``Pos``, using the open
+    buffer's text when there is one: the one place positions are converted."""
 
     def __init__(self, codec: PositionCodec, text_of: Callable[[Path], str | None]) -> None:
         self._codec = codec
@@ -64,6 +65,13 @@ class RangeConverter:
             return len(line)
         where = types.Position(line=0, character=character)
         return self._codec.position_from_client_units([line], where).character
+
+    def position(self, path: Path, position: types.Position) -> Pos:
+        """A client position in ``path`` as a ``Pos`` (characters), lines
+        split as for ``range`` (only ``\\n``, ``\\r\\n`` and ``\\r`` break lines)."""
+        client = types.Position(line=position.line, character=position.character)  # pygls mutates
+        server = self._codec.position_from_client_units(self._lines_of(path), client)
+        return Pos(server.line, server.character)
 
     def diagnostic(self, p: Problem) -> types.Diagnostic:
         related = [

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform
 
 import attrs
@@ -27,6 +28,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from pygls.protocol import default_converter
 
 if TYPE_CHECKING:
+    from raco_lsp.racket.graph.index import GraphView
     from raco_lsp.racket.packaging.common import StepResult
     from raco_lsp.racket.packaging.pipeline import DistributionResult
     from raco_lsp.racket.plt import PltArchive
@@ -359,3 +361,88 @@ class PackagingRefusal:
 
 
 request("raco/inspectPlt", InspectPltParams)
+
+
+# -- module graph (features/module_graph.py, cli/graph.py) --------------------
+
+
+@wire
+class ModuleParams:
+    """``raco/moduleGraph`` (without uri: every workspace module),
+    ``raco/dependencies``, ``raco/dependents``, ``raco/recompileOrder``."""
+
+    uri: str | None = None
+
+
+@wire
+class GraphNode:
+    path: str
+    stale: bool
+    reason: str | None = nullable()
+    workspace: bool
+    """A module of the graph (else a module it requires)."""
+    uri: str | None = None
+
+
+@wire
+class GraphEdge:
+    from_: str
+    to: str
+    in_source: bool
+    in_dep: bool
+
+
+@wire
+class ModuleGraphResult:
+    """``raco/moduleGraph`` and ``raco-lsp.showModuleGraph``: modules and requires."""
+
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+    @classmethod
+    def of(cls, view: GraphView, uri_of: Callable[[Path], str] | None = None) -> ModuleGraphResult:
+        return cls(
+            nodes=[
+                GraphNode(
+                    path=str(n.path),
+                    stale=n.staleness.stale,
+                    reason=n.staleness.reason,
+                    workspace=n.workspace,
+                    uri=uri_of(n.path) if uri_of is not None else None,
+                )
+                for n in view.nodes
+            ],
+            edges=[
+                GraphEdge(
+                    from_=str(e.source), to=str(e.target), in_source=e.in_source, in_dep=e.in_dep
+                )
+                for e in view.edges
+            ],
+        )
+
+
+@wire
+class ModuleState:
+    """An item of ``raco/dependencies`` and ``raco/dependents``."""
+
+    uri: str
+    path: str
+    workspace: bool
+    stale: bool
+    known: bool
+    reason: str | None = nullable()
+
+
+@wire
+class RecompileOrder:
+    """``raco/recompileOrder``: the module and its workspace dependents in
+    the order to compile them, and the require cycles among them."""
+
+    order: list[str]
+    cycles: list[list[str]]
+
+
+request("raco/moduleGraph", ModuleParams)
+request("raco/dependencies", ModuleParams)
+request("raco/dependents", ModuleParams)
+request("raco/recompileOrder", ModuleParams)

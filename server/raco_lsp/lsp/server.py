@@ -36,11 +36,11 @@ from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
 from raco_lsp.core import files
-from raco_lsp.features import compile_on_save, info_rkt, module_graph
+from raco_lsp.features import compile_on_save, info_rkt
 from raco_lsp.features import setup as setup_feature
 from raco_lsp.features import testing as testing_feature
 from raco_lsp.features.compile_on_save import CompileOnSave
-from raco_lsp.features.module_graph import GraphService
+from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.features.packaging import PackagingFeature
 from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import DiagnosticStore, RangeConverter, path_uri
@@ -218,7 +218,6 @@ class RacoLanguageServer(LanguageServer):
         self.store = DiagnosticStore(self._send_diagnostics)
         self.providers = Providers()
         self.compiles = CompileOnSave(self)
-        self.graph: GraphService | None = None
         self._shown: set[str] = set()
 
     def command(self, command_name: str) -> Callable[[F], F]:
@@ -454,7 +453,7 @@ COMPLETION_TRIGGERS = ['"', "'", "(", "[", " ", "/", "#", "-"]
 def create_server() -> RacoLanguageServer:
     server = RacoLanguageServer()
     compile_on_save.register(server)
-    module_graph.register(server)
+    server.add_feature(ModuleGraphFeature(server))
     testing_feature.register(server)
     server.add_feature(PackagingFeature(server))
     info_rkt.register(server)
@@ -582,8 +581,7 @@ def create_server() -> RacoLanguageServer:
     async def wait_idle(ls: RacoLanguageServer, *args: Any) -> bool:
         """Resolves when no build is running or queued and the module graph
         has applied every change (for tests and scripts)."""
-        if ls.graph is not None:
-            await ls.graph.wait_idle()
+        await ls.feature_of(ModuleGraphFeature).wait_idle()  # first: builds wait for its scan
         await ls.compiles.wait_idle()
         await ls.call_hooks("wait_idle")
         return True

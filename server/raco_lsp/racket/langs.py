@@ -42,6 +42,7 @@ from raco_lsp.racket.install import (
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.modpath import Resolver
 from raco_lsp.racket.process import run_process
+from raco_lsp.syntax.module_facts import HASH_BANG_LANG
 
 CACHE_FORMAT = 2
 
@@ -50,7 +51,7 @@ CACHE_FORMAT = 2
 # strings may contain: nothing that could carry code.
 _NAME = re.compile(r"[A-Za-z0-9_+\-./]+")
 _RELATIVE = re.compile(r'"[A-Za-z0-9_+\-./%]+"')
-# A module path in a key, once relative strings are made absolute (graph._file_form).
+# A module path in a key, once relative strings are made absolute (graph.lang_rules.file_form).
 _SAFE_MODULE_KEY = re.compile(r'[A-Za-z0-9_+\-./]+|\(file "[^"\\\r\n]+"\)')
 
 
@@ -226,10 +227,6 @@ async def compute(
 
 
 _LANG_LINE = re.compile(rb"^[ \t]*#lang[ \t]+([^\r\n]*)", re.MULTILINE)
-# ``#!r6rs`` and the like, after comments: the reader's short form of ``#lang r6rs``.
-HASH_BANG_LANG = re.compile(
-    rb"(\s*(?:;[^\n]*\n\s*)*)#!([A-Za-z][A-Za-z0-9_+\-/]*)[ \t]*(?:\r?\n|$)"
-)
 _MODULE_FORM = re.compile(rb"\(module\*?[ \t\r\n]+[^ \t\r\n()]+[ \t\r\n]+([^ \t\r\n()\"]+)")
 
 

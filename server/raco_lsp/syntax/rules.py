@@ -18,10 +18,12 @@ Plain records only: no pygls/lsprotocol here.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tree_sitter import Node
 
+from raco_lsp.core.records import Span
 from raco_lsp.syntax.parser import Source, captures, in_datum_comment
 from raco_lsp.syntax.requires import RequireSpec, extract_requires, in_template, reader_specs
 
@@ -351,28 +353,57 @@ def expand(rules: tuple[Rule, ...], form: Datum) -> Datum | None:
     return None
 
 
-def macro_requires(src: Source, macros: Macros, depth: int = 0) -> list[RequireSpec]:
-    """The module paths that uses of ``macros`` in ``src`` require, each
-    shown at the use's head symbol."""
-    out: list[RequireSpec] = []
-    if not macros or depth >= MAX_DEPTH:
-        return out
-    for name, rules in macros.items():
+@dataclass(frozen=True)
+class MacroUse:
+    """A use of a macro: the form as data, and where its head symbol is."""
+
+    form: Datum
+    at: Span
+
+
+MacroUses = dict[str, list[MacroUse]]
+
+
+def macro_uses(src: Source, names: Iterable[str]) -> MacroUses:
+    """The uses in ``src`` of the macros called ``names`` (not commented
+    out, not quoted), by name, in text order."""
+    out: MacroUses = {}
+    for name in names:
         if name.encode() not in src.data:
             continue
         for use in head_uses(src, name.encode()):
             if in_datum_comment(use) or in_template(src, use):
                 continue
-            expanded = expand(rules, datum_of(src, use))
+            head = use.named_child(0)
+            at = src.span_of(head if head is not None else use)
+            out.setdefault(name, []).append(MacroUse(datum_of(src, use), at))
+    return out
+
+
+def expansion_requires(uses: MacroUses, macros: Macros, depth: int = 0) -> list[RequireSpec]:
+    """The module paths that ``uses`` of ``macros`` require, each shown at
+    the use's head symbol."""
+    out: list[RequireSpec] = []
+    if not macros or depth >= MAX_DEPTH:
+        return out
+    for name, rules in macros.items():
+        for use in uses.get(name, ()):
+            expanded = expand(rules, use.form)
             if expanded is None:
                 continue
             inner = Source.from_text(render(expanded))
-            head = use.named_child(0)
-            span = src.span_of(head if head is not None else use)
             specs = [
                 *reader_specs(inner),
                 *extract_requires(inner, captures("requires", inner.root)),
                 *macro_requires(inner, macros, depth + 1),
             ]
-            out += [RequireSpec(s.kind, s.value, span) for s in specs]
+            out += [RequireSpec(s.kind, s.value, use.at) for s in specs]
     return out
+
+
+def macro_requires(src: Source, macros: Macros, depth: int = 0) -> list[RequireSpec]:
+    """The module paths that uses of ``macros`` in ``src`` require, each
+    shown at the use's head symbol."""
+    if not macros or depth >= MAX_DEPTH:
+        return []
+    return expansion_requires(macro_uses(src, macros), macros, depth)

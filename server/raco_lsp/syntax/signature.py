@@ -45,3 +45,8 @@ def code_signature(src: Source) -> str:
         )
         at = max(node.end_byte, m.end())
     return hashlib.sha1((bytes(buf) if buf is not None else data).rstrip()).hexdigest()
+
+
+def code_signature_of(data: bytes) -> str:
+    """``code_signature`` of a source given as bytes."""
+    return code_signature(Source(data))
