@@ -10,7 +10,8 @@ import pytest
 from info_support import apply_fix
 from racket_install import collects_and_pkgs_dirs
 from raco_lsp.core.records import Pos, Severity, Span
-from raco_lsp.info.validate import Finding, validate_info
+from raco_lsp.info.findings import Finding
+from raco_lsp.info.validate import validate_info
 from raco_lsp.racket.info import get_info_problems
 from raco_lsp.racket.locate import locate_racket
 

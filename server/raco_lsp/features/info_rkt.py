@@ -20,7 +20,8 @@ from raco_lsp.core.files import special_file
 from raco_lsp.core.records import Pos, Problem
 from raco_lsp.core.text import read_source
 from raco_lsp.info.assist import PackageInfo, Suggestion, complete, hover
-from raco_lsp.info.validate import SOURCE, Finding, has_errors, validate_info
+from raco_lsp.info.findings import Finding
+from raco_lsp.info.validate import SOURCE, has_errors, validate_info
 from raco_lsp.racket.info import cached_packages, get_info_problems, installed_packages
 from raco_lsp.racket.setup import find_packages
 
@@ -245,26 +246,9 @@ def register(server: RacoLanguageServer) -> None:
         path = uri_path(params.text_document.uri)
         if path is None:
             return []
-        converter = ls.range_converter()
-        out: list[types.CodeAction] = []
-        for finding in state.findings.get(path, []):
-            if not finding.fixes:
-                continue
-            diag = converter.diagnostic(finding.problem)
-            if not _overlaps(diag.range, params.range):
-                continue
-            for fix in finding.fixes:
-                edit = types.TextEdit(range=converter.range(path, fix.span), new_text=fix.new_text)
-                out.append(
-                    types.CodeAction(
-                        title=fix.title,
-                        kind=types.CodeActionKind.QuickFix,
-                        diagnostics=[diag],
-                        is_preferred=len(finding.fixes) == 1,
-                        edit=types.WorkspaceEdit(changes={params.text_document.uri: [edit]}),
-                    )
-                )
-        return out
+        return ls.range_converter().quick_fixes(
+            params.text_document.uri, path, state.findings.get(path, []), params.range
+        )
 
     server.providers.on_open.append(on_open)
     server.providers.on_change.append(on_change)
@@ -280,10 +264,3 @@ def register(server: RacoLanguageServer) -> None:
         (``ls: Any``: pygls evaluates command annotations at run time.)"""
         await state.wait_idle()
         return True
-
-
-def _overlaps(a: types.Range, b: types.Range) -> bool:
-    def key(p: types.Position) -> tuple[int, int]:
-        return (p.line, p.character)
-
-    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from raco_lsp.info.setup_findings import SOURCE, SetupFinding, findings_of, report_json
+from raco_lsp.info.findings import Finding
+from raco_lsp.info.setup_findings import SOURCE, findings_of, report_json
 from raco_lsp.lsp.progress import work_done
 from raco_lsp.racket.setup import (
     Scope,
@@ -71,14 +72,14 @@ class PackageChecks:
             self._version = await racket_version(install)
         return scope_for(self._server.roots_for(pkg.directory)[0], self._version)
 
-    def findings(self, pkg_dir: Path) -> list[SetupFinding]:
+    def findings(self, pkg_dir: Path) -> list[Finding]:
         report = self.reports.get(pkg_dir)
         if report is None:
             return []
         text = self._server.open_text(pkg_dir / "info.rkt")
         return findings_of(report, text)
 
-    def publish(self, pkg_dir: Path) -> list[SetupFinding]:
+    def publish(self, pkg_dir: Path) -> list[Finding]:
         findings = self.findings(pkg_dir)
         converter = self._server.range_converter()
         by_path: dict[Path, list[types.Diagnostic]] = {}
@@ -133,13 +134,6 @@ class PackageChecks:
             await asyncio.wait(pending)
 
 
-def _overlaps(a: types.Range, b: types.Range) -> bool:
-    def key(p: types.Position) -> tuple[int, int]:
-        return (p.line, p.character)
-
-    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
-
-
 def register(server: RacoLanguageServer) -> None:
     checks = PackageChecks(server)
 
@@ -155,29 +149,9 @@ def register(server: RacoLanguageServer) -> None:
         path = uri_path(params.text_document.uri)
         if path is None or path.name != "info.rkt" or path.parent not in checks.reports:
             return []
-        converter = ls.range_converter()
-        out: list[types.CodeAction] = []
-        for f in checks.findings(path.parent):
-            if f.problem.path != path or not f.fixes:
-                continue
-            diag = converter.diagnostic(f.problem)
-            if not _overlaps(diag.range, params.range):
-                continue
-            for fix in f.fixes:
-                edits = [
-                    types.TextEdit(range=converter.range(path, e.span), new_text=e.new_text)
-                    for e in fix.edits
-                ]
-                out.append(
-                    types.CodeAction(
-                        title=fix.title,
-                        kind=types.CodeActionKind.QuickFix,
-                        diagnostics=[diag],
-                        is_preferred=len(f.fixes) == 1,
-                        edit=types.WorkspaceEdit(changes={params.text_document.uri: edits}),
-                    )
-                )
-        return out
+        return ls.range_converter().quick_fixes(
+            params.text_document.uri, path, checks.findings(path.parent), params.range
+        )
 
     server.providers.on_save.append(on_save)
     server.providers.code_action.append(code_action)

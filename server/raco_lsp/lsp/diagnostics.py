@@ -1,6 +1,6 @@
 """Diagnostics stored per (source, uri), published merged per uri, so one
 tool's run never wipes another's; and the conversion of plain ``Problem``
-records into LSP diagnostics."""
+records into LSP diagnostics, and of their quick fixes into code actions."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pygls.workspace.position_codec import PositionCodec
 
 from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.core.text import TextIndex, read_source
+from raco_lsp.info.findings import Finding
 
 if TYPE_CHECKING:
     from raco_lsp.lsp.server import RacoLanguageServer
@@ -81,6 +82,41 @@ class RangeConverter:
             code=p.code,
             related_information=related or None,
         )
+
+    def quick_fixes(
+        self, uri: str, path: Path, findings: Iterable[Finding], within: types.Range
+    ) -> list[types.CodeAction]:
+        """The quick fixes of the findings about ``path`` (the document
+        ``uri``) whose diagnostic touches ``within``, as code actions."""
+        out: list[types.CodeAction] = []
+        for finding in findings:
+            if finding.problem.path != path or not finding.fixes:
+                continue
+            diag = self.diagnostic(finding.problem)
+            if not _overlaps(diag.range, within):
+                continue
+            for fix in finding.fixes:
+                edits = [
+                    types.TextEdit(range=self.range(path, e.span), new_text=e.new_text)
+                    for e in fix.edits
+                ]
+                out.append(
+                    types.CodeAction(
+                        title=fix.title,
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[diag],
+                        is_preferred=len(finding.fixes) == 1,
+                        edit=types.WorkspaceEdit(changes={uri: edits}),
+                    )
+                )
+        return out
+
+
+def _overlaps(a: types.Range, b: types.Range) -> bool:
+    def key(p: types.Position) -> tuple[int, int]:
+        return (p.line, p.character)
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
 
 
 class DiagnosticStore:
