@@ -80,7 +80,6 @@ def _modules() -> list[tuple[str, Path]]:
 # test until it is removed from here).
 KNOWN: set[tuple[str, str]] = {
     ("raco_lsp.racket.graph", "tree_sitter"),
-    ("raco_lsp.info.assist", "tree_sitter"),
 }
 
 

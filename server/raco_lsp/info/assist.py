@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from tree_sitter import Node
-
 from raco_lsp.core.records import Pos, Span
 from raco_lsp.core.text import read_source
 from raco_lsp.info.catalog import (
@@ -30,7 +28,7 @@ from raco_lsp.info.catalog import (
     SCRIBBLINGS_FLAGS,
     field_markdown,
 )
-from raco_lsp.syntax.info import InfoSyntax, byte_offset, define_forms, parse_info, read_info
+from raco_lsp.syntax.info import InfoSyntax, define_forms, leaf_at, parse_info, read_info
 from raco_lsp.syntax.parser import Source
 
 _DELIMS = set("()[]{}\"';`, \t\r\n")
@@ -466,24 +464,14 @@ def package_description(directory: Path | None) -> str | None:
     return _pkg_desc(str(directory), mtime)
 
 
-def _ancestors(node: Node) -> list[Node]:
-    out = []
-    n: Node | None = node
-    while n is not None:
-        out.append(n)
-        n = n.parent
-    return out
-
-
 def hover(
     text: str, pos: Pos, path: Path, packages: Mapping[str, PackageInfo] | None = None
 ) -> HoverInfo | None:
     src, info = read_cached(text)
-    b = byte_offset(src, pos)
-    node = src.root.descendant_for_byte_range(b, b)
-    if node is None:
+    leaf = leaf_at(src, pos)
+    if leaf is None:
         return None
-    span = src.span_of(node)
+    b, span, word = leaf.offset, leaf.span, leaf.text
     if info.lang_span is not None and info.lang_span.start <= pos <= info.lang_span.end:
         return HoverInfo(
             f"**{info.lang}** — the info-module language: only `(define id expr)` forms, "
@@ -504,12 +492,11 @@ def hover(
     )
     if define is None:
         return None
-    word = src.text_of(node)
     f = FIELDS.get(define.name)
     if f is None:
         return None
     if (
-        node.type == "string"
+        leaf.kind == "string"
         and f.shape in ("deps", "implies", "string-list")
         and define.name
         in (
@@ -530,7 +517,7 @@ def hover(
         if p.directory:
             lines.append(f"Installed at `{p.directory}`")
         return HoverInfo("\n\n".join(lines), span)
-    if node.type == "symbol":
+    if leaf.kind == "symbol":
         for table, what in (
             (SCRIBBLINGS_FLAGS, "scribblings flag") if f.shape == "scribblings" else ({}, ""),
             (SCRIBBLINGS_CATEGORIES, "document category") if f.shape == "scribblings" else ({}, ""),
@@ -538,6 +525,6 @@ def hover(
         ):
             if word in table:
                 return HoverInfo(f"**'{word}** — {what}\n\n{table[word]}", span)
-    if node.type == "keyword" and word in DEPS_KEYWORDS:
+    if leaf.kind == "keyword" and word in DEPS_KEYWORDS:
         return HoverInfo(f"**{word}**\n\n{DEPS_KEYWORDS[word]}", span)
     return None
