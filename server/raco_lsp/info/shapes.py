@@ -311,6 +311,104 @@ class ShapeChecker:
                     "info-raco-commands",
                 )
 
+    # DrRacket's plug-in fields (drracket/private/tools.rkt): `tools`, and the
+    # `tool-names`, `tool-icons` and `tool-urls` lists parallel to it (also with
+    # the `drracket-` prefix).  Each list must be a list, or DrRacket fails at
+    # start-up; a malformed tool or name makes it refuse the tool.
+
+    def shape_tools(self, f: Field, v: Val) -> None:
+        for item in self.list_of(v, "a list of tool module paths", f.name) or ():
+            if not item.known:
+                continue
+            parts = (item,) if item.kind == "string" else item.items if item.kind == "list" else ()
+            if not parts or any(p.known and p.kind != "string" for p in parts):
+                self.add(
+                    item,
+                    f"{f.name}: each tool must be a path string, or a list of strings (the file, "
+                    f'then the directories it is in: ("tool.rkt" "private")), found '
+                    f"{_describe(item)}",
+                    "info-tools",
+                )
+            elif all(p.kind == "string" for p in parts):
+                # ("tool.rkt" "a" "b") is a/b/tool.rkt
+                rel = "/".join([*(p.text for p in parts[1:]), parts[0].text])
+                self.file_exists(f.name, item, rel)
+
+    def shape_tool_names(self, f: Field, v: Val) -> None:
+        for item in self.list_of(v, "a list of name strings (or #f)", f.name) or ():
+            if item.known and item.kind != "string" and not _false(item):
+                self.add(item, f"{f.name}: expected a name string or #f", "info-tools")
+
+    def shape_tool_urls(self, f: Field, v: Val) -> None:
+        for item in self.list_of(v, "a list of URL strings (or #f)", f.name) or ():
+            if item.known and item.kind != "string" and not _false(item):
+                self.add(item, f"{f.name}: expected a URL string or #f", "info-tools")
+
+    def shape_tool_icons(self, f: Field, v: Val) -> None:
+        for item in self.list_of(v, "a list of icon paths (or #f)", f.name) or ():
+            if item.kind == "string":
+                self.file_exists(f.name, item, item.text)
+            elif item.known and not _false(item) and not _collection_file(item):
+                # DrRacket shows no icon for anything else.
+                self.add(
+                    item,
+                    f'{f.name}: expected an icon path string, a list ("icon.png" "collection" '
+                    f"...) or #f, found {_describe(item)}",
+                    "info-tools",
+                    Severity.WARNING,
+                )
+
+    def shape_release_note_files(self, f: Field, v: Val) -> None:
+        # racket-index (scribblings/main/private/release.rkt) leaves the whole
+        # field out of the documentation's release notes when an entry is not
+        # (list title path [exact-integer-order [(list (list title path) ...)]]).
+        for entry in self.list_of(v, "a list of release-note entries", f.name) or ():
+            if not entry.known:
+                continue
+            if entry.kind != "list" or len(entry.items) < 2:
+                self.add(
+                    entry,
+                    f"{f.name}: each entry must be (list title-string path-string [order "
+                    f"[sub-notes]]), found {_describe(entry)}",
+                    "info-release-notes",
+                )
+                continue
+            title, path, *rest = entry.items
+            self.note(f.name, title, path)
+            if rest and rest[0].known and not _exact_int(rest[0]):
+                self.add(
+                    rest[0], f"{f.name}: the order must be an exact integer", "info-release-notes"
+                )
+            subs = rest[1] if len(rest) > 1 else None
+            if subs is None or not subs.known:
+                continue
+            if subs.kind != "list":
+                self.add(
+                    subs,
+                    f"{f.name}: sub-notes must be a list of (list title-string path-string)",
+                    "info-release-notes",
+                )
+                continue
+            for sub in subs.items:
+                if not sub.known:
+                    continue
+                if sub.kind != "list" or len(sub.items) != 2:
+                    self.add(
+                        sub,
+                        f"{f.name}: each sub-note must be (list title-string path-string)",
+                        "info-release-notes",
+                    )
+                else:
+                    self.note(f.name, *sub.items)
+
+    def note(self, fname: str, title: Val, path: Val) -> None:
+        """A release note's title and file."""
+        self.string(title, fname, "a title string")
+        if self.string(path, fname, "a path string") and path.kind == "string":
+            if not path.text:
+                self.add(path, f"{fname}: the path must not be empty", "info-release-notes")
+            self.file_exists(fname, path, path.text)
+
     def shape_scribblings(self, f: Field, v: Val) -> None:
         for doc in self.list_of(v, "a list of document entries", f.name) or ():
             if not doc.known:
@@ -437,20 +535,24 @@ class ShapeChecker:
         )
 
     def path_exists(self, f: Field, v: Val) -> None:
-        if not self.check_files or not f.paths or not v.text:
+        if f.paths:
+            self.file_exists(f.name, v, v.text, module=f.paths == "module")
+
+    def file_exists(self, fname: str, v: Val, rel: str, *, module: bool = False) -> None:
+        """A warning on ``v`` when ``rel`` (relative to this directory) does not
+        exist (a module may leave out its ``.rkt``)."""
+        if not self.check_files or not rel or os.path.isabs(rel):
             return
-        if os.path.isabs(v.text):
-            return
-        target = self.path.parent / v.text
+        target = self.path.parent / rel
         if self.exists(target):
             return
-        if f.paths == "module" and self.exists(target.with_suffix(".rkt")):
+        if module and self.exists(target.with_suffix(".rkt")):
             return
         # A collection can be spread over several directories (packages), so a
         # missing file here is a warning; raco setup decides.
         self.add(
             v,
-            f'{f.name}: "{v.text}" does not exist (relative to {self.path.parent})',
+            f'{fname}: "{rel}" does not exist (relative to {self.path.parent})',
             "info-missing-file",
             Severity.WARNING,
         )
@@ -458,6 +560,15 @@ class ShapeChecker:
 
 def _false(v: Val) -> bool:
     return v.kind == "boolean" and v.text in ("#f", "#false")
+
+
+def _exact_int(v: Val) -> bool:
+    return v.kind == "number" and re.fullmatch(r"[+-]?[0-9]+", v.text) is not None
+
+
+def _collection_file(v: Val) -> bool:
+    """A ``collection-file-path`` spec: ("file" "collection" ...)."""
+    return v.kind == "list" and len(v.items) >= 2 and all(i.kind == "string" for i in v.items)
 
 
 def _positive_int(v: Val) -> bool:
