@@ -17,7 +17,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from raco_lsp.core.files import special_file
-from raco_lsp.core.records import Pos, Problem
+from raco_lsp.core.records import Problem
 from raco_lsp.core.text import read_source
 from raco_lsp.info.assist import PackageInfo, Suggestion, complete, hover
 from raco_lsp.info.findings import Finding
@@ -94,9 +94,9 @@ class InfoRkt(Feature):
         if path is None:
             return []
         text = self.text_of(path)
-        pos = _pos(self.server, path, text, params.position)
-        await self.ensure_packages()
         converter = self.server.range_converter()
+        pos = converter.pos(path, params.position)
+        await self.ensure_packages()
         return [_item(converter, path, s) for s in complete(text, pos, path, self.packages())]
 
     async def hover(self, params: types.HoverParams) -> types.Hover | None:
@@ -104,14 +104,15 @@ class InfoRkt(Feature):
         if path is None:
             return None
         text = self.text_of(path)
-        pos = _pos(self.server, path, text, params.position)
+        converter = self.server.range_converter()
+        pos = converter.pos(path, params.position)
         await self.ensure_packages()
         h = hover(text, pos, path, self.packages())
         if h is None:
             return None
         return types.Hover(
             contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=h.markdown),
-            range=self.server.range_converter().range(path, h.span),
+            range=converter.range(path, h.span),
         )
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
@@ -225,12 +226,6 @@ class InfoRkt(Feature):
         if task is not None and not task.done():
             task.cancel()
         self.server.store.put(SOURCE, self.server.uri_of(path), [])
-
-
-def _pos(ls: RacoLanguageServer, path: Path, text: str, position: types.Position) -> Pos:
-    lines = text.splitlines() or [""]
-    p = ls.workspace.position_codec.position_from_client_units(lines, position)
-    return Pos(p.line, p.character)
 
 
 def _info_path(uri: str) -> Path | None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from raco_lsp.core.records import Pos, Span
-from raco_lsp.core.text import read_source
+from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.info.catalog import (
     DEPS_KEYWORDS,
     DISTRIBUTION_PREFERENCES,
@@ -175,21 +175,6 @@ def _scan(text: str, end: int) -> _Context:
 # -- completion ---------------------------------------------------------------
 
 
-def _offset_of(text: str, pos: Pos) -> int:
-    lines = text.splitlines(keepends=True)
-    off = sum(len(line) for line in lines[: pos.line])
-    if pos.line < len(lines):
-        line = lines[pos.line].rstrip("\r\n")
-        return off + min(pos.col, len(line))
-    return len(text)
-
-
-def _pos_of(text: str, offset: int) -> Pos:
-    before = text[:offset]
-    line = before.count("\n")
-    return Pos(line, offset - (before.rfind("\n") + 1))
-
-
 def complete(
     text: str,
     pos: Pos,
@@ -197,9 +182,10 @@ def complete(
     packages: Mapping[str, PackageInfo] | None = None,
 ) -> list[Suggestion]:
     """What may be typed at ``pos`` in the info.rkt ``text``."""
-    offset = _offset_of(text, pos)
+    index = TextIndex(text)
+    offset = index.index_of(pos)
     ctx = _scan(text, offset)
-    replace = Span(_pos_of(text, ctx.token_start), pos)
+    replace = Span(index.pos_at(ctx.token_start), pos)
     if not ctx.frames:
         if not ctx.in_string and pos.line == 0 and "#lang".startswith(ctx.token[:5] or "#"):
             return [

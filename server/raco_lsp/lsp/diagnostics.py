@@ -12,7 +12,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pygls.workspace.position_codec import PositionCodec
 
-from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.core.records import Pos, Problem, Severity, Span
 from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.info.findings import Finding
 
@@ -34,7 +34,8 @@ def path_uri(path: Path) -> str:
 
 class RangeConverter:
     """Turns character-based ``Span``s into LSP ranges in the client's
-    position encoding, using the open buffer's text when there is one."""
+    position encoding, and client positions into ``Pos``, using the open
+    buffer's text when there is one (lines end at ``\n``, ``\r\n``, ``\r``)."""
 
     def __init__(self, codec: PositionCodec, text_of: Callable[[Path], str | None]) -> None:
         self._codec = codec
@@ -48,6 +49,14 @@ class RangeConverter:
                 text = read_source(path) or ""
             self._lines[path] = TextIndex(text).lines
         return self._lines[path]
+
+    def pos(self, path: Path, position: types.Position) -> Pos:
+        """A client position in ``path`` as a character position (past the
+        end of a line: its end; past the last line: the end of the text)."""
+        lines = self._lines_of(path)
+        if position.line >= len(lines):
+            return Pos(len(lines) - 1, len(lines[-1]))
+        return Pos(position.line, self.char_index(lines[position.line], position.character))
 
     def range(self, path: Path, span: Span) -> types.Range:
         server_range = types.Range(
