@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from raco_lsp.core.records import Pos
-from raco_lsp.info.validate import Fix
+from raco_lsp.info.findings import Fix, apply_edits
 
 
 def offset(text: str, pos: Pos) -> int:
@@ -12,7 +12,7 @@ def offset(text: str, pos: Pos) -> int:
 
 
 def apply_fix(text: str, fix: Fix) -> str:
-    return text[: offset(text, fix.span.start)] + fix.new_text + text[offset(text, fix.span.end) :]
+    return apply_edits(text, fix.edits)
 
 
 def cursor(marked: str) -> tuple[str, Pos]:

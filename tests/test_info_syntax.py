@@ -5,7 +5,7 @@ from __future__ import annotations
 from tree_sitter import QueryCursor
 
 from raco_lsp.core.records import Pos, Span
-from raco_lsp.syntax.info import decode_string, parse_info
+from raco_lsp.syntax.info import Leaf, decode_string, leaf_at, parse_info
 from raco_lsp.syntax.parser import Source, query
 
 
@@ -83,3 +83,13 @@ def test_fast_spans_equal_the_parser_spans() -> None:
             node = stack.pop()
             assert _span(src, node) == src.span_of(node), (text, node)
             stack.extend(node.children)
+
+
+def test_leaf_at_counts_characters() -> None:
+    text = '#lang info\n(define pkg-desc "\U0001f600")(define deps \'("base"))\n'
+    src = Source.from_text(text)
+    start = len('(define pkg-desc "\U0001f600")(define deps \'(')
+    leaf = leaf_at(src, Pos(1, start + 2))  # inside "base", after the emoji
+    assert leaf is not None
+    assert leaf == Leaf("string", '"base"', Span(Pos(1, start), Pos(1, start + 6)), leaf.offset)
+    assert src.data[leaf.offset :].startswith(b'ase"')

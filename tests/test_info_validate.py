@@ -10,7 +10,8 @@ import pytest
 from info_support import apply_fix
 from racket_install import collects_and_pkgs_dirs
 from raco_lsp.core.records import Pos, Severity, Span
-from raco_lsp.info.validate import Finding, validate_info
+from raco_lsp.info.findings import Finding
+from raco_lsp.info.validate import validate_info
 from raco_lsp.racket.info import get_info_problems
 from raco_lsp.racket.locate import locate_racket
 
@@ -237,3 +238,96 @@ def test_get_info_errors_map_to_their_srcloc() -> None:
     assert p.span == span(1, 10, 1, 13) and p.code == "get-info"
     p = problem_of_error(f, "get-info: info file has multiple expressions in x", [], text)
     assert p.span == span(0, 0, 0, 10) and p.message.startswith("get-info: info file")
+
+
+def test_every_catalog_shape_has_a_check() -> None:
+    from raco_lsp.info.catalog import FIELDS, SHAPES
+    from raco_lsp.info.shapes import ShapeChecker
+
+    for f in FIELDS.values():
+        assert f.shape in SHAPES, f.name
+        method = "shape_" + f.shape.replace("-", "_")
+        assert f.shape == "any" or hasattr(ShapeChecker, method), f.name
+
+
+def _at(text: str, needle: str) -> Span:
+    """The span of the last ``needle`` in ``text``."""
+    lines = text.split("\n")
+    n = max(i for i, line in enumerate(lines) if needle in line)
+    col = lines[n].rindex(needle)
+    return span(n, col, n, col + len(needle))
+
+
+# (definitions, the offending text, message fragment, severity): what DrRacket
+# (drracket/private/tools.rkt) and the release notes page (racket-index's
+# scribblings/main/private/release.rkt) do not accept.
+E, W = Severity.ERROR, Severity.WARNING
+CATALOG_SHAPES = [
+    ('(define drracket-tools "tool.rkt")', '"tool.rkt"', "expected a list of tool module", E),
+    ("(define tools '(tool))", "tool", "each tool must be a path string", E),
+    ('(define drracket-tools \'(("t.rkt" 1)))', '("t.rkt" 1)', "each tool must be", E),
+    ("(define tools '(()))", "()", "each tool must be a path string", E),
+    ("(define tool-names '(name))", "name", "expected a name string or #f", E),
+    ('(define drracket-tool-names "x")', '"x"', "expected a list of name strings", E),
+    ("(define tool-urls '(5))", "5", "expected a URL string or #f", E),
+    ("(define drracket-tool-icons '(icon))", "icon", "expected an icon path string", W),
+    ('(define tool-icons \'(("i.png")))', '("i.png")', "expected an icon path string", W),
+    ('(define release-note-files \'("H.txt"))', '"H.txt"', "each entry must be (list", E),
+    ('(define release-note-files \'(("T")))', '("T")', "each entry must be (list", E),
+    ('(define release-note-files \'((T "H.txt")))', "T", "expected a title string", E),
+    ('(define release-note-files \'(("T" "H.txt" 1.5)))', "1.5", "exact integer", E),
+    ('(define release-note-files \'(("T" "H.txt" 0 x)))', "x", "sub-notes must be a list", E),
+    ('(define release-note-files \'(("T" "H.txt" 0 (("S")))))', '("S")', "each sub-note", E),
+    ('(define release-note-files \'(("T" "H.txt" 0 (("S" 1)))))', "1", "a path string", E),
+    ('(define release-note-files \'(("T" "")))', '""', "must not be empty", E),
+]
+
+
+@pytest.mark.parametrize(("define", "where", "fragment", "severity"), CATALOG_SHAPES)
+def test_tools_and_release_note_shapes(
+    define: str, where: str, fragment: str, severity: Severity
+) -> None:
+    text = L + define + "\n"
+    f = one(text, check_files=False)
+    assert fragment in f.problem.message
+    assert (f.problem.span, f.problem.severity) == (_at(text, where), severity)
+
+
+def test_tools_and_release_notes_as_the_installation_writes_them(tmp_path: Path) -> None:
+    for name in ("t.rkt", "HISTORY.txt", "Old.txt", "clock.png"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "u.rkt").write_text("")
+    text = L + (
+        '(define tools \'(("t.rkt") ("u.rkt" "private")))\n'
+        '(define tool-names (list "T" #f))\n'
+        '(define tool-icons \'("clock.png" ("bomb.png" "icons")))\n'
+        '(define tool-urls \'("https://racket-lang.org/" #f))\n'
+        '(define drracket-tools \'("t.rkt"))\n'
+        "(define release-note-files "
+        '\'(("Core" "HISTORY.txt" -100 (("Porting" "Old.txt")))))\n'
+    )
+    assert validate_info(tmp_path / "info.rkt", text) == []
+
+
+def test_missing_tool_files_warn(tmp_path: Path) -> None:
+    text = L + (
+        '(define tools \'(("t.rkt" "private")))\n'
+        '(define tool-icons \'("i.png"))\n'
+        '(define release-note-files \'(("T" "H.txt" 0 (("S" "S.txt")))))\n'
+    )
+    found = validate_info(tmp_path / "info.rkt", text)
+    assert [(f.problem.severity, f.problem.span) for f in found] == [
+        (W, _at(text, '("t.rkt" "private")')),
+        (W, _at(text, '"i.png"')),
+        (W, _at(text, '"H.txt"')),
+        (W, _at(text, '"S.txt"')),
+    ]
+    assert '"private/t.rkt" does not exist' in found[0].problem.message
+
+
+def test_tool_lists_are_parallel() -> None:
+    text = L + '(define drracket-tools \'("a.rkt" "b.rkt"))\n(define drracket-tool-names \'("A"))\n'
+    f = one(text, check_files=False)
+    assert f.problem.code == "info-parallel" and f.problem.span == _at(text, '\'("A")')
+    assert "drracket-tool-names has 1 entries but drracket-tools has 2" in f.problem.message

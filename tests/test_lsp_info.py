@@ -148,3 +148,43 @@ async def test_get_info_reports_what_static_checks_miss(ws: Path) -> None:
         save_file(client, f, L + "(define x (car (list 1)))\n")
         await info_idle(client)
         assert diagnostics(client, f) == []
+
+
+def _utf16(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2
+
+
+async def test_positions_after_an_emoji_and_a_form_feed(ws: Path) -> None:
+    # The client counts UTF-16 units, and lines end only at \n, \r\n and \r:
+    # a form feed (a page break; whitespace to Racket) does not end one.
+    # (The comment is long: a module-graph hover converting the position on
+    # lines split at the form feed would clamp it in place.)
+    f = ws / "info.rkt"
+    comment = ";; one page\x0canother page, long enough for the position\n"
+    line = '(define scribblings \'(("\U0001f600.scrbl" (multi-page))))'
+    f.write_text(L + comment + line + "\n", encoding="utf-8")
+    at = line.index("multi-page")
+    async with lsp_session(ws) as client:
+        open_file(client, f)
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=path_uri(f)),
+                position=types.Position(line=2, character=_utf16(line[: at + 3])),
+            )
+        )
+        assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+        assert hover.contents.value.startswith("**'multi-page** — scribblings flag")
+        assert hover.range == rng(2, _utf16(line[:at]), 2, _utf16(line[: at + 10]))
+
+        typed = line[: at + 6]  # (multi-
+        save_file(client, f, L + comment + typed + "\n")
+        result = await client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=path_uri(f)),
+                position=types.Position(line=2, character=_utf16(typed)),
+            )
+        )
+        assert isinstance(result, types.CompletionList)
+        (item,) = result.items
+        assert item.label == "multi-page" and isinstance(item.text_edit, types.TextEdit)
+        assert item.text_edit.range == rng(2, _utf16(line[:at]), 2, _utf16(typed))

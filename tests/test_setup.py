@@ -11,13 +11,8 @@ from pathlib import Path
 import pytest
 
 from racket_install import installation_dirs, snapshot
-from raco_lsp.info.setup_findings import (
-    add_fix,
-    apply_edits,
-    findings_of,
-    move_fix,
-    remove_fix,
-)
+from raco_lsp.info.findings import apply_edits
+from raco_lsp.info.setup_findings import add_fix, findings_of, move_fix, remove_fix
 from raco_lsp.info.validate import has_errors, validate_info
 from raco_lsp.racket.locate import RacketInstall, locate_racket
 from raco_lsp.racket.setup import (

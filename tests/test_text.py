@@ -153,3 +153,17 @@ def test_tree_sitter_positions_agree_with_the_racket_reader_after_invalid_bytes(
     start = src.span_of(nope).start
     assert start == Pos(line - 1, column)
     assert start == TextIndex(decode_source(f.read_bytes())).pos_of_offset(position - 1)
+
+
+def test_text_index_string_offsets() -> None:
+    text = "a\r\nb\U0001f600c\rd\x0ce\n"
+    idx = TextIndex(text)
+    assert idx.lines == ["a", "b\U0001f600c", "d\x0ce", ""]
+    for i, ch in enumerate(text):
+        if ch not in "\r\n":
+            pos = idx.pos_at(i)
+            assert idx.index_of(pos) == i
+            assert idx.lines[pos.line][pos.col] == ch
+    assert idx.pos_at(2) == Pos(0, 1)  # inside CRLF: the end of the line
+    assert idx.index_of(Pos(1, 99)) == text.index("\r", 3)  # clamped to the line
+    assert idx.index_of(Pos(9, 0)) == len(text)

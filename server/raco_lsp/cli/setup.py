@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from raco_lsp.info.setup_findings import findings_of, report_json
+from raco_lsp.info.setup_findings import findings_of
+from raco_lsp.lsp import protocol
 from raco_lsp.racket.locate import locate_or_report
 from raco_lsp.racket.setup import (
     SetupReport,
@@ -62,7 +63,8 @@ def run_cli(path: Path, *, as_json: bool, racket: str | None, docs: bool, clear:
     report = asyncio.run(go())
     findings = findings_of(report)
     if as_json:
-        json.dump(report_json(report, findings), sys.stdout, indent=2)
+        result = protocol.SetupReportResult.of(report, findings)
+        json.dump(protocol.converter().unstructure(result), sys.stdout, indent=2)
         print()
     else:
         cwd = Path.cwd()

@@ -75,16 +75,20 @@ class TextIndex:
         self.lines: list[str] = []
         # Racket position (0-based) of the first character of each line.
         self._starts: list[int] = []
+        # Index in ``text`` of the first character of each line.
+        self._index: list[int] = []
         pos = 0
         last = 0
         for m in _LINE_BREAK.finditer(text):
             line = text[last : m.start()]
             self.lines.append(line)
             self._starts.append(pos)
+            self._index.append(last)
             pos += len(line) + 1  # a line break is one position, even CRLF
             last = m.end()
         self.lines.append(text[last:])
         self._starts.append(pos)
+        self._index.append(last)
         self._end = pos + len(self.lines[-1])
 
     def pos_of_offset(self, position0: int) -> Pos:
@@ -127,3 +131,17 @@ class TextIndex:
 
     def first_line(self) -> Span:
         return Span(Pos(0, 0), Pos(0, len(self.lines[0])))
+
+    def index_of(self, pos: Pos) -> int:
+        """The index in the text of ``pos`` (clamped to its line, and to the
+        text's end)."""
+        if pos.line >= len(self.lines):
+            return self._index[-1] + len(self.lines[-1])
+        line = max(pos.line, 0)
+        return self._index[line] + max(0, min(pos.col, len(self.lines[line])))
+
+    def pos_at(self, index: int) -> Pos:
+        """The ``Pos`` of index ``index`` of the text (inside a line break:
+        the end of its line)."""
+        line = max(bisect.bisect_right(self._index, index) - 1, 0)
+        return Pos(line, max(0, min(index - self._index[line], len(self.lines[line]))))

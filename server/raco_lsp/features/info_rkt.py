@@ -1,6 +1,6 @@
 """info.rkt intelligence: diagnostics, completion, hover and quick fixes.
 
-Static checks (``info_validate``) run on open and on every change; Racket's
+Static checks (``info/validate.py``) run on open and on every change; Racket's
 own ``get-info`` runs on open and save (the file on disk), when Racket is
 available and the workspace is trusted, and only when the static checks found
 no error.  Both publish under the diagnostic source ``info.rkt``.
@@ -17,10 +17,13 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from raco_lsp.core.files import special_file
-from raco_lsp.core.records import Pos, Problem
+from raco_lsp.core.records import Problem
 from raco_lsp.core.text import read_source
 from raco_lsp.info.assist import PackageInfo, Suggestion, complete, hover
-from raco_lsp.info.validate import SOURCE, Finding, has_errors, validate_info
+from raco_lsp.info.findings import Finding
+from raco_lsp.info.validate import SOURCE, has_errors, validate_info
+from raco_lsp.lsp.diagnostics import RangeConverter
+from raco_lsp.lsp.feature import Feature, command
 from raco_lsp.racket.info import cached_packages, get_info_problems, installed_packages
 from raco_lsp.racket.setup import find_packages
 
@@ -51,26 +54,90 @@ def workspace_packages(roots: list[Path]) -> dict[str, PackageInfo]:
     return out
 
 
-class InfoFiles:
-    """Per-server state: findings for code actions, ground-truth tasks."""
+class InfoRkt(Feature):
+    """info.rkt diagnostics, completion, hover and quick fixes.  State: the
+    static findings per file (for code actions), get-info's problems per
+    file and its running checks, the package lists completion offers."""
 
     def __init__(self, server: RacoLanguageServer) -> None:
-        self._server = server
+        super().__init__(server)
         self.findings: dict[Path, list[Finding]] = {}
         self.truth: dict[Path, list[Problem]] = {}
         self._tasks: dict[Path, asyncio.Task[None]] = {}
         self._pkg_task: asyncio.Task[Any] | None = None
         self._workspace: dict[str, PackageInfo] | None = None
 
+    # -- hooks ----------------------------------------------------------------
+
+    def on_open(self, path: Path) -> None:
+        if is_info_file(path):
+            self.validate(path)
+            self.prefetch_packages()
+            self.ground_truth(path)
+
+    def on_change(self, path: Path) -> None:
+        if is_info_file(path):
+            self.validate(path)
+
+    def on_save(self, path: Path) -> None:
+        if is_info_file(path):
+            self._workspace = None
+            self.validate(path)
+            self.ground_truth(path)
+
+    def on_close(self, path: Path) -> None:
+        if is_info_file(path):
+            self.close(path)
+
+    async def completion(self, params: types.CompletionParams) -> list[types.CompletionItem]:
+        path = _info_path(params.text_document.uri)
+        if path is None:
+            return []
+        text = self.text_of(path)
+        converter = self.server.range_converter()
+        pos = converter.pos(path, params.position)
+        await self.ensure_packages()
+        return [_item(converter, path, s) for s in complete(text, pos, path, self.packages())]
+
+    async def hover(self, params: types.HoverParams) -> types.Hover | None:
+        path = _info_path(params.text_document.uri)
+        if path is None:
+            return None
+        text = self.text_of(path)
+        converter = self.server.range_converter()
+        pos = converter.pos(path, params.position)
+        await self.ensure_packages()
+        h = hover(text, pos, path, self.packages())
+        if h is None:
+            return None
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=h.markdown),
+            range=converter.range(path, h.span),
+        )
+
+    def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        path = _info_path(params.text_document.uri)
+        if path is None:
+            return []
+        return self.server.range_converter().quick_fixes(
+            params.text_document.uri, path, self.findings.get(path, []), params.range
+        )
+
+    @command("raco-lsp.infoIdle")
+    async def info_idle(self, *_: Any) -> bool:
+        """Resolves when no get-info check is running (for tests and scripts)."""
+        await self.idle()
+        return True
+
     # -- packages -------------------------------------------------------------
 
     def packages(self) -> dict[str, PackageInfo]:
         out: dict[str, PackageInfo] = {}
-        for p in (cached_packages(self._server.install) or {}).values():
+        for p in (cached_packages(self.server.install) or {}).values():
             out[p.name] = PackageInfo(p.name, p.scope, p.directory)
         if self._workspace is None:
             roots: list[Path] = []
-            for folder in self._server.workspace.folders.values():
+            for folder in self.server.workspace.folders.values():
                 fs = to_fs_path(folder.uri)
                 if fs:
                     roots.append(Path(fs))
@@ -79,7 +146,7 @@ class InfoFiles:
         return out
 
     def prefetch_packages(self) -> None:
-        install = self._server.install
+        install = self.server.install
         if install is None or cached_packages(install) is not None:
             return
         if self._pkg_task is None or self._pkg_task.done():
@@ -99,7 +166,7 @@ class InfoFiles:
     # -- diagnostics ----------------------------------------------------------
 
     def text_of(self, path: Path) -> str:
-        text = self._server.open_text(path)
+        text = self.server.open_text(path)
         if text is None:
             text = read_source(path) or ""
         return text
@@ -110,15 +177,15 @@ class InfoFiles:
         self.publish(path)
 
     def publish(self, path: Path) -> None:
-        converter = self._server.range_converter()
+        converter = self.server.range_converter()
         problems = [f.problem for f in self.findings.get(path, [])]
         problems += self.truth.get(path, [])
-        self._server.store.put(
-            SOURCE, self._server.uri_of(path), [converter.diagnostic(p) for p in problems]
+        self.server.store.put(
+            SOURCE, self.server.uri_of(path), [converter.diagnostic(p) for p in problems]
         )
 
     def ground_truth(self, path: Path) -> None:
-        s = self._server
+        s = self.server
         if s.install is None or not s.settings.trusted or has_errors(self.findings.get(path, [])):
             return
         if special_file(path) is not None:  # get-info would read it forever
@@ -129,14 +196,14 @@ class InfoFiles:
         self._tasks[path] = asyncio.ensure_future(self._truth_job(path))
 
     async def _truth_job(self, path: Path) -> None:
-        install = self._server.install
+        install = self.server.install
         if install is None:
             return
         try:
             result = await get_info_problems(
                 install,
                 [path],
-                timeout=self._server.settings.compile_timeout,
+                timeout=self.server.settings.compile_timeout,
                 text_of=lambda p: read_source(p),
             )
         except OSError as e:
@@ -148,7 +215,7 @@ class InfoFiles:
             self.truth[path] = result[path]
             self.publish(path)
 
-    async def wait_idle(self) -> None:
+    async def idle(self) -> None:
         while pending := [t for t in self._tasks.values() if not t.done()]:
             await asyncio.wait(pending)
 
@@ -158,17 +225,18 @@ class InfoFiles:
         task = self._tasks.pop(path, None)
         if task is not None and not task.done():
             task.cancel()
-        self._server.store.put(SOURCE, self._server.uri_of(path), [])
+        self.server.store.put(SOURCE, self.server.uri_of(path), [])
 
 
-def _pos(ls: RacoLanguageServer, path: Path, text: str, position: types.Position) -> Pos:
-    lines = text.splitlines() or [""]
-    p = ls.workspace.position_codec.position_from_client_units(lines, position)
-    return Pos(p.line, p.character)
+def _info_path(uri: str) -> Path | None:
+    from raco_lsp.lsp.server import uri_path
+
+    p = uri_path(uri)
+    return p if p is not None and is_info_file(p) else None
 
 
-def _item(ls: RacoLanguageServer, path: Path, s: Suggestion) -> types.CompletionItem:
-    rng = ls.range_converter().range(path, s.replace)
+def _item(converter: RangeConverter, path: Path, s: Suggestion) -> types.CompletionItem:
+    rng = converter.range(path, s.replace)
     return types.CompletionItem(
         label=s.label,
         kind=_KINDS.get(s.kind, types.CompletionItemKind.Text),
@@ -182,108 +250,3 @@ def _item(ls: RacoLanguageServer, path: Path, s: Suggestion) -> types.Completion
         else types.InsertTextFormat.PlainText,
         filter_text=s.label,
     )
-
-
-def register(server: RacoLanguageServer) -> None:
-    state = InfoFiles(server)
-
-    def uri_path(uri: str) -> Path | None:
-        from raco_lsp.lsp.server import uri_path as to_path
-
-        p = to_path(uri)
-        return p if p is not None and is_info_file(p) else None
-
-    def on_open(ls: RacoLanguageServer, path: Path) -> None:
-        if is_info_file(path):
-            state.validate(path)
-            state.prefetch_packages()
-            state.ground_truth(path)
-
-    def on_change(ls: RacoLanguageServer, path: Path) -> None:
-        if is_info_file(path):
-            state.validate(path)
-
-    def on_save(ls: RacoLanguageServer, path: Path) -> None:
-        if is_info_file(path):
-            state._workspace = None
-            state.validate(path)
-            state.ground_truth(path)
-
-    def on_close(ls: RacoLanguageServer, path: Path) -> None:
-        if is_info_file(path):
-            state.close(path)
-
-    async def completion(
-        ls: RacoLanguageServer, params: types.CompletionParams
-    ) -> list[types.CompletionItem]:
-        path = uri_path(params.text_document.uri)
-        if path is None:
-            return []
-        text = state.text_of(path)
-        pos = _pos(ls, path, text, params.position)
-        await state.ensure_packages()
-        return [_item(ls, path, s) for s in complete(text, pos, path, state.packages())]
-
-    async def on_hover(ls: RacoLanguageServer, params: types.HoverParams) -> types.Hover | None:
-        path = uri_path(params.text_document.uri)
-        if path is None:
-            return None
-        text = state.text_of(path)
-        pos = _pos(ls, path, text, params.position)
-        await state.ensure_packages()
-        h = hover(text, pos, path, state.packages())
-        if h is None:
-            return None
-        return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=h.markdown),
-            range=ls.range_converter().range(path, h.span),
-        )
-
-    def code_action(
-        ls: RacoLanguageServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction]:
-        path = uri_path(params.text_document.uri)
-        if path is None:
-            return []
-        converter = ls.range_converter()
-        out: list[types.CodeAction] = []
-        for finding in state.findings.get(path, []):
-            if not finding.fixes:
-                continue
-            diag = converter.diagnostic(finding.problem)
-            if not _overlaps(diag.range, params.range):
-                continue
-            for fix in finding.fixes:
-                edit = types.TextEdit(range=converter.range(path, fix.span), new_text=fix.new_text)
-                out.append(
-                    types.CodeAction(
-                        title=fix.title,
-                        kind=types.CodeActionKind.QuickFix,
-                        diagnostics=[diag],
-                        is_preferred=len(finding.fixes) == 1,
-                        edit=types.WorkspaceEdit(changes={params.text_document.uri: [edit]}),
-                    )
-                )
-        return out
-
-    server.providers.on_open.append(on_open)
-    server.providers.on_change.append(on_change)
-    server.providers.on_save.append(on_save)
-    server.providers.on_close.append(on_close)
-    server.providers.completion.append(completion)
-    server.providers.hover.append(on_hover)
-    server.providers.code_action.append(code_action)
-
-    @server.command("raco-lsp.infoIdle")
-    async def info_idle(ls: Any, *args: Any) -> bool:
-        """Resolves when no get-info check is running (for tests and scripts).
-        (``ls: Any``: pygls evaluates command annotations at run time.)"""
-        await state.wait_idle()
-        return True
-
-
-def _overlaps(a: types.Range, b: types.Range) -> bool:
-    def key(p: types.Position) -> tuple[int, int]:
-        return (p.line, p.character)
-
-    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)

@@ -402,7 +402,7 @@ class ModuleGraphFeature(Feature):
         if found is None:
             return None
         path, node = found
-        here = self.server.range_converter().position(path, pos)
+        here = self.server.range_converter().pos(path, pos)
         for r in node.requires:
             if r.spec.span.start <= here <= r.spec.span.end:
                 return path, r

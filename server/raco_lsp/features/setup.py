@@ -18,8 +18,17 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from raco_lsp.info.setup_findings import SOURCE, SetupFinding, findings_of, report_json
+from raco_lsp.info.findings import Finding
+from raco_lsp.info.setup_findings import SOURCE, findings_of
+from raco_lsp.lsp.feature import Feature, command, request
 from raco_lsp.lsp.progress import work_done
+from raco_lsp.lsp.protocol import (
+    CheckPackageResult,
+    ClearScopeResult,
+    PackageTarget,
+    PackagingRefusal,
+    WorkspacePackageEntry,
+)
 from raco_lsp.racket.setup import (
     Scope,
     SetupReport,
@@ -36,72 +45,155 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+NO_TARGET = PackageTarget()
 
-def _arg_path(ls: RacoLanguageServer, args: tuple[Any, ...]) -> Path | None:
-    a: Any = args[0] if args else None
-    if isinstance(a, list | tuple) and a and not hasattr(a, "_fields"):
-        a = a[0]
-    if hasattr(a, "_asdict"):
-        a = a._asdict()
-    uri = a.get("uri") if isinstance(a, dict) else a if isinstance(a, str) else None
-    if not uri:
-        return None
+
+def _path_of(target: PackageTarget) -> Path | None:
     from raco_lsp.lsp.server import uri_path
 
-    return uri_path(uri)
+    return uri_path(target.uri) if target.uri else None
 
 
-class PackageChecks:
+class PackageChecks(Feature):
+    """raco setup checks of workspace packages.  State: the last report per
+    package directory, the files each package's diagnostics were published
+    on, one lock per package scope, the checks started on save."""
+
     def __init__(self, server: RacoLanguageServer) -> None:
-        self._server = server
+        super().__init__(server)
         self.reports: dict[Path, SetupReport] = {}
         self._published: dict[Path, set[Path]] = {}
         self._locks: dict[Path, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._version: str | None = None
 
+    # -- hooks ----------------------------------------------------------------
+
+    def on_save(self, path: Path) -> None:
+        s = self.server.settings
+        if path.name == "info.rkt" and s.setup_on_save and s.trusted:
+            self.check_in_background(path)
+
+    def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        from raco_lsp.lsp.server import uri_path
+
+        path = uri_path(params.text_document.uri)
+        if path is None or path.name != "info.rkt" or path.parent not in self.reports:
+            return []
+        return self.server.range_converter().quick_fixes(
+            params.text_document.uri, path, self.findings(path.parent), params.range
+        )
+
+    # -- commands and requests ------------------------------------------------
+
+    @command("raco-lsp.checkPackage")
+    async def check_package(
+        self, target: PackageTarget = NO_TARGET
+    ) -> CheckPackageResult | PackagingRefusal:
+        """Check the package holding ``{"uri": ...}`` with raco setup."""
+        path = _path_of(target)
+        if path is None:
+            return PackagingRefusal(errors=["checkPackage needs {uri} of a file in a package"])
+        outside = self.server.outside_workspace([path])
+        if outside:
+            return PackagingRefusal(errors=outside)
+        try:
+            return await self.check(path)
+        except asyncio.CancelledError:
+            return PackagingRefusal(cancelled=True, errors=["cancelled"])
+
+    @command("raco-lsp.clearPackageScope")
+    async def clear_package_scope(
+        self, target: PackageTarget = NO_TARGET
+    ) -> ClearScopeResult | PackagingRefusal:
+        """Remove raco-lsp's package scope(s) of the workspace (or of ``{"uri": ...}``)."""
+        path = _path_of(target)
+        roots: list[Path] = []
+        if path is not None:
+            outside = self.server.outside_workspace([path])
+            if outside:
+                return PackagingRefusal(errors=outside)
+            roots = [self.server.roots_for(path)[0]]
+        else:
+            roots = self._folders()
+        if self.server.install is None:
+            return PackagingRefusal(errors=["Racket was not found"])
+        cleared: list[str] = []
+        for root in roots:
+            scope = await self.scope(WorkspacePackage("", root, "none"))
+            if scope is None:
+                continue
+            async with self._locks.setdefault(scope.root, asyncio.Lock()):
+                scope.clear()
+            cleared.append(str(scope.root))
+        return ClearScopeResult(cleared=cleared)
+
+    @command("raco-lsp.setupIdle")
+    async def setup_idle(self, *_: Any) -> bool:
+        """Resolves when no check started on save is running (for tests)."""
+        await self.idle()
+        return True
+
+    @request("raco/workspacePackages")
+    def workspace_packages(self, params: Any) -> list[WorkspacePackageEntry]:
+        """The workspace packages (no params: whatever comes is ignored)."""
+        return [
+            WorkspacePackageEntry(name=p.name, directory=str(p.directory), collection=p.collection)
+            for p in find_packages(self._folders())
+        ]
+
+    # -- checks ---------------------------------------------------------------
+
+    def _folders(self) -> list[Path]:
+        roots = []
+        for folder in self.server.workspace.folders.values():
+            fs = to_fs_path(folder.uri)
+            if fs:
+                roots.append(Path(fs))
+        return roots
+
     def package(self, path: Path) -> WorkspacePackage | None:
-        return package_of(path, self._server.roots_for(path))
+        return package_of(path, self.server.roots_for(path))
 
     async def scope(self, pkg: WorkspacePackage) -> Scope | None:
-        install = self._server.install
+        install = self.server.install
         if install is None:
             return None
         if self._version is None:
             self._version = await racket_version(install)
-        return scope_for(self._server.roots_for(pkg.directory)[0], self._version)
+        return scope_for(self.server.roots_for(pkg.directory)[0], self._version)
 
-    def findings(self, pkg_dir: Path) -> list[SetupFinding]:
+    def findings(self, pkg_dir: Path) -> list[Finding]:
         report = self.reports.get(pkg_dir)
         if report is None:
             return []
-        text = self._server.open_text(pkg_dir / "info.rkt")
+        text = self.server.open_text(pkg_dir / "info.rkt")
         return findings_of(report, text)
 
-    def publish(self, pkg_dir: Path) -> list[SetupFinding]:
+    def publish(self, pkg_dir: Path) -> list[Finding]:
         findings = self.findings(pkg_dir)
-        converter = self._server.range_converter()
+        converter = self.server.range_converter()
         by_path: dict[Path, list[types.Diagnostic]] = {}
         for f in findings:
             by_path.setdefault(f.problem.path, []).append(converter.diagnostic(f.problem))
         for old in self._published.get(pkg_dir, set()) - set(by_path):
-            self._server.store.put(SOURCE, self._server.uri_of(old), [])
+            self.server.store.put(SOURCE, self.server.uri_of(old), [])
         for p, diags in by_path.items():
-            self._server.store.put(SOURCE, self._server.uri_of(p), diags)
+            self.server.store.put(SOURCE, self.server.uri_of(p), diags)
         self._published[pkg_dir] = set(by_path)
         return findings
 
-    async def check(self, path: Path) -> dict[str, Any]:
-        s = self._server
+    async def check(self, path: Path) -> CheckPackageResult | PackagingRefusal:
+        s = self.server
         if not s.settings.trusted:
             why = "the workspace is not trusted: raco setup runs no code"
-            return {"ok": False, "errors": [why]}
+            return PackagingRefusal(errors=[why])
         install = s.install
         if install is None:
-            return {"ok": False, "errors": ["Racket was not found"]}
+            return PackagingRefusal(errors=["Racket was not found"])
         pkg = self.package(path)
         if pkg is None:
-            return {"ok": False, "errors": [f"no package (info.rkt) holds {path}"]}
+            return PackagingRefusal(errors=[f"no package (info.rkt) holds {path}"])
         scope = await self.scope(pkg)
         assert scope is not None
         lock = self._locks.setdefault(scope.root, asyncio.Lock())
@@ -113,7 +205,7 @@ class PackageChecks:
             p.report("done", done=1, total=1)
         self.reports[pkg.directory] = report
         findings = self.publish(pkg.directory)
-        return {"ok": True, **report_json(report, findings)}
+        return CheckPackageResult.of(report, findings)
 
     def check_in_background(self, path: Path) -> None:
         task = asyncio.ensure_future(self._quiet_check(path))
@@ -128,115 +220,6 @@ class PackageChecks:
         except Exception:
             log.exception("check package failed for %s", path)
 
-    async def wait_idle(self) -> None:
+    async def idle(self) -> None:
         while pending := [t for t in self._tasks if not t.done()]:
             await asyncio.wait(pending)
-
-
-def _overlaps(a: types.Range, b: types.Range) -> bool:
-    def key(p: types.Position) -> tuple[int, int]:
-        return (p.line, p.character)
-
-    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
-
-
-def register(server: RacoLanguageServer) -> None:
-    checks = PackageChecks(server)
-
-    def on_save(ls: RacoLanguageServer, path: Path) -> None:
-        if path.name == "info.rkt" and ls.settings.setup_on_save and ls.settings.trusted:
-            checks.check_in_background(path)
-
-    def code_action(
-        ls: RacoLanguageServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction]:
-        from raco_lsp.lsp.server import uri_path
-
-        path = uri_path(params.text_document.uri)
-        if path is None or path.name != "info.rkt" or path.parent not in checks.reports:
-            return []
-        converter = ls.range_converter()
-        out: list[types.CodeAction] = []
-        for f in checks.findings(path.parent):
-            if f.problem.path != path or not f.fixes:
-                continue
-            diag = converter.diagnostic(f.problem)
-            if not _overlaps(diag.range, params.range):
-                continue
-            for fix in f.fixes:
-                edits = [
-                    types.TextEdit(range=converter.range(path, e.span), new_text=e.new_text)
-                    for e in fix.edits
-                ]
-                out.append(
-                    types.CodeAction(
-                        title=fix.title,
-                        kind=types.CodeActionKind.QuickFix,
-                        diagnostics=[diag],
-                        is_preferred=len(f.fixes) == 1,
-                        edit=types.WorkspaceEdit(changes={params.text_document.uri: edits}),
-                    )
-                )
-        return out
-
-    server.providers.on_save.append(on_save)
-    server.providers.code_action.append(code_action)
-
-    @server.command("raco-lsp.checkPackage")
-    async def cmd_check_package(ls: Any, *args: Any) -> dict[str, Any]:
-        """Check the package holding ``{"uri": ...}`` with raco setup."""
-        path = _arg_path(ls, args)
-        if path is None:
-            return {"ok": False, "errors": ["checkPackage needs {uri} of a file in a package"]}
-        outside = ls.outside_workspace([path])
-        if outside:
-            return {"ok": False, "errors": outside}
-        try:
-            return await checks.check(path)
-        except asyncio.CancelledError:
-            return {"ok": False, "cancelled": True, "errors": ["cancelled"]}
-
-    @server.command("raco-lsp.clearPackageScope")
-    async def cmd_clear_scope(ls: Any, *args: Any) -> dict[str, Any]:
-        """Remove raco-lsp's package scope(s) of the workspace (or of ``{"uri": ...}``)."""
-        path = _arg_path(ls, args)
-        roots: list[Path] = []
-        if path is not None:
-            outside = ls.outside_workspace([path])
-            if outside:
-                return {"ok": False, "errors": outside}
-            roots = [server.roots_for(path)[0]]
-        else:
-            for folder in server.workspace.folders.values():
-                fs = to_fs_path(folder.uri)
-                if fs:
-                    roots.append(Path(fs))
-        if server.install is None:
-            return {"ok": False, "errors": ["Racket was not found"]}
-        cleared: list[str] = []
-        for root in roots:
-            scope = await checks.scope(WorkspacePackage("", root, "none"))
-            if scope is None:
-                continue
-            async with checks._locks.setdefault(scope.root, asyncio.Lock()):
-                scope.clear()
-            cleared.append(str(scope.root))
-        return {"ok": True, "cleared": cleared}
-
-    @server.command("raco-lsp.setupIdle")
-    async def cmd_setup_idle(ls: Any, *args: Any) -> bool:
-        """Resolves when no check started on save is running (for tests)."""
-        await checks.wait_idle()
-        return True
-
-    @server.feature("raco/workspacePackages")
-    def workspace_packages(ls: Any, params: Any) -> list[dict[str, str]]:
-        roots = []
-        for folder in server.workspace.folders.values():
-            fs = to_fs_path(folder.uri)
-            if fs:
-                roots.append(Path(fs))
-        return [
-            {"name": p.name, "directory": str(p.directory), "collection": p.collection}
-            for p in find_packages(roots)
-        ]

@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from tree_sitter import Node
-
 from raco_lsp.core.records import Pos, Span
-from raco_lsp.core.text import read_source
+from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.info.catalog import (
     DEPS_KEYWORDS,
     DISTRIBUTION_PREFERENCES,
@@ -30,7 +28,7 @@ from raco_lsp.info.catalog import (
     SCRIBBLINGS_FLAGS,
     field_markdown,
 )
-from raco_lsp.syntax.info import InfoSyntax, byte_offset, define_forms, parse_info, read_info
+from raco_lsp.syntax.info import InfoSyntax, define_forms, leaf_at, parse_info, read_info
 from raco_lsp.syntax.parser import Source
 
 _DELIMS = set("()[]{}\"';`, \t\r\n")
@@ -177,21 +175,6 @@ def _scan(text: str, end: int) -> _Context:
 # -- completion ---------------------------------------------------------------
 
 
-def _offset_of(text: str, pos: Pos) -> int:
-    lines = text.splitlines(keepends=True)
-    off = sum(len(line) for line in lines[: pos.line])
-    if pos.line < len(lines):
-        line = lines[pos.line].rstrip("\r\n")
-        return off + min(pos.col, len(line))
-    return len(text)
-
-
-def _pos_of(text: str, offset: int) -> Pos:
-    before = text[:offset]
-    line = before.count("\n")
-    return Pos(line, offset - (before.rfind("\n") + 1))
-
-
 def complete(
     text: str,
     pos: Pos,
@@ -199,9 +182,10 @@ def complete(
     packages: Mapping[str, PackageInfo] | None = None,
 ) -> list[Suggestion]:
     """What may be typed at ``pos`` in the info.rkt ``text``."""
-    offset = _offset_of(text, pos)
+    index = TextIndex(text)
+    offset = index.index_of(pos)
     ctx = _scan(text, offset)
-    replace = Span(_pos_of(text, ctx.token_start), pos)
+    replace = Span(index.pos_at(ctx.token_start), pos)
     if not ctx.frames:
         if not ctx.in_string and pos.line == 0 and "#lang".startswith(ctx.token[:5] or "#"):
             return [
@@ -466,24 +450,14 @@ def package_description(directory: Path | None) -> str | None:
     return _pkg_desc(str(directory), mtime)
 
 
-def _ancestors(node: Node) -> list[Node]:
-    out = []
-    n: Node | None = node
-    while n is not None:
-        out.append(n)
-        n = n.parent
-    return out
-
-
 def hover(
     text: str, pos: Pos, path: Path, packages: Mapping[str, PackageInfo] | None = None
 ) -> HoverInfo | None:
     src, info = read_cached(text)
-    b = byte_offset(src, pos)
-    node = src.root.descendant_for_byte_range(b, b)
-    if node is None:
+    leaf = leaf_at(src, pos)
+    if leaf is None:
         return None
-    span = src.span_of(node)
+    b, span, word = leaf.offset, leaf.span, leaf.text
     if info.lang_span is not None and info.lang_span.start <= pos <= info.lang_span.end:
         return HoverInfo(
             f"**{info.lang}** — the info-module language: only `(define id expr)` forms, "
@@ -504,12 +478,11 @@ def hover(
     )
     if define is None:
         return None
-    word = src.text_of(node)
     f = FIELDS.get(define.name)
     if f is None:
         return None
     if (
-        node.type == "string"
+        leaf.kind == "string"
         and f.shape in ("deps", "implies", "string-list")
         and define.name
         in (
@@ -530,7 +503,7 @@ def hover(
         if p.directory:
             lines.append(f"Installed at `{p.directory}`")
         return HoverInfo("\n\n".join(lines), span)
-    if node.type == "symbol":
+    if leaf.kind == "symbol":
         for table, what in (
             (SCRIBBLINGS_FLAGS, "scribblings flag") if f.shape == "scribblings" else ({}, ""),
             (SCRIBBLINGS_CATEGORIES, "document category") if f.shape == "scribblings" else ({}, ""),
@@ -538,6 +511,6 @@ def hover(
         ):
             if word in table:
                 return HoverInfo(f"**'{word}** — {what}\n\n{table[word]}", span)
-    if node.type == "keyword" and word in DEPS_KEYWORDS:
+    if leaf.kind == "keyword" and word in DEPS_KEYWORDS:
         return HoverInfo(f"**{word}**\n\n{DEPS_KEYWORDS[word]}", span)
     return None

@@ -2,7 +2,7 @@
 and what they do -- written for raco-lsp from the raco manual (raco setup,
 raco pkg, raco test, raco commands) and docs/racket-facts.md §11.
 
-``shape`` names the value check in ``info_validate`` (see ``SHAPES``);
+``shape`` names the value check in ``shapes.py`` (see ``SHAPES``);
 ``snippet`` is the LSP snippet inserted after the field name on completion;
 ``paths`` says how string entries name files (for completion and existence
 checks): ``file`` (relative file), ``module`` (relative module file) or ``""``.
@@ -50,10 +50,10 @@ SHAPES: dict[str, str] = {
     "test-responsibles": "(list (list module-path-string-or-'all party) ...)",
     "test-lock-names": "(list (list module-path-string lock-name-string) ...)",
     "raco-commands": "(list (list command-string module-path description-string prominence) ...)",
-    "tools": "a list of tool module paths, each a list of strings",
-    "tool-names": "a list of strings",
-    "tool-icons": "a list of icon paths (list of strings) or #f",
-    "tool-urls": "a list of URL strings or #f",
+    "tools": 'a list of tool module paths: "tool.rkt", or ("tool.rkt" "subdir" ...)',
+    "tool-names": "a list of name strings (or #f), parallel to the tools",
+    "tool-icons": 'a list of icon paths: "icon.png", ("icon.png" "collection" ...) or #f',
+    "tool-urls": "a list of URL strings (or #f), parallel to the tools",
 }
 
 _LIST = "'(${1})"
@@ -518,6 +518,8 @@ FIELDS: dict[str, Field] = {f.name: f for f in _FIELDS}
 PARALLEL: list[tuple[str, tuple[str, ...]]] = [
     (f"{p}-launcher-names", (f"{p}-launcher-libraries", f"{p}-launcher-flags"))
     for p in ("racket", "mzscheme", "gracket", "mred")
+] + [
+    (f"{p}tools", (f"{p}tool-names", f"{p}tool-icons", f"{p}tool-urls")) for p in ("", "drracket-")
 ]
 
 SCRIBBLINGS_FLAGS: dict[str, str] = {

@@ -10,55 +10,18 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from raco_lsp.core.records import Pos, Problem, Related, Severity, Span
 from raco_lsp.core.text import TextIndex, read_source
+from raco_lsp.info.findings import Finding, Fix, TextEdit
 from raco_lsp.racket.setup import SetupError, SetupReport, Undeclared
 from raco_lsp.syntax.info import Datum, InfoSyntax, parse_info
 
 SOURCE = "raco setup"
 
 
-@dataclass(frozen=True)
-class Edit:
-    span: Span
-    new_text: str
-
-
-@dataclass(frozen=True)
-class DepFix:
-    title: str
-    edits: tuple[Edit, ...]
-
-
-@dataclass(frozen=True)
-class SetupFinding:
-    problem: Problem
-    fixes: tuple[DepFix, ...] = ()
-
-
-# -- text helpers --------------------------------------------------------------
-
-
-def _offsets(text: str) -> list[int]:
-    starts = [0]
-    for m in re.finditer(r"\r\n|\r|\n", text):
-        starts.append(m.end())
-    return starts
-
-
-def _offset(starts: list[int], p: Pos) -> int:
-    return starts[min(p.line, len(starts) - 1)] + p.col
-
-
-def _pos(starts: list[int], text: str, offset: int) -> Pos:
-    line = 0
-    for i, s in enumerate(starts):
-        if s <= offset:
-            line = i
-    return Pos(line, offset - starts[line])
+# -- the dependency lists ------------------------------------------------------
 
 
 def _list_of(d: Datum | None) -> Datum | None:
@@ -109,7 +72,7 @@ def _anchor(info: InfoSyntax, field: str) -> Span:
 # -- fixes ---------------------------------------------------------------------
 
 
-def add_edit(text: str, field: str, package: str) -> Edit | None:
+def add_edit(text: str, field: str, package: str) -> TextEdit | None:
     """Insert ``"package"`` into ``field``'s list, or define the field."""
     info = parse_info(text)
     d = info.define(field)
@@ -120,7 +83,7 @@ def add_edit(text: str, field: str, package: str) -> Edit | None:
             return None
         close = Pos(lst.span.end.line, lst.span.end.col - 1)
         sep = " " if _entries(lst) or lst.head == "list" else ""
-        return Edit(Span(close, close), sep + quoted)
+        return TextEdit(Span(close, close), sep + quoted)
     anchor = None
     for name in ("deps", "collection") if field == "build-deps" else ("collection",):
         if (a := info.define(name)) is not None:
@@ -131,14 +94,14 @@ def add_edit(text: str, field: str, package: str) -> Edit | None:
     new = f"(define {field} '({quoted}))"
     if anchor is not None:
         end = anchor.form.span.end
-        return Edit(Span(end, end), "\n" + new)
+        return TextEdit(Span(end, end), "\n" + new)
     if info.lang_span is not None:
         end = Pos(info.lang_span.end.line, len(TextIndex(text).lines[info.lang_span.end.line]))
-        return Edit(Span(end, end), "\n" + new)
+        return TextEdit(Span(end, end), "\n" + new)
     return None
 
 
-def remove_edit(text: str, field: str, package: str) -> Edit | None:
+def remove_edit(text: str, field: str, package: str) -> TextEdit | None:
     """Delete ``package``'s entry from ``field``'s list, with the space before it."""
     info = parse_info(text)
     d = info.define(field)
@@ -146,46 +109,37 @@ def remove_edit(text: str, field: str, package: str) -> Edit | None:
     if lst is None:
         return None
     entries = _entries(lst)
-    starts = _offsets(text)
+    index = TextIndex(text)
     for i, e in enumerate(entries):
         if _entry_name(e) != package:
             continue
-        s, t = _offset(starts, e.span.start), _offset(starts, e.span.end)
+        s, t = index.index_of(e.span.start), index.index_of(e.span.end)
         if i > 0:
-            s = _offset(starts, entries[i - 1].span.end)
+            s = index.index_of(entries[i - 1].span.end)
         elif i + 1 < len(entries):
-            t = _offset(starts, entries[i + 1].span.start)
+            t = index.index_of(entries[i + 1].span.start)
         elif lst.head == "list":
-            s = _offset(starts, lst.items[0].span.end)
-        return Edit(Span(_pos(starts, text, s), _pos(starts, text, t)), "")
+            s = index.index_of(lst.items[0].span.end)
+        return TextEdit(Span(index.pos_at(s), index.pos_at(t)), "")
     return None
 
 
-def add_fix(text: str, field: str, package: str) -> DepFix | None:
+def add_fix(text: str, field: str, package: str) -> Fix | None:
     e = add_edit(text, field, package)
-    return DepFix(f'Add "{package}" to {field}', (e,)) if e else None
+    return Fix(f'Add "{package}" to {field}', (e,)) if e else None
 
 
-def move_fix(text: str, src: str, dst: str, package: str) -> DepFix | None:
+def move_fix(text: str, src: str, dst: str, package: str) -> Fix | None:
     rm = remove_edit(text, src, package)
     add = add_edit(text, dst, package)
     if rm is None or add is None:
         return None
-    return DepFix(f'Move "{package}" to {dst}', (rm, add))
+    return Fix(f'Move "{package}" to {dst}', (rm, add))
 
 
-def remove_fix(text: str, field: str, package: str) -> DepFix | None:
+def remove_fix(text: str, field: str, package: str) -> Fix | None:
     e = remove_edit(text, field, package)
-    return DepFix("Remove unused dependency", (e,)) if e else None
-
-
-def apply_edits(text: str, edits: tuple[Edit, ...]) -> str:
-    starts = _offsets(text)
-    ordered = sorted(edits, key=lambda e: _offset(starts, e.span.start), reverse=True)
-    for e in ordered:
-        a, b = _offset(starts, e.span.start), _offset(starts, e.span.end)
-        text = text[:a] + e.new_text + text[b:]
-    return text
+    return Fix("Remove unused dependency", (e,)) if e else None
 
 
 # -- report -> findings --------------------------------------------------------
@@ -231,12 +185,12 @@ def _error_problem(info_path: Path, info: InfoSyntax, e: SetupError) -> Problem:
     return Problem(info_path, span, Severity.ERROR, e.message, SOURCE, e.kind, rel)
 
 
-def findings_of(report: SetupReport, info_text: str | None = None) -> list[SetupFinding]:
+def findings_of(report: SetupReport, info_text: str | None = None) -> list[Finding]:
     """Problems (info.rkt, sources) for a report, with quick fixes on info.rkt."""
     info_path = report.package.directory / "info.rkt"
     text = info_text if info_text is not None else (read_source(info_path) or "")
     info = parse_info(text)
-    out: list[SetupFinding] = []
+    out: list[Finding] = []
     seen: set[tuple[str, str]] = set()
     for u in report.undeclared:
         if (u.mode, u.package) in seen:
@@ -246,7 +200,7 @@ def findings_of(report: SetupReport, info_text: str | None = None) -> list[Setup
         who = u.source.name if u.source else report.package.name
         what = "build dependency" if u.mode == "build" else "dependency"
         msg = f'undeclared {what} on "{u.package}": {who} uses {u.module}'
-        fixes: list[DepFix] = []
+        fixes: list[Fix] = []
         if field == "deps" and find_entry(info, "build-deps", u.package) is not None:
             mv = move_fix(text, "build-deps", "deps", u.package)
             if mv:
@@ -256,14 +210,14 @@ def findings_of(report: SetupReport, info_text: str | None = None) -> list[Setup
         problem = Problem(
             info_path, _anchor(info, field), Severity.ERROR, msg, SOURCE, "undeclared", _related(u)
         )
-        out.append(SetupFinding(problem, tuple(fixes)))
+        out.append(Finding(problem, tuple(fixes)))
     for name in report.unused:
         field = "deps" if find_entry(info, "deps", name) is not None else "build-deps"
         entry = find_entry(info, field, name)
         span = entry.span if entry is not None else _anchor(info, "deps")
         rf = remove_fix(text, field, name)
         out.append(
-            SetupFinding(
+            Finding(
                 Problem(
                     info_path,
                     span,
@@ -276,52 +230,8 @@ def findings_of(report: SetupReport, info_text: str | None = None) -> list[Setup
             )
         )
     for e in report.errors:
-        out.append(SetupFinding(_error_problem(info_path, info, e)))
+        out.append(Finding(_error_problem(info_path, info, e)))
     for why in report.failures:
         anchor = _anchor(info, "collection")
-        out.append(SetupFinding(Problem(info_path, anchor, Severity.ERROR, why, SOURCE, "setup")))
+        out.append(Finding(Problem(info_path, anchor, Severity.ERROR, why, SOURCE, "setup")))
     return out
-
-
-def report_json(report: SetupReport, findings: list[SetupFinding]) -> dict[str, object]:
-    def span(s: Span) -> dict[str, object]:
-        return {"start": [s.start.line, s.start.col], "end": [s.end.line, s.end.col]}
-
-    return {
-        "package": report.package.name,
-        "directory": str(report.package.directory),
-        "returncode": report.returncode,
-        "clean": report.clean,
-        "undeclared": [
-            {
-                "mode": u.mode,
-                "package": u.package,
-                "module": u.module,
-                "source": str(u.source) if u.source else None,
-            }
-            for u in report.undeclared
-        ],
-        "unused": report.unused,
-        "errors": [
-            {
-                "kind": e.kind,
-                "message": e.message,
-                "path": str(e.path) if e.path else None,
-                "line": e.line,
-                "col": e.col,
-            }
-            for e in report.errors
-        ],
-        "failures": report.failures,
-        "problems": [
-            {
-                "path": str(f.problem.path),
-                "range": span(f.problem.span),
-                "severity": f.problem.severity.value,
-                "message": f.problem.message,
-                "code": f.problem.code,
-                "fixes": [x.title for x in f.fixes],
-            }
-            for f in findings
-        ],
-    }

@@ -1,6 +1,6 @@
 """Diagnostics stored per (source, uri), published merged per uri, so one
 tool's run never wipes another's; and the conversion of plain ``Problem``
-records into LSP diagnostics."""
+records into LSP diagnostics, and of their quick fixes into code actions."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pygls.workspace.position_codec import PositionCodec
 
 from raco_lsp.core.records import Pos, Problem, Severity, Span
 from raco_lsp.core.text import TextIndex, read_source
+from raco_lsp.info.findings import Finding
 
 if TYPE_CHECKING:
     from raco_lsp.lsp.server import RacoLanguageServer
@@ -34,7 +35,8 @@ def path_uri(path: Path) -> str:
 class RangeConverter:
     """Turns character-based ``Span``s into LSP ranges in the client's
     position encoding, and client positions back into ``Pos``, using the open
-    buffer's text when there is one: the one place positions are converted."""
+    buffer's text when there is one (lines end at ``\n``, ``\r\n``, ``\r``): the one
+    place positions are converted."""
 
     def __init__(self, codec: PositionCodec, text_of: Callable[[Path], str | None]) -> None:
         self._codec = codec
@@ -48,6 +50,14 @@ class RangeConverter:
                 text = read_source(path) or ""
             self._lines[path] = TextIndex(text).lines
         return self._lines[path]
+
+    def pos(self, path: Path, position: types.Position) -> Pos:
+        """A client position in ``path`` as a character position (past the
+        end of a line: its end; past the last line: the end of the text)."""
+        lines = self._lines_of(path)
+        if position.line >= len(lines):
+            return Pos(len(lines) - 1, len(lines[-1]))
+        return Pos(position.line, self.char_index(lines[position.line], position.character))
 
     def range(self, path: Path, span: Span) -> types.Range:
         server_range = types.Range(
@@ -66,13 +76,6 @@ class RangeConverter:
         where = types.Position(line=0, character=character)
         return self._codec.position_from_client_units([line], where).character
 
-    def position(self, path: Path, position: types.Position) -> Pos:
-        """A client position in ``path`` as a ``Pos`` (characters), lines
-        split as for ``range`` (only ``\\n``, ``\\r\\n`` and ``\\r`` break lines)."""
-        client = types.Position(line=position.line, character=position.character)  # pygls mutates
-        server = self._codec.position_from_client_units(self._lines_of(path), client)
-        return Pos(server.line, server.character)
-
     def diagnostic(self, p: Problem) -> types.Diagnostic:
         related = [
             types.DiagnosticRelatedInformation(
@@ -89,6 +92,41 @@ class RangeConverter:
             code=p.code,
             related_information=related or None,
         )
+
+    def quick_fixes(
+        self, uri: str, path: Path, findings: Iterable[Finding], within: types.Range
+    ) -> list[types.CodeAction]:
+        """The quick fixes of the findings about ``path`` (the document
+        ``uri``) whose diagnostic touches ``within``, as code actions."""
+        out: list[types.CodeAction] = []
+        for finding in findings:
+            if finding.problem.path != path or not finding.fixes:
+                continue
+            diag = self.diagnostic(finding.problem)
+            if not _overlaps(diag.range, within):
+                continue
+            for fix in finding.fixes:
+                edits = [
+                    types.TextEdit(range=self.range(path, e.span), new_text=e.new_text)
+                    for e in fix.edits
+                ]
+                out.append(
+                    types.CodeAction(
+                        title=fix.title,
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[diag],
+                        is_preferred=len(finding.fixes) == 1,
+                        edit=types.WorkspaceEdit(changes={uri: edits}),
+                    )
+                )
+        return out
+
+
+def _overlaps(a: types.Range, b: types.Range) -> bool:
+    def key(p: types.Position) -> tuple[int, int]:
+        return (p.line, p.character)
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
 
 
 class DiagnosticStore:

@@ -9,7 +9,9 @@ finds it.  Document hooks get the path of a ``file:`` URI.
 
 Handlers are methods, so their annotations must name real classes at run time
 (pygls reads them to structure command arguments): no ``TYPE_CHECKING``-only
-types in a handler's signature.
+types in a handler's signature.  pygls also passes the server as the first
+argument when that argument's annotation is a class the server is an instance
+of (``object``): annotate what a handler ignores ``Any``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform
+from typing import TYPE_CHECKING, Any, Self, TypeVar, dataclass_transform
 
 import attrs
 from cattrs import Converter
@@ -28,10 +28,12 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from pygls.protocol import default_converter
 
 if TYPE_CHECKING:
+    from raco_lsp.info.findings import Finding
     from raco_lsp.racket.graph.index import GraphView
     from raco_lsp.racket.packaging.common import StepResult
     from raco_lsp.racket.packaging.pipeline import DistributionResult
     from raco_lsp.racket.plt import PltArchive
+    from raco_lsp.racket.setup import SetupReport
 
 T = TypeVar("T")
 
@@ -352,8 +354,9 @@ class Distribution:
 
 @wire
 class PackagingRefusal:
-    """A packaging command that did not run its job: not trusted, no Racket,
-    a path outside the workspace, missing arguments, or cancelled."""
+    """A packaging command (or checkPackage, clearPackageScope) that did not
+    run its job: not trusted, no Racket, a path outside the workspace, missing
+    arguments, or cancelled."""
 
     ok: bool = False
     cancelled: bool | None = None
@@ -446,3 +449,133 @@ request("raco/moduleGraph", ModuleParams)
 request("raco/dependencies", ModuleParams)
 request("raco/dependents", ModuleParams)
 request("raco/recompileOrder", ModuleParams)
+
+
+# -- info.rkt and raco setup (features/info_rkt.py, features/setup.py) ---------
+
+
+@wire
+class PackageTarget:
+    """Argument of ``raco-lsp.checkPackage`` and ``raco-lsp.clearPackageScope``:
+    ``{"uri"}`` of a file in the package (clearPackageScope: optional)."""
+
+    uri: str | None = None
+
+
+@wire
+class UndeclaredDependency:
+    mode: str
+    package: str
+    module: str
+    source: str | None = nullable()
+
+
+@wire
+class SetupErrorEntry:
+    kind: str
+    message: str
+    path: str | None = nullable()
+    line: int | None = nullable()
+    col: int | None = nullable()
+
+
+@wire
+class ProblemRange:
+    """``[line, column]`` pairs, 0-based, columns in characters."""
+
+    start: list[int]
+    end: list[int]
+
+
+@wire
+class SetupProblem:
+    path: str
+    range: ProblemRange
+    severity: str
+    message: str
+    code: str | None = nullable()
+    fixes: list[str]  # their titles
+
+
+@wire
+class SetupReportResult:
+    """A raco setup check of one package (``raco-lsp setup --json``)."""
+
+    package: str
+    directory: str
+    returncode: int | None = nullable()
+    clean: bool
+    undeclared: list[UndeclaredDependency]
+    unused: list[str]
+    errors: list[SetupErrorEntry]
+    failures: list[str]
+    problems: list[SetupProblem]
+
+    @classmethod
+    def of(cls, report: SetupReport, findings: list[Finding]) -> Self:
+        return cls(
+            package=report.package.name,
+            directory=str(report.package.directory),
+            returncode=report.returncode,
+            clean=report.clean,
+            undeclared=[
+                UndeclaredDependency(
+                    mode=u.mode,
+                    package=u.package,
+                    module=u.module,
+                    source=str(u.source) if u.source else None,
+                )
+                for u in report.undeclared
+            ],
+            unused=report.unused,
+            errors=[
+                SetupErrorEntry(
+                    kind=e.kind,
+                    message=e.message,
+                    path=str(e.path) if e.path else None,
+                    line=e.line,
+                    col=e.col,
+                )
+                for e in report.errors
+            ],
+            failures=report.failures,
+            problems=[
+                SetupProblem(
+                    path=str(f.problem.path),
+                    range=ProblemRange(
+                        start=[f.problem.span.start.line, f.problem.span.start.col],
+                        end=[f.problem.span.end.line, f.problem.span.end.col],
+                    ),
+                    severity=f.problem.severity.value,
+                    message=f.problem.message,
+                    code=f.problem.code,
+                    fixes=[x.title for x in f.fixes],
+                )
+                for f in findings
+            ],
+        )
+
+
+@wire
+class CheckPackageResult(SetupReportResult):
+    """``raco-lsp.checkPackage`` when the check ran."""
+
+    ok: bool = True
+
+
+@wire
+class ClearScopeResult:
+    ok: bool = True
+    cleared: list[str]  # the scope directories removed
+
+
+@wire
+class WorkspacePackageEntry:
+    """An entry of the ``raco/workspacePackages`` answer."""
+
+    name: str
+    directory: str
+    collection: str  # "string", "multi", "use-pkg-name" or "none"
+
+
+request("raco/workspacePackages", None)

@@ -14,12 +14,13 @@ import inspect
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar, get_type_hints
 from urllib.parse import unquote
 
+import attrs
 from cattrs import transform_error
 from cattrs.errors import ClassValidationError
 from lsprotocol import types
@@ -32,16 +33,18 @@ from pygls.exceptions import (
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import MsgId
+from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
 from raco_lsp.core import files
-from raco_lsp.features import compile_on_save, info_rkt
-from raco_lsp.features import setup as setup_feature
+from raco_lsp.features import compile_on_save
 from raco_lsp.features import testing as testing_feature
 from raco_lsp.features.compile_on_save import CompileOnSave
+from raco_lsp.features.info_rkt import InfoRkt
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.features.packaging import PackagingFeature
+from raco_lsp.features.setup import PackageChecks
 from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import DiagnosticStore, RangeConverter, path_uri
 from raco_lsp.lsp.feature import COMMAND_MARK, REQUEST_MARK, Feature, overrides
@@ -121,6 +124,14 @@ def _valid_id(msg_id: Any) -> TypeGuard[MsgId]:
     return isinstance(msg_id, (str, int)) and not isinstance(msg_id, bool)
 
 
+def _takes_no_arguments(handler: Callable[..., Any]) -> bool:
+    try:
+        inspect.signature(handler).bind()
+    except TypeError:
+        return False
+    return True
+
+
 class RacoProtocol(LanguageServerProtocol):
     """pygls' protocol, with every request answered exactly once.
 
@@ -130,6 +141,9 @@ class RacoProtocol(LanguageServerProtocol):
       notification is logged and ignored, an unreadable response fails the
       request it answers.
     - A request after ``shutdown`` gets ``InvalidRequest`` (pygls drops it).
+    - ``workspace/executeCommand`` with ``arguments: []`` (what
+      vscode-languageclient sends for a command run from the palette) calls a
+      handler whose arguments are all optional with none; pygls refuses it.
     - The answer to a request of ours whose awaiting task was cancelled (a
       build cancelled by the next save while ``window/workDoneProgress/create``
       was out) is dropped at debug level; pygls would call ``set_result`` on the
@@ -172,6 +186,16 @@ class RacoProtocol(LanguageServerProtocol):
             )
         else:
             super().handle_message(message)
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(
+        self, params: types.ExecuteCommandParams
+    ) -> Generator[Any, Any, Any]:
+        handler = self.fm.commands.get(params.command)
+        empty = params.arguments is not None and len(params.arguments) == 0
+        if empty and handler is not None and _takes_no_arguments(handler):
+            params = attrs.evolve(params, arguments=None)
+        return (yield from super().lsp_workspace__execute_command(params))
 
     def _handle_unreadable(self, message: Unreadable) -> None:
         data, problem = message.data, message.problem
@@ -456,8 +480,8 @@ def create_server() -> RacoLanguageServer:
     server.add_feature(ModuleGraphFeature(server))
     testing_feature.register(server)
     server.add_feature(PackagingFeature(server))
-    info_rkt.register(server)
-    setup_feature.register(server)
+    server.add_feature(InfoRkt(server))
+    server.add_feature(PackageChecks(server))
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RacoLanguageServer, params: types.InitializeParams) -> None:

@@ -97,6 +97,18 @@ class Datum:
 
 
 @dataclass(frozen=True)
+class Leaf:
+    """The innermost syntax at a position (``leaf_at``): its kind (``symbol``,
+    ``string``, ``keyword``, ``list``, ...), text and range, and the byte
+    offset of the position itself."""
+
+    kind: str
+    text: str
+    span: Span
+    offset: int
+
+
+@dataclass(frozen=True)
 class Define:
     name: str
     name_span: Span
@@ -329,3 +341,12 @@ def byte_offset(src: Source, pos: Pos) -> int:
     line_bytes = src.data[start:end].rstrip(b"\r\n")
     col = max(0, min(pos.col, len(decode_source(line_bytes))))
     return start + byte_index(line_bytes, col)
+
+
+def leaf_at(src: Source, pos: Pos) -> Leaf | None:
+    """The innermost node of ``src`` at ``pos`` (a character position)."""
+    b = byte_offset(src, pos)
+    node = src.root.descendant_for_byte_range(b, b)
+    if node is None:
+        return None
+    return Leaf(node.type, src.text_of(node), src.span_of(node), b)
