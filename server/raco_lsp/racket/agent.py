@@ -16,13 +16,13 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.core.text import read_source
-from raco_lsp.racket.compile import CompileRun, TextSource, compile_env, parse_events
+from raco_lsp.racket.compile import CompileRun, TextSource, parse_events
+from raco_lsp.racket.env import data_file, racket_env
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import start_process, stop_process
 
@@ -45,16 +45,12 @@ class AgentCrashed(Exception):
     """The agent process died while working; the request was not completed."""
 
 
-def agent_path() -> Path:
-    return Path(str(resources.files("raco_lsp").joinpath("racket/data/agent.rkt")))
-
-
 def racket_agent_factory(install: RacketInstall) -> AgentFactory:
     async def start() -> asyncio.subprocess.Process:
         return await start_process(
-            [str(install.racket), str(agent_path())],
+            [str(install.racket), str(data_file("agent.rkt"))],
             cwd=Path.home() if Path.home().is_dir() else Path("/"),
-            env=compile_env(),
+            env=racket_env(),
         )
 
     return start

@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from raco_lsp.racket.env import racket_env
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import ProcessResult, run_process
 from raco_lsp.syntax.dynamic_requires import (
@@ -55,10 +56,7 @@ def helper_path() -> Path:
 def packaging_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for raco exe/distribute/pack: the server's, minus
     variables that would make the compile manager write into the installation."""
-    env = dict(os.environ if base is None else base)
-    for var in ("PLTCOMPILEDROOTS", "PLT_ZO_PATH", "PLT_COMPILED_FILE_CHECK"):
-        env.pop(var, None)
-    return env
+    return racket_env(base)
 
 
 def smoke_env(home: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -23,12 +23,12 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from raco_lsp.core.records import Pos, Span
 from raco_lsp.core.text import TextIndex, read_source
+from raco_lsp.racket.env import data_file, racket_env
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import start_process, stop_process
 from raco_lsp.syntax.parser import Source
@@ -41,10 +41,6 @@ DEFAULT_TIMEOUT = 90.0
 HARD_GRACE = 15.0  # seconds past a file's timeout before its process is killed
 STARTUP_TIMEOUT = 60.0  # seconds for a runner process to load
 TextSource = Callable[[Path], str | None]
-
-
-def runner_path() -> Path:
-    return Path(str(resources.files("raco_lsp").joinpath("racket/data/test-runner.rkt")))
 
 
 @dataclass(frozen=True)
@@ -480,7 +476,9 @@ class Runner:
     async def _ensure(self) -> asyncio.subprocess.Process:
         if self._proc is None or self._proc.returncode is not None:
             self._proc = await start_process(
-                [str(self._install.racket), str(runner_path())], cwd=self._cwd, env=self._env
+                [str(self._install.racket), str(data_file("test-runner.rkt"))],
+                cwd=self._cwd,
+                env=self._env,
             )
             self.stderr_tail = ""
             self._stderr_task = asyncio.ensure_future(self._drain_stderr(self._proc))
@@ -607,9 +605,7 @@ class Runner:
 
 
 def runner_env(options: TestOptions, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ if base is None else base)
-    for var in ("PLTCOMPILEDROOTS", "PLT_ZO_PATH", "PLT_COMPILED_FILE_CHECK"):
-        env.pop(var, None)
+    env = racket_env(base)
     if options.drdr:
         env["PLT_PKG_BUILD_SERVICE"] = "1"
     return env
