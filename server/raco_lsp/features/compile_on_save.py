@@ -34,10 +34,12 @@ from raco_lsp.lsp.diagnostics import publish_owned
 from raco_lsp.lsp.progress import work_done
 from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
 from raco_lsp.racket.compile import SOURCE, CompileRun
-from raco_lsp.racket.deps import compiled_paths, discard_unreadable_dep, quick_staleness
+from raco_lsp.racket.deps import compiled_paths, discard_unreadable_dep
+from raco_lsp.racket.graph import Staleness
 from raco_lsp.racket.locate import RacketInstall
 
 if TYPE_CHECKING:
+    from raco_lsp.features.module_graph import GraphService
     from raco_lsp.lsp.server import RacoLanguageServer
 
 log = logging.getLogger(__name__)
@@ -59,15 +61,36 @@ class CompileOnSave:
         self._agents: list[CompileAgent] = []
         self._agents_for: RacketInstall | None = None
         self.last_build: list[Path] = []
+        self._opening: set[asyncio.Future[None]] = set()  # opened before the graph was ready
 
     # -- entry points -------------------------------------------------------
 
     def on_open(self, path: Path) -> None:
+        """Build an opened module if compiler/cm would do anything to it, as
+        the module graph (the one staleness oracle) says once it is ready."""
+        graph = self._server.graph
+        if not self._enabled(path) or graph is None:
+            return
+        if graph.ready.is_set():
+            self._build_if_stale(graph, path)
+            return
+
+        async def later(graph: GraphService) -> None:
+            await graph.ready.wait()
+            self._build_if_stale(graph, path)
+
+        task = asyncio.ensure_future(later(graph))
+        self._opening.add(task)
+        task.add_done_callback(self._opening.discard)
+
+    def _build_if_stale(self, graph: GraphService, path: Path) -> None:
         if not self._enabled(path):
             return
-        reason = quick_staleness(path)
-        if reason is not None:
-            log.info("compiling %s on open: %s", path, reason)
+        g = graph.graph_for(path)
+        g.reread_dep(path)  # what a compile would see now
+        s = g.staleness(path)
+        if not up_to_date(s):
+            log.info("compiling %s on open: %s", path, s.reason or "compiler/cm would touch it")
             self.request(path)
 
     def on_save(self, path: Path) -> None:
@@ -121,8 +144,11 @@ class CompileOnSave:
             await a.stop()
 
     async def wait_idle(self) -> None:
-        while self._build is not None and not self._build.done():
-            await asyncio.wait([self._build])
+        while self._opening or (self._build is not None and not self._build.done()):
+            if self._opening:
+                await asyncio.wait(list(self._opening))
+            if self._build is not None:
+                await asyncio.wait([self._build])
 
     # -- the work -----------------------------------------------------------
 
@@ -304,11 +330,7 @@ class CompileOnSave:
         # interleaving them with the questions would redo every closure.
         for f, g in zip(order, graphs, strict=True):
             g.reread_dep(f)
-        for f, g in zip(order, graphs, strict=True):
-            s = g.staleness(f)
-            if not s.known or s.stale or s.touched:
-                return False
-        return True
+        return all(up_to_date(g.staleness(f)) for f, g in zip(order, graphs, strict=True))
 
     def _deps_in(self, f: Path, among: set[Path]) -> set[Path]:
         graph = self._server.graph
@@ -428,6 +450,11 @@ class CompileOnSave:
 
     def _republish(self, files: Iterable[Path]) -> None:
         publish_owned(self._server, SOURCE, self._owned, files)
+
+
+def up_to_date(s: Staleness) -> bool:
+    """compiler/cm would neither compile nor touch the module."""
+    return s.known and not s.stale and not s.touched
 
 
 def age_compiled(source: Path, seconds: int = 2) -> None:
