@@ -24,6 +24,7 @@ from typing import Any, TypeVar, dataclass_transform
 import attrs
 from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from lsprotocol import types
 from pygls.protocol import default_converter
 
 T = TypeVar("T")
@@ -31,6 +32,9 @@ T = TypeVar("T")
 _WIRE: set[type] = set()
 REQUESTS: dict[str, type | None] = {}
 """``raco/*`` request method -> its params class (None: takes no params)."""
+KEEP_NULL = {"keep_null": True}
+"""Field metadata: this field's None travels as ``null`` (for clients that
+tell ``null`` from a missing key): ``x: T | None = attrs.field(metadata=KEEP_NULL)``."""
 
 
 @dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(attrs.field,))
@@ -63,9 +67,10 @@ def converter() -> Converter:
 
     def unstructure_fn(cls: type) -> Callable[[Any], dict[str, Any]]:
         inner: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(cls, c, **_renames(cls))
+        keep = {camel(a.name) for a in attrs.fields(cls) if a.metadata.get("keep_null")}
 
         def unstructure(obj: Any) -> dict[str, Any]:
-            return {k: v for k, v in inner(obj).items() if v is not None}
+            return {k: v for k, v in inner(obj).items() if v is not None or k in keep}
 
         return unstructure
 
@@ -103,3 +108,153 @@ def request_message_type(method: str) -> type | None:
             "jsonrpc": attrs.field(type=str, default="2.0"),
         },
     )
+
+
+# -- compile on save (features/compile_on_save.py) ------------------------------
+
+
+@wire
+class BuildStatusParams:
+    """``raco/buildStatus``: where the build is; sent when it starts, as files
+    finish and when it ends."""
+
+    building: bool
+    done: int
+    """Files compiled so far in this build."""
+    total: int
+    """Files this build compiles (it grows when a clean file sends others back)."""
+    errors: int
+    """``raco make`` errors reported now, over all files."""
+
+
+@wire
+class BuildWorkspaceResult:
+    """``raco-lsp.buildWorkspace``: what it compiled and the errors now;
+    ``skipped`` says why nothing could run."""
+
+    compiled: list[str]
+    errors: int
+    skipped: str | None = None
+
+
+# -- tests (features/testing.py) --------------------------------------------------
+
+
+@wire
+class ServerTestItem:
+    """A discovered file (``range`` null), test submodule, test-case/suite or check."""
+
+    id: str
+    label: str
+    kind: str
+    uri: str
+    range: types.Range | None = attrs.field(metadata=KEEP_NULL)
+    children: list[ServerTestItem]
+
+
+@wire
+class DiscoverTestsParams:
+    uri: str | None = None
+
+
+@wire
+class DiscoverTestsResult:
+    items: list[ServerTestItem]
+    problems: list[str] | None = None
+
+
+@wire
+class TestItemsParams:
+    """``raco/testItems``: an open file's items again, whenever it changes."""
+
+    __test__ = False  # not a pytest class
+
+    uri: str
+    items: list[ServerTestItem]
+
+
+@wire
+class RunTestsParams:
+    """``raco/runTests`` (and the argument of the command ``raco-lsp.runTests``):
+    files (``uris``) or discovered items (``ids``); nothing named runs the
+    workspace."""
+
+    uris: list[str] | None = None
+    ids: list[str] | None = None
+    mode: str | None = None
+    run_id: str | None = None
+
+
+@wire
+class RunFileSummary:
+    uri: str
+    status: str
+    failed: int
+    total: int
+    timed_out: bool
+
+
+@wire
+class RunTestsResult:
+    """Either ``{ran: false, reason}`` or the run's summary."""
+
+    ran: bool
+    reason: str | None = None
+    run_id: str | None = None
+    mode: str | None = None
+    failed: int | None = None
+    total: int | None = None
+    exit_code: int | None = None
+    missing: list[str] | None = None
+    problems: list[str] | None = None
+    files: list[RunFileSummary] | None = None
+
+
+@wire
+class TestLocation:
+    __test__ = False  # not a pytest class
+
+    uri: str
+    range: types.Range
+
+
+@wire
+class ServerTestResult:
+    """``raco/testResult`` for one check, test-case or module."""
+
+    run_id: str
+    uri: str
+    id: str | None = attrs.field(metadata=KEEP_NULL)
+    kind: str
+    status: str
+    name: str | None = attrs.field(metadata=KEEP_NULL)
+    check: str | None = attrs.field(metadata=KEEP_NULL)
+    message: str
+    location: TestLocation | None = attrs.field(metadata=KEEP_NULL)
+    actual: str | None = attrs.field(metadata=KEEP_NULL)
+    expected: str | None = attrs.field(metadata=KEEP_NULL)
+    params: str | None = attrs.field(metadata=KEEP_NULL)
+    expression: str | None = attrs.field(metadata=KEEP_NULL)
+    duration: float | None = attrs.field(metadata=KEEP_NULL)
+    """Milliseconds."""
+
+
+@wire
+class ServerFileResult:
+    """``raco/testResult`` for a whole file (``kind`` is ``file``)."""
+
+    run_id: str
+    uri: str
+    id: str
+    kind: str = "file"
+    status: str
+    failed: int
+    total: int
+    timed_out: bool
+    message: str
+    stdout: str
+    stderr: str
+
+
+request("raco/discoverTests", DiscoverTestsParams)
+request("raco/runTests", RunTestsParams)

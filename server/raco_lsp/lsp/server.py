@@ -34,11 +34,11 @@ from pygls.protocol.json_rpc import MsgId
 from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
-from raco_lsp.features import compile_on_save, info_rkt, module_graph, packaging
+from raco_lsp.features import info_rkt, module_graph, packaging
 from raco_lsp.features import setup as setup_feature
-from raco_lsp.features import testing as testing_feature
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.module_graph import GraphService
+from raco_lsp.features.testing import TestFeature
 from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import DiagnosticStore, RangeConverter, path_uri
 from raco_lsp.lsp.feature import COMMAND_MARK, REQUEST_MARK, Feature, overrides
@@ -83,6 +83,24 @@ class Providers:
     on_ready: list[Callable[[RacoLanguageServer], Any]] = field(default_factory=list)
     watched: list[Provider[list[types.FileEvent]]] = field(default_factory=list)
     on_built: list[Provider[list[Path]]] = field(default_factory=list)
+
+
+def _handler(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A feature's bound method as a pygls handler: a plain function (pygls
+    sets attributes on handlers, which a bound method refuses) with the
+    method's signature and resolved annotations (pygls reads both)."""
+
+    async def call_async(*args: Any, **kwargs: Any) -> Any:
+        return await method(*args, **kwargs)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return method(*args, **kwargs)
+
+    handler: Callable[..., Any] = call_async if inspect.iscoroutinefunction(method) else call
+    handler.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
+    handler.__annotations__ = get_type_hints(method)
+    handler.__name__ = handler.__qualname__ = method.__qualname__
+    return handler
 
 
 async def _call(fn: Callable[..., Any], *args: Any) -> Any:
@@ -214,7 +232,6 @@ class RacoLanguageServer(LanguageServer):
         self.install_problems: list[str] = []
         self.store = DiagnosticStore(self._send_diagnostics)
         self.providers = Providers()
-        self.compiles = CompileOnSave(self)
         self.graph: GraphService | None = None
         self._shown: set[str] = set()
 
@@ -253,9 +270,9 @@ class RacoLanguageServer(LanguageServer):
         for name in dir(type(feature)):
             fn = getattr(type(feature), name, None)
             if (cmd := getattr(fn, COMMAND_MARK, None)) is not None:
-                self.command(cmd)(getattr(feature, name))
+                self.command(cmd)(_handler(getattr(feature, name)))
             if (method := getattr(fn, REQUEST_MARK, None)) is not None:
-                self.feature(method)(getattr(feature, name))
+                self.feature(method)(_handler(getattr(feature, name)))
 
     def feature_of(self, cls: type[FeatureT]) -> FeatureT:
         """The registered feature of class ``cls``."""
@@ -400,7 +417,7 @@ class RacoLanguageServer(LanguageServer):
             "racketProblems": self.install_problems,
             "trusted": self.settings.trusted,
             "compileOnSave": self.settings.compile_on_save,
-            "agent": self.compiles.agent_status(),
+            "agent": self.feature_of(CompileOnSave).agent_status(),
         }
 
 
@@ -431,9 +448,9 @@ COMPLETION_TRIGGERS = ['"', "'", "(", "[", " ", "/", "#", "-"]
 
 def create_server() -> RacoLanguageServer:
     server = RacoLanguageServer()
-    compile_on_save.register(server)
     module_graph.register(server)
-    testing_feature.register(server)
+    server.add_feature(CompileOnSave(server))
+    server.add_feature(TestFeature(server))
     packaging.register(server)
     info_rkt.register(server)
     setup_feature.register(server)
@@ -549,7 +566,7 @@ def create_server() -> RacoLanguageServer:
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: RacoLanguageServer, params: None) -> None:
-        await ls.compiles.shutdown()
+        await ls.call_hooks("on_shutdown")
         process.kill_all()
 
     @server.command("raco-lsp.serverStatus")
@@ -562,7 +579,6 @@ def create_server() -> RacoLanguageServer:
         has applied every change (for tests and scripts)."""
         if ls.graph is not None:
             await ls.graph.wait_idle()
-        await ls.compiles.wait_idle()
         await ls.call_hooks("wait_idle")
         return True
 
