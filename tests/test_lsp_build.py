@@ -369,3 +369,25 @@ async def test_open_builds_a_module_whose_dependencys_dependency_changed(
         assert statuses and statuses[-1]["building"] is False
     assert leaf_zo.stat().st_mtime_ns > before
     assert all(line.startswith("checking: ") for line in cm_log(top))  # nothing left to do
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie (nobody may reap it here)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+async def test_shutdown_stops_the_agents(ws: Path) -> None:
+    *_, top = write_chain(ws)
+    async with lsp_session(ws) as client:
+        open_file(client, top)
+        await wait_idle(client)
+        pids = [a["pid"] for a in (await status(client))["agent"]["all"] if a["pid"]]
+        assert pids and all(alive(p) for p in pids)
+        await client.shutdown_async(None)
+        assert not any(alive(p) for p in pids)  # at shutdown, before exit
+        client.exit(None)
+        client.capabilities = None  # the session is over: lsp_session has nothing to end
