@@ -15,8 +15,8 @@ from pathlib import Path
 from bench.cmcheck import EDITS, add_ext_file, apply_edit, predicted, recompiled, shift_back
 from bench.synth import make_workspace
 from raco_lsp.racket import langs
-from raco_lsp.racket.compile import helper_path
 from raco_lsp.racket.deps import read_dep
+from raco_lsp.racket.env import data_file
 from raco_lsp.racket.graph import norm
 from raco_lsp.racket.graph.index import ModuleGraph
 from raco_lsp.racket.install import InstallInfo, load_install_info_sync
@@ -97,7 +97,9 @@ def bench_synthetic(info: InstallInfo, n: int) -> None:
     root = Path(tempfile.mkdtemp()) / f"synth{n}"
     synth = make_workspace(root, n, layers=10, fanout=3)
     subprocess.run(
-        ["racket", str(helper_path()), "--", str(synth.main)], check=True, capture_output=True
+        ["racket", str(data_file("compile.rkt")), "--", str(synth.main)],
+        check=True,
+        capture_output=True,
     )
     resolver = Resolver(info)
     start = time.perf_counter()

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 from bench.synth import Synth
-from raco_lsp.racket.compile import helper_path
+from raco_lsp.racket.env import data_file
 from raco_lsp.racket.graph.index import ModuleGraph
 
 EDITS = ("touch", "comment", "content", "dependency", "ext")
@@ -70,7 +70,7 @@ def shift_back(root: Path, seconds: int = 10) -> None:
 def recompiled(main: Path) -> set[str]:
     """What compiler/cm really compiles now (its own log, via our helper)."""
     out = subprocess.run(
-        ["racket", str(helper_path()), "--", str(main)],
+        ["racket", str(data_file("compile.rkt")), "--", str(main)],
         capture_output=True,
         text=True,
         check=True,

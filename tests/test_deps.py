@@ -3,12 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from raco_lsp.racket.deps import (
-    compiled_paths,
-    discard_unreadable_dep,
-    parse_dep,
-    quick_staleness,
-)
+from raco_lsp.racket.deps import compiled_paths, discard_unreadable_dep, parse_dep
+from raco_lsp.racket.graph.index import ModuleGraph
+from raco_lsp.racket.graph.staleness import Staleness
+from raco_lsp.racket.install import load_install_info_sync
+from raco_lsp.racket.locate import locate_racket
+from raco_lsp.racket.modpath import Resolver
 
 REAL = (
     b'("8.7" ta6le ("5fb9751f777d06b1a875e7a105443bf64f53d661" . '
@@ -76,12 +76,6 @@ def test_compiled_paths_follow_cm_naming() -> None:
     zo, dep = compiled_paths(Path("/w/a.b.rkt"))
     assert zo == Path("/w/compiled/a_b_rkt.zo")
     assert dep == Path("/w/compiled/a_b_rkt.dep")
-
-
-def test_quick_staleness_without_compiled_files(tmp_path: Path) -> None:
-    src = tmp_path / "m.rkt"
-    src.write_text("#lang racket/base\n")
-    assert quick_staleness(src) == "m.rkt has not been compiled"
 
 
 @pytest.mark.parametrize(
@@ -156,6 +150,17 @@ def test_fast_reader_agrees_with_general_reader_on_the_installation(
             assert parse_dep(data) == (fast, []), f
 
 
+def staleness(src: Path) -> Staleness:
+    """What the module graph, the one staleness oracle, says of ``src`` now."""
+    install, _ = locate_racket()
+    assert install is not None
+    info, _ = load_install_info_sync(install)
+    assert info is not None
+    g = ModuleGraph([src.parent], Resolver(info))
+    g.scan()
+    return g.staleness(src)
+
+
 @pytest.mark.parametrize("broken", [b'("8.7" ta6le ("0a1b', b"garbage", b""])
 def test_an_unreadable_dep_is_stale_and_removing_it_lets_cm_recompile(
     tmp_path: Path, broken: bytes
@@ -171,12 +176,12 @@ def test_an_unreadable_dep_is_stale_and_removing_it_lets_cm_recompile(
             ["raco", "make", str(src)], capture_output=True, stdin=subprocess.DEVNULL
         )
         assert run.returncode != 0
-    reason = quick_staleness(src)
+    reason = staleness(src).reason
     assert reason is not None and reason.startswith("unreadable .dep (m_rkt.dep: ")
     assert discard_unreadable_dep(src) == reason
     assert not dep_path.exists()
     subprocess.run(["raco", "make", str(src)], check=True, stdin=subprocess.DEVNULL)
     assert parse_dep(dep_path.read_bytes())[0] is not None
-    assert quick_staleness(src) is None
+    assert not staleness(src).stale
     assert discard_unreadable_dep(src) is None  # a readable .dep stays
     assert dep_path.exists()

@@ -280,3 +280,114 @@ async def test_unreadable_dep_is_stale_and_recompiled(ws: Path, shape: str, trig
         graph = await module_graph(client)
         assert not any(n["stale"] for n in graph["nodes"])
     subprocess.run(make, check=True, capture_output=True, stdin=subprocess.DEVNULL)
+
+
+def cm_log(top: Path) -> list[str]:
+    """compiler/cm's own account of ``raco make top`` (its debug log), for
+    the workspace files only."""
+    run = subprocess.run(
+        ["raco", "make", str(top)],
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PLTSTDERR": "debug@compiler/cm"},
+    )
+    return [
+        line.split("compiler/cm: ", 1)[1].strip()
+        for line in run.stderr.splitlines()
+        if "compiler/cm: " in line and str(top.parent) in line
+    ]
+
+
+def set_mtime(path: Path, seconds: float) -> None:
+    os.utime(path, (seconds, seconds))
+
+
+async def test_open_agrees_with_cm_on_a_dependency_newer_within_the_same_second(
+    ws: Path,
+) -> None:
+    """Timestamps count in whole seconds for compiler/cm: a dependency a
+    fraction of a second newer than the .zo, in the same second, is not
+    newer, and opening the module builds nothing (a check on float mtimes
+    said "util.rkt changed since main.rkt was compiled" and asked for a build)."""
+    util, main = ws / "util.rkt", ws / "main.rkt"
+    util.write_text(BASE + "(provide f)\n(define (f) 1)\n")
+    main.write_text(BASE + '(require "util.rkt")\n(f)\n')
+    subprocess.run(["raco", "make", str(main)], check=True, stdin=subprocess.DEVNULL)
+    compiled = ws / "compiled"
+    second = int(time.time()) - 100  # a whole second nothing else happens in
+    set_mtime(main, second - 50)
+    for name, at in [("main_rkt", 0.1), ("util_rkt", 0.2)]:
+        set_mtime(compiled / f"{name}.dep", second + at)
+        set_mtime(compiled / f"{name}.zo", second + at)
+    set_mtime(util, second + 0.5)  # after main's .zo, within the same second
+    assert util.stat().st_mtime > (compiled / "main_rkt.zo").stat().st_mtime
+    times = {p: p.stat().st_mtime_ns for p in compiled.iterdir()}
+
+    async with lsp_session(ws) as client:
+        statuses = collect(client, "raco/buildStatus")
+        open_file(client, main)
+        await wait_idle(client)
+        assert statuses == []
+        assert (await status(client))["agent"] is None  # no build was even asked for
+    assert {p: p.stat().st_mtime_ns for p in compiled.iterdir()} == times
+    # compiler/cm agrees: it checks both modules and neither compiles nor touches.
+    assert cm_log(main) == [f"checking: {main}", f"checking: {util}"]
+    assert {p: p.stat().st_mtime_ns for p in compiled.iterdir()} == times
+
+
+async def test_open_builds_a_module_whose_dependencys_dependency_changed(
+    ws: Path, tmp_path: Path
+) -> None:
+    """compiler/cm looks through dependencies: top is stale when leaf (which
+    mid requires) changed, though top's own sources did not (a check of the
+    direct dependencies' mtimes said up to date and built nothing)."""
+
+    def prepare(root: Path) -> Path:
+        leaf, _, top = write_chain(root)
+        subprocess.run(["raco", "make", str(top)], check=True, stdin=subprocess.DEVNULL)
+        old = int(time.time()) - 100
+        for p in [*root.glob("*.rkt"), *(root / "compiled").iterdir()]:
+            set_mtime(p, old)
+        leaf.write_text(BASE + "(provide f)\n(define (f x) (list x))\n")
+        return top
+
+    # compiler/cm's own account, in a twin workspace (it compiles).
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    log = cm_log(prepare(twin))
+    assert f"compiling {twin / 'leaf.rkt'}" in log and f"compiling {twin / 'mid.rkt'}" in log
+
+    top = prepare(ws)
+    leaf_zo = ws / "compiled" / "leaf_rkt.zo"
+    before = leaf_zo.stat().st_mtime_ns
+    async with lsp_session(ws) as client:
+        statuses = collect(client, "raco/buildStatus")
+        open_file(client, top)
+        await wait_idle(client)
+        assert statuses and statuses[-1]["building"] is False
+    assert leaf_zo.stat().st_mtime_ns > before
+    assert all(line.startswith("checking: ") for line in cm_log(top))  # nothing left to do
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie (nobody may reap it here)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+async def test_shutdown_stops_the_agents(ws: Path) -> None:
+    *_, top = write_chain(ws)
+    async with lsp_session(ws) as client:
+        open_file(client, top)
+        await wait_idle(client)
+        pids = [a["pid"] for a in (await status(client))["agent"]["all"] if a["pid"]]
+        assert pids and all(alive(p) for p in pids)
+        await client.shutdown_async(None)
+        assert not any(alive(p) for p in pids)  # at shutdown, before exit
+        client.exit(None)
+        client.capabilities = None  # the session is over: lsp_session has nothing to end

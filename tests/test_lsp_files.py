@@ -10,24 +10,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lsprotocol import types
 
-from lsp_support import SERVER, diagnostics, lsp_session, wait_idle
-from raco_lsp.features.testing import plain
+from lsp_support import SERVER, diagnostics, lsp_session, request, wait_idle
 from raco_lsp.lsp.diagnostics import path_uri
 
 # Address space for the server and the Racket helpers it starts.
 LIMIT = ["prlimit", f"--as={3 << 30}"]
 ZERO_URI = "file:///dev/zero"
-
-
-async def request(client: Any, method: str, params: Any) -> Any:
-    """A request that must be answered (60 s is a deadline, not a speed)."""
-    sent = client.protocol.send_request_async(method, params)
-    return plain(await asyncio.wait_for(sent, 60))
 
 
 def hostile(ws: Path, big_bytes: int) -> None:

@@ -51,6 +51,7 @@ async def test_discover_run_diagnostics_and_clear(ws: Path) -> None:
         found = await request(client, "raco/discoverTests", {})
         (item,) = found["items"]  # skipme/ is omitted by info.rkt
         assert item["uri"] == path_uri(f) and item["kind"] == "file"
+        assert item["range"] is None  # null, not left out: clients test for null
         kinds = [(i["kind"], i["label"]) for i in walk(item["children"])]
         assert ("submodule", "submodule test") in kinds
         assert ("test-case", "grouped") in kinds
@@ -91,6 +92,20 @@ async def test_discover_run_diagnostics_and_clear(ws: Path) -> None:
         assert tc["id"] == f"{path_uri(f)}#test-case:grouped"
         assert any(r["kind"] == "file" and r["failed"] == 3 for r in results)
         assert any(r["status"] == "passed" and r["name"] == "fine" for r in results)
+        # Every key on the wire, null or not.
+        assert {tuple(r) for r in results} == {
+            (
+                "runId", "uri", "id", "kind", "status", "name", "check", "message",
+                "location", "actual", "expected", "params", "expression", "duration",
+            ),
+            (
+                "runId", "uri", "id", "kind", "status", "failed", "total", "timedOut",
+                "message", "stdout", "stderr",
+            ),
+        }  # fmt: skip
+        assert list(summary) == [
+            "ran", "runId", "mode", "failed", "total", "exitCode", "missing", "problems", "files",
+        ]  # fmt: skip
 
         diags = [d for d in diagnostics(client, f) if d.source == "raco test"]
         assert [d.range for d in diags] == [

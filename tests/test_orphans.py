@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from raco_lsp.racket.env import data_file
 from raco_lsp.racket.locate import locate_racket
 from raco_lsp.racket.process import start_process, stop_process
-from raco_lsp.racket.testing import runner_path
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux /proc")
 
@@ -119,7 +119,7 @@ async def test_a_busy_runner_exits_when_its_stdin_ends(ws: Path) -> None:
     install, _ = locate_racket(None)
     assert install is not None
     proc = await start_process(
-        [str(install.racket), str(runner_path())], cwd=ws, env=dict(os.environ)
+        [str(install.racket), str(data_file("test-runner.rkt"))], cwd=ws, env=dict(os.environ)
     )
     assert proc.stdin is not None and proc.stdout is not None
     try:

@@ -58,3 +58,37 @@ def test_request_message_types() -> None:
     )
     assert m.params == _Edge(from_="a", to="b")
     assert protocol.request_message_type("raco/unknown") is None
+
+
+@protocol.wire
+class _Result:
+    range: str | None = protocol.nullable()
+    note: str | None = None
+
+
+def test_a_keep_null_field_travels_as_null() -> None:
+    c = protocol.converter()
+    assert c.unstructure(_Result(range=None)) == {"range": None}
+    assert c.unstructure(_Result(range="r", note="n")) == {"range": "r", "note": "n"}
+
+
+def test_a_feature_registers_its_methods_as_handlers() -> None:
+    from raco_lsp.lsp.feature import Feature, command, request
+    from raco_lsp.lsp.server import RacoLanguageServer
+
+    class Demo(Feature):
+        @command("raco-lsp.demoCommand")
+        async def demo_command(self, *args: Any) -> _Result:
+            return _Result(range=str(len(args)))
+
+        @request("raco/demoRequest")
+        def demo_request(self, params: _Edge | None) -> _Result:
+            return _Result(range=params.to if params else None)
+
+    server = RacoLanguageServer()
+    demo = Demo(server)
+    server.add_feature(demo)
+    assert server.feature_of(Demo) is demo
+    fm = server.protocol.fm
+    assert fm.features["raco/demoRequest"](_Edge(from_="a", to="b")) == _Result(range="b")
+    assert "raco-lsp.demoCommand" in fm.commands

@@ -1,4 +1,7 @@
-"""Compile on save (and on opening a stale file) through the compile agent.
+"""Compile on save (and on opening a stale module) through the compile agent.
+
+Stale means what the module graph says (the one staleness oracle, compiler/cm's
+own rules): a module is built on open when cm would compile or touch it.
 
 A save is debounced (``raco-lsp.debounce``), then one *build* runs: the saved
 module first, then (``compileOnSave``: ``dependents``/``workspace``) its
@@ -33,10 +36,13 @@ from raco_lsp.core.files import special_file
 from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.lsp.diagnostics import publish_owned
+from raco_lsp.lsp.feature import Feature, command
 from raco_lsp.lsp.progress import work_done
+from raco_lsp.lsp.protocol import BuildStatusParams, BuildWorkspaceResult
 from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
 from raco_lsp.racket.compile import SOURCE, CompileRun
-from raco_lsp.racket.deps import compiled_paths, discard_unreadable_dep, quick_staleness
+from raco_lsp.racket.deps import compiled_paths, discard_unreadable_dep
+from raco_lsp.racket.graph.staleness import Staleness
 from raco_lsp.racket.locate import RacketInstall
 
 if TYPE_CHECKING:
@@ -51,9 +57,11 @@ def is_module_path(path: Path) -> bool:
     return path.suffix in MODULE_SUFFIXES
 
 
-class CompileOnSave:
+class CompileOnSave(Feature):
+    """Compile on save and on opening a stale module; ``raco-lsp.buildWorkspace``."""
+
     def __init__(self, server: RacoLanguageServer) -> None:
-        self._server = server
+        super().__init__(server)
         self._owned: dict[Path, dict[Path, list[Problem]]] = {}
         self._targets: list[Path] = []  # saved files waiting for a build
         self._carry: set[Path] = set()  # files a cancelled build had not done
@@ -61,15 +69,36 @@ class CompileOnSave:
         self._agents: list[CompileAgent] = []
         self._agents_for: RacketInstall | None = None
         self.last_build: list[Path] = []
+        self._opening: set[asyncio.Future[None]] = set()  # opened before the graph was ready
 
     # -- entry points -------------------------------------------------------
 
     def on_open(self, path: Path) -> None:
+        """Build an opened module if compiler/cm would do anything to it, as
+        the module graph (the one staleness oracle) says once it is ready."""
+        graph = self.server.feature_of(ModuleGraphFeature)
+        if not self._enabled(path) or graph is None:
+            return
+        if graph.ready.is_set():
+            self._build_if_stale(graph, path)
+            return
+
+        async def later(graph: ModuleGraphFeature) -> None:
+            await graph.ready.wait()
+            self._build_if_stale(graph, path)
+
+        task = asyncio.ensure_future(later(graph))
+        self._opening.add(task)
+        task.add_done_callback(self._opening.discard)
+
+    def _build_if_stale(self, graph: ModuleGraphFeature, path: Path) -> None:
         if not self._enabled(path):
             return
-        reason = quick_staleness(path)
-        if reason is not None:
-            log.info("compiling %s on open: %s", path, reason)
+        g = graph.graph_for(path)
+        g.reread_dep(path)  # what a compile would see now
+        s = g.staleness(path)
+        if not up_to_date(s):
+            log.info("compiling %s on open: %s", path, s.reason or "compiler/cm would touch it")
             self.request(path)
 
     def on_save(self, path: Path) -> None:
@@ -85,9 +114,19 @@ class CompileOnSave:
             self._build.cancel()
         self._build = asyncio.ensure_future(self._run_build(self._build))
 
-    async def build_workspace(self) -> dict[str, Any]:
-        """Compile every stale module of the workspace (command)."""
-        graph = self._server.feature_of(ModuleGraphFeature)
+    @command("raco-lsp.buildWorkspace")
+    async def build_workspace_command(self, *args: Any) -> BuildWorkspaceResult:
+        """Compile everything stale in the workspace (any arguments are ignored)."""
+        if not self.server.settings.trusted:
+            return BuildWorkspaceResult(compiled=[], errors=0, skipped="workspace not trusted")
+        if self.server.install is None:
+            why = " ".join(["Racket was not found:", *self.server.install_problems])
+            return BuildWorkspaceResult(compiled=[], errors=0, skipped=why)
+        return await self.build_workspace()
+
+    async def build_workspace(self) -> BuildWorkspaceResult:
+        """Compile every stale module of the workspace."""
+        graph = self.server.feature_of(ModuleGraphFeature)
         stale: list[Path] = []
         if graph is not None:
             await graph.ready.wait()
@@ -104,7 +143,9 @@ class CompileOnSave:
             self._run_build(self._build, expand=False, debounce=False)
         )
         await asyncio.wait([self._build])
-        return {"compiled": [str(p) for p in self.last_build], "errors": self.error_count()}
+        return BuildWorkspaceResult(
+            compiled=[str(p) for p in self.last_build], errors=self.error_count()
+        )
 
     def error_count(self) -> int:
         """The ``raco make`` errors reported now, over all files."""
@@ -115,7 +156,8 @@ class CompileOnSave:
             for p in ps
         )
 
-    async def shutdown(self) -> None:
+    async def on_shutdown(self) -> None:
+        """Cancel the build and stop the agents."""
         if self._build is not None and not self._build.done():
             self._build.cancel()
             await asyncio.wait([self._build], timeout=5)
@@ -123,24 +165,27 @@ class CompileOnSave:
             await a.stop()
 
     async def wait_idle(self) -> None:
-        while self._build is not None and not self._build.done():
-            await asyncio.wait([self._build])
+        while self._opening or (self._build is not None and not self._build.done()):
+            if self._opening:
+                await asyncio.wait(list(self._opening))
+            if self._build is not None:
+                await asyncio.wait([self._build])
 
     # -- the work -----------------------------------------------------------
 
     def _enabled(self, path: Path) -> bool:
-        s = self._server.settings
+        s = self.server.settings
         return (
             is_module_path(path)
             and s.trusted
             and s.compile_on_save != "off"
-            and self._server.install is not None
+            and self.server.install is not None
             and special_file(path) is None  # Racket would read a FIFO or /dev/zero forever
         )
 
     async def agents(self) -> list[CompileAgent]:
         """The pool of compile agents (``raco-lsp.jobs``; started lazily)."""
-        install = self._server.install
+        install = self.server.install
         if install is None:
             return []
         if self._agents_for != install:
@@ -148,13 +193,13 @@ class CompileOnSave:
                 await a.stop()
             self._agents = []
             self._agents_for = install
-        jobs = self._server.settings.jobs or os.cpu_count() or 1
+        jobs = self.server.settings.jobs or os.cpu_count() or 1
         while len(self._agents) < jobs:
             self._agents.append(CompileAgent(racket_agent_factory(install)))
         while len(self._agents) > jobs:
             await self._agents.pop().stop()
         for a in self._agents:
-            a.memory_limit = self._server.settings.agent_memory_limit * 2**20
+            a.memory_limit = self.server.settings.agent_memory_limit * 2**20
         return list(self._agents)
 
     @staticmethod
@@ -175,8 +220,8 @@ class CompileOnSave:
 
     def _order(self, targets: list[Path], expand: bool) -> list[Path]:
         """The files to compile, each after the workspace modules it requires."""
-        mode = self._server.settings.compile_on_save
-        graph = self._server.feature_of(ModuleGraphFeature)
+        mode = self.server.settings.compile_on_save
+        graph = self.server.feature_of(ModuleGraphFeature)
         wanted: list[Path] = list(dict.fromkeys([*targets, *sorted(self._carry)]))
         if graph is None or not expand or mode == "file":
             return wanted
@@ -199,11 +244,11 @@ class CompileOnSave:
         if previous is not None:
             await asyncio.wait([previous])  # its cancellation carried its leftovers
         if debounce:
-            await asyncio.sleep(self._server.settings.debounce)
+            await asyncio.sleep(self.server.settings.debounce)
         agents = await self.agents()
         if not agents or not self._targets:
             return
-        graph = self._server.feature_of(ModuleGraphFeature)
+        graph = self.server.feature_of(ModuleGraphFeature)
         if graph is not None:
             await graph.ready.wait()  # the dependents come from the scanned graph
         targets, self._targets = self._targets, []
@@ -227,21 +272,18 @@ class CompileOnSave:
             if building and counts == sent:
                 return
             sent = counts
-            self._server.protocol.notify(
+            self.server.protocol.notify(
                 "raco/buildStatus",
-                {
-                    "building": building,
-                    "done": counts[0],
-                    "total": counts[1],
-                    "errors": self.error_count(),
-                },
+                BuildStatusParams(
+                    building=building, done=counts[0], total=counts[1], errors=self.error_count()
+                ),
             )
 
         status()  # before the $/progress begins: a client sees the build around it
         try:
             # Background work: no cancel button (a new save cancels the build),
             # though a client's window/workDoneProgress/cancel still stops it.
-            async with work_done(self._server, "Compiling Racket", cancellable=False) as progress:
+            async with work_done(self.server, "Compiling Racket", cancellable=False) as progress:
                 while pending or running:
                     pending = [p for p in pending if p.exists()]  # deleted meanwhile
                     for f in self._ready(pending, running, len(idle)):
@@ -271,7 +313,7 @@ class CompileOnSave:
                             busy = {g for g, _ in running.values()}
                             if again not in pending and again not in done and again not in busy:
                                 pending.append(again)
-                        await self._server.notify_built([f, *run.compiled, *run.touched])
+                        await self.server.notify_built([f, *run.compiled, *run.touched])
                     status()
         except asyncio.CancelledError:
             for task in running:
@@ -291,7 +333,7 @@ class CompileOnSave:
         """True when the graph is sure that compiler/cm would neither compile
         nor touch anything in ``order`` (every file's compiled form is current,
         by the same checks cm makes); then the agent is not asked at all."""
-        graph = self._server.feature_of(ModuleGraphFeature)
+        graph = self.server.feature_of(ModuleGraphFeature)
         if graph is None or not order:
             return False
         # After a failed compile cm keeps the last good .zo: reverting to that
@@ -307,14 +349,10 @@ class CompileOnSave:
         # interleaving them with the questions would redo every closure.
         for f, g in zip(order, graphs, strict=True):
             g.reread_dep(f)
-        for f, g in zip(order, graphs, strict=True):
-            s = g.staleness(f)
-            if not s.known or s.stale or s.touched:
-                return False
-        return True
+        return all(up_to_date(g.staleness(f)) for f, g in zip(order, graphs, strict=True))
 
     def _deps_in(self, f: Path, among: set[Path]) -> set[Path]:
-        graph = self._server.feature_of(ModuleGraphFeature)
+        graph = self.server.feature_of(ModuleGraphFeature)
         if graph is None:
             return set()
         return {d for d in graph.graph_for(f).dependencies(f) if d in among and d != f}
@@ -344,7 +382,7 @@ class CompileOnSave:
     def _with_stale_dependencies(self, order: list[Path]) -> list[Path]:
         """``order`` plus the stale workspace modules they require, so that no
         two agents ever compile the same dependency at once."""
-        graph = self._server.feature_of(ModuleGraphFeature)
+        graph = self.server.feature_of(ModuleGraphFeature)
         if graph is None:
             return order
         out = list(order)
@@ -360,11 +398,11 @@ class CompileOnSave:
         return out
 
     async def _compile(self, agent: CompileAgent, f: Path) -> CompileRun:
-        timeout = self._server.settings.compile_timeout
+        timeout = self.server.settings.compile_timeout
         discarded = discard_unreadable_dep(f)
         if discarded is not None:
             log.warning("%s: %s", f, discarded)
-        roots = self._server.roots_for(f)
+        roots = self.server.roots_for(f)
         for attempt in (1, 2):
             try:
                 return await agent.compile([f], roots=roots, timeout=timeout)
@@ -430,7 +468,12 @@ class CompileOnSave:
         return {o for o in recheck if o.exists()}
 
     def _republish(self, files: Iterable[Path]) -> None:
-        publish_owned(self._server, SOURCE, self._owned, files)
+        publish_owned(self.server, SOURCE, self._owned, files)
+
+
+def up_to_date(s: Staleness) -> bool:
+    """compiler/cm would neither compile nor touch the module."""
+    return s.known and not s.stale and not s.touched
 
 
 def age_compiled(source: Path, seconds: int = 2) -> None:
@@ -446,22 +489,3 @@ def age_compiled(source: Path, seconds: int = 2) -> None:
         with contextlib.suppress(OSError):
             t = int(p.stat().st_mtime) - seconds
             os.utime(p, (t, t))
-
-
-def register(server: RacoLanguageServer) -> None:
-    server.providers.on_open.append(lambda ls, path: ls.compiles.on_open(path))
-    server.providers.on_save.append(lambda ls, path: ls.compiles.on_save(path))
-
-    @server.command("raco-lsp.buildWorkspace")
-    async def build_workspace(ls: Any, *args: Any) -> dict[str, Any]:
-        """Compile everything stale in the workspace; returns
-        ``{"compiled": [path...], "errors": N}``.  (``ls: Any``: pygls
-        evaluates command annotations at run time.)"""
-        if not server.settings.trusted:
-            return {"compiled": [], "errors": 0, "skipped": "workspace not trusted"}
-        if server.install is None:
-            why = " ".join(["Racket was not found:", *server.install_problems])
-            return {"compiled": [], "errors": 0, "skipped": why}
-        return await server.compiles.build_workspace()
-
-    _ = build_workspace

@@ -1,7 +1,7 @@
 """raco test in the editor: discovery, runs with streamed results, diagnostics
 at failing checks, "Run tests" code lenses.
 
-Custom requests (JSON shapes in README.md, "Tests"):
+Custom requests (wire shapes in lsp/protocol.py; README.md, "Tests"):
 
 - ``raco/discoverTests`` ``{uri?}`` -> ``{items: [TestItem]}``: per file, its
   test submodules, test-case/test-suite/test-begin groups and checks with
@@ -9,6 +9,7 @@ Custom requests (JSON shapes in README.md, "Tests"):
 - ``raco/runTests`` ``{uris?, ids?, mode?}`` -> summary; streams
   ``raco/testResult`` notifications per item, then one per file.
 - notification ``raco/testItems`` ``{uri, items}`` when an open file changes.
+- command ``raco-lsp.runTests`` (the code lenses): as ``raco/runTests``.
 
 Running executes workspace code: never when ``raco-lsp.trusted`` is false.
 """
@@ -19,16 +20,32 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.core.text import read_source
+from raco_lsp.features.compile_on_save import CompileOnSave
+from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import RangeConverter, publish_owned
+from raco_lsp.lsp.feature import Feature, command, request
 from raco_lsp.lsp.progress import work_done
+from raco_lsp.lsp.protocol import (
+    DiscoverTestsParams,
+    DiscoverTestsResult,
+    RunFileSummary,
+    RunTestsParams,
+    RunTestsResult,
+    ServerFileResult,
+    ServerTestItem,
+    ServerTestResult,
+    TestItemsParams,
+    TestLocation,
+)
 from raco_lsp.racket.testing import (
     SOURCE,
     FileResult,
@@ -49,22 +66,13 @@ log = logging.getLogger(__name__)
 SUFFIXES = (".rkt", ".ss", ".scm", ".scrbl", ".rktl")
 
 
-def plain(obj: Any) -> Any:
-    """pygls hands custom-request params over as namedtuples: back to dicts."""
-    if hasattr(obj, "_asdict"):
-        return {k: plain(v) for k, v in obj._asdict().items()}
-    if isinstance(obj, dict):
-        return {k: plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [plain(v) for v in obj]
-    return obj
+class TestFeature(Feature):
+    """Test discovery and runs, their diagnostics and code lenses."""
 
-
-class TestFeature:
     __test__ = False  # not a pytest class
 
     def __init__(self, server: RacoLanguageServer) -> None:
-        self._server = server
+        super().__init__(server)
         self._pools: dict[tuple[Any, ...], TestPool] = {}
         self._retiring: set[asyncio.Future[None]] = set()
         # test file -> {file where a problem is -> problems}
@@ -73,7 +81,7 @@ class TestFeature:
     # -- discovery ------------------------------------------------------------
 
     def text_of(self, path: Path) -> str | None:
-        text = self._server.open_text(path)
+        text = self.server.open_text(path)
         return text if text is not None else read_source(path)
 
     def tree(self, path: Path) -> list[TestNode]:
@@ -85,10 +93,10 @@ class TestFeature:
     def _submodules(self) -> tuple[str, ...]:
         return ("test",)
 
-    def item_json(
+    def item(
         self, path: Path, node: TestNode, ids: dict[str, int], conv: RangeConverter
-    ) -> dict[str, Any]:
-        uri = self._server.uri_of(path)
+    ) -> ServerTestItem:
+        uri = self.server.uri_of(path)
         if node.kind == "check":
             key = f"check:{node.span.start.line}:{node.span.start.col}"
         else:
@@ -98,75 +106,68 @@ class TestFeature:
         label = node.name or node.kind
         if node.kind == "submodule":
             label = f"submodule {node.name}"
-        return {
-            "id": f"{uri}#{key}" + (f"#{n + 1}" if n else ""),
-            "label": label,
-            "kind": node.kind,
-            "uri": uri,
-            "range": self._client_range(path, node.span, conv),
-            "children": [self.item_json(path, c, ids, conv) for c in node.children],
-        }
+        return ServerTestItem(
+            id=f"{uri}#{key}" + (f"#{n + 1}" if n else ""),
+            label=label,
+            kind=node.kind,
+            uri=uri,
+            range=conv.range(path, node.span),
+            children=[self.item(path, c, ids, conv) for c in node.children],
+        )
 
-    def file_item(self, path: Path) -> dict[str, Any] | None:
+    def file_item(self, path: Path) -> ServerTestItem | None:
         nodes = self.tree(path)
         if not nodes:
             return None
-        uri = self._server.uri_of(path)
+        uri = self.server.uri_of(path)
         ids: dict[str, int] = {}
-        conv = self._server.range_converter()
-        return {
-            "id": uri,
-            "label": path.name,
-            "kind": "file",
-            "uri": uri,
-            "range": None,
-            "children": [self.item_json(path, n, ids, conv) for n in nodes],
-        }
-
-    def _client_range(
-        self, path: Path, span: Span, conv: RangeConverter | None = None
-    ) -> dict[str, Any]:
-        r = (conv or self._server.range_converter()).range(path, span)
-        return {
-            "start": {"line": r.start.line, "character": r.start.character},
-            "end": {"line": r.end.line, "character": r.end.character},
-        }
+        conv = self.server.range_converter()
+        return ServerTestItem(
+            id=uri,
+            label=path.name,
+            kind="file",
+            uri=uri,
+            range=None,
+            children=[self.item(path, n, ids, conv) for n in nodes],
+        )
 
     def workspace_files(self) -> list[Path]:
         files: list[Path] = []
         roots: list[Path] = []
-        for folder in self._server.workspace.folders.values():
+        for folder in self.server.workspace.folders.values():
             from pygls.uris import to_fs_path
 
             fs = to_fs_path(folder.uri)
             if fs:
                 roots.append(Path(fs))
-        if not roots and self._server.workspace.root_path:
-            roots.append(Path(self._server.workspace.root_path))
+        if not roots and self.server.workspace.root_path:
+            roots.append(Path(self.server.workspace.root_path))
         for root in roots:
             files.extend(walk_files(root, lambda name: name.endswith(SUFFIXES)))
         return files
 
-    async def discover(self, params: dict[str, Any]) -> dict[str, Any]:
+    @request("raco/discoverTests")
+    async def discover(self, params: DiscoverTestsParams | None) -> DiscoverTestsResult:
+        """A file's test items (``uri``), else those of every file ``raco test``
+        would run in the workspace."""
         from raco_lsp.lsp.server import uri_path
 
-        uri = params.get("uri")
-        if isinstance(uri, str):
+        uri = params.uri if params is not None else None
+        if uri is not None:
             path = uri_path(uri)
             paths = [path] if path is not None else []
-            outside = self._server.outside_workspace(paths)
+            outside = self.server.outside_workspace(paths)
             if outside:
-                return {"items": [], "problems": outside}
+                return DiscoverTestsResult(items=[], problems=outside)
         else:
             paths = await self.workspace_test_files()
-        items = [i for p in paths if (i := self.file_item(p)) is not None]
-        return {"items": items}
+        return DiscoverTestsResult(items=[i for p in paths if (i := self.file_item(p)) is not None])
 
     async def workspace_test_files(self) -> list[Path]:
         """The files ``raco test`` would run in the workspace folders: planned by
         Racket (info.rkt ``test-omit-paths``...) when the folder is trusted,
         since reading info.rkt runs code; else every Racket file."""
-        ls = self._server
+        ls = self.server
         pool = self.pool(self.options()) if ls.settings.trusted else None
         if pool is not None:
             plan = await pool.plan([Path(r) for r in self._roots()])
@@ -174,19 +175,25 @@ class TestFeature:
                 return [f.path for f in plan.files]
         return self.workspace_files()
 
+    def on_open(self, path: Path) -> None:
+        self.notify_items(path)
+
+    def on_change(self, path: Path) -> None:
+        self.notify_items(path)
+
     def notify_items(self, path: Path) -> None:
         if not path.name.endswith(SUFFIXES):
             return
         item = self.file_item(path)
-        self._server.protocol.notify(
+        self.server.protocol.notify(
             "raco/testItems",
-            {"uri": self._server.uri_of(path), "items": item["children"] if item else []},
+            TestItemsParams(uri=self.server.uri_of(path), items=item.children if item else []),
         )
 
     # -- running ----------------------------------------------------------------
 
     def options(self, mode: str | None = None) -> TestOptions:
-        s = self._server.settings
+        s = self.server.settings
         return TestOptions(
             mode=mode if mode in ("default", "drdr") else s.test_mode,
             timeout=s.test_timeout,
@@ -194,7 +201,7 @@ class TestFeature:
         )
 
     def pool(self, options: TestOptions) -> TestPool | None:
-        install = self._server.install
+        install = self.server.install
         if install is None:
             return None
         key = (install.racket, options)
@@ -210,14 +217,9 @@ class TestFeature:
             self._pools[key] = TestPool(install, options)
         return self._pools[key]
 
-    async def close(self) -> None:
-        pools = list(self._pools.values())
-        self._pools.clear()
-        await asyncio.gather(*(p.close() for p in pools), return_exceptions=True)
-
-    def _match_id(self, path: Path, item: TestItemResult, ids: dict[str, list[Any]]) -> str | None:
+    def _match_id(self, path: Path, item: TestItemResult, ids: set[str]) -> str | None:
         """The discovered item a result belongs to (by check position or name)."""
-        uri = self._server.uri_of(path)
+        uri = self.server.uri_of(path)
         if item.kind == "check" and item.span is not None and item.location == path:
             key = f"{uri}#check:{item.span.start.line}:{item.span.start.col}"
             return key if key in ids else None
@@ -232,44 +234,33 @@ class TestFeature:
             return key if key in ids else uri
         return None
 
-    def _ids(self, path: Path) -> dict[str, list[Any]]:
+    def _ids(self, path: Path) -> set[str]:
         item = self.file_item(path)
-        out: dict[str, list[Any]] = {}
+        return {i.id for i in _walk([item])} if item else set()
 
-        def walk(i: dict[str, Any]) -> None:
-            out[i["id"]] = [i]
-            for c in i["children"]:
-                walk(c)
-
-        if item:
-            walk(item)
-        return out
-
-    def result_json(
-        self, run_id: str, item: TestItemResult, ids: dict[str, list[Any]]
-    ) -> dict[str, Any]:
+    def result(self, run_id: str, item: TestItemResult, ids: set[str]) -> ServerTestResult:
         location = None
         if item.location is not None and item.span is not None:
-            location = {
-                "uri": self._server.uri_of(item.location),
-                "range": self._client_range(item.location, item.span),
-            }
-        return {
-            "runId": run_id,
-            "uri": self._server.uri_of(item.path),
-            "id": self._match_id(item.path, item, ids),
-            "kind": item.kind,
-            "status": item.status,
-            "name": item.name,
-            "check": item.check,
-            "message": item.message,
-            "location": location,
-            "actual": item.actual,
-            "expected": item.expected,
-            "params": item.params,
-            "expression": item.expression,
-            "duration": item.duration * 1000 if item.duration is not None else None,
-        }
+            location = TestLocation(
+                uri=self.server.uri_of(item.location),
+                range=self.server.range_converter().range(item.location, item.span),
+            )
+        return ServerTestResult(
+            run_id=run_id,
+            uri=self.server.uri_of(item.path),
+            id=self._match_id(item.path, item, ids),
+            kind=item.kind,
+            status=item.status,
+            name=item.name,
+            check=item.check,
+            message=item.message,
+            location=location,
+            actual=item.actual,
+            expected=item.expected,
+            params=item.params,
+            expression=item.expression,
+            duration=item.duration * 1000 if item.duration is not None else None,
+        )
 
     def problems_of(self, result: FileResult) -> dict[Path, list[Problem]]:
         out: dict[Path, list[Problem]] = defaultdict(list)
@@ -307,20 +298,40 @@ class TestFeature:
         new = self.problems_of(result)
         self._owned[result.path] = dict(new)
         affected = set(previous) | set(new) | {result.path}
-        publish_owned(self._server, SOURCE, self._owned, affected)
+        publish_owned(self.server, SOURCE, self._owned, affected)
 
-    async def run(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _refusal(self) -> RunTestsResult | None:
+        """Why tests cannot run now, as the answer to give, else None."""
+        if not self.server.settings.trusted:
+            return RunTestsResult(
+                ran=False, reason="the workspace is not trusted: tests are not run"
+            )
+        if self.server.install is None:
+            return RunTestsResult(ran=False, reason="Racket was not found: tests cannot run")
+        return None
+
+    @request("raco/runTests")
+    async def run_tests_request(self, params: RunTestsParams | None) -> RunTestsResult:
+        """Run tests, streaming ``raco/testResult``; the summary."""
+        return self._refusal() or await self.run(params or RunTestsParams())
+
+    @command("raco-lsp.runTests")
+    async def run_tests_command(self, *args: Any) -> RunTestsResult:
+        """The "Run tests" code lens: one argument, ``RunTestsParams`` (or a
+        file's URI).  A refusal is also shown to the user."""
+        result = self._refusal() or await self.run(_command_params(args))
+        if not result.ran:
+            self.server.show_once(f"raco-lsp: {result.reason}", types.MessageType.Warning)
+        return result
+
+    async def run(self, params: RunTestsParams) -> RunTestsResult:
         from raco_lsp.lsp.server import uri_path
 
-        ls = self._server
-        if not ls.settings.trusted:
-            return {"ran": False, "reason": "the workspace is not trusted: tests are not run"}
-        if ls.install is None:
-            return {"ran": False, "reason": "Racket was not found: tests cannot run"}
-        uris = [u for u in params.get("uris") or [] if isinstance(u, str)]
-        for i in params.get("ids") or []:
-            if isinstance(i, str):
-                uris.append(i.split("#", 1)[0])
+        ls = self.server
+        install = ls.install
+        assert install is not None
+        uris = list(params.uris or [])
+        uris += [i.split("#", 1)[0] for i in params.ids or []]
         paths: list[Path] = []
         for u in uris:
             p = uri_path(u)
@@ -328,19 +339,19 @@ class TestFeature:
                 paths.append(p)
         outside = ls.outside_workspace(paths)
         if outside:
-            return {"ran": False, "reason": "; ".join(outside)}
+            return RunTestsResult(ran=False, reason="; ".join(outside))
         if not paths:
             paths = [Path(r) for r in self._roots()]
         # Run against what compile-on-save is producing, not a half-made build.
-        await ls.compiles.wait_idle()
-        options = self.options(params.get("mode"))
+        await ls.feature_of(CompileOnSave).wait_idle()
+        options = self.options(params.mode)
         pool = self.pool(options)
         assert pool is not None
-        run_id = str(params.get("runId") or uuid.uuid4())
-        ids_by_file: dict[Path, dict[str, list[Any]]] = {}
+        run_id = params.run_id or str(uuid.uuid4())
+        ids_by_file: dict[Path, set[str]] = {}
         files_done = 0
 
-        def ids_for(path: Path) -> dict[str, list[Any]]:
+        def ids_for(path: Path) -> set[str]:
             if path not in ids_by_file:
                 ids_by_file[path] = self._ids(path)
             return ids_by_file[path]
@@ -348,9 +359,7 @@ class TestFeature:
         async with work_done(ls, "raco test") as progress:
 
             def on_item(item: TestItemResult) -> None:
-                ls.protocol.notify(
-                    "raco/testResult", self.result_json(run_id, item, ids_for(item.path))
-                )
+                ls.protocol.notify("raco/testResult", self.result(run_id, item, ids_for(item.path)))
 
             def on_file(result: FileResult) -> None:
                 nonlocal files_done
@@ -359,27 +368,24 @@ class TestFeature:
                 self.publish(result)
                 ls.protocol.notify(
                     "raco/testResult",
-                    {
-                        "runId": run_id,
-                        "uri": ls.uri_of(result.path),
-                        "id": ls.uri_of(result.path),
-                        "kind": "file",
-                        "status": {"pass": "passed", "fail": "failed"}.get(
-                            result.status, "errored"
-                        ),
-                        "failed": result.failed,
-                        "total": result.total,
-                        "timedOut": result.timed_out,
-                        "message": "\n".join(
+                    ServerFileResult(
+                        run_id=run_id,
+                        uri=ls.uri_of(result.path),
+                        id=ls.uri_of(result.path),
+                        status={"pass": "passed", "fail": "failed"}.get(result.status, "errored"),
+                        failed=result.failed,
+                        total=result.total,
+                        timed_out=result.timed_out,
+                        message="\n".join(
                             f"{m.module}: {m.message}" for m in result.modules if m.message
                         ),
-                        "stdout": "".join(m.stdout for m in result.modules),
-                        "stderr": "".join(m.stderr for m in result.modules),
-                    },
+                        stdout="".join(m.stdout for m in result.modules),
+                        stderr="".join(m.stderr for m in result.modules),
+                    ),
                 )
 
             report = await run_tests(
-                ls.install,
+                install,
                 paths,
                 options,
                 on_item=on_item,
@@ -387,34 +393,34 @@ class TestFeature:
                 pool=pool,
                 text_of=self.text_of,
             )
-        return {
-            "ran": True,
-            "runId": run_id,
-            "mode": options.mode,
-            "failed": report.failed,
-            "total": report.total,
-            "exitCode": report.exit_code,
-            "missing": report.missing,
-            "problems": report.problems,
-            "files": [
-                {
-                    "uri": ls.uri_of(f.path),
-                    "status": f.status,
-                    "failed": f.failed,
-                    "total": f.total,
-                    "timedOut": f.timed_out,
-                }
+        return RunTestsResult(
+            ran=True,
+            run_id=run_id,
+            mode=options.mode,
+            failed=report.failed,
+            total=report.total,
+            exit_code=report.exit_code,
+            missing=report.missing,
+            problems=report.problems,
+            files=[
+                RunFileSummary(
+                    uri=ls.uri_of(f.path),
+                    status=f.status,
+                    failed=f.failed,
+                    total=f.total,
+                    timed_out=f.timed_out,
+                )
                 for f in report.files
             ],
-        }
+        )
 
     def _roots(self) -> Iterable[str]:
         from pygls.uris import to_fs_path
 
-        roots = [to_fs_path(f.uri) for f in self._server.workspace.folders.values()]
+        roots = [to_fs_path(f.uri) for f in self.server.workspace.folders.values()]
         found = [r for r in roots if r]
-        if not found and self._server.workspace.root_path:
-            found.append(self._server.workspace.root_path)
+        if not found and self.server.workspace.root_path:
+            found.append(self.server.workspace.root_path)
         return found
 
     # -- code lenses -------------------------------------------------------------
@@ -422,7 +428,7 @@ class TestFeature:
     def code_lenses(self, params: types.CodeLensParams) -> list[types.CodeLens]:
         from raco_lsp.lsp.server import uri_path
 
-        if not self._server.settings.trusted:
+        if not self.server.settings.trusted:
             return []
         path = uri_path(params.text_document.uri)
         if path is None or not path.name.endswith(SUFFIXES):
@@ -430,65 +436,34 @@ class TestFeature:
         item = self.file_item(path)
         if item is None:
             return []
-        lenses: list[types.CodeLens] = []
-
-        def walk(i: dict[str, Any]) -> None:
-            if i["kind"] in ("submodule", "test-case", "test-suite"):
-                r = i["range"]
-                start = types.Position(r["start"]["line"], r["start"]["character"])
-                lenses.append(
-                    types.CodeLens(
-                        range=types.Range(start, start),
-                        command=types.Command(
-                            title="Run tests",
-                            command="raco-lsp.runTests",
-                            arguments=[{"uris": [item["uri"]], "ids": [i["id"]]}],
-                        ),
-                    )
-                )
-            for c in i["children"]:
-                walk(c)
-
-        for child in item["children"]:
-            walk(child)
-        return lenses
+        return [
+            types.CodeLens(
+                range=types.Range(i.range.start, i.range.start),
+                command=types.Command(
+                    title="Run tests",
+                    command="raco-lsp.runTests",
+                    arguments=[RunTestsParams(uris=[item.uri], ids=[i.id])],
+                ),
+            )
+            for i in _walk(item.children)
+            if i.kind in ("submodule", "test-case", "test-suite") and i.range is not None
+        ]
 
 
-_features: dict[int, TestFeature] = {}
+def _walk(items: list[ServerTestItem]) -> Iterator[ServerTestItem]:
+    """Every item of these trees, depth first."""
+    for i in items:
+        yield i
+        yield from _walk(i.children)
 
 
-def feature_of(server: RacoLanguageServer) -> TestFeature:
-    return _features[id(server)]
-
-
-def register(server: RacoLanguageServer) -> None:
-    feature = TestFeature(server)
-    _features[id(server)] = feature
-
-    @server.feature("raco/discoverTests")
-    async def discover_tests(ls: RacoLanguageServer, params: Any) -> dict[str, Any]:
-        p = plain(params)
-        return await feature.discover(p if isinstance(p, dict) else {})
-
-    @server.feature("raco/runTests")
-    async def run_tests_request(ls: RacoLanguageServer, params: Any) -> dict[str, Any]:
-        p = plain(params)
-        return await feature.run(p if isinstance(p, dict) else {})
-
-    @server.command("raco-lsp.runTests")
-    async def run_tests_command(ls: Any, *args: Any) -> dict[str, Any]:
-        # (``ls: Any``: pygls resolves a command's annotations at run time, and
-        # importing the server class here would be circular.)
-        p = plain(args[0]) if args else {}
-        if isinstance(p, list):  # pygls may pass the arguments as one list
-            p = p[0] if p else {}
-        if isinstance(p, str):
-            p = {"uris": [p]}
-        result = await feature.run(p if isinstance(p, dict) else {})
-        if not result.get("ran"):
-            server.show_once(f"raco-lsp: {result.get('reason')}", types.MessageType.Warning)
-        return result
-
-    server.providers.code_lens.append(lambda ls, params: feature.code_lenses(params))
-    server.providers.on_open.append(lambda ls, path: feature.notify_items(path))
-    server.providers.on_change.append(lambda ls, path: feature.notify_items(path))
+def _command_params(args: tuple[Any, ...]) -> RunTestsParams:
+    """The command's one argument: ``RunTestsParams``, or a file's URI."""
+    first = args[0] if args else None
+    if isinstance(first, str):
+        return RunTestsParams(uris=[first])
+    try:
+        params: RunTestsParams = protocol.converter().structure(first, RunTestsParams)
+    except Exception as e:
+        raise JsonRpcInvalidParams(message=f"raco-lsp.runTests: {e}") from e
+    return params

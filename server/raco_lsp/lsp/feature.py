@@ -73,6 +73,10 @@ class Feature:
     def on_watched(self, changes: list[types.FileEvent]) -> Any:
         """``workspace/didChangeWatchedFiles``."""
 
+    def on_shutdown(self) -> Any:
+        """``shutdown``: stop background work and helper processes (the
+        server kills whatever process is left afterwards)."""
+
     # -- documents --------------------------------------------------------------
 
     def on_open(self, path: Path) -> Any:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, dataclass_transform
 import attrs
 from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from lsprotocol import types
 from pygls.protocol import default_converter
 
 if TYPE_CHECKING:
@@ -579,3 +580,153 @@ class WorkspacePackageEntry:
 
 
 request("raco/workspacePackages", None)
+
+
+# -- compile on save (features/compile_on_save.py) ------------------------------
+
+
+@wire
+class BuildStatusParams:
+    """``raco/buildStatus``: where the build is; sent when it starts, as files
+    finish and when it ends."""
+
+    building: bool
+    done: int
+    """Files compiled so far in this build."""
+    total: int
+    """Files this build compiles (it grows when a clean file sends others back)."""
+    errors: int
+    """``raco make`` errors reported now, over all files."""
+
+
+@wire
+class BuildWorkspaceResult:
+    """``raco-lsp.buildWorkspace``: what it compiled and the errors now;
+    ``skipped`` says why nothing could run."""
+
+    compiled: list[str]
+    errors: int
+    skipped: str | None = None
+
+
+# -- tests (features/testing.py) --------------------------------------------------
+
+
+@wire
+class ServerTestItem:
+    """A discovered file (``range`` null), test submodule, test-case/suite or check."""
+
+    id: str
+    label: str
+    kind: str
+    uri: str
+    range: types.Range | None = nullable()
+    children: list[ServerTestItem]
+
+
+@wire
+class DiscoverTestsParams:
+    uri: str | None = None
+
+
+@wire
+class DiscoverTestsResult:
+    items: list[ServerTestItem]
+    problems: list[str] | None = None
+
+
+@wire
+class TestItemsParams:
+    """``raco/testItems``: an open file's items again, whenever it changes."""
+
+    __test__ = False  # not a pytest class
+
+    uri: str
+    items: list[ServerTestItem]
+
+
+@wire
+class RunTestsParams:
+    """``raco/runTests`` (and the argument of the command ``raco-lsp.runTests``):
+    files (``uris``) or discovered items (``ids``); nothing named runs the
+    workspace."""
+
+    uris: list[str] | None = None
+    ids: list[str] | None = None
+    mode: str | None = None
+    run_id: str | None = None
+
+
+@wire
+class RunFileSummary:
+    uri: str
+    status: str
+    failed: int
+    total: int
+    timed_out: bool
+
+
+@wire
+class RunTestsResult:
+    """Either ``{ran: false, reason}`` or the run's summary."""
+
+    ran: bool
+    reason: str | None = None
+    run_id: str | None = None
+    mode: str | None = None
+    failed: int | None = None
+    total: int | None = None
+    exit_code: int | None = None
+    missing: list[str] | None = None
+    problems: list[str] | None = None
+    files: list[RunFileSummary] | None = None
+
+
+@wire
+class TestLocation:
+    __test__ = False  # not a pytest class
+
+    uri: str
+    range: types.Range
+
+
+@wire
+class ServerTestResult:
+    """``raco/testResult`` for one check, test-case or module."""
+
+    run_id: str
+    uri: str
+    id: str | None = nullable()
+    kind: str
+    status: str
+    name: str | None = nullable()
+    check: str | None = nullable()
+    message: str
+    location: TestLocation | None = nullable()
+    actual: str | None = nullable()
+    expected: str | None = nullable()
+    params: str | None = nullable()
+    expression: str | None = nullable()
+    duration: float | None = nullable()
+    """Milliseconds."""
+
+
+@wire
+class ServerFileResult:
+    """``raco/testResult`` for a whole file (``kind`` is ``file``)."""
+
+    run_id: str
+    uri: str
+    id: str
+    kind: str = "file"
+    status: str
+    failed: int
+    total: int
+    timed_out: bool
+    message: str
+    stdout: str
+    stderr: str
+
+
+request("raco/discoverTests", DiscoverTestsParams)
+request("raco/runTests", RunTestsParams)

@@ -1,21 +1,19 @@
 """The language server: wiring of settings, the Racket installation and features.
 
 pygls allows one handler per LSP method, so this module owns the handlers and
-dispatches to *providers* that features register (see ``Providers``).  A
-feature lives in ``features/<name>.py`` and exposes ``register(server)``,
-called from ``create_server``.
+calls the hooks of the features (``lsp/feature.py``): a feature is a class in
+``features/<name>.py``, registered in ``create_server`` with ``add_feature``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import logging
 import os
 import sys
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar, get_type_hints
 from urllib.parse import unquote
@@ -38,13 +36,12 @@ from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
 from raco_lsp.core import files
-from raco_lsp.features import compile_on_save
-from raco_lsp.features import testing as testing_feature
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.info_rkt import InfoRkt
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.features.packaging import PackagingFeature
 from raco_lsp.features.setup import PackageChecks
+from raco_lsp.features.testing import TestFeature
 from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import DiagnosticStore, RangeConverter, path_uri
 from raco_lsp.lsp.feature import COMMAND_MARK, REQUEST_MARK, Feature, overrides
@@ -57,38 +54,24 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 FeatureT = TypeVar("FeatureT", bound=Feature)
 F = TypeVar("F", bound=Callable[..., Any])
-# A provider may be a plain function or a coroutine function.
-Provider = Callable[["RacoLanguageServer", T], Any]
-DocumentHook = Callable[["RacoLanguageServer", Path], Any]
 
 
-@dataclass
-class Providers:
-    """What features plug in.  Hooks get the file's path (file: URIs only).
+def _handler(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A feature's bound method as a pygls handler: a plain function (pygls
+    sets attributes on handlers, which a bound method refuses) with the
+    method's signature and resolved annotations (pygls reads both)."""
 
-    - ``on_open``/``on_change``/``on_save``/``on_close``: document events.
-    - ``completion``: results are concatenated.
-    - ``hover``: the first non-None answer wins.
-    - ``code_action``, ``code_lens``, ``document_link``, ``definition``:
-      results are concatenated.
-    - ``on_ready``: ``(ls)`` after initialization and after each settings change.
-    - ``watched``: ``(ls, [FileEvent])`` for workspace/didChangeWatchedFiles.
-    - ``on_built``: ``(ls, [Path])`` after a build wrote or touched these files.
-    """
+    async def call_async(*args: Any, **kwargs: Any) -> Any:
+        return await method(*args, **kwargs)
 
-    on_open: list[DocumentHook] = field(default_factory=list)
-    on_change: list[DocumentHook] = field(default_factory=list)
-    on_save: list[DocumentHook] = field(default_factory=list)
-    on_close: list[DocumentHook] = field(default_factory=list)
-    completion: list[Provider[types.CompletionParams]] = field(default_factory=list)
-    hover: list[Provider[types.HoverParams]] = field(default_factory=list)
-    code_action: list[Provider[types.CodeActionParams]] = field(default_factory=list)
-    code_lens: list[Provider[types.CodeLensParams]] = field(default_factory=list)
-    document_link: list[Provider[types.DocumentLinkParams]] = field(default_factory=list)
-    definition: list[Provider[types.DefinitionParams]] = field(default_factory=list)
-    on_ready: list[Callable[[RacoLanguageServer], Any]] = field(default_factory=list)
-    watched: list[Provider[list[types.FileEvent]]] = field(default_factory=list)
-    on_built: list[Provider[list[Path]]] = field(default_factory=list)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return method(*args, **kwargs)
+
+    handler: Callable[..., Any] = call_async if inspect.iscoroutinefunction(method) else call
+    handler.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
+    handler.__annotations__ = get_type_hints(method)
+    handler.__name__ = handler.__qualname__ = method.__qualname__
+    return handler
 
 
 async def _call(fn: Callable[..., Any], *args: Any) -> Any:
@@ -96,19 +79,6 @@ async def _call(fn: Callable[..., Any], *args: Any) -> Any:
     if inspect.isawaitable(result):
         result = await result
     return result
-
-
-async def _gather_lists(fns: list[Callable[..., Any]], *args: Any) -> list[Any]:
-    out: list[Any] = []
-    for fn in fns:
-        try:
-            items = await _call(fn, *args)
-        except Exception:
-            log.exception("provider %s failed", getattr(fn, "__qualname__", fn))
-            continue
-        if items:
-            out.extend(items)
-    return out
 
 
 @dataclass
@@ -240,8 +210,7 @@ class RacoLanguageServer(LanguageServer):
         self.install: RacketInstall | None = None
         self.install_problems: list[str] = []
         self.store = DiagnosticStore(self._send_diagnostics)
-        self.providers = Providers()
-        self.compiles = CompileOnSave(self)
+
         self._shown: set[str] = set()
 
     def command(self, command_name: str) -> Callable[[F], F]:
@@ -405,19 +374,9 @@ class RacoLanguageServer(LanguageServer):
             self.apply_settings(parse_settings(result[0], self.settings))
 
     async def notify_ready(self) -> None:
-        for fn in self.providers.on_ready:
-            try:
-                await _call(fn, self)
-            except Exception:
-                log.exception("on_ready provider failed")
         await self.call_hooks("on_ready")
 
     async def notify_built(self, paths: list[Path]) -> None:
-        for fn in self.providers.on_built:
-            try:
-                await _call(fn, self, paths)
-            except Exception:
-                log.exception("on_built provider failed")
         await self.call_hooks("on_built", paths)
 
     def status(self) -> dict[str, Any]:
@@ -427,26 +386,8 @@ class RacoLanguageServer(LanguageServer):
             "racketProblems": self.install_problems,
             "trusted": self.settings.trusted,
             "compileOnSave": self.settings.compile_on_save,
-            "agent": self.compiles.agent_status(),
+            "agent": self.feature_of(CompileOnSave).agent_status(),
         }
-
-
-def _handler(method: Any) -> Callable[..., Any]:
-    """A feature's bound method as a plain function with the method's
-    signature (without ``self``) and annotations: pygls marks its handlers
-    with attributes, which a bound method cannot carry."""
-    fn, obj = method.__func__, method.__self__
-
-    async def run_async(*args: Any, **kwargs: Any) -> Any:
-        return await fn(obj, *args, **kwargs)
-
-    def run(*args: Any, **kwargs: Any) -> Any:
-        return fn(obj, *args, **kwargs)
-
-    handler = run_async if inspect.iscoroutinefunction(fn) else run
-    functools.update_wrapper(handler, fn)  # name, annotations; __wrapped__ for their globals
-    vars(handler)["__signature__"] = inspect.signature(method)
-    return handler
 
 
 def uri_path(uri: str) -> Path | None:
@@ -457,18 +398,10 @@ def uri_path(uri: str) -> Path | None:
     return Path(fs) if fs else None
 
 
-async def _run_hooks(
-    ls: RacoLanguageServer, hooks: list[DocumentHook], uri: str, name: str
-) -> None:
+async def _run_hooks(ls: RacoLanguageServer, uri: str, name: str) -> None:
     path = uri_path(uri)
-    if path is None:
-        return
-    for hook in hooks:
-        try:
-            await _call(hook, ls, path)
-        except Exception:
-            log.exception("hook %s failed for %s", getattr(hook, "__qualname__", hook), path)
-    await ls.call_hooks(name, path)
+    if path is not None:
+        await ls.call_hooks(name, path)
 
 
 COMPLETION_TRIGGERS = ['"', "'", "(", "[", " ", "/", "#", "-"]
@@ -476,9 +409,9 @@ COMPLETION_TRIGGERS = ['"', "'", "(", "[", " ", "/", "#", "-"]
 
 def create_server() -> RacoLanguageServer:
     server = RacoLanguageServer()
-    compile_on_save.register(server)
     server.add_feature(ModuleGraphFeature(server))
-    testing_feature.register(server)
+    server.add_feature(CompileOnSave(server))
+    server.add_feature(TestFeature(server))
     server.add_feature(PackagingFeature(server))
     server.add_feature(InfoRkt(server))
     server.add_feature(PackageChecks(server))
@@ -513,28 +446,23 @@ def create_server() -> RacoLanguageServer:
     async def did_change_watched_files(
         ls: RacoLanguageServer, params: types.DidChangeWatchedFilesParams
     ) -> None:
-        for fn in ls.providers.watched:
-            try:
-                await _call(fn, ls, params.changes)
-            except Exception:
-                log.exception("watched-files provider failed")
         await ls.call_hooks("on_watched", list(params.changes))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: RacoLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        await _run_hooks(ls, ls.providers.on_open, params.text_document.uri, "on_open")
+        await _run_hooks(ls, params.text_document.uri, "on_open")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: RacoLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        await _run_hooks(ls, ls.providers.on_change, params.text_document.uri, "on_change")
+        await _run_hooks(ls, params.text_document.uri, "on_change")
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: RacoLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        await _run_hooks(ls, ls.providers.on_save, params.text_document.uri, "on_save")
+        await _run_hooks(ls, params.text_document.uri, "on_save")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: RacoLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        await _run_hooks(ls, ls.providers.on_close, params.text_document.uri, "on_close")
+        await _run_hooks(ls, params.text_document.uri, "on_close")
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
@@ -543,21 +471,11 @@ def create_server() -> RacoLanguageServer:
     async def completion(
         ls: RacoLanguageServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
-        items = await _gather_lists(ls.providers.completion, ls, params)
-        items += await ls.gather_hooks("completion", params)
+        items = await ls.gather_hooks("completion", params)
         return types.CompletionList(is_incomplete=False, items=items) if items else None
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: RacoLanguageServer, params: types.HoverParams) -> types.Hover | None:
-        for fn in ls.providers.hover:
-            try:
-                result = await _call(fn, ls, params)
-            except Exception:
-                log.exception("hover provider failed")
-                continue
-            if result is not None:
-                assert isinstance(result, types.Hover)
-                return result
         for result in await ls.call_hooks("hover", params):
             if result is not None:
                 assert isinstance(result, types.Hover)
@@ -568,33 +486,29 @@ def create_server() -> RacoLanguageServer:
     async def code_action(
         ls: RacoLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction | types.Command] | None:
-        found = await _gather_lists(ls.providers.code_action, ls, params)
-        return found + await ls.gather_hooks("code_actions", params) or None
+        return await ls.gather_hooks("code_actions", params) or None
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     async def code_lens(
         ls: RacoLanguageServer, params: types.CodeLensParams
     ) -> list[types.CodeLens] | None:
-        found = await _gather_lists(ls.providers.code_lens, ls, params)
-        return found + await ls.gather_hooks("code_lenses", params) or None
+        return await ls.gather_hooks("code_lenses", params) or None
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)
     async def document_link(
         ls: RacoLanguageServer, params: types.DocumentLinkParams
     ) -> list[types.DocumentLink] | None:
-        found = await _gather_lists(ls.providers.document_link, ls, params)
-        return found + await ls.gather_hooks("document_links", params) or None
+        return await ls.gather_hooks("document_links", params) or None
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(
         ls: RacoLanguageServer, params: types.DefinitionParams
     ) -> list[types.Location] | None:
-        found = await _gather_lists(ls.providers.definition, ls, params)
-        return found + await ls.gather_hooks("definitions", params) or None
+        return await ls.gather_hooks("definitions", params) or None
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: RacoLanguageServer, params: None) -> None:
-        await ls.compiles.shutdown()
+        await ls.call_hooks("on_shutdown")
         process.kill_all()
 
     @server.command("raco-lsp.serverStatus")
@@ -606,7 +520,6 @@ def create_server() -> RacoLanguageServer:
         """Resolves when no build is running or queued and the module graph
         has applied every change (for tests and scripts)."""
         await ls.feature_of(ModuleGraphFeature).wait_idle()  # first: builds wait for its scan
-        await ls.compiles.wait_idle()
         await ls.call_hooks("wait_idle")
         return True
 

@@ -16,15 +16,16 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.core.text import read_source
-from raco_lsp.racket.compile import CompileRun, TextSource, compile_env, parse_events
+from raco_lsp.racket.compile import CompileRun, TextSource, parse_events
+from raco_lsp.racket.env import data_file, racket_env
+from raco_lsp.racket.jsonl import HelperDied, JsonLinesProcess, Pending
 from raco_lsp.racket.locate import RacketInstall
-from raco_lsp.racket.process import start_process, stop_process
+from raco_lsp.racket.process import start_process
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +46,12 @@ class AgentCrashed(Exception):
     """The agent process died while working; the request was not completed."""
 
 
-def agent_path() -> Path:
-    return Path(str(resources.files("raco_lsp").joinpath("racket/data/agent.rkt")))
-
-
 def racket_agent_factory(install: RacketInstall) -> AgentFactory:
     async def start() -> asyncio.subprocess.Process:
         return await start_process(
-            [str(install.racket), str(agent_path())],
+            [str(install.racket), str(data_file("agent.rkt"))],
             cwd=Path.home() if Path.home().is_dir() else Path("/"),
-            env=compile_env(),
+            env=racket_env(),
         )
 
     return start
@@ -84,15 +81,8 @@ class CompileAgent:
         self.memory_limit = memory_limit
         self._on_state = on_state
         self.state = AgentState.STOPPED
-        self._proc: asyncio.subprocess.Process | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._stderr_task: asyncio.Task[None] | None = None
-        self._ready: asyncio.Future[None] | None = None
-        self._waiters: dict[int, asyncio.Queue[dict[str, Any] | None]] = {}
-        self._next_id = 0
+        self._helper: JsonLinesProcess | None = None
         self._lock = asyncio.Lock()
-        self._stderr_tail: list[str] = []
-        self._stopping = False
         self.restarts = 0
         self.compiles = 0
 
@@ -107,117 +97,55 @@ class CompileAgent:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        return self._helper.pid if self._helper is not None else None
 
     async def start(self) -> None:
-        if self._proc is not None and self._proc.returncode is None:
+        if self._helper is not None and self._helper.running:
             return
         if self.state is AgentState.CRASHED:
             # It died on its own (killed, crashed): this start replaces it.
             self.restarts += 1
             log.warning("restarting the compile agent: it had exited")
         self._set(AgentState.STARTING)
-        self._stderr_tail = []
-        proc = await self._factory()
-        self._proc = proc
-        loop = asyncio.get_running_loop()
-        self._ready = loop.create_future()
-        self._reader = asyncio.create_task(self._read(proc))
-        self._stderr_task = asyncio.create_task(self._forward_stderr(proc))
+        old, self._helper = self._helper, None
+        if old is not None:
+            await old.kill()  # reaped and forgotten
         try:
-            await asyncio.wait_for(asyncio.shield(self._ready), READY_TIMEOUT)
+            self._helper = await JsonLinesProcess.start(
+                "compile agent", self._factory, ready_timeout=READY_TIMEOUT, on_exit=self._exited
+            )
+        except HelperDied as e:
+            self._set(AgentState.CRASHED)
+            raise AgentCrashed(f"the agent exited while starting ({e})") from e
         except BaseException:
-            await self._kill()
             self._set(AgentState.CRASHED)
             raise
         self._set(AgentState.IDLE)
 
-    async def stop(self) -> None:
-        proc = self._proc
-        self._stopping = True
-        try:
-            if proc is not None and proc.returncode is None and proc.stdin is not None:
-                with contextlib.suppress(Exception):
-                    proc.stdin.write(b'{"op": "shutdown"}\n')
-                    await proc.stdin.drain()
-                    await asyncio.wait_for(proc.wait(), 2)
-            await self._kill()
-        finally:
-            self._stopping = False
-        self._set(AgentState.STOPPED)
+    def _exited(self, helper: JsonLinesProcess) -> None:
+        """The process ended without being asked to."""
+        if helper is self._helper:
+            tail = helper.stderr_tail()
+            log.warning(
+                "compile agent exited (code %s)%s",
+                helper.proc.returncode,
+                ": " + tail if tail else "",
+            )
+            self._set(AgentState.CRASHED)
 
-    async def _kill(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            await stop_process(proc)
-        for task in (self._reader, self._stderr_task):
-            if task is not None and not task.done():
-                task.cancel()
-        self._fail_waiters()
+    async def stop(self) -> None:
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            await helper.close()
+        self._set(AgentState.STOPPED)
 
     async def restart(self, why: str) -> None:
         log.warning("restarting the compile agent: %s", why)
         self.restarts += 1
-        await self._kill()
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            await helper.kill()
         await self.start()
-
-    # -- I/O ----------------------------------------------------------------
-
-    async def _read(self, proc: asyncio.subprocess.Process) -> None:
-        assert proc.stdout is not None
-        try:
-            while True:
-                line = await proc.stdout.readline()
-                if not line:
-                    break
-                try:
-                    ev = json.loads(line)
-                except ValueError:
-                    log.warning("agent: unreadable line %r", line[:200])
-                    continue
-                if not isinstance(ev, dict):
-                    continue
-                if ev.get("event") == "ready":
-                    if self._ready is not None and not self._ready.done():
-                        self._ready.set_result(None)
-                    continue
-                queue = self._waiters.get(ev.get("id"))  # type: ignore[arg-type]
-                if queue is not None:
-                    queue.put_nowait(ev)
-        finally:
-            # Reap it first, so the crash report has the exit code.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(proc.wait()), 2)
-            if self._proc is proc and not self._stopping:
-                log.warning(
-                    "compile agent exited (code %s)%s",
-                    proc.returncode,
-                    ": " + " | ".join(self._stderr_tail[-5:]) if self._stderr_tail else "",
-                )
-                self._set(AgentState.CRASHED)
-            if self._ready is not None and not self._ready.done():
-                self._ready.set_exception(AgentCrashed("the agent exited while starting"))
-            self._fail_waiters()
-
-    async def _forward_stderr(self, proc: asyncio.subprocess.Process) -> None:
-        assert proc.stderr is not None
-        while True:
-            line = await proc.stderr.readline()
-            if not line:
-                return
-            text = line.decode("utf-8", errors="replace").rstrip()
-            self._stderr_tail = [*self._stderr_tail[-19:], text]
-            log.info("agent stderr: %s", text)
-
-    def _fail_waiters(self) -> None:
-        for queue in self._waiters.values():
-            queue.put_nowait(None)
-
-    def _send(self, req: dict[str, Any]) -> None:
-        proc = self._proc
-        if proc is None or proc.stdin is None or proc.returncode is not None:
-            raise AgentCrashed("the agent is not running")
-        proc.stdin.write(json.dumps(req).encode() + b"\n")
 
     # -- requests ---------------------------------------------------------
 
@@ -231,53 +159,37 @@ class CompileAgent:
     async def _request(
         self, req: dict[str, Any], *, until: str, timeout: float | None
     ) -> list[dict[str, Any]]:
-        self._next_id += 1
-        rid = self._next_id
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        self._waiters[rid] = queue
+        helper = self._helper
+        if helper is None:
+            raise AgentCrashed("the agent is not running")
         events: list[dict[str, Any]] = []
         try:
-            self._send({**req, "id": rid})
+            pending = await helper.request(req)
+        except HelperDied as e:
+            raise AgentCrashed(_crash_reason(e)) from e
+        with pending:
 
             async def collect() -> None:
                 while True:
-                    ev = await queue.get()
-                    if ev is None:
-                        raise AgentCrashed(self._crash_reason())
+                    ev = await pending.next()
                     events.append(ev)
                     if ev.get("event") == until:
                         return
 
             try:
                 await asyncio.wait_for(collect(), timeout)
+            except HelperDied as e:
+                raise AgentCrashed(_crash_reason(e)) from e
             except asyncio.CancelledError:
                 # Ask the agent to stop; replace it if it does not in time.
                 stopped = False
                 with contextlib.suppress(Exception):
-                    self._send({"op": "cancel", "id": rid})
-                    stopped = await asyncio.wait_for(self._drain(queue, until), CANCEL_GRACE)
+                    await helper.send({"op": "cancel", "id": pending.id})
+                    stopped = await asyncio.wait_for(_drain(pending, until), CANCEL_GRACE)
                 if not stopped:
                     await self.restart("a cancelled compile did not stop in time")
                 raise
             return events
-        finally:
-            self._waiters.pop(rid, None)
-
-    @staticmethod
-    async def _drain(queue: asyncio.Queue[dict[str, Any] | None], until: str) -> bool:
-        """Wait for the end of a cancelled request: True if the agent said so."""
-        while True:
-            ev = await queue.get()
-            if ev is None:
-                return False
-            if ev.get("event") == until:
-                return True
-
-    def _crash_reason(self) -> str:
-        proc = self._proc
-        code = proc.returncode if proc is not None else None
-        tail = " | ".join(self._stderr_tail[-5:])
-        return f"the compile agent died (exit code {code}){': ' + tail if tail else ''}"
 
     async def compile(
         self,
@@ -336,3 +248,17 @@ class CompileAgent:
     def rss(self) -> int | None:
         pid = self.pid
         return rss_bytes(pid) if pid is not None else None
+
+
+async def _drain(pending: Pending, until: str) -> bool:
+    """Wait for the end of a cancelled request: True if the agent said so."""
+    try:
+        while (await pending.next()).get("event") != until:
+            pass
+    except HelperDied:
+        return False
+    return True
+
+
+def _crash_reason(e: HelperDied) -> str:
+    return f"the compile agent died (exit code {e.returncode}){': ' + e.stderr if e.stderr else ''}"

@@ -9,12 +9,12 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from raco_lsp.core.records import Problem, Related, Severity, Span
 from raco_lsp.core.text import TextIndex, read_source
+from raco_lsp.racket.env import data_file, racket_env
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import run_process
 from raco_lsp.syntax.parser import Source
@@ -23,10 +23,6 @@ from raco_lsp.syntax.requires import extract_requires, spec_names_file
 SOURCE = "raco make"
 TextSource = Callable[[Path], str | None]
 _LANG_LINE = re.compile(r"^[ \t]*#lang\b.*$", re.MULTILINE)
-
-
-def helper_path() -> Path:
-    return Path(str(resources.files("raco_lsp").joinpath("racket/data/compile.rkt")))
 
 
 @dataclass
@@ -60,15 +56,6 @@ class CompileRun:
         )
 
 
-def compile_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for compiling: the server's, minus variables that would
-    make compiler/cm write into the installation (docs/racket-facts.md §13)."""
-    env = dict(os.environ if base is None else base)
-    for var in ("PLTCOMPILEDROOTS", "PLT_ZO_PATH", "PLT_COMPILED_FILE_CHECK"):
-        env.pop(var, None)
-    return env
-
-
 async def compile_modules(
     install: RacketInstall,
     files: Sequence[Path],
@@ -83,12 +70,12 @@ async def compile_modules(
     Never raises for compile failures, a timeout or a crashed Racket: they
     are reported as problems on the files concerned.
     """
-    argv = [str(install.racket), str(helper_path())]
+    argv = [str(install.racket), str(data_file("compile.rkt"))]
     for root in roots:
         argv += ["--root", str(root)]
     argv += ["--", *(str(f) for f in files)]
     cwd = files[0].parent if files else Path.cwd()
-    result = await run_process(argv, cwd=cwd, env=compile_env(env), timeout=timeout)
+    result = await run_process(argv, cwd=cwd, env=racket_env(env), timeout=timeout)
     run = parse_events(result.stdout.splitlines(), files, text_of)
     if result.timed_out:
         run.timed_out = True

@@ -6,7 +6,6 @@ The reader never raises: it returns ``(DepFile | None, problems)``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -315,7 +314,7 @@ def read_dep(path: Path) -> tuple[DepFile | None, list[str]]:
 
 def unreadable_reason(dep_path: Path, problems: list[str]) -> str:
     """Why a module whose .dep exists but cannot be read is stale (the same
-    words in the graph's hover, ``raco-lsp graph`` and the open check)."""
+    words in the graph's staleness and when the build removes the .dep)."""
     return f"unreadable .dep ({dep_path.name}: {problems[0] if problems else 'no datum'})"
 
 
@@ -347,40 +346,3 @@ def compiled_paths(source: Path, compiled_dir: str = "compiled") -> tuple[Path, 
     stem = source.name.replace(".", "_")
     base = source.parent / compiled_dir
     return base / f"{stem}.zo", base / f"{stem}.dep"
-
-
-def file_sha1(path: Path) -> str | None:
-    try:
-        return hashlib.sha1(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-def quick_staleness(source: Path) -> str | None:
-    """A cheap check of whether ``source`` needs compiling, for opening a file:
-    None when its own compiled form is current and no direct workspace
-    dependency is newer; otherwise the reason in words."""
-    zo, dep_path = compiled_paths(source)
-    dep, problems = read_dep(dep_path)
-    if dep is None:
-        if not dep_path.exists():
-            return f"{source.name} has not been compiled"
-        return unreadable_reason(dep_path, problems)
-    if not zo.exists():
-        return f"{zo.name} is missing"
-    if file_sha1(source) != dep.source_sha1:
-        return f"{source.name} changed since it was compiled"
-    try:
-        zo_time = zo.stat().st_mtime
-    except OSError:
-        return f"{zo.name} is unreadable"
-    for entry in dep.deps:
-        if entry.path is None:
-            continue
-        p = Path(os.path.normpath(entry.path))
-        try:
-            if p.stat().st_mtime > zo_time:
-                return f"{p.name} changed since {source.name} was compiled"
-        except OSError:
-            return f"dependency {p} is missing"
-    return None

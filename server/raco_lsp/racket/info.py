@@ -8,22 +8,17 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from raco_lsp.core.records import Problem, Severity
 from raco_lsp.core.text import TextIndex, read_source
-from raco_lsp.racket.compile import compile_env
+from raco_lsp.racket.env import data_file, racket_env
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import run_process
 
 SOURCE = "info.rkt"
 # "path:line:col: " or "path::pos: " at the start of a Racket error message.
 _LOC_PREFIX = re.compile(r"^(?:[^\n]*?):(?:\d+:\d+|:\d+): ")
-
-
-def helper_path() -> Path:
-    return Path(str(resources.files("raco_lsp").joinpath("racket/data/getinfo.rkt")))
 
 
 @dataclass(frozen=True)
@@ -95,8 +90,8 @@ async def get_info_problems(
     if not files:
         return {}
     by_dir = {str(f.parent): f for f in files}
-    argv = [str(install.racket), str(helper_path()), "check", *by_dir]
-    result = await run_process(argv, cwd=files[0].parent, env=compile_env(), timeout=timeout)
+    argv = [str(install.racket), str(data_file("getinfo.rkt")), "check", *by_dir]
+    result = await run_process(argv, cwd=files[0].parent, env=racket_env(), timeout=timeout)
     out: dict[Path, list[Problem]] = {}
     for ev in _json_lines(result.stdout):
         d = ev.get("dir")
@@ -126,8 +121,10 @@ async def installed_packages(
     key = str(install.racket)
     if key in _PKG_CACHE:
         return _PKG_CACHE[key]
-    argv = [str(install.racket), str(helper_path()), "pkgs"]
-    result = await run_process(argv, cwd=helper_path().parent, env=compile_env(), timeout=timeout)
+    argv = [str(install.racket), str(data_file("getinfo.rkt")), "pkgs"]
+    result = await run_process(
+        argv, cwd=data_file("getinfo.rkt").parent, env=racket_env(), timeout=timeout
+    )
     pkgs: dict[str, InstalledPkg] = {}
     for ev in _json_lines(result.stdout):
         name, scope, d = ev.get("pkg"), ev.get("scope"), ev.get("dir")

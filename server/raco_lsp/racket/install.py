@@ -13,10 +13,10 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from raco_lsp.racket.env import data_file
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import run_process
 
@@ -233,17 +233,13 @@ def write_cache_file(target: Path, data: Any) -> None:
         pass
 
 
-def helper_path() -> Path:
-    return Path(str(resources.files("raco_lsp").joinpath("racket/data/install-info.rkt")))
-
-
 async def load_install_info(
     install: RacketInstall, *, use_cache: bool = True
 ) -> tuple[InstallInfo | None, list[str]]:
     if use_cache and (cached := _read_cache(install)) is not None:
         return cached, []
     result = await run_process(
-        [str(install.racket), str(helper_path())],
+        [str(install.racket), str(data_file("install-info.rkt"))],
         cwd=Path.home() if Path.home().is_dir() else Path("/"),
         env=dict(os.environ),
         timeout=60,

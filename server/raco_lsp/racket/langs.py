@@ -32,6 +32,7 @@ from pathlib import Path
 
 from raco_lsp.core.text import decode_source
 from raco_lsp.racket.deps import read_dep
+from raco_lsp.racket.env import data_file
 from raco_lsp.racket.install import (
     InstallInfo,
     cache_dir,
@@ -181,8 +182,6 @@ async def compute(
     ``raco make``); returns the new profiles and problems.  Keys whose
     empty module fails to compile map to None.  A timeout or a crash
     yields no profiles at all (they will be asked for again later)."""
-    from raco_lsp.racket.compile import helper_path  # avoid an import cycle
-
     refused: dict[str, tuple[Path, ...] | None] = {k: None for k in keys if not profilable(k)}
     keys = [k for k in keys if k not in refused]
     if not keys:
@@ -196,7 +195,7 @@ async def compute(
             f.write_text(_module_text(key), encoding="utf-8")
             files.append(f)
         result = await run_process(
-            [str(install.racket), str(helper_path()), "--", *map(str, files)],
+            [str(install.racket), str(data_file("compile.rkt")), "--", *map(str, files)],
             cwd=work,
             env=dict(os.environ),
             timeout=timeout,

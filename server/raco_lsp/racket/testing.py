@@ -16,22 +16,21 @@ calls ``(exit 0)`` counts as 0 out of 1; otherwise the ``test-log!`` totals.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from raco_lsp.core.files import special_file
 from raco_lsp.core.records import Pos, Span
 from raco_lsp.core.text import TextIndex, read_source
+from raco_lsp.racket.env import data_file, racket_env
+from raco_lsp.racket.jsonl import HelperDied, JsonLinesProcess
 from raco_lsp.racket.locate import RacketInstall
-from raco_lsp.racket.process import start_process, stop_process
+from raco_lsp.racket.process import start_process
 from raco_lsp.syntax.parser import Source
 from raco_lsp.syntax.tests import discover
 
@@ -42,10 +41,6 @@ DEFAULT_TIMEOUT = 90.0
 HARD_GRACE = 15.0  # seconds past a file's timeout before its process is killed
 STARTUP_TIMEOUT = 60.0  # seconds for a runner process to load
 TextSource = Callable[[Path], str | None]
-
-
-def runner_path() -> Path:
-    return Path(str(resources.files("raco_lsp").joinpath("racket/data/test-runner.rkt")))
 
 
 @dataclass(frozen=True)
@@ -467,69 +462,49 @@ class RunnerDied(Exception):
 
 
 class Runner:
-    """One ``test-runner.rkt`` process."""
+    """One ``test-runner.rkt`` process, started when first asked."""
 
     def __init__(self, install: RacketInstall, env: Mapping[str, str], cwd: Path) -> None:
         self._install = install
         self._env = dict(env)
         self._cwd = cwd
-        self._proc: asyncio.subprocess.Process | None = None
-        self._stderr_task: asyncio.Task[None] | None = None
-        self.stderr_tail = ""
-        self._next_id = 0
+        self._helper: JsonLinesProcess | None = None
 
-    async def _ensure(self) -> asyncio.subprocess.Process:
-        if self._proc is None or self._proc.returncode is not None:
-            self._proc = await start_process(
-                [str(self._install.racket), str(runner_path())], cwd=self._cwd, env=self._env
-            )
-            self.stderr_tail = ""
-            self._stderr_task = asyncio.ensure_future(self._drain_stderr(self._proc))
-            await self._wait_ready(self._proc)
-        return self._proc
+    async def _ensure(self) -> JsonLinesProcess:
+        if self._helper is None or not self._helper.running:
+            if self._helper is not None:
+                await self._helper.kill()  # reaped and forgotten
 
-    async def _wait_ready(self, proc: asyncio.subprocess.Process) -> None:
-        """Start-up (loading rackunit...) does not count against a test's timeout."""
-        assert proc.stdout is not None
-        try:
-            async with asyncio.timeout(STARTUP_TIMEOUT):
-                while True:
-                    line = await proc.stdout.readline()
-                    if not line:
-                        await proc.wait()
-                        raise RunnerDied(
-                            f"exit code {proc.returncode}: {self.stderr_tail.strip()[-2000:]}"
-                        )
-                    if line.startswith(b'{"event":"ready"'):
-                        return
-        except TimeoutError as e:
-            await self.kill()
-            raise RunnerDied(f"the test runner did not start within {STARTUP_TIMEOUT:g} s") from e
-        except RunnerDied:
-            await self.kill()
-            raise
+            async def start() -> asyncio.subprocess.Process:
+                return await start_process(
+                    [str(self._install.racket), str(data_file("test-runner.rkt"))],
+                    cwd=self._cwd,
+                    env=self._env,
+                )
 
-    async def _drain_stderr(self, proc: asyncio.subprocess.Process) -> None:
-        assert proc.stderr is not None
-        while chunk := await proc.stderr.read(4096):
-            self.stderr_tail = (self.stderr_tail + chunk.decode("utf-8", "replace"))[-4000:]
+            self._helper = None
+            # Start-up (loading rackunit...) does not count against a test's timeout.
+            try:
+                self._helper = await JsonLinesProcess.start(
+                    "test runner", start, ready_timeout=STARTUP_TIMEOUT
+                )
+            except TimeoutError as e:
+                raise RunnerDied(
+                    f"the test runner did not start within {STARTUP_TIMEOUT:g} s"
+                ) from e
+            except HelperDied as e:
+                raise RunnerDied(str(e)) from e
+        return self._helper
 
     async def kill(self) -> None:
-        if self._proc is not None:
-            await stop_process(self._proc)
-            self._proc = None
-        if self._stderr_task is not None:
-            self._stderr_task.cancel()
-            self._stderr_task = None
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            await helper.kill()
 
     async def close(self) -> None:
-        proc = self._proc
-        if proc is not None and proc.returncode is None and proc.stdin is not None:
-            with contextlib.suppress(Exception):
-                proc.stdin.write(b'{"op":"quit"}\n')
-                await proc.stdin.drain()
-                await asyncio.wait_for(proc.wait(), 2)
-        await self.kill()
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            await helper.close()
 
     async def request(
         self,
@@ -544,73 +519,44 @@ class Runner:
         now) passed (the process is then killed); ``RunnerDied`` when the
         process died.  With ``grace``, a ``module`` event carrying the module's
         own timeout moves the deadline to that timeout plus ``grace``."""
-        proc = await self._ensure()
-        assert proc.stdin is not None and proc.stdout is not None
-        self._next_id += 1
-        req = {**req, "id": self._next_id}
+        helper = await self._ensure()
         stop = set(until) | {"runner-error"}
-        try:
-            proc.stdin.write(json.dumps(req).encode("utf-8") + b"\n")
-            await proc.stdin.drain()
-        except (ConnectionError, RuntimeError) as e:
-            await self.kill()
-            raise RunnerDied(str(e)) from e
-
         loop = asyncio.get_running_loop()
         until_time = None if deadline is None else loop.time() + deadline
-
-        async def pump() -> None:
-            nonlocal until_time
-            assert proc.stdout is not None
-            while True:
-                remaining = None if until_time is None else max(0.0, until_time - loop.time())
-                line = await asyncio.wait_for(proc.stdout.readline(), remaining)
-                if not line:
-                    await proc.wait()
-                    raise RunnerDied(
-                        f"exit code {proc.returncode}: {self.stderr_tail.strip()[-2000:]}"
-                    )
-                try:
-                    ev = json.loads(line)
-                except ValueError:
-                    continue  # not ours (something wrote to the real stdout)
-                if not isinstance(ev, dict) or "event" not in ev:
-                    continue
-                if ev.get("id") not in (None, req["id"]):
-                    continue
-                on_event(ev)
-                if ev["event"] in stop:
-                    return
-                seconds = ev.get("timeout")
-                if (
-                    ev["event"] == "module"
-                    and grace is not None
-                    and isinstance(seconds, int | float)
-                ):
-                    # The module's own timeout (config submodule) rules.
-                    until_time = loop.time() + seconds + grace
-
         try:
-            await pump()
+            with await helper.request(req) as pending:
+                while True:
+                    remaining = None if until_time is None else max(0.0, until_time - loop.time())
+                    ev = await asyncio.wait_for(pending.next(), remaining)
+                    if "event" not in ev:
+                        continue
+                    on_event(ev)
+                    if ev["event"] in stop:
+                        return True
+                    seconds = ev.get("timeout")
+                    if (
+                        ev["event"] == "module"
+                        and grace is not None
+                        and isinstance(seconds, int | float)
+                    ):
+                        # The module's own timeout (config submodule) rules.
+                        until_time = loop.time() + seconds + grace
         except TimeoutError:
             await self.kill()
             return False
-        except RunnerDied:
+        except HelperDied as e:
             await self.kill()
-            raise
+            raise RunnerDied(str(e)) from e
         except BaseException:
             await self.kill()
             raise
-        return True
 
 
 # -- the pool --------------------------------------------------------------------
 
 
 def runner_env(options: TestOptions, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ if base is None else base)
-    for var in ("PLTCOMPILEDROOTS", "PLT_ZO_PATH", "PLT_COMPILED_FILE_CHECK"):
-        env.pop(var, None)
+    env = racket_env(base)
     if options.drdr:
         env["PLT_PKG_BUILD_SERVICE"] = "1"
     return env

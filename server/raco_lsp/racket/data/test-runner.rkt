@@ -6,8 +6,8 @@
 ;; Protocol: one JSON request per line on stdin, JSON events on stdout (the
 ;; real stdout; test code only ever sees string ports and an empty stdin).
 ;;
-;;  {"op":"plan","paths":[P...],"check_suffix":B}
-;;     -> {"event":"plan","files":[{"file","args","timeout","lock_name",
+;;  {"op":"plan","id":N,"paths":[P...],"check_suffix":B}
+;;     -> {"event":"plan","id","files":[{"file","args","timeout","lock_name",
 ;;                                  "ignore_stderr","random"}...],"missing":[P...]}
 ;;     Which files `raco test PATH...` would run, with the info.rkt `test-*`
 ;;     settings that apply to each (read with get-info/full, enclosing
@@ -23,7 +23,7 @@
 ;;         "tests_failed","tests_total","message","srclocs","exit_code",
 ;;         "stdout","stderr","duration_ms","timeout"}
 ;;        {"event":"done","id"}
-;;  {"op":"quit"}
+;;  {"op":"shutdown"}  exits
 ;; At start-up, once everything is loaded: {"event":"ready"}.
 (require json
          racket/file
@@ -415,7 +415,8 @@
       (if (or (file-exists? p) (directory-exists? p))
           (values (plan-path p check-suffix? files) missing)
           (values files (cons s missing)))))
-  (emit! (hasheq 'event "plan" 'files (reverse files) 'missing (reverse missing)
+  (emit! (hasheq 'event "plan" 'id (hash-ref req 'id 'null)
+                 'files (reverse files) 'missing (reverse missing)
                  'problems (reverse info-problems))))
 
 ;; ---------------------------------------------------------------------------
@@ -625,7 +626,7 @@
     (define req (with-handlers ([exn:fail? (lambda (e) #f)]) (string->jsexpr (thread-receive))))
     (cond
       [(not (hash? req)) (loop)]
-      [(equal? (hash-ref req 'op #f) "quit") (void)]
+      [(equal? (hash-ref req 'op #f) "shutdown") (void)]
       [else
        (with-handlers ([exn:fail?
                         (lambda (e)

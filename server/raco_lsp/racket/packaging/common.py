@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from raco_lsp.racket.env import data_file, racket_env
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import ProcessResult, run_process
 
@@ -28,16 +27,13 @@ _DISK_FULL = re.compile(r"No space left on device|errno=28\b|ENOSPC", re.IGNOREC
 
 
 def helper_path() -> Path:
-    return Path(str(resources.files("raco_lsp").joinpath("racket/data/packaging.rkt")))
+    return data_file("packaging.rkt")
 
 
 def packaging_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for raco exe/distribute/pack: the server's, minus
     variables that would make the compile manager write into the installation."""
-    env = dict(os.environ if base is None else base)
-    for var in ("PLTCOMPILEDROOTS", "PLT_ZO_PATH", "PLT_COMPILED_FILE_CHECK"):
-        env.pop(var, None)
-    return env
+    return racket_env(base)
 
 
 @dataclass
