@@ -22,6 +22,7 @@ FAST_FILES = {
     "test_info_syntax.py",
     "test_info_validate.py",
     "test_jsonl.py",
+    "test_lang_spec.py",
     "test_layering.py",
     "test_packaging_settings.py",
     "test_protocol_wire.py",

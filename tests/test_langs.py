@@ -124,6 +124,11 @@ FILES = {
         '  (matching-identifiers-in #rx"^pi$" racket/math)\n'
         '  (filtered-in (lambda (n) (and (equal? n "first") n)) racket/list))\n'
     ),
+    # The body's first datum is the module the language requires; options
+    # after the language name on the #lang line.
+    "srfi.rkt": "#lang s-exp srfi/provider srfi/1/list #:unprefix s:\n",
+    "tr-opt.rkt": "#lang typed/racket/base #:no-optimize\n(define x : Integer 1)\n",
+    "two-d.rkt": "#lang 2d racket/base\n(define x 1)\n",
     "z-macros.rkt": (
         "#lang racket/base\n(provide with-tests)\n(define-syntax with-tests\n"
         "  (syntax-rules (using)\n"

@@ -56,11 +56,17 @@ _RELATIVE = re.compile(r'"[A-Za-z0-9_+\-./%]+"')
 _SAFE_MODULE_KEY = re.compile(r'[A-Za-z0-9_+\-./]+|\(file "[^"\\\r\n]+"\)')
 
 
+# Languages that wrap the language named after them (``#lang at-exp racket``).
+_WRAPPERS = ("at-exp", "2d")
+_KEYWORD = re.compile(r"#:[A-Za-z0-9_+\-]+")
+
+
 def lang_spec(line: str) -> str | None:
     """The language part of a ``#lang`` line, and nothing else: the
-    language name, plus the module path that ``s-exp``/``reader`` take and
-    the language ``at-exp`` wraps (``#lang at-exp s-exp "x.rkt"``).  None
-    when that part is not a plain module path.
+    language name, plus the module path that ``s-exp``/``reader`` take, the
+    language ``at-exp``/``2d`` wrap (``#lang at-exp s-exp "x.rkt"``) and the
+    keyword options right after the name (``#lang typed/racket #:no-optimize``:
+    a keyword carries no code).  None when that part is not a plain module path.
 
     The rest of the line is module body, i.e. the user's code: it must
     never reach the profiler, which compiles ``#lang SPEC`` (a one-line
@@ -73,10 +79,15 @@ def lang_spec(line: str) -> str | None:
         if len(words) < 2 or not (_NAME.fullmatch(words[1]) or _RELATIVE.fullmatch(words[1])):
             return None
         return f"{name} {words[1]}"
-    if name == "at-exp":
+    if name in _WRAPPERS:
         inner = lang_spec(" ".join(words[1:]))
-        return f"at-exp {inner}" if inner is not None else None
-    return name
+        return f"{name} {inner}" if inner is not None else None
+    options = []
+    for w in words[1:]:
+        if not _KEYWORD.fullmatch(w):
+            break
+        options.append(w)
+    return " ".join([name, *options])
 
 
 def lang_key(spec: str) -> str:
@@ -95,12 +106,13 @@ def profilable(key: str) -> bool:
     right before compiling, whatever produced the key)."""
     kind, _, rest = key.partition(" ")
     if kind == "lang":
-        while rest.startswith("at-exp "):
-            rest = rest[len("at-exp ") :]
+        while rest.split(" ", 1)[0] in _WRAPPERS:
+            rest = rest.partition(" ")[2]
         head, _, arg = rest.partition(" ")
         if head in ("s-exp", "reader"):
             return bool(_SAFE_MODULE_KEY.fullmatch(arg))
-        return bool(_NAME.fullmatch(rest))
+        name, *options = rest.split(" ")
+        return bool(_NAME.fullmatch(name)) and all(_KEYWORD.fullmatch(o) for o in options)
     if kind == "module":
         return bool(_SAFE_MODULE_KEY.fullmatch(rest))
     return False

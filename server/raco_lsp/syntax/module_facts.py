@@ -86,11 +86,24 @@ class ModuleFacts:
     """``code_signature`` of the text, when asked for and its SHA-1 matched."""
 
 
+def _body(src: Source, lang: str | None, line: str | None) -> tuple[str | None, list[Node]]:
+    """The module language (``#lang s-exp M``: M) and the module body's
+    top-level forms (after the ``#lang`` line's language, and after M)."""
+    children = [c for c in src.root.named_children if c.type != "comment"]
+    if children and children[0].type == "extension":
+        children = children[1:]
+    words = (line or "").split()
+    if lang == "s-exp" and len(words) > 1 and children and src.text_of(children[0]) == words[1]:
+        return words[1], children[1:]
+    return lang, children
+
+
 def module_facts(
     text: str,
     *,
     body_eval_langs: Collection[str] = (),
     body_require_langs: Collection[str] = (),
+    first_require_langs: Collection[str] = (),
     macro_names: Collection[str] = (),
     signature_if_sha1: str | None = None,
 ) -> ModuleFacts:
@@ -99,7 +112,9 @@ def module_facts(
     ``body_eval_langs``: languages whose body is evaluated at run time
     (nothing in it is compiled, so only the language and ``#reader``
     prefixes count).  ``body_require_langs``: languages whose body is a list
-    of module paths.  ``macro_names``: macros defined elsewhere whose uses
+    of module paths; ``first_require_langs``: languages whose body starts with
+    a module path they require (``#lang s-exp srfi/provider srfi/1/list``).
+    For ``#lang s-exp M`` the language is M.  ``macro_names``: macros defined elsewhere whose uses
     to collect.  ``signature_if_sha1``: compute the code signature when the
     text's SHA-1 is this digest."""
     src = Source.from_text(text)
@@ -112,10 +127,13 @@ def module_facts(
     if out.lang in body_eval_langs:
         return out
     out.requires = extract_requires(src, caps)
-    if out.lang in body_require_langs:
-        for child in src.root.named_children:
-            if child.type in ("symbol", "string", "list"):
-                out.body_requires += specs_of(src, child)
+    module_lang, body = _body(src, out.lang, out.lang_line)
+    if module_lang in body_require_langs or module_lang in first_require_langs:
+        paths = [c for c in body if c.type in ("symbol", "string", "list")]
+        if module_lang not in body_require_langs:
+            paths = paths[:1]
+        for child in paths:
+            out.body_requires += specs_of(src, child)
     _implicit(src, caps, out)
     if b"require/untyped-contract" in src.data:
         out.untyped_contracts = _untyped_contracts(src)

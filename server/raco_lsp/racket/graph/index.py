@@ -27,6 +27,7 @@ from raco_lsp.racket.graph import norm
 from raco_lsp.racket.graph.lang_rules import (
     BODY_EVAL_LANGS,
     BODY_REQUIRE_LANGS,
+    FIRST_REQUIRE_LANGS,
     LangRule,
     LangRules,
 )
@@ -172,6 +173,7 @@ class ModuleGraph:
             text,
             body_eval_langs=BODY_EVAL_LANGS,
             body_require_langs=BODY_REQUIRE_LANGS,
+            first_require_langs=FIRST_REQUIRE_LANGS,
             macro_names=[n for p in self._macro_paths for n in self.nodes[p].rule_macros],
             signature_if_sha1=compiled if compiled not in CODE_SIGNATURES else None,
         )

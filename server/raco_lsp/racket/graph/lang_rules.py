@@ -34,6 +34,11 @@ RUNTIME_CONFIG_FILES = ("racket/main.rkt", "racket/base.rkt", "racket/private/pr
 # re-exported (scheme/private/provider/lang.rkt's #%module-begin).
 BODY_REQUIRE_LANGS = {"scheme/private/provider"}
 
+# Languages whose module body starts with a module path that the language's
+# #%module-begin requires and re-exports (srfi/provider.rkt: `#lang s-exp
+# srfi/provider srfi/1/list #:unprefix s:`).
+FIRST_REQUIRE_LANGS = {"srfi/provider"}
+
 # Languages whose module body is evaluated at run time, form by form, in a
 # namespace (racket/load): the body's requires and modules are not compiled.
 BODY_EVAL_LANGS = {"racket/load", "scheme/load"}
