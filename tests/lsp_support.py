@@ -12,7 +12,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from raco_lsp.lsp.diagnostics import path_uri
+from raco_lsp.lsp.uris import path_uri
 
 SERVER = [sys.executable, "-m", "raco_lsp", "serve", "--log-level", "INFO"]
 

@@ -16,7 +16,7 @@ from pytest_lsp import LanguageClient
 
 from lsp_support import collect, diagnostics, lsp_session, open_file, save_file, wait_idle
 from racket_install import installation_dirs, snapshot
-from raco_lsp.lsp.diagnostics import path_uri
+from raco_lsp.lsp.uris import path_uri
 from raco_lsp.racket.deps import parse_dep
 
 BASE = "#lang racket/base\n"

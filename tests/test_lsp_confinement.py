@@ -15,7 +15,7 @@ from pytest_lsp import LanguageClient
 
 from conftest import EXAMPLE
 from lsp_support import lsp_session, plain, request
-from raco_lsp.lsp.diagnostics import path_uri
+from raco_lsp.lsp.uris import path_uri
 
 
 async def _command(client: LanguageClient, command: str, arg: dict[str, Any]) -> Any:

@@ -15,7 +15,7 @@ import pytest
 from lsprotocol import types
 
 from lsp_support import SERVER, diagnostics, lsp_session, request, wait_idle
-from raco_lsp.lsp.diagnostics import path_uri
+from raco_lsp.lsp.uris import path_uri
 
 # Address space for the server and the Racket helpers it starts.
 LIMIT = ["prlimit", f"--as={3 << 30}"]

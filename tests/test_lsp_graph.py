@@ -22,7 +22,7 @@ from lsp_support import (
     save_file,
     wait_idle,
 )
-from raco_lsp.lsp.diagnostics import path_uri
+from raco_lsp.lsp.uris import path_uri
 
 BASE = "#lang racket/base\n"
 CREATED = types.FileChangeType.Created

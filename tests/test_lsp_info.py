@@ -11,7 +11,7 @@ from pytest_lsp import LanguageClient
 from info_support import offset
 from lsp_support import diagnostics, lsp_session, open_file, rng, save_file
 from raco_lsp.core.records import Pos
-from raco_lsp.lsp.diagnostics import path_uri
+from raco_lsp.lsp.uris import path_uri
 
 L = "#lang info\n"
 

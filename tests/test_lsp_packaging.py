@@ -16,7 +16,7 @@ from pytest_lsp import LanguageClient
 
 from conftest import EXAMPLE
 from lsp_support import lsp_session, open_file
-from raco_lsp.lsp.diagnostics import path_uri
+from raco_lsp.lsp.uris import path_uri
 
 
 def _copy_example(ws: Path) -> None:

@@ -20,8 +20,8 @@ from pytest_lsp import LanguageClient
 
 from lsp_support import diagnostics, lsp_session, open_file, save_file, wait_idle
 from raco_lsp.lsp import protocol
-from raco_lsp.lsp.diagnostics import path_uri
 from raco_lsp.lsp.server import create_server
+from raco_lsp.lsp.uris import path_uri
 
 BASE = "#lang racket/base\n"
 

@@ -12,7 +12,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_support import diagnostics, lsp_session, open_file, save_file
-from raco_lsp.lsp.diagnostics import path_uri
+from raco_lsp.lsp.uris import path_uri
 
 MAIN = (
     "#lang racket/base\n(require racket/list math/base)\n(provide f)\n"

@@ -20,7 +20,7 @@ from lsp_support import (
     save_file,
     wait_idle,
 )
-from raco_lsp.lsp.diagnostics import path_uri
+from raco_lsp.lsp.uris import path_uri
 from testing_fixtures import FILES
 
 PASSING_ARITH = (

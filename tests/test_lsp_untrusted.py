@@ -26,8 +26,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_support import lsp_session, open_file, plain, request, save_file, wait_idle
-from raco_lsp.lsp.diagnostics import path_uri
-from raco_lsp.lsp.server import uri_path
+from raco_lsp.lsp.uris import path_uri, uri_path
 
 
 def _mark(marks: Path, name: str) -> str:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
 from raco_lsp.core.files import special_file
 from raco_lsp.core.records import Problem
@@ -136,12 +135,7 @@ class InfoRkt(Feature):
         for p in (cached_packages(self.server.install) or {}).values():
             out[p.name] = PackageInfo(p.name, p.scope, p.directory)
         if self._workspace is None:
-            roots: list[Path] = []
-            for folder in self.server.workspace.folders.values():
-                fs = to_fs_path(folder.uri)
-                if fs:
-                    roots.append(Path(fs))
-            self._workspace = workspace_packages(roots)
+            self._workspace = workspace_packages(self.server.folders())
         out.update(self._workspace)
         return out
 
@@ -229,7 +223,7 @@ class InfoRkt(Feature):
 
 
 def _info_path(uri: str) -> Path | None:
-    from raco_lsp.lsp.server import uri_path
+    from raco_lsp.lsp.uris import uri_path
 
     p = uri_path(uri)
     return p if p is not None and is_info_file(p) else None

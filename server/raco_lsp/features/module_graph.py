@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
 from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.lsp.feature import Feature, command, request
@@ -28,6 +27,7 @@ from raco_lsp.lsp.protocol import (
     ModuleState,
     RecompileOrder,
 )
+from raco_lsp.lsp.uris import uri_path
 from raco_lsp.racket import langs
 from raco_lsp.racket.deps import compiled_paths
 from raco_lsp.racket.graph import norm
@@ -81,7 +81,7 @@ class ModuleGraphFeature(Feature):
             await self.ensure_graphs()
             self.ready.set()
             for uri in list(self.server.workspace.text_documents):
-                path = _uri_path(uri)
+                path = uri_path(uri)
                 if path is not None and path.suffix in GRAPH_SUFFIXES:
                     self.update_buffer(path)
         self.learn_profiles()
@@ -126,14 +126,7 @@ class ModuleGraphFeature(Feature):
         self._profiling = asyncio.ensure_future(run(keys))
 
     async def ensure_graphs(self) -> None:
-        roots = []
-        for folder in self.server.workspace.folders.values():
-            fs = to_fs_path(folder.uri)
-            if fs:
-                roots.append(norm(Path(fs)))
-        if not roots and self.server.workspace.root_path:
-            roots.append(norm(Path(self.server.workspace.root_path)))
-        for root in roots:
+        for root in map(norm, self.server.folders()):
             if root not in self.graphs:
                 graph = self._new_graph(root)
                 await asyncio.to_thread(graph.scan)
@@ -214,7 +207,7 @@ class ModuleGraphFeature(Feature):
 
     def node_of_uri(self, uri: str) -> tuple[Path, ModuleNode] | None:
         """The graph node of a module document, or None for other documents."""
-        path = _uri_path(uri)
+        path = uri_path(uri)
         if path is None or path.suffix not in GRAPH_SUFFIXES:
             return None
         node = self.node(path)
@@ -287,7 +280,7 @@ class ModuleGraphFeature(Feature):
 
     def _watched(self, changes: list[types.FileEvent]) -> None:
         for change in changes:
-            path = _uri_path(change.uri)
+            path = uri_path(change.uri)
             if path is None:
                 continue
             if path.suffix == ".dep":
@@ -493,7 +486,7 @@ class ModuleGraphFeature(Feature):
 
 
 def _path_of(params: ModuleParams | None) -> Path | None:
-    return _uri_path(params.uri) if params is not None and params.uri is not None else None
+    return uri_path(params.uri) if params is not None and params.uri is not None else None
 
 
 def _source_candidates(stem: str) -> list[str]:
@@ -509,10 +502,3 @@ def _dot_variants(base: str) -> list[str]:
     return [".".join(parts[:i]) + "_" + "_".join(parts[i:]) for i in range(2, len(parts))] + [
         ".".join(parts)
     ]
-
-
-def _uri_path(uri: str) -> Path | None:
-    if not uri.startswith("file:"):
-        return None
-    fs = to_fs_path(uri)
-    return Path(fs) if fs else None

@@ -47,6 +47,7 @@ from raco_lsp.lsp.protocol import (
     PltInfo,
     PltProblems,
 )
+from raco_lsp.lsp.uris import path_or_uri, uri_path
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.packaging.common import ProgressFn, read_info
 from raco_lsp.racket.packaging.exe import ExeOptions, create_executable, create_launchers
@@ -71,17 +72,11 @@ _NO_PKG = PackageArchiveArgs()
 _NO_LAUNCHERS = LaunchersArgs()
 
 
-def _uri_path(uri: str) -> Path | None:
-    from raco_lsp.lsp.server import uri_path  # lsp/server.py imports the features
-
-    return uri_path(uri)
-
-
 def _path_of(path: str | None, uri: str | None) -> Path | None:
     """``path`` (a file system path or a ``file:`` URI) when given, else ``uri``."""
     if path:
-        return _uri_path(path) if path.startswith("file:") else Path(path)
-    return _uri_path(uri) if uri else None
+        return path_or_uri(path)
+    return uri_path(uri) if uri else None
 
 
 def _folder(path: str | None, uri: str | None, in_folder: Callable[[Path], bool]) -> Path | None:
@@ -383,7 +378,7 @@ class PackagingFeature(Feature):
         if only and types.CodeActionKind.Empty not in only:
             return []
         uri = params.text_document.uri
-        path = _uri_path(uri)
+        path = uri_path(uri)
         if path is None:
             return []
         if path.name == "info.rkt":
@@ -419,7 +414,7 @@ class PackagingFeature(Feature):
         return actions
 
     def hover(self, params: types.HoverParams) -> types.Hover | None:
-        path = _uri_path(params.text_document.uri)
+        path = uri_path(params.text_document.uri)
         if path is None:
             return None
         target = path if path.suffix == ".plt" else self._plt_string_at(path, params.position)

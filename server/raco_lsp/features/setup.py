@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
 from raco_lsp.info.findings import Finding
 from raco_lsp.info.setup_findings import SOURCE, findings_of
@@ -49,7 +48,7 @@ NO_TARGET = PackageTarget()
 
 
 def _path_of(target: PackageTarget) -> Path | None:
-    from raco_lsp.lsp.server import uri_path
+    from raco_lsp.lsp.uris import uri_path
 
     return uri_path(target.uri) if target.uri else None
 
@@ -75,7 +74,7 @@ class PackageChecks(Feature):
             self.check_in_background(path)
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
-        from raco_lsp.lsp.server import uri_path
+        from raco_lsp.lsp.uris import uri_path
 
         path = uri_path(params.text_document.uri)
         if path is None or path.name != "info.rkt" or path.parent not in self.reports:
@@ -115,7 +114,7 @@ class PackageChecks(Feature):
                 return PackagingRefusal(errors=outside)
             roots = [self.server.roots_for(path)[0]]
         else:
-            roots = self._folders()
+            roots = self.server.folders()
         if self.server.install is None:
             return PackagingRefusal(errors=["Racket was not found"])
         cleared: list[str] = []
@@ -139,18 +138,10 @@ class PackageChecks(Feature):
         """The workspace packages (no params: whatever comes is ignored)."""
         return [
             WorkspacePackageEntry(name=p.name, directory=str(p.directory), collection=p.collection)
-            for p in find_packages(self._folders())
+            for p in find_packages(self.server.folders())
         ]
 
     # -- checks ---------------------------------------------------------------
-
-    def _folders(self) -> list[Path]:
-        roots = []
-        for folder in self.server.workspace.folders.values():
-            fs = to_fs_path(folder.uri)
-            if fs:
-                roots.append(Path(fs))
-        return roots
 
     def package(self, path: Path) -> WorkspacePackage | None:
         return package_of(path, self.server.roots_for(path))

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,16 +133,7 @@ class TestFeature(Feature):
 
     def workspace_files(self) -> list[Path]:
         files: list[Path] = []
-        roots: list[Path] = []
-        for folder in self.server.workspace.folders.values():
-            from pygls.uris import to_fs_path
-
-            fs = to_fs_path(folder.uri)
-            if fs:
-                roots.append(Path(fs))
-        if not roots and self.server.workspace.root_path:
-            roots.append(Path(self.server.workspace.root_path))
-        for root in roots:
+        for root in self.server.folders():
             files.extend(walk_files(root, lambda name: name.endswith(SUFFIXES)))
         return files
 
@@ -150,7 +141,7 @@ class TestFeature(Feature):
     async def discover(self, params: DiscoverTestsParams | None) -> DiscoverTestsResult:
         """A file's test items (``uri``), else those of every file ``raco test``
         would run in the workspace."""
-        from raco_lsp.lsp.server import uri_path
+        from raco_lsp.lsp.uris import uri_path
 
         uri = params.uri if params is not None else None
         if uri is not None:
@@ -325,7 +316,7 @@ class TestFeature(Feature):
         return result
 
     async def run(self, params: RunTestsParams) -> RunTestsResult:
-        from raco_lsp.lsp.server import uri_path
+        from raco_lsp.lsp.uris import uri_path
 
         ls = self.server
         install = ls.install
@@ -414,19 +405,13 @@ class TestFeature(Feature):
             ],
         )
 
-    def _roots(self) -> Iterable[str]:
-        from pygls.uris import to_fs_path
-
-        roots = [to_fs_path(f.uri) for f in self.server.workspace.folders.values()]
-        found = [r for r in roots if r]
-        if not found and self.server.workspace.root_path:
-            found.append(self.server.workspace.root_path)
-        return found
+    def _roots(self) -> list[str]:
+        return [str(r) for r in self.server.folders()]
 
     # -- code lenses -------------------------------------------------------------
 
     def code_lenses(self, params: types.CodeLensParams) -> list[types.CodeLens]:
-        from raco_lsp.lsp.server import uri_path
+        from raco_lsp.lsp.uris import uri_path
 
         if not self.server.settings.trusted:
             return []

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
-from pygls.uris import from_fs_path
 from pygls.workspace.position_codec import PositionCodec
 
 from raco_lsp.core.records import Pos, Problem, Severity, Span
 from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.info.findings import Finding
+from raco_lsp.lsp.uris import path_uri
 
 if TYPE_CHECKING:
     from raco_lsp.lsp.server import RacoLanguageServer
@@ -25,11 +25,6 @@ _SEVERITY = {
     Severity.INFO: types.DiagnosticSeverity.Information,
     Severity.HINT: types.DiagnosticSeverity.Hint,
 }
-
-
-def path_uri(path: Path) -> str:
-    uri = from_fs_path(str(path))
-    return uri if uri is not None else path.as_uri()
 
 
 class RangeConverter:

@@ -32,7 +32,6 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import MsgId
 from pygls.protocol.language_server import lsp_method
-from pygls.uris import to_fs_path
 
 from raco_lsp import __version__
 from raco_lsp.core import files
@@ -43,9 +42,10 @@ from raco_lsp.features.packaging import PackagingFeature
 from raco_lsp.features.setup import PackageChecks
 from raco_lsp.features.testing import TestFeature
 from raco_lsp.lsp import protocol
-from raco_lsp.lsp.diagnostics import DiagnosticStore, RangeConverter, path_uri
+from raco_lsp.lsp.diagnostics import DiagnosticStore, RangeConverter
 from raco_lsp.lsp.feature import COMMAND_MARK, REQUEST_MARK, Feature, overrides
 from raco_lsp.lsp.settings import SECTION, Settings, parse_settings
+from raco_lsp.lsp.uris import path_uri, uri_path
 from raco_lsp.racket import process
 from raco_lsp.racket.locate import INSTALL_HINT, RacketInstall, locate_racket
 
@@ -296,13 +296,17 @@ class RacoLanguageServer(LanguageServer):
     def range_converter(self) -> RangeConverter:
         return RangeConverter(self.workspace.position_codec, self.open_text)
 
-    def workspace_roots(self) -> list[Path]:
-        """The workspace folders (the root path when the client sent none),
-        with symlinks resolved."""
-        roots = [fs for f in self.workspace.folders.values() if (fs := to_fs_path(f.uri))]
+    def folders(self) -> list[Path]:
+        """The workspace folders as the client names them (its root path when
+        it sent no folders)."""
+        roots = [p for f in self.workspace.folders.values() if (p := uri_path(f.uri))]
         if not roots and self.workspace.root_path:
-            roots.append(self.workspace.root_path)
-        return [Path(os.path.realpath(r)) for r in roots]
+            roots.append(Path(self.workspace.root_path))
+        return roots
+
+    def workspace_roots(self) -> list[Path]:
+        """The workspace folders with symlinks resolved."""
+        return [Path(os.path.realpath(r)) for r in self.folders()]
 
     def outside_workspace(self, paths: list[Path]) -> list[str]:
         """Why commands refuse these paths: one message per path that is not
@@ -322,16 +326,7 @@ class RacoLanguageServer(LanguageServer):
 
     def roots_for(self, path: Path) -> list[Path]:
         """The workspace folders that hold ``path`` (its directory if none)."""
-        roots = []
-        for folder in self.workspace.folders.values():
-            fs = to_fs_path(folder.uri)
-            if fs and path.is_relative_to(fs):
-                roots.append(Path(fs))
-        if not roots and self.workspace.root_path:
-            root = Path(self.workspace.root_path)
-            if path.is_relative_to(root):
-                roots.append(root)
-        return roots or [path.parent]
+        return [r for r in self.folders() if path.is_relative_to(r)] or [path.parent]
 
     def show_once(self, message: str, kind: types.MessageType) -> None:
         if message in self._shown:
@@ -388,14 +383,6 @@ class RacoLanguageServer(LanguageServer):
             "compileOnSave": self.settings.compile_on_save,
             "agent": self.feature_of(CompileOnSave).agent_status(),
         }
-
-
-def uri_path(uri: str) -> Path | None:
-    """The file system path of a ``file:`` URI, else None."""
-    if not uri.startswith("file:"):
-        return None
-    fs = to_fs_path(uri)
-    return Path(fs) if fs else None
 
 
 async def _run_hooks(ls: RacoLanguageServer, uri: str, name: str) -> None:
