@@ -19,9 +19,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.core.text import read_source
-from raco_lsp.racket.compile import CompileRun, TextSource, parse_events
+from raco_lsp.racket.compile import (
+    CompileRun,
+    TextSource,
+    parse_events,
+    timeout_message,
+    unfinished_problem,
+)
 from raco_lsp.racket.env import data_file, racket_env
 from raco_lsp.racket.jsonl import HelperDied, JsonLinesProcess, Pending
 from raco_lsp.racket.locate import RacketInstall
@@ -216,18 +221,7 @@ class CompileAgent:
             except TimeoutError:
                 await self.restart(f"compile of {', '.join(f.name for f in files)} timed out")
                 run = CompileRun(timed_out=True)
-                for f in files:
-                    run.problems.append(
-                        Problem(
-                            f,
-                            Span.at_line_start(),
-                            Severity.ERROR,
-                            f"compilation did not finish within {timeout:g} s and was stopped "
-                            "(raco-lsp.compileTimeout); a macro may be looping",
-                            "raco make",
-                            code="timeout",
-                        )
-                    )
+                unfinished_problem(run, files, timeout_message(timeout), "timeout", text_of)
                 return run
             finally:
                 if self.state is AgentState.BUILDING:

@@ -56,6 +56,25 @@ class CompileRun:
         )
 
 
+def timeout_message(timeout: float | None) -> str:
+    return (
+        f"compilation did not finish within {timeout or 0:g} s and was stopped "
+        "(raco-lsp.compileTimeout); a macro may be looping"
+    )
+
+
+def unfinished_problem(
+    run: CompileRun, files: Sequence[Path], message: str, code: str, text_of: TextSource
+) -> None:
+    """Report ``message`` on each of ``files`` that did not finish compiling."""
+    for f in files:
+        outcome = run.files.get(f)
+        if outcome is None or not outcome.finished:
+            run.problems.append(
+                Problem(f, _first_line(f, text_of), Severity.ERROR, message, SOURCE, code=code)
+            )
+
+
 async def compile_modules(
     install: RacketInstall,
     files: Sequence[Path],
@@ -79,36 +98,14 @@ async def compile_modules(
     run = parse_events(result.stdout.splitlines(), files, text_of)
     if result.timed_out:
         run.timed_out = True
-        for f in files:
-            if not run.files[f].finished:
-                run.problems.append(
-                    Problem(
-                        f,
-                        _first_line(f, text_of),
-                        Severity.ERROR,
-                        f"compilation did not finish within {timeout:g} s and was stopped "
-                        "(raco-lsp.compileTimeout); a macro may be looping",
-                        SOURCE,
-                        code="timeout",
-                    )
-                )
+        unfinished_problem(run, files, timeout_message(timeout), "timeout", text_of)
     elif not any(o.finished for o in run.files.values()) or (
         result.returncode not in (0, 1) and not all(o.finished for o in run.files.values())
     ):
         detail = (result.stderr.strip() or f"exit code {result.returncode}").splitlines()
         run.crashed = "\n".join(detail[:20])
-        for f in files:
-            if not run.files[f].finished:
-                run.problems.append(
-                    Problem(
-                        f,
-                        _first_line(f, text_of),
-                        Severity.ERROR,
-                        f"the Racket compile process failed: {run.crashed}",
-                        SOURCE,
-                        code="crash",
-                    )
-                )
+        message = f"the Racket compile process failed: {run.crashed}"
+        unfinished_problem(run, files, message, "crash", text_of)
     return run
 
 

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,25 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+async def _spawn(
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str], *, stdin: int, **kwargs: Any
+) -> asyncio.subprocess.Process:
+    """The one place a process starts: an argv list (never a shell), explicit
+    cwd and env, stdout/stderr piped, its own session (process group), and
+    dead with its parent."""
+    return await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=str(cwd),
+        env=dict(env),
+        stdin=stdin,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=_die_with_parent(),
+        **kwargs,
+    )
+
+
 async def run_process(
     argv: Sequence[str],
     *,
@@ -89,16 +109,7 @@ async def run_process(
     Cancelling the calling task kills the process group and re-raises.
     """
     log.debug("run %s (cwd %s)", list(argv), cwd)
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=str(cwd),
-        env=dict(env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-        preexec_fn=_die_with_parent(),
-    )
+    proc = await _spawn(argv, cwd, env, stdin=asyncio.subprocess.DEVNULL)
     _live.add(proc)
     timed_out = False
     try:
@@ -142,17 +153,7 @@ async def start_process(
     with ``stop_process``.
     """
     log.debug("start %s (cwd %s)", list(argv), cwd)
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=str(cwd),
-        env=dict(env),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-        preexec_fn=_die_with_parent(),
-        limit=64 * 1024 * 1024,
-    )
+    proc = await _spawn(argv, cwd, env, stdin=asyncio.subprocess.PIPE, limit=64 * 1024 * 1024)
     _live.add(proc)
     return proc
 
