@@ -3,7 +3,8 @@
 Stale means what the module graph says (the one staleness oracle, compiler/cm's
 own rules): a module is built on open when cm would compile or touch it.
 
-A save is debounced (``raco-lsp.debounce``), then one *build* runs: the saved
+A save starts one *build* at once (a save that arrives while a build runs
+cancels it and waits ``raco-lsp.debounce`` first, so bursts coalesce): the saved
 module first, then (``compileOnSave``: ``dependents``/``workspace``) its
 workspace dependents in topological order from the module graph, each
 compiled by the persistent agent and published as soon as it is done, with
@@ -106,13 +107,17 @@ class CompileOnSave(Feature):
             self.request(path)
 
     def request(self, path: Path) -> None:
-        """Build ``path`` (and, per the setting, its dependents) soon;
-        cancels the build in flight."""
+        """Build ``path`` (and, per the setting, its dependents): at once when
+        no build is running (leading edge); else cancel the build in flight
+        and start the next one after ``raco-lsp.debounce``, so that a burst of
+        saves coalesces into one build."""
         if path not in self._targets:
             self._targets.append(path)
-        if self._build is not None and not self._build.done():
+        busy = self._build is not None and not self._build.done()
+        if busy:
+            assert self._build is not None
             self._build.cancel()
-        self._build = asyncio.ensure_future(self._run_build(self._build))
+        self._build = asyncio.ensure_future(self._run_build(self._build, debounce=busy))
 
     @command("raco-lsp.buildWorkspace")
     async def build_workspace_command(self, *args: Any) -> BuildWorkspaceResult:

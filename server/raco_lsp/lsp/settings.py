@@ -27,7 +27,8 @@ class Settings:
     jobs: int = 0
     """``raco-lsp.jobs``: compile agents working at once; 0 means one per core."""
     debounce: float = 0.15
-    """``raco-lsp.debounce``: seconds to wait after a save before building."""
+    """``raco-lsp.debounce``: seconds a save that cancels a running build waits
+    before the next build (a save with no build running starts at once)."""
     agent_memory_limit: int = 2048
     """``raco-lsp.agentMemoryLimit``: MB of resident memory after which the
     compile agent is replaced between requests."""
