@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any, get_type_hints
 
 import attrs
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
@@ -94,9 +95,11 @@ class RawClient:
         self._reader = asyncio.ensure_future(self._read())
 
     @classmethod
-    async def start(cls, root: Path, stderr: IO[bytes], env: dict[str, str]) -> RawClient:
+    async def start(
+        cls, root: Path, stderr: IO[bytes], env: dict[str, str], argv: list[str] = SERVE
+    ) -> RawClient:
         proc = await asyncio.create_subprocess_exec(
-            *SERVE,
+            *argv,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
@@ -433,3 +436,42 @@ def test_every_request_gets_exactly_one_answer(ws: Path, tmp_path: Path) -> None
 async def wait_idle_raw(client: RawClient) -> None:
     for command in ("raco-lsp.waitIdle", "raco-lsp.infoIdle", "raco-lsp.setupIdle"):
         assert (await client.request(types.WORKSPACE_EXECUTE_COMMAND, _command(command)))["result"]
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["default", "debug"])
+async def test_the_log_says_what_the_server_does_not_the_traffic(
+    ws: Path, tmp_path: Path, debug: bool
+) -> None:
+    f = ws / "a.rkt"
+    f.write_text("#lang racket/base\n(oops)\n")
+    argv = [sys.executable, "-m", "raco_lsp", "serve", *(["--log-level", "DEBUG"] if debug else [])]
+    log = tmp_path / "stderr.log"
+    with log.open("wb") as stderr:
+        client = await RawClient.start(ws, stderr, dict(os.environ), argv)
+        try:
+            await client.request(
+                types.INITIALIZE,
+                {"processId": None, "rootUri": path_uri(ws), "capabilities": {}},
+            )
+            client.notify(types.INITIALIZED, {})
+            client.notify(
+                types.TEXT_DOCUMENT_DID_OPEN,
+                {
+                    "textDocument": {
+                        "uri": path_uri(f),
+                        "languageId": "racket",
+                        "version": 1,
+                        "text": f.read_text(),
+                    }
+                },
+            )
+            await wait_idle_raw(client)
+            await client.request(types.SHUTDOWN, timeout=60)
+            client.notify(types.EXIT)
+            await asyncio.wait_for(client.proc.wait(), 60)
+        finally:
+            await client.close()
+    text = log.read_text()
+    assert "using racket at" in text
+    assert ("Sending data" in text) is debug
+    assert ('"jsonrpc"' in text) is debug

@@ -22,7 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the language server over stdio")
-    serve.add_argument("--log-level", default="INFO", help="log level for stderr (default INFO)")
+    serve.add_argument(
+        "--log-level",
+        default="INFO",
+        help="log level for stderr (default INFO: what the server does; DEBUG adds the "
+        "JSON-RPC traffic)",
+    )
     for module in (check, graph, test, dist, info, setup):
         module.add_parser(sub)
     return parser
@@ -31,11 +36,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
+        level = getattr(logging, str(args.log_level).upper(), logging.INFO)
         logging.basicConfig(
-            stream=sys.stderr,
-            level=getattr(logging, str(args.log_level).upper(), logging.INFO),
-            format="%(asctime)s %(name)s %(levelname)s: %(message)s",
+            stream=sys.stderr, level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s"
         )
+        if level > logging.DEBUG:
+            # pygls logs every message sent at INFO: the protocol traffic is for
+            # --log-level DEBUG; the log otherwise says what the server does.
+            logging.getLogger("pygls").setLevel(logging.WARNING)
         from raco_lsp.lsp.server import run_stdio
 
         run_stdio()
