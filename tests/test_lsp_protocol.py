@@ -475,3 +475,55 @@ async def test_the_log_says_what_the_server_does_not_the_traffic(
     assert "using racket at" in text
     assert ("Sending data" in text) is debug
     assert ('"jsonrpc"' in text) is debug
+
+
+SLOW_MODULE = (
+    "#lang racket/base\n(require (for-syntax racket/base))\n"
+    "(define-syntax (slow stx) (sleep 5) #'(void))\n(slow)\n"
+)
+
+
+@pytest.mark.parametrize("how", ["shutdown-exit", "exit", "stdin-closed"])
+async def test_quitting_during_a_build_is_clean(ws: Path, tmp_path: Path, how: str) -> None:
+    f = ws / "slow.rkt"
+    f.write_text(SLOW_MODULE)
+    log = tmp_path / "stderr.log"
+    with log.open("wb") as stderr:
+        client = await RawClient.start(ws, stderr, dict(os.environ))
+        try:
+            await client.request(
+                types.INITIALIZE,
+                {"processId": None, "rootUri": path_uri(ws), "capabilities": {}},
+            )
+            client.notify(types.INITIALIZED, {})
+            client.notify(
+                types.TEXT_DOCUMENT_DID_OPEN,
+                {
+                    "textDocument": {
+                        "uri": path_uri(f),
+                        "languageId": "racket",
+                        "version": 1,
+                        "text": SLOW_MODULE,
+                    }
+                },
+            )
+            for _ in range(200):  # until the build is under way
+                if "compiling" in log.read_text().lower() or any(
+                    n["method"] == "raco/buildStatus" for n in client.notifications
+                ):
+                    break
+                await asyncio.sleep(0.05)
+            if how == "shutdown-exit":
+                await client.request(types.SHUTDOWN, timeout=60)
+                client.notify(types.EXIT)
+            elif how == "exit":
+                client.notify(types.EXIT)
+            else:
+                assert client.proc.stdin is not None
+                client.proc.stdin.close()
+            code = await asyncio.wait_for(client.proc.wait(), 60)
+        finally:
+            await client.close()
+    text = log.read_text()
+    assert "Traceback" not in text and " ERROR" not in text, text
+    assert code == (0 if how == "shutdown-exit" else 1) or how == "stdin-closed"

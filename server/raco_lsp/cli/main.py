@@ -46,8 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger("pygls").setLevel(logging.WARNING)
         from raco_lsp.lsp.server import run_stdio
 
-        run_stdio()
-        return 0
+        return run_stdio()
     try:
         code: int = args.run(args)
         return code

@@ -120,6 +120,18 @@ class RacoProtocol(LanguageServerProtocol):
       cancelled future and report the ``InvalidStateError`` to the user.
     """
 
+    exit_without_shutdown = False
+    exiting = False
+    """Set by ``exit``: what tasks still send while pygls ends the process
+    (a cancelled build's last ``raco/buildStatus``) is dropped, not written to
+    a closed stdout and reported as an error."""
+
+    def _send_data(self, data: Any) -> None:
+        if self.exiting:
+            log.debug("exiting: not sent: %.200s", data)
+            return
+        super()._send_data(data)
+
     def get_message_type(self, method: str) -> type[Any] | None:  # type: ignore[override]
         """Our ``raco/*`` requests structure as their ``lsp/protocol.py`` params."""
         return protocol.request_message_type(method) or super().get_message_type(method)
@@ -498,6 +510,15 @@ def create_server() -> RacoLanguageServer:
         await ls.call_hooks("on_shutdown")
         process.kill_all()
 
+    @server.feature(types.EXIT)
+    def exit_(ls: RacoLanguageServer, params: None) -> None:
+        # Runs before pygls ends the process (with or without a shutdown
+        # first): nothing more goes to the client, every helper dies.
+        assert isinstance(ls.protocol, RacoProtocol)
+        ls.protocol.exiting = True
+        ls.protocol.exit_without_shutdown = not ls.protocol._shutdown
+        process.kill_all()
+
     @server.command("raco-lsp.serverStatus")
     def server_status(ls: RacoLanguageServer, *args: Any) -> dict[str, Any]:
         return ls.status()
@@ -513,10 +534,14 @@ def create_server() -> RacoLanguageServer:
     return server
 
 
-def run_stdio() -> None:
+def run_stdio() -> int:
+    """Serve over stdio; the exit code the protocol asks for (1 after an
+    ``exit`` that no ``shutdown`` came before)."""
     server = create_server()
     try:
         server.start_io()
     finally:
         process.kill_all()
     asyncio.set_event_loop(None)
+    protocol = server.protocol
+    return 1 if isinstance(protocol, RacoProtocol) and protocol.exit_without_shutdown else 0
