@@ -24,6 +24,7 @@ FAST_FILES = {
     "test_jsonl.py",
     "test_lang_spec.py",
     "test_layering.py",
+    "test_markup.py",
     "test_packaging_settings.py",
     "test_protocol_wire.py",
     "test_requires.py",

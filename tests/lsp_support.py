@@ -25,16 +25,18 @@ async def lsp_session(
     env: dict[str, str] | None = None,
     configuration: dict[str, Any] | None = None,
     server: list[str] = SERVER,
+    capabilities: types.ClientCapabilities | None = None,
 ) -> AsyncIterator[LanguageClient]:
-    """A server started on ``root`` with VS Code's client capabilities
-    (``server``: the command line, e.g. ``SERVER`` under ``prlimit``)."""
+    """A server started on ``root`` with VS Code's client capabilities (or
+    ``capabilities``; ``server``: the command line, e.g. ``SERVER`` under
+    ``prlimit``)."""
     client = await ClientServerConfig(server_command=server, server_env=env).start()
     assert isinstance(client, LanguageClient)
     if configuration is not None:
         client.set_configuration(configuration)
     await client.initialize_session(
         types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
+            capabilities=capabilities or client_capabilities("visual-studio-code"),
             root_uri=path_uri(root),
             workspace_folders=[types.WorkspaceFolder(uri=path_uri(root), name=root.name)],
             initialization_options=init_options,

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from lsprotocol import types
-from pytest_lsp import LanguageClient
+from pytest_lsp import LanguageClient, client_capabilities
 
 from info_support import offset
 from lsp_support import diagnostics, lsp_session, open_file, rng, save_file
@@ -188,3 +188,44 @@ async def test_positions_after_an_emoji_and_a_form_feed(ws: Path) -> None:
         (item,) = result.items
         assert item.label == "multi-page" and isinstance(item.text_edit, types.TextEdit)
         assert item.text_edit.range == rng(2, _utf16(line[:at]), 2, _utf16(typed))
+
+
+def plain_text_client() -> types.ClientCapabilities:
+    """VS Code's capabilities, but hover and completion documentation in plain
+    text only (eglot without markdown-mode asks for that)."""
+    caps = client_capabilities("visual-studio-code")
+    text = caps.text_document
+    assert text is not None and text.hover is not None and text.completion is not None
+    assert text.completion.completion_item is not None
+    text.hover.content_format = [types.MarkupKind.PlainText]
+    text.completion.completion_item.documentation_format = [types.MarkupKind.PlainText]
+    return caps
+
+
+async def test_plain_text_clients_get_plain_text(ws: Path) -> None:
+    f = ws / "info.rkt"
+    f.write_text(L + '(define version "1.0")\n(define \n')
+    async with lsp_session(ws, capabilities=plain_text_client()) as client:
+        open_file(client, f)
+        await info_idle(client)
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=path_uri(f)),
+                position=types.Position(line=1, character=10),
+            )
+        )
+        assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+        assert hover.contents.kind == types.MarkupKind.PlainText
+        assert "version" in hover.contents.value
+        assert "**" not in hover.contents.value and "`" not in hover.contents.value
+        done = await client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=path_uri(f)),
+                position=types.Position(line=2, character=8),
+            )
+        )
+        assert done is not None
+        items = done.items if isinstance(done, types.CompletionList) else done
+        docs = [i.documentation for i in items if isinstance(i.documentation, types.MarkupContent)]
+        assert docs and all(d.kind == types.MarkupKind.PlainText for d in docs)
+        assert not any("`" in d.value for d in docs)

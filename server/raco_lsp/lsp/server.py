@@ -44,6 +44,7 @@ from raco_lsp.features.testing import TestFeature
 from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import DiagnosticStore, RangeConverter
 from raco_lsp.lsp.feature import COMMAND_MARK, REQUEST_MARK, Feature, overrides
+from raco_lsp.lsp.markup import as_plain, wants_plain
 from raco_lsp.lsp.settings import SECTION, Settings, parse_settings
 from raco_lsp.lsp.uris import path_uri, uri_path
 from raco_lsp.racket import process
@@ -471,6 +472,12 @@ def create_server() -> RacoLanguageServer:
         ls: RacoLanguageServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
         items = await ls.gather_hooks("completion", params)
+        text = ls.client_capabilities.text_document
+        item = text.completion.completion_item if text and text.completion else None
+        if wants_plain(item.documentation_format if item else None):
+            for i in items:
+                if isinstance(i.documentation, types.MarkupContent):
+                    i.documentation = as_plain(i.documentation)
         return types.CompletionList(is_incomplete=False, items=items) if items else None
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
@@ -478,6 +485,10 @@ def create_server() -> RacoLanguageServer:
         for result in await ls.call_hooks("hover", params):
             if result is not None:
                 assert isinstance(result, types.Hover)
+                text = ls.client_capabilities.text_document
+                formats = text.hover.content_format if text and text.hover else None
+                if wants_plain(formats) and isinstance(result.contents, types.MarkupContent):
+                    result = types.Hover(contents=as_plain(result.contents), range=result.range)
                 return result
         return None
 
