@@ -105,7 +105,11 @@ class CompileAgent:
         return self._helper.pid if self._helper is not None else None
 
     async def start(self) -> None:
-        if self._helper is not None and self._helper.running:
+        if (
+            self._helper is not None
+            and self._helper.running
+            and self.state is not AgentState.CRASHED
+        ):
             return
         if self.state is AgentState.CRASHED:
             # It died on its own (killed, crashed): this start replaces it.
@@ -171,6 +175,7 @@ class CompileAgent:
         try:
             pending = await helper.request(req)
         except HelperDied as e:
+            self._set(AgentState.CRASHED)  # the next start replaces it
             raise AgentCrashed(_crash_reason(e)) from e
         with pending:
 
@@ -184,6 +189,9 @@ class CompileAgent:
             try:
                 await asyncio.wait_for(collect(), timeout)
             except HelperDied as e:
+                # Dead even if its exit was not reaped yet: the next start
+                # replaces it instead of writing to it again.
+                self._set(AgentState.CRASHED)
                 raise AgentCrashed(_crash_reason(e)) from e
             except asyncio.CancelledError:
                 # Ask the agent to stop; replace it if it does not in time.
