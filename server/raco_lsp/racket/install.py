@@ -1,8 +1,9 @@
 """What module resolution needs to know about a Racket installation.
 
 Asked of Racket once (``data/install-info.rkt``, ~0.3 s) and cached on disk,
-keyed by the racket executable; the cache is dropped when a collection links
-file or the executable changes.
+keyed by the racket executable and the environment variables Racket reads
+for resolution (``RESOLUTION_VARS``); the cache is dropped when a collection
+links file or the executable changes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,21 @@ from raco_lsp.racket.env import data_file
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import run_process
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+
+# What Racket reads to find collections, links files, add-on and config
+# directories and compiled files (docs/racket-facts.md §5, §6; re-checked
+# with ``find-system-path``: HOME and XDG_DATA_HOME move the add-on dir).
+RESOLUTION_VARS = (
+    "PLTCOLLECTS",
+    "PLTADDONDIR",
+    "PLTUSERHOME",
+    "PLTCONFIGDIR",
+    "PLTCOMPILEDROOTS",
+    "PLT_ZO_PATH",
+    "HOME",
+    "XDG_DATA_HOME",
+)
 
 
 @dataclass(frozen=True)
@@ -169,9 +184,16 @@ def _mtime(p: Path) -> float | None:
         return None
 
 
+def resolution_env() -> dict[str, str | None]:
+    """The values of ``RESOLUTION_VARS`` now (None: unset)."""
+    return {v: os.environ.get(v) for v in RESOLUTION_VARS}
+
+
 def cache_key(install: RacketInstall) -> str:
-    """Names the cache files about one racket executable."""
-    return hashlib.sha1(str(install.racket.resolve()).encode()).hexdigest()[:16]
+    """Names the cache files about one racket executable as the current
+    environment makes it resolve modules (``resolution_env``)."""
+    ident = json.dumps([str(install.racket.resolve()), resolution_env()], sort_keys=True)
+    return hashlib.sha1(ident.encode()).hexdigest()[:16]
 
 
 def _cache_file(install: RacketInstall) -> Path:
@@ -180,8 +202,9 @@ def _cache_file(install: RacketInstall) -> Path:
 
 def cache_stamp(install: RacketInstall) -> dict[str, Any]:
     """What must not have changed for a cache about this installation to
-    hold: the racket executable and the collection links files (the
-    installation description cached by ``load_install_info`` names them)."""
+    hold: the racket executable, the resolution environment and the
+    collection links files (the installation description cached by
+    ``load_install_info`` names them)."""
     links: dict[str, float | None] = {}
     try:
         data = json.loads(_cache_file(install).read_text())
@@ -191,6 +214,7 @@ def cache_stamp(install: RacketInstall) -> dict[str, Any]:
     return {
         "racket": str(install.racket.resolve()),
         "racketMtime": _mtime(install.racket.resolve()),
+        "env": resolution_env(),
         "links": {f: _mtime(Path(f)) for f in sorted(links)},
     }
 
@@ -201,6 +225,8 @@ def _read_cache(install: RacketInstall) -> InstallInfo | None:
         if data.get("format") != CACHE_FORMAT:
             return None
         if data.get("racketMtime") != _mtime(install.racket.resolve()):
+            return None
+        if data.get("env") != resolution_env():
             return None
         for f, m in data.get("linksMtimes", {}).items():
             if _mtime(Path(f)) != m:
@@ -215,6 +241,7 @@ def _write_cache(install: RacketInstall, raw: dict[str, Any]) -> None:
     data = {
         "format": CACHE_FORMAT,
         "racketMtime": _mtime(install.racket.resolve()),
+        "env": resolution_env(),
         "linksMtimes": links,
         "info": raw,
     }
