@@ -33,7 +33,7 @@ def test_each_addon_dir_resolves_its_own_linked_package(tmp_path: Path) -> None:
     for name in ("alpha", "beta"):
         pkg = tmp_path / "pkgs" / name
         pkg.mkdir(parents=True)
-        (pkg / "info.rkt").write_text('#lang info\n(define collection "%s")\n' % name)
+        (pkg / "info.rkt").write_text(f'#lang info\n(define collection "{name}")\n')
         (pkg / "main.rkt").write_text("#lang racket/base\n(provide v)\n(define v 1)\n")
         ws = tmp_path / f"ws-{name}"
         ws.mkdir()
