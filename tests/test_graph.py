@@ -394,6 +394,7 @@ def test_fresh_cli_knows_a_comment_only_touches_dependents(tmp_path: Path) -> No
         b"[1, 2]",
         b'{"format": "other", "signatures": [["a", "b"]]}',
         b'{"format": "raco-lsp code signatures 1", "signatures": {"a": 1}}',
+        b"[" * 100_000,
     ],
 )
 def test_code_signature_store_ignores_a_corrupt_or_foreign_file(

@@ -89,17 +89,14 @@ class _Signatures:
             return
         self._loaded = True
         try:
+            if not self.file().is_file():
+                return
             data = json.loads(self.file().read_text())
             items = data["signatures"] if data.get("format") == self.FORMAT else []
             disk = [(k, v) for k, v in items if isinstance(k, str) and isinstance(v, str)]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return
-        mine = list(self._map.items())
         self._map = OrderedDict(disk[-self.disk_limit :])
-        for k, v in mine:
-            self.remember(k, v)
-        if not mine:
-            self._dirty = False
 
     def remember(self, digest: str, sig: str) -> None:
         self._load()
