@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,8 +140,8 @@ def test_staleness_follows_the_compile_manager(info: InstallInfo, ws: Path) -> N
     m = g.staleness(main)
     assert m.stale and not m.certain  # depends on whether util's .zo changes
     assert (
-        m.reason
-        == "depends on util.rkt, which will be recompiled: util.rkt changed since it was compiled"
+        m.reason == "depends on util.rkt, which may compile to new code: "
+        "util.rkt changed since it was compiled"
     )
     assert recompiled(main) == {"util.rkt"}
 
@@ -313,3 +315,98 @@ def test_predictions_match_what_the_compile_manager_does(info: InstallInfo, ws: 
     # With the compiled versions seen before the edits, each prediction is
     # exact, not just within bounds.
     assert exact == 8
+
+
+def _cli_graph(root: Path, cache: Path) -> dict[str, dict[str, object]]:
+    """A fresh ``raco-lsp graph`` process, its nodes by file name."""
+    out = subprocess.run(
+        [sys.executable, "-m", "raco_lsp", "graph", str(root)],
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "XDG_CACHE_HOME": str(cache)},
+    ).stdout
+    return {Path(n["path"]).name: n for n in json.loads(out)["nodes"]}
+
+
+def _raco_make_vv(main: Path) -> tuple[set[str], set[str]]:
+    """(compiled, only touched) according to real ``raco make --vv``."""
+    out = subprocess.run(
+        ["raco", "make", "--vv", str(main)],
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    lines = (out.stdout + out.stderr).splitlines()
+    compiled = {Path(ln.split()[-1]).name for ln in lines if ln.strip().startswith("compiling ")}
+    touched = {
+        Path(ln.split()[-1]).name.removesuffix(".zo").replace("_rkt", ".rkt")
+        for ln in lines
+        if ln.strip().startswith("hash-equivalent:")
+    }
+    return compiled, touched
+
+
+def test_fresh_cli_knows_a_comment_only_touches_dependents(tmp_path: Path) -> None:
+    """A comment after the last form: raco make recompiles util.rkt and only
+    touches main.rkt.  A fresh ``raco-lsp graph`` process predicts that with
+    certainty from the signatures an earlier process stored; with no store it
+    says stale, not certain, and never claims the recompile."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    util = root / "util.rkt"
+    # util.rkt requires no installation module, so its recompile records
+    # the same dependency hash under raco make too (docs/racket-facts.md §4.4).
+    util.write_text("(module util '#%kernel\n  (#%provide x)\n  (define-values (x) 1))\n")
+    (root / "main.rkt").write_text(BASE + '(require "util.rkt")\nx\n')
+    make(root / "main.rkt")
+    # Past §4.4's first-compile hashes in main.rkt's .dep: one real recompile.
+    shift_back(root)
+    os.utime(util)
+    make(root / "main.rkt")
+    shift_back(root)
+    cache, empty = tmp_path / "cache", tmp_path / "empty"
+    _cli_graph(root, cache)  # records what util.rkt's compiled version was
+    with util.open("a") as f:
+        f.write(";; a comment after the last form\n")
+
+    blind = _cli_graph(root, empty)
+    assert blind["main.rkt"]["stale"] is True
+    assert blind["main.rkt"]["certain"] is False
+    assert "will be recompiled" not in str(blind["main.rkt"]["reason"])
+
+    known = _cli_graph(root, cache)
+    assert known["util.rkt"] == {**known["util.rkt"], "stale": True, "certain": True}
+    assert known["main.rkt"] == {**known["main.rkt"], "stale": False, "certain": True}
+
+    compiled, touched = _raco_make_vv(root / "main.rkt")
+    assert compiled == {"util.rkt"}
+    assert touched == {"main.rkt"}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\xff\xfe garbage",
+        b"[1, 2]",
+        b'{"format": "other", "signatures": [["a", "b"]]}',
+        b'{"format": "raco-lsp code signatures 1", "signatures": {"a": 1}}',
+        b"[" * 100_000,
+    ],
+)
+def test_code_signature_store_ignores_a_corrupt_or_foreign_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    store = type(CODE_SIGNATURES)(disk_limit=2)
+    store.file().parent.mkdir(parents=True)
+    store.file().write_bytes(content)
+    assert store.get("a") is None
+    for i in range(3):
+        store.remember(f"s{i}", f"c{i}")
+    store.save()
+    again = type(CODE_SIGNATURES)()
+    assert [again.get(f"s{i}") for i in range(3)] == [None, "c1", "c2"]  # the newest, bounded

@@ -14,7 +14,15 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import collect, diagnostics, lsp_session, open_file, save_file, wait_idle
+from lsp_support import (
+    collect,
+    diagnostics,
+    lsp_session,
+    open_file,
+    request,
+    save_file,
+    wait_idle,
+)
 from racket_install import installation_dirs, snapshot
 from raco_lsp.lsp.uris import path_uri
 from raco_lsp.racket.deps import parse_dep
@@ -253,10 +261,17 @@ async def test_unreadable_dep_is_stale_and_recompiled(ws: Path, shape: str, trig
         )
         graph = await module_graph(client)
         reason = {Path(n["path"]).name: n["reason"] for n in graph["nodes"] if n["workspace"]}
+        certain = {Path(n["path"]).name: n["certain"] for n in graph["nodes"] if n["workspace"]}
+        assert certain == {"leaf.rkt": True, "mid.rkt": False, "top.rkt": False}
+        on_leaf = {"uri": path_uri(leaf)}
+        dependents = await request(client, "raco/dependents", on_leaf)
+        assert [(Path(d["path"]).name, d["stale"], d["certain"]) for d in dependents] == [
+            ("mid.rkt", True, False)
+        ]
         assert reason["leaf.rkt"].startswith("unreadable .dep (leaf_rkt.dep: ")
         assert (
             reason["mid.rkt"]
-            == f"depends on leaf.rkt, which will be recompiled: {reason['leaf.rkt']}"
+            == f"depends on leaf.rkt, which may compile to new code: {reason['leaf.rkt']}"
         )
         assert f"stale: {reason['leaf.rkt']}" in await hover_text(client, mid, 1, 12)
         # Rebuilt from the same code, leaf gets back the hash mid recorded:

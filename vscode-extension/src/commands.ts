@@ -4,7 +4,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { Server } from "./client";
 import { config } from "./config";
-import { graphHtml } from "./graphView";
+import { graphHtml, staleText } from "./graphView";
 import {
   dependents,
   moduleGraph,
@@ -92,7 +92,7 @@ async function pickEntries(): Promise<string[] | undefined> {
 async function showModules(title: string, nodes: GraphNode[]): Promise<void> {
   const items = nodes.map((n) => ({
     label: `${n.stale ? "$(warning) " : "$(check) "}${n.workspace ? vscode.workspace.asRelativePath(n.path) : n.path}`,
-    detail: n.stale ? `stale: ${n.reason ?? ""}` : undefined,
+    detail: n.stale ? staleText(n) : undefined,
     node: n,
   }));
   const pick = await vscode.window.showQuickPick(items, { title });

@@ -5,6 +5,11 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** A stale module's state, worded as the server's hovers word it. */
+export function staleText(n: GraphNode): string {
+  return `stale: ${n.reason ?? ""}${n.certain === false ? " (may only be touched)" : ""}`;
+}
+
 function shortName(n: GraphNode, root: string | undefined): string {
   if (root !== undefined && n.path.startsWith(`${root}/`)) {
     return n.path.slice(root.length + 1);
@@ -15,7 +20,7 @@ function shortName(n: GraphNode, root: string | undefined): string {
 
 function row(n: GraphNode, root: string | undefined): string {
   const cls = `${n.stale ? "stale" : "fresh"}${n.workspace ? "" : " ext"}`;
-  const title = n.stale ? `stale: ${n.reason ?? ""}` : "up to date";
+  const title = n.stale ? staleText(n) : "up to date";
   return (
     `<li class="${cls}"><a href="#" data-uri="${escapeHtml(n.uri)}" title="${escapeHtml(title)}">` +
     `${escapeHtml(shortName(n, root))}</a>${n.stale ? ` <span class="why">${escapeHtml(n.reason ?? "stale")}</span>` : ""}</li>`
@@ -42,7 +47,7 @@ export function graphHtml(graph: Graph, focus: string | undefined, root: string 
     me === undefined
       ? `<h2>Workspace: ${graph.nodes.length} modules, ${stale} stale</h2>${list(sorted(graph.nodes))}`
       : `<h2>${escapeHtml(shortName(me, root))} <span class="${me.stale ? "stale" : "fresh"}">` +
-        `${me.stale ? `stale: ${escapeHtml(me.reason ?? "")}` : "up to date"}</span></h2>` +
+        `${me.stale ? escapeHtml(staleText(me)) : "up to date"}</span></h2>` +
         `<div class="cols"><section><h3>Requires (${deps.length})</h3>${list(sorted(deps))}</section>` +
         `<section><h3>Required by (${dependents.length})</h3>${list(sorted(dependents))}</section></div>`;
   return `<!DOCTYPE html><html><head><meta charset="utf-8">

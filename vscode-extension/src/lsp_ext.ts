@@ -113,6 +113,8 @@ export interface GraphNode {
   path: string;
   uri: string;
   stale: boolean;
+  /** False when `stale` is a guess: compiler/cm may only touch it. */
+  certain: boolean;
   reason?: string | null;
   workspace: boolean;
 }

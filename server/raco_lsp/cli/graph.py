@@ -59,7 +59,8 @@ def graph_json(graph: ModuleGraph, modules: list[Path]) -> dict[str, Any]:
     j = _wire(graph, modules)
     return {
         "nodes": [
-            {"path": n["path"], "stale": n["stale"], "reason": n["reason"]} for n in j["nodes"]
+            {"path": n["path"], "stale": n["stale"], "certain": n["certain"], "reason": n["reason"]}
+            for n in j["nodes"]
         ],
         "edges": [{"from": e["from"], "to": e["to"]} for e in j["edges"]],
     }
@@ -96,7 +97,7 @@ def add_parser(sub: Any) -> None:
         help="print the module dependency graph of the modules under PATH",
         description="The compile manager's view of the modules under each PATH: every module "
         "with whether it is stale and why, and its requires (edges to modules outside PATH "
-        "included). JSON: {nodes: [{path, stale, reason}], edges: [{from, to}]}.",
+        "included). JSON: {nodes: [{path, stale, certain, reason}], edges: [{from, to}]}.",
     )
     graph.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     graph.add_argument("--format", choices=("json", "dot"), default="json")

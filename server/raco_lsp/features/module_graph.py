@@ -38,6 +38,7 @@ from raco_lsp.racket.graph.index import (
     ModuleNode,
     Require,
 )
+from raco_lsp.racket.graph.staleness import Staleness
 from raco_lsp.racket.install import InstallInfo, load_install_info
 from raco_lsp.racket.modpath import Resolver
 
@@ -370,9 +371,7 @@ class ModuleGraphFeature(Feature):
         dependents = len(g.dependents(path))
         s = g.staleness(path)
         state = (
-            "state unknown"
-            if not s.known
-            else ("up to date" if not s.stale else f"stale: {s.reason}")
+            "state unknown" if not s.known else ("up to date" if not s.stale else _stale_text(s))
         )
         title = (
             f"{deps} dependenc{'y' if deps == 1 else 'ies'} · "
@@ -410,7 +409,7 @@ class ModuleGraphFeature(Feature):
             return "compiled state unknown (Racket not found)"
         if not s.stale:
             return "compiled, up to date"
-        return f"stale: {s.reason}" + ("" if s.certain else " (may only be touched)")
+        return _stale_text(s)
 
     # -- requests -----------------------------------------------------------
 
@@ -459,6 +458,7 @@ class ModuleGraphFeature(Feature):
             path=str(path),
             workspace=norm(path) in g.nodes,
             stale=s.stale,
+            certain=s.certain,
             known=s.known,
             reason=s.reason,
         )
@@ -502,3 +502,8 @@ def _dot_variants(base: str) -> list[str]:
     return [".".join(parts[:i]) + "_" + "_".join(parts[i:]) for i in range(2, len(parts))] + [
         ".".join(parts)
     ]
+
+
+def _stale_text(s: Staleness) -> str:
+    """A stale module's state, the same in every hover and lens."""
+    return f"stale: {s.reason}" + ("" if s.certain else " (may only be touched)")

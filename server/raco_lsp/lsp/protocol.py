@@ -382,6 +382,8 @@ class ModuleParams:
 class GraphNode:
     path: str
     stale: bool
+    certain: bool
+    """False when ``stale`` is a guess: compiler/cm may only touch it."""
     reason: str | None = nullable()
     workspace: bool
     """A module of the graph (else a module it requires)."""
@@ -410,6 +412,7 @@ class ModuleGraphResult:
                 GraphNode(
                     path=str(n.path),
                     stale=n.staleness.stale,
+                    certain=n.staleness.certain,
                     reason=n.staleness.reason,
                     workspace=n.workspace,
                     uri=uri_of(n.path) if uri_of is not None else None,
@@ -433,6 +436,8 @@ class ModuleState:
     path: str
     workspace: bool
     stale: bool
+    certain: bool
+    """False when ``stale`` is a guess: compiler/cm may only touch it."""
     known: bool
     reason: str | None = nullable()
 

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { escapeHtml, graphHtml } from "../graphView";
+import { escapeHtml, graphHtml, staleText } from "../graphView";
 import type { Graph } from "../lsp_ext";
 
 const g: Graph = {
   nodes: [
-    { path: "/w/main.rkt", uri: "file:///w/main.rkt", stale: false, workspace: true },
-    { path: "/w/greet.rkt", uri: "file:///w/greet.rkt", stale: true, reason: "source changed", workspace: true },
-    { path: "/w/<x>.rkt", uri: "file:///w/%3Cx%3E.rkt", stale: false, workspace: true },
-    { path: "/usr/share/racket/collects/racket/base.rkt", uri: "file:///usr/share/racket/collects/racket/base.rkt", stale: false, workspace: false },
+    { path: "/w/main.rkt", uri: "file:///w/main.rkt", stale: false, certain: true, workspace: true },
+    { path: "/w/greet.rkt", uri: "file:///w/greet.rkt", stale: true, certain: true, reason: "source changed", workspace: true },
+    { path: "/w/<x>.rkt", uri: "file:///w/%3Cx%3E.rkt", stale: false, certain: true, workspace: true },
+    { path: "/usr/share/racket/collects/racket/base.rkt", uri: "file:///usr/share/racket/collects/racket/base.rkt", stale: false, certain: true, workspace: false },
   ],
   edges: [
     { from: "/w/greet.rkt", to: "/usr/share/racket/collects/racket/base.rkt" },
@@ -30,4 +30,10 @@ test("a module: what it requires and what requires it, stale marked, names escap
 test("no module: the whole workspace", () => {
   assert.match(graphHtml(g, undefined, "/w", "N"), /Workspace: 4 modules, 1 stale/);
   assert.equal(escapeHtml(`"'&`), "&#34;&#39;&#38;");
+});
+
+test("a stale module that may only be touched says so", () => {
+  const n = { path: "/w/m.rkt", uri: "file:///w/m.rkt", stale: true, workspace: true };
+  assert.equal(staleText({ ...n, certain: true, reason: "r" }), "stale: r");
+  assert.equal(staleText({ ...n, certain: false, reason: "r" }), "stale: r (may only be touched)");
 });

@@ -17,7 +17,9 @@ Plain records only: no pygls/lsprotocol here.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import json
 import os
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 from raco_lsp.core.files import read_file
 from raco_lsp.racket.deps import DepFile, read_dep, unreadable_reason
 from raco_lsp.racket.graph import norm
+from raco_lsp.racket.install import cache_dir, write_cache_file
 from raco_lsp.syntax.signature import code_signature_of
 
 if TYPE_CHECKING:
@@ -62,31 +65,72 @@ UNKNOWN = Staleness(False, False, "unknown: Racket was not found")
 
 class _Signatures:
     """Source SHA-1 -> code signature of every compiled-or-edited text read
-    in this process (bounded, oldest forgotten first): when a module's
-    source changes, the signature of the version its .dep names tells
-    whether only comments changed."""
+    (bounded, oldest forgotten first): when a module's source changes, the
+    signature of the version its .dep names tells whether only comments
+    changed.  Kept on disk under the cache directory (the newest
+    ``disk_limit``), so a fresh process knows what an earlier one read; a
+    missing, corrupt or foreign file is ignored."""
 
-    def __init__(self, limit: int = 200_000) -> None:
+    FORMAT = "raco-lsp code signatures 1"
+
+    def __init__(self, limit: int = 200_000, disk_limit: int = 20_000) -> None:
         self.limit = limit
+        self.disk_limit = disk_limit
         self._map: OrderedDict[str, str] = OrderedDict()
+        self._loaded = False
+        self._dirty = False
+
+    @staticmethod
+    def file() -> Path:
+        return cache_dir() / "code-signatures.json"
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        try:
+            if not self.file().is_file():
+                return
+            data = json.loads(self.file().read_text())
+            items = data["signatures"] if data.get("format") == self.FORMAT else []
+            disk = [(k, v) for k, v in items if isinstance(k, str) and isinstance(v, str)]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            return
+        self._map = OrderedDict(disk[-self.disk_limit :])
 
     def remember(self, digest: str, sig: str) -> None:
+        self._load()
+        if self._map.get(digest) != sig:
+            self._dirty = True
         self._map[digest] = sig
         self._map.move_to_end(digest)
         while len(self._map) > self.limit:
             self._map.popitem(last=False)
 
     def get(self, digest: str | None) -> str | None:
+        self._load()
         return self._map.get(digest) if digest is not None else None
 
     def __contains__(self, digest: object) -> bool:
+        self._load()
         return digest in self._map
 
+    def save(self) -> None:
+        """Write what changed since the last save (never raises)."""
+        if self._dirty:
+            self._dirty = False
+            items = list(self._map.items())[-self.disk_limit :]
+            write_cache_file(self.file(), {"format": self.FORMAT, "signatures": items})
+
     def clear(self) -> None:
+        """Forget everything, and do not read the disk again."""
         self._map.clear()
+        self._loaded = True
+        self._dirty = False
 
 
 CODE_SIGNATURES = _Signatures()
+atexit.register(CODE_SIGNATURES.save)
 
 
 class StalenessModel:
@@ -244,7 +288,7 @@ class StalenessModel:
                 return Staleness(
                     True,
                     True,
-                    f"depends on {first}{more}, which will be recompiled: {cause}",
+                    f"depends on {first}{more}, which may compile to new code: {cause}",
                     certain=False,
                     cause=cause,
                 )
