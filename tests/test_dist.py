@@ -276,3 +276,37 @@ def test_exe_and_pack_cli_with_odd_names(dyn_program: Path, tmp_path: Path) -> N
     )
     assert listing.stdout == unpack.stdout
     assert f"{ODD_DIR}/{ODD_MODULE}" in listing.stdout.splitlines()
+
+
+NEEDS_ARGS = """#lang racket/base
+(module+ main
+  (define args (current-command-line-arguments))
+  (unless (and (= (vector-length args) 2) (equal? (vector-ref args 0) "--name"))
+    (eprintf "usage: greet --name NAME\\n")
+    (exit 1))
+  (printf "hello ~a ~s\\n" (vector-ref args 1) (read-line)))
+"""
+
+
+def test_dist_smoke_run_warns_on_a_nonzero_exit_and_passes_arguments(tmp_path: Path) -> None:
+    (tmp_path / "greet.rkt").write_text(NEEDS_ARGS)
+    r = _cli(["dist", "greet.rkt", "--output", "out"], tmp_path)
+    # Exit 1 without arguments: a warning with the output, not a failed build.
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "smoke run greet/bin/greet: warning (exit 1)" in r.stderr
+    assert "usage: greet --name NAME" in r.stderr
+    assert "exited with 1" in r.stderr
+    r = _cli(["dist", "greet.rkt", "--output", "out", "--smoke-args=--name world"], tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "smoke run greet/bin/greet: ok (exit 0)" in r.stderr
+    result = asyncio.run(
+        build_distribution(
+            _install(),
+            [Entry(tmp_path / "greet.rkt")],
+            tmp_path / "o2",
+            smoke_args=["--name", "x y"],
+        )
+    )
+    assert result.ok and result.smoke[0].ok, result.errors
+    # An empty stdin: read-line sees end of file.
+    assert result.smoke[0].output == "hello x y #<eof>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,14 @@ def add_parser(sub: Any) -> None:
     )
     dist.add_argument("--no-smoke", action="store_true", help="skip the smoke run")
     dist.add_argument("--smoke-timeout", type=float, default=30.0)
+    dist.add_argument(
+        "--smoke-args",
+        type=shlex.split,
+        default=[],
+        metavar="ARGS",
+        help="arguments for the smoke run, split as a shell would "
+        "(e.g. --smoke-args='--name world'); default none. A non-zero exit is a warning",
+    )
     dist.add_argument("--no-overwrite", action="store_true", help="fail if outputs exist")
     dist.add_argument("--racket", metavar="PATH")
     dist.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -187,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
             bundler=args.bundler,
             smoke=not args.no_smoke,
             smoke_timeout=args.smoke_timeout,
+            smoke_args=args.smoke_args,
             overwrite=not args.no_overwrite,
             progress=progress,
         )
@@ -197,7 +207,9 @@ def run(args: argparse.Namespace) -> int:
     for step in result.steps:
         _print_step(step, "dist")
     for run_ in result.smoke:
-        status = "ok" if run_.ok else "FAILED"
+        status = (
+            "ok" if run_.ok else "FAILED" if run_.timed_out or run_.missing_modules else "warning"
+        )
         print(f"smoke run {run_.executable}: {status} (exit {run_.returncode})", file=sys.stderr)
         if not run_.ok and run_.output:
             print("  " + run_.output.replace("\n", "\n  "), file=sys.stderr)

@@ -8,7 +8,8 @@ and answers ``{"ok", "errors", ...paths}``):
   aux?, embedDlls?, overwrite?}; the default output is ``<folder>/<distOutput>/<module name>``
 - ``raco-lsp.createDistribution`` {modules|uri, output?, name?, libs?, collectsCopy?,
   sharedCollects?}: executables + ``raco distribute`` (no archive, no smoke run)
-- ``raco-lsp.buildDistribution`` {modules?|uri?, output?, name?, libs?, smoke?, bundler?}:
+- ``raco-lsp.buildDistribution`` {modules?|uri?, output?, name?, libs?, smoke?, smokeArgs?,
+  bundler?}:
   executables, distribution, archive, smoke run
 - ``raco-lsp.packCollection`` {uri|dir, output?, collection?, atPlt?, replace?, setup?,
   includeCompiled?}
@@ -237,6 +238,7 @@ class PackagingFeature(Feature):
                 bundler=arg.bundler or "auto",
                 smoke=arg.smoke is not False,
                 smoke_timeout=ls.settings.smoke_timeout,
+                smoke_args=(ls.settings.smoke_args if arg.smoke_args is None else arg.smoke_args),
                 progress=_reporter(p),
             )
             return Distribution.of(r)

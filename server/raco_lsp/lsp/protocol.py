@@ -162,6 +162,8 @@ class DistributionArgs:
     shared_collects: bool = False
     smoke: bool | None = None
     """None: true (buildDistribution only)."""
+    smoke_args: list[str] | None = None
+    """The smoke run's arguments; None: ``raco-lsp.smokeArgs``."""
     bundler: str | None = None
     """``auto`` (None), ``tar`` or ``racket``."""
 

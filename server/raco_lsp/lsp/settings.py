@@ -48,6 +48,8 @@ class Settings:
     """``raco-lsp.distOutput``: where Build distribution writes (relative to the folder)."""
     smoke_timeout: float = 30.0
     """``raco-lsp.smokeTimeout``: seconds each executable may run in the smoke run."""
+    smoke_args: tuple[str, ...] = ()
+    """``raco-lsp.smokeArgs``: the arguments each executable gets in the smoke run."""
     setup_on_save: bool = False
     """``raco-lsp.setupOnSave``: check the package with raco setup when its info.rkt is saved."""
     setup_docs: bool = False
@@ -165,6 +167,12 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
             changes["smoke_timeout"] = float(v)
         else:
             problems.append("raco-lsp.smokeTimeout must be a positive number of seconds")
+    if "smokeArgs" in raw:
+        v = raw["smokeArgs"]
+        if isinstance(v, list) and all(isinstance(x, str) for x in v):
+            changes["smoke_args"] = tuple(v)
+        else:
+            problems.append("raco-lsp.smokeArgs must be a list of strings")
     for key, attr in (("setupOnSave", "setup_on_save"), ("setupDocs", "setup_docs")):
         if key in raw:
             v = raw[key]

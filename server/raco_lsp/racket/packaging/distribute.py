@@ -196,12 +196,16 @@ async def smoke_run(
     executables: Sequence[str],
     *,
     timeout: float = 30.0,
+    args: Sequence[str] = (),
     keep: bool = False,
 ) -> tuple[StepResult, list[SmokeRun]]:
     """Copy ``archive`` to a fresh temporary directory (outside any workspace),
-    unpack it and run each executable (paths inside the archive) with no
-    arguments, a scrubbed environment, HOME an empty directory and the cwd
-    in the temporary directory.  The directory is removed afterwards."""
+    unpack it and run each executable (paths inside the archive) with
+    ``args``, an empty stdin, a scrubbed environment, HOME an empty directory
+    and the cwd in the temporary directory.  The directory is removed afterwards.
+
+    A missing module or a timeout fails the run; any other non-zero exit is a
+    warning with the output (a command-line program may need arguments)."""
     step = "smoke run"
     started = time.perf_counter()
     result = StepResult(step, True)
@@ -229,12 +233,22 @@ async def smoke_run(
                 result.errors.append(f"{rel} is not in the archive")
                 result.ok = False
                 continue
-            res = await run_process([str(exe)], cwd=cwd, env=smoke_env(home), timeout=timeout)
+            res = await run_process(
+                [str(exe), *args], cwd=cwd, env=smoke_env(home), timeout=timeout
+            )
             text = (res.stdout + res.stderr).strip()
             missing = missing_modules(res.stderr)
             ok = res.returncode == 0 and not res.timed_out
             runs.append(SmokeRun(rel, ok, res.returncode, text, res.timed_out, missing))
             if ok:
+                continue
+            if not res.timed_out and not missing:
+                shown = " ".join(args) if args else "no arguments"
+                result.warnings.append(
+                    f"{rel} exited with {res.returncode} (run with {shown} and an empty "
+                    f"stdin; set raco-lsp.smokeArgs to pass arguments): "
+                    f"{first_lines(text) or '(no output)'}"
+                )
                 continue
             result.ok = False
             if res.timed_out:
@@ -258,10 +272,6 @@ async def smoke_run(
                     )
                     if mp not in result.suggestions:
                         result.suggestions.append(mp)
-            else:
-                result.errors.append(
-                    f"{rel} exited with {res.returncode}: {first_lines(text) or '(no output)'}"
-                )
         result.output = "\n".join(
             f"$ {r.executable}\n{r.output}\n[exit {r.returncode}]" for r in runs
         )

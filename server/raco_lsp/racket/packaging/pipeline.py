@@ -96,6 +96,7 @@ async def build_distribution(
     bundler: str = "auto",
     smoke: bool = True,
     smoke_timeout: float = 30.0,
+    smoke_args: Sequence[str] = (),
     timeout: float | None = 600.0,
     overwrite: bool = True,
     progress: ProgressFn | None = None,
@@ -130,7 +131,7 @@ async def build_distribution(
         return _finish(out)
     await build.drop_intermediates()
     if smoke:
-        await build.smoke(smoke_timeout)
+        await build.smoke(smoke_timeout, smoke_args)
     build.report("done")
     return _finish(out)
 
@@ -306,13 +307,16 @@ class _Build:
         await asyncio.to_thread(shutil.rmtree, self.plan.build, True)
         self.out.executables = [self.plan.dist_dir / "bin" / exe for exe in self.plan.names]
 
-    async def smoke(self, timeout: float) -> None:
+    async def smoke(self, timeout: float, args: Sequence[str]) -> None:
         """4. Run each executable from a copy of the archive."""
         assert self.out.archive is not None
         self.report("smoke run")
         plan = self.plan
         step, runs = await smoke_run(
-            self.out.archive, [f"{plan.dist_name}/bin/{exe}" for exe in plan.names], timeout=timeout
+            self.out.archive,
+            [f"{plan.dist_name}/bin/{exe}" for exe in plan.names],
+            timeout=timeout,
+            args=args,
         )
         self._record(step)
         self.out.smoke = runs
