@@ -30,6 +30,7 @@ from raco_lsp.racket.graph.lang_rules import (
     FIRST_REQUIRE_LANGS,
     LangRule,
     LangRules,
+    reproducible_lang,
 )
 from raco_lsp.racket.graph.staleness import CODE_SIGNATURES, Staleness, StalenessModel
 from raco_lsp.racket.install import InstallInfo
@@ -67,6 +68,9 @@ class ModuleNode:
     """Dependencies that forms like ``lazy-require`` add when expanded."""
     own_config: bool = False
     """Declares its own ``configure-runtime`` submodule."""
+    reproducible: bool = True
+    """Recompiling the same code gives the same .zo (not so for Typed
+    Racket: ``lang_rules.reproducible_lang``)."""
     rule_macros: Macros = field(default_factory=dict)
     """Its pattern-based macros that expand into requires (for its users)."""
     dep: DepFile | None = None
@@ -180,6 +184,7 @@ class ModuleGraph:
         if compiled is not None and facts.signature is not None:
             CODE_SIGNATURES.remember(compiled, facts.signature)
         node.lang, node.lang_span = facts.lang, facts.lang_span
+        node.reproducible = reproducible_lang(facts.lang_line or facts.lang, facts.module_langs)
         node.lang_rules = self.langs.of_module(facts, path)
         node.own_config = facts.own_config
         if facts.phase1_lazy_require:

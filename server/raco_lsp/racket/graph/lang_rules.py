@@ -44,6 +44,22 @@ FIRST_REQUIRE_LANGS = {"srfi/provider"}
 BODY_EVAL_LANGS = {"racket/load", "scheme/load"}
 
 
+# Languages whose compiled code can differ between two compiles of the same
+# code: Typed Racket's generated contracts carry gensym'd names that depend
+# on what the compiling process did before (seen with raco make on
+# `unsafe-require/typed/provide`: the first compile in a process and a later
+# one give different .zo bytes).  After a comment-only edit of such a module,
+# compiler/cm may recompile its dependents, so that is only a maybe.
+UNREPRODUCIBLE_LANG_PREFIXES = ("typed/", "typed-racket/")
+
+
+def reproducible_lang(lang: str | None, module_langs: list[tuple[str, str]]) -> bool:
+    """Does recompiling the same code in this language give the same .zo?"""
+    names = [lang or ""] + [text for kind, text in module_langs if kind == "collection"]
+    words = (w for n in names for w in n.split())
+    return not any(w.startswith(UNREPRODUCIBLE_LANG_PREFIXES) for w in words)
+
+
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 

@@ -194,6 +194,14 @@ class StalenessModel:
             same_code = self._code_unchanged(path, digest, dep)
             new_hash = not same_code if same_code is not None else False
             new_hash = new_hash or self._new_deps(path, dep, visiting)
+            reproducible = node is None or node.reproducible
+            if same_code and not new_hash and not reproducible:
+                return Staleness(
+                    True,
+                    True,
+                    f"{name} changed since it was compiled, outside its code; its language "
+                    "does not always compile the same code to the same bytes",
+                )
             if same_code and not new_hash:
                 return Staleness(
                     True,
