@@ -48,7 +48,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOURCE = "module graph"
-WATCHERS = ["**/*.rkt", "**/*.ss", "**/*.scrbl", "**/compiled/*.dep", "**/info.rkt"]
+# Compiled files too: a .zo only touched by compiler/cm changes what its
+# dependents' staleness says.
+WATCHERS = [
+    "**/*.rkt",
+    "**/*.ss",
+    "**/*.scrbl",
+    "**/compiled/*.dep",
+    "**/compiled/*.zo",
+    "**/info.rkt",
+]
 
 
 class ModuleGraphFeature(Feature):
@@ -59,6 +68,9 @@ class ModuleGraphFeature(Feature):
         self.graphs: dict[Path, ModuleGraph] = {}
         self.ready = asyncio.Event()
         self._registered_watchers = False
+        self.watching = False
+        """The client tells us of file changes on disk (our watchers are
+        registered), so a save need not look at every file again."""
         self.pending: set[asyncio.Future[None]] = set()  # updates waiting for the first scan
         self._loaded_for: Path | None = None
         self.profiles = langs.LangProfiles()
@@ -161,6 +173,7 @@ class ModuleGraphFeature(Feature):
                     ]
                 )
             )
+            self.watching = True
         except Exception as e:
             log.warning("could not register file watchers: %s", e)
 
@@ -254,9 +267,11 @@ class ModuleGraphFeature(Feature):
             return
         g = self.graph_for(path)
         # Typing forgets only the edited module's answers (and its
-        # dependents'); a save or a change on disk looks at everything again,
-        # since other files may have changed without a notification.
-        g.forget_staleness()
+        # dependents', in update below).  Without file watchers a save also
+        # looks at everything again, since other files may have changed
+        # without a notification; with them, the client reports those.
+        if not self.watching:
+            g.forget_staleness()
         node = g.update(path) if path.exists() else None
         if node is not None:
             self.publish_require_problems(node)
@@ -265,12 +280,13 @@ class ModuleGraphFeature(Feature):
             self.server.store.put(SOURCE, self.server.uri_of(path), [])
 
     def dep_changed(self, dep_path: Path) -> None:
-        """A ``compiled/x_rkt.dep`` changed: reread the node it belongs to."""
-        stem = dep_path.name.removesuffix(".dep")
+        """A ``compiled/x_rkt.dep`` (or its ``.zo``) changed: reread the node
+        it belongs to."""
+        stem = dep_path.name.removesuffix(dep_path.suffix)
         src_dir = dep_path.parent.parent
         for cand in _source_candidates(stem):
             source = src_dir / cand
-            if source.exists() and compiled_paths(source)[1].name == dep_path.name:
+            if source.exists() and compiled_paths(source)[1].name == f"{stem}.dep":
                 self.graph_for(source).reread_dep(source)
 
     def _built(self, paths: list[Path]) -> None:
@@ -284,7 +300,7 @@ class ModuleGraphFeature(Feature):
             path = uri_path(change.uri)
             if path is None:
                 continue
-            if path.suffix == ".dep":
+            if path.suffix in (".dep", ".zo"):
                 self.dep_changed(path)
             elif path.suffix in GRAPH_SUFFIXES and self.server.open_text(path) is None:
                 self.update_disk(path)
