@@ -310,3 +310,55 @@ def test_dist_smoke_run_warns_on_a_nonzero_exit_and_passes_arguments(tmp_path: P
     assert result.ok and result.smoke[0].ok, result.errors
     # An empty stdin: read-line sees end of file.
     assert result.smoke[0].output == "hello x y #<eof>"
+
+
+# A command server loaded on demand: main.rkt gives a define-runtime-path to
+# dynamic-require when run with --serve.  raco distribute copies server.rkt,
+# which the executable then compiles from source: its #lang reader, language
+# and requires must be embedded.
+ON_DEMAND = """#lang racket/base
+(require racket/runtime-path (for-syntax racket/base))
+(define-runtime-path server-path (build-path "cmd" "server.rkt"))
+(module+ main
+  (define args (current-command-line-arguments))
+  (if (equal? args (vector "--serve"))
+      ((dynamic-require server-path 'serve))
+      (displayln "client")))
+"""
+SERVER = """#lang racket/base
+(require racket/string)
+(provide serve)
+(define (serve) (displayln (string-join (list "server" "up"))))
+"""
+
+
+def test_runtime_path_module_gets_lib_suggestions(tmp_path: Path) -> None:
+    (tmp_path / "main.rkt").write_text(ON_DEMAND)
+    (tmp_path / "cmd").mkdir()
+    (tmp_path / "cmd" / "server.rkt").write_text(SERVER)
+    install, entries = _install(), [Entry(tmp_path / "main.rkt")]
+    # The smoke run (no arguments) never loads the server: only the sources tell.
+    result = asyncio.run(build_distribution(install, entries, tmp_path / "out"))
+    assert result.ok and result.smoke[0].output == "client", result.errors
+    libs = ["racket/base/lang/reader", "racket/base", "racket/string"]
+    assert result.suggestions == libs
+    assert (
+        "server.rkt, loaded from source through define-runtime-path"
+        in (result.steps[0].warnings[0])
+    )
+    assert (
+        "rebuild with ++lib racket/base/lang/reader ++lib racket/base"
+        in (result.steps[0].warnings[0])
+    )
+    # What Racket says where the server is loaded: the reader is not embedded.
+    serve = asyncio.run(
+        build_distribution(install, entries, tmp_path / "o2", smoke_args=["--serve"])
+    )
+    assert not serve.ok and serve.smoke[0].missing_modules == ["racket/base/lang/reader"]
+    # With the suggested ++lib flags it runs.
+    fixed = asyncio.run(
+        build_distribution(install, entries, tmp_path / "o3", libs=libs, smoke_args=["--serve"])
+    )
+    assert fixed.ok, fixed.errors
+    assert fixed.smoke[0].output == "server up"
+    assert fixed.suggestions == [] and fixed.steps[0].warnings == []
