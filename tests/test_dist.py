@@ -342,13 +342,12 @@ def test_runtime_path_module_gets_lib_suggestions(tmp_path: Path) -> None:
     assert result.ok and result.smoke[0].output == "client", result.errors
     libs = ["racket/base/lang/reader", "racket/base", "racket/string"]
     assert result.suggestions == libs
-    assert (
-        "server.rkt, loaded from source through define-runtime-path"
-        in (result.steps[0].warnings[0])
+    (warning,) = result.steps[0].warnings
+    assert "(server.rkt: compiled from its source at run time, through define-runtime-path" in (
+        warning
     )
-    assert (
-        "rebuild with ++lib racket/base/lang/reader ++lib racket/base"
-        in (result.steps[0].warnings[0])
+    assert warning.endswith(
+        "rebuild with ++lib racket/base/lang/reader ++lib racket/base ++lib racket/string"
     )
     # What Racket says where the server is loaded: the reader is not embedded.
     serve = asyncio.run(
@@ -362,3 +361,40 @@ def test_runtime_path_module_gets_lib_suggestions(tmp_path: Path) -> None:
     assert fixed.ok, fixed.errors
     assert fixed.smoke[0].output == "server up"
     assert fixed.suggestions == [] and fixed.steps[0].warnings == []
+
+
+def test_runtime_path_module_with_relative_requires(tmp_path: Path) -> None:
+    """raco distribute copies only the file a define-runtime-path names: what
+    it requires by relative path is missing where it runs, whatever ++lib."""
+    (tmp_path / "main.rkt").write_text(ON_DEMAND)
+    (tmp_path / "cmd").mkdir()
+    (tmp_path / "cmd" / "server.rkt").write_text(
+        '#lang racket/base\n(require "util.rkt")\n(provide serve)\n(define (serve) (say))\n'
+    )
+    (tmp_path / "cmd" / "util.rkt").write_text(
+        '#lang racket/base\n(provide say)\n(define (say) (displayln "server up"))\n'
+    )
+    install, entries = _install(), [Entry(tmp_path / "main.rkt")]
+    libs = ["racket/base/lang/reader", "racket/base"]
+    result = asyncio.run(
+        build_distribution(install, entries, tmp_path / "out", libs=libs, smoke_args=["--serve"])
+    )
+    assert result.steps[0].warnings == [
+        "server.rkt, loaded from its source at run time through define-runtime-path, "
+        "requires util.rkt, which raco distribute does not copy: load it with "
+        "define-runtime-module-path-index instead, which embeds it and what it requires, "
+        "compiled"
+    ]
+    assert not result.ok and result.smoke[0].missing_modules[0].endswith("/util.rkt")
+    # As the warning says: define-runtime-module-path-index.
+    (tmp_path / "main.rkt").write_text(
+        ON_DEMAND.replace(
+            '(define-runtime-path server-path (build-path "cmd" "server.rkt"))',
+            '(define-runtime-module-path-index server-path "cmd/server.rkt")',
+        )
+    )
+    fixed = asyncio.run(
+        build_distribution(install, entries, tmp_path / "o2", smoke_args=["--serve"])
+    )
+    assert fixed.ok and fixed.smoke[0].output == "server up", fixed.errors
+    assert fixed.steps[0].warnings == [] and fixed.suggestions == []

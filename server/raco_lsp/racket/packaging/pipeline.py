@@ -206,27 +206,41 @@ async def _plan(
 
 def _not_embedded(
     module: Path, loads: Sequence[DynamicRequire], libs: Sequence[str]
-) -> tuple[list[str], str | None]:
-    """The ``++lib`` suggestions, and a warning, for the modules ``module``'s
+) -> tuple[list[str], list[str]]:
+    """The ``++lib`` suggestions, and warnings, for the modules ``module``'s
     sources load at run time that ``libs`` lacks: the executable runs until
-    it loads one (which a smoke run may never reach)."""
+    it loads one (which a smoke run may never reach).  A module file loaded
+    from its source (``define-runtime-path``) that requires files by relative
+    path cannot be fixed with ``++lib``: ``raco distribute`` copies only it."""
     missing = [lib for lib in lib_suggestions(list(loads)) if lib not in libs]
-    if not missing:
-        return [], None
-    flags = " ".join(f"++lib {lib}" for lib in missing)
-    sources = sorted({d.source.name for d in loads if d.source is not None and d.lib in missing})
-    via = (
-        f" ({', '.join(sources)}, loaded from source through define-runtime-path, needs its "
-        "#lang reader, language and requires; define-runtime-module-path-index embeds it "
-        "compiled instead)"
-        if sources
-        else ""
-    )
-    warning = (
-        f"{module.name} loads modules at run time that the executable does not embed"
-        f"{via}: rebuild with {flags}"
-    )
-    return missing, warning
+    warnings: list[str] = []
+    if missing:
+        flags = " ".join(f"++lib {lib}" for lib in missing)
+        sources = sorted({d.source.name for d in loads if d.source and d.lib in missing})
+        via = (
+            f" ({', '.join(sources)}: compiled from its source at run time, through "
+            "define-runtime-path, it needs its #lang reader, language and requires)"
+            if sources
+            else ""
+        )
+        warnings.append(
+            f"{module.name} loads modules at run time that the executable does not embed"
+            f"{via}: rebuild with {flags}"
+        )
+    for source in sorted({d.source for d in loads if d.source is not None}):
+        files = [
+            Path(d.lib).name
+            for d in loads
+            if d.source == source and d.lib and Path(d.lib).is_absolute()
+        ]
+        if files:
+            warnings.append(
+                f"{source.name}, loaded from its source at run time through "
+                f"define-runtime-path, requires {', '.join(files)}, which raco distribute "
+                "does not copy: load it with define-runtime-module-path-index instead, "
+                "which embeds it and what it requires, compiled"
+            )
+    return missing, warnings
 
 
 async def _clear_outputs(plan: _Plan, overwrite: bool) -> StepResult | None:
@@ -284,8 +298,8 @@ class _Build:
             step = await create_executable(
                 self.install, entry_module, options, timeout=self.timeout
             )
-            missing, warning = _not_embedded(entry_module, loads[entry_module], libs)
-            step.warnings = warnings + step.warnings + ([warning] if warning else [])
+            missing, not_embedded = _not_embedded(entry_module, loads[entry_module], libs)
+            step.warnings = warnings + step.warnings + not_embedded
             step.suggestions += missing
             warnings = []
             if not self._record(step):
