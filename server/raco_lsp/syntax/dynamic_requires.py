@@ -175,8 +175,9 @@ def lang_libs(line: str | None) -> list[str]:
 def source_needs(loaded: DynamicRequire) -> list[DynamicRequire]:
     """What the module file ``loaded.source``, compiled from its source at run
     time, needs from the collections: its ``#lang`` reader and module language,
-    its ``(module name LANG ...)`` languages and the collection modules it
-    requires (in any submodule or phase: expanding it needs them all).  One
+    and the collection modules it requires (in any submodule or phase:
+    expanding it needs them all).  Not ``(module name LANG ...)`` languages:
+    a ``match`` pattern looks the same, and a wrong ``++lib`` fails raco exe.  One
     ``define-runtime-path`` record each, at ``loaded``'s span.  Its relative
     requires are recorded with their absolute paths: ``raco distribute`` copies
     only the file itself, so those need ``define-runtime-module-path-index``."""
@@ -187,7 +188,6 @@ def source_needs(loaded: DynamicRequire) -> list[DynamicRequire]:
         return []
     facts = module_facts(decode_source(data))
     libs = lang_libs(facts.lang_line)
-    libs += [lang for kind, lang in facts.module_langs if kind == "collection"]
     for spec in facts.requires:
         if spec.kind == "collection" or (spec.kind == "lib" and " " not in spec.value):
             libs.append(spec.value)
