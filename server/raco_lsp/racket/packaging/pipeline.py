@@ -62,6 +62,10 @@ class DistributionResult:
     def errors(self) -> list[str]:
         return [e for s in self.steps for e in s.errors]
 
+    @property
+    def warnings(self) -> list[str]:
+        return [w for s in self.steps for w in s.warnings]
+
 
 def exe_name(entry: Entry, launchers: Mapping[Path, str] | None = None) -> str:
     if entry.name:
