@@ -310,3 +310,91 @@ def test_dist_smoke_run_warns_on_a_nonzero_exit_and_passes_arguments(tmp_path: P
     assert result.ok and result.smoke[0].ok, result.errors
     # An empty stdin: read-line sees end of file.
     assert result.smoke[0].output == "hello x y #<eof>"
+
+
+# A command server loaded on demand: main.rkt gives a define-runtime-path to
+# dynamic-require when run with --serve.  raco distribute copies server.rkt,
+# which the executable then compiles from source: its #lang reader, language
+# and requires must be embedded.
+ON_DEMAND = """#lang racket/base
+(require racket/runtime-path (for-syntax racket/base))
+(define-runtime-path server-path (build-path "cmd" "server.rkt"))
+(module+ main
+  (define args (current-command-line-arguments))
+  (if (equal? args (vector "--serve"))
+      ((dynamic-require server-path 'serve))
+      (displayln "client")))
+"""
+SERVER = """#lang racket/base
+(require racket/string)
+(provide serve)
+(define (serve) (displayln (string-join (list "server" "up"))))
+"""
+
+
+def test_runtime_path_module_gets_lib_suggestions(tmp_path: Path) -> None:
+    (tmp_path / "main.rkt").write_text(ON_DEMAND)
+    (tmp_path / "cmd").mkdir()
+    (tmp_path / "cmd" / "server.rkt").write_text(SERVER)
+    install, entries = _install(), [Entry(tmp_path / "main.rkt")]
+    # The smoke run (no arguments) never loads the server: only the sources tell.
+    result = asyncio.run(build_distribution(install, entries, tmp_path / "out"))
+    assert result.ok and result.smoke[0].output == "client", result.errors
+    libs = ["racket/base/lang/reader", "racket/base", "racket/string"]
+    assert result.suggestions == libs
+    (warning,) = result.steps[0].warnings
+    assert "(server.rkt: compiled from its source at run time, through define-runtime-path" in (
+        warning
+    )
+    assert warning.endswith(
+        "rebuild with ++lib racket/base/lang/reader ++lib racket/base ++lib racket/string"
+    )
+    # What Racket says where the server is loaded: the reader is not embedded.
+    serve = asyncio.run(
+        build_distribution(install, entries, tmp_path / "o2", smoke_args=["--serve"])
+    )
+    assert not serve.ok and serve.smoke[0].missing_modules == ["racket/base/lang/reader"]
+    # With the suggested ++lib flags it runs.
+    fixed = asyncio.run(
+        build_distribution(install, entries, tmp_path / "o3", libs=libs, smoke_args=["--serve"])
+    )
+    assert fixed.ok, fixed.errors
+    assert fixed.smoke[0].output == "server up"
+    assert fixed.suggestions == [] and fixed.steps[0].warnings == []
+
+
+def test_runtime_path_module_with_relative_requires(tmp_path: Path) -> None:
+    """raco distribute copies only the file a define-runtime-path names: what
+    it requires by relative path is missing where it runs, whatever ++lib."""
+    (tmp_path / "main.rkt").write_text(ON_DEMAND)
+    (tmp_path / "cmd").mkdir()
+    (tmp_path / "cmd" / "server.rkt").write_text(
+        '#lang racket/base\n(require "util.rkt")\n(provide serve)\n(define (serve) (say))\n'
+    )
+    (tmp_path / "cmd" / "util.rkt").write_text(
+        '#lang racket/base\n(provide say)\n(define (say) (displayln "server up"))\n'
+    )
+    install, entries = _install(), [Entry(tmp_path / "main.rkt")]
+    libs = ["racket/base/lang/reader", "racket/base"]
+    result = asyncio.run(
+        build_distribution(install, entries, tmp_path / "out", libs=libs, smoke_args=["--serve"])
+    )
+    assert result.steps[0].warnings == [
+        "server.rkt, loaded from its source at run time through define-runtime-path, "
+        "requires util.rkt, which raco distribute does not copy: load it with "
+        "define-runtime-module-path-index instead, which embeds it and what it requires, "
+        "compiled"
+    ]
+    assert not result.ok and result.smoke[0].missing_modules[0].endswith("/util.rkt")
+    # As the warning says: define-runtime-module-path-index.
+    (tmp_path / "main.rkt").write_text(
+        ON_DEMAND.replace(
+            '(define-runtime-path server-path (build-path "cmd" "server.rkt"))',
+            '(define-runtime-module-path-index server-path "cmd/server.rkt")',
+        )
+    )
+    fixed = asyncio.run(
+        build_distribution(install, entries, tmp_path / "o2", smoke_args=["--serve"])
+    )
+    assert fixed.ok and fixed.smoke[0].output == "server up", fixed.errors
+    assert fixed.steps[0].warnings == [] and fixed.suggestions == []

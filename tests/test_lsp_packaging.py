@@ -256,3 +256,31 @@ async def test_hover_on_a_plt_string_after_non_bmp_text(ws: Path) -> None:
         assert "**.plt archive**" in await hover_at(start)
         # On the space before the string: nothing about the archive.
         assert "**.plt archive**" not in await hover_at(start - 1)
+
+
+async def test_module_loaded_through_a_runtime_path_code_actions_and_build(ws: Path) -> None:
+    main = ws / "main.rkt"
+    main.write_text(
+        "#lang racket/base\n(require racket/runtime-path)\n"
+        '(define-runtime-path server "server.rkt")\n'
+        '(module+ main (when (getenv "SERVE") ((dynamic-require server \'serve))))\n'
+    )
+    (ws / "server.rkt").write_text(
+        "#lang racket\n(require racket/date)\n(provide serve)\n(define (serve) 1)\n"
+    )
+    async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
+        open_file(client, main)
+        actions = await _code_actions(client, main)
+        assert _titles(actions) == [
+            "Create executable",
+            "Create executable with ++lib racket/lang/reader ++lib racket ++lib racket/date",
+            "Build distribution of this module",
+        ]
+        # The smoke run never loads the server: the answer still has the ++lib flags.
+        result = await _execute(client, "raco-lsp.buildDistribution", {"modules": [str(main)]})
+        assert result["ok"], result["errors"]
+        assert result["suggestions"] == ["racket/lang/reader", "racket", "racket/date"]
+        (warning,) = result["warnings"]
+        assert warning.endswith(
+            "rebuild with ++lib racket/lang/reader ++lib racket ++lib racket/date"
+        )

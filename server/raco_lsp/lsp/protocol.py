@@ -327,6 +327,7 @@ class Distribution:
     steps: list[PackagingStep]
     smoke: list[SmokeRunInfo]
     errors: list[str]
+    warnings: list[str]
     suggestions: list[str]
     source_suggestions: list[str]
 
@@ -350,6 +351,7 @@ class Distribution:
                 for s in r.smoke
             ],
             errors=r.errors,
+            warnings=r.warnings,
             suggestions=r.suggestions,
             source_suggestions=r.source_suggestions,
         )

@@ -3,9 +3,10 @@ executables -> ``raco distribute`` -> ``.tgz`` -> smoke run of every
 executable from a copy of the archive (see ``distribute.smoke_run``).
 
 The steps, in order: ``_plan`` (entry modules, executable names, output
-paths: nothing runs but info.rkt's launchers are read), ``_source_suggestions``,
-``_clear_outputs``, then ``_Build.executables``, ``.distribution``,
-``.archive``, ``.drop_intermediates`` and ``.smoke``.  A failed step ends the
+paths: nothing runs but info.rkt's launchers are read), the modules the
+sources load at run time (``syntax.dynamic_requires``), ``_clear_outputs``,
+then ``_Build.executables``, ``.distribution``, ``.archive``,
+``.drop_intermediates`` and ``.smoke``.  A failed step ends the
 pipeline; its ``StepResult`` says why.
 """
 
@@ -24,6 +25,7 @@ from raco_lsp.racket.packaging.common import ProgressFn, StepResult, read_info
 from raco_lsp.racket.packaging.distribute import SmokeRun, bundle, create_distribution, smoke_run
 from raco_lsp.racket.packaging.exe import ExeOptions, create_executable
 from raco_lsp.syntax.dynamic_requires import (
+    DynamicRequire,
     has_main_submodule,
     lib_suggestions,
     workspace_dynamic_requires,
@@ -51,13 +53,18 @@ class DistributionResult:
     steps: list[StepResult] = field(default_factory=list)
     smoke: list[SmokeRun] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
-    """``++lib`` module paths: from the smoke run's failures first, then the
-    dynamic requires found in the sources."""
+    """``++lib`` module paths, from each step in order: the modules the sources
+    load at run time that ``libs`` lacks (raco exe), the smoke run's failures."""
     source_suggestions: list[str] = field(default_factory=list)
+    """``++lib`` module paths for every module the sources load at run time."""
 
     @property
     def errors(self) -> list[str]:
         return [e for s in self.steps for e in s.errors]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for s in self.steps for w in s.warnings]
 
 
 def exe_name(entry: Entry, launchers: Mapping[Path, str] | None = None) -> str:
@@ -120,12 +127,13 @@ async def build_distribution(
         return out
     smoke = smoke and archive
     build = _Build(install, plan, out, progress, timeout, total=len(entries) + 1 + archive + smoke)
-    out.source_suggestions = _source_suggestions(plan.modules)
+    loads = {m: workspace_dynamic_requires(m, _root_of(m)) for m in plan.modules}
+    out.source_suggestions = lib_suggestions([d for found in loads.values() for d in found])
     refused = await _clear_outputs(plan, overwrite)
     if refused is not None:
         out.steps.append(refused)
         return out
-    if not await build.executables(gui, libs) or not await build.distribution(collects_copy):
+    if not await build.executables(gui, libs, loads) or not await build.distribution(collects_copy):
         return _finish(out)
     if archive and not await build.archive(bundler):
         return _finish(out)
@@ -200,14 +208,43 @@ async def _plan(
     )
 
 
-def _source_suggestions(modules: Sequence[Path]) -> list[str]:
-    """``++lib`` suggestions for the modules the sources load at run time."""
-    found: list[str] = []
-    for m in modules:
-        for lib in lib_suggestions(workspace_dynamic_requires(m, _root_of(m))):
-            if lib not in found:
-                found.append(lib)
-    return found
+def _not_embedded(
+    module: Path, loads: Sequence[DynamicRequire], libs: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The ``++lib`` suggestions, and warnings, for the modules ``module``'s
+    sources load at run time that ``libs`` lacks: the executable runs until
+    it loads one (which a smoke run may never reach).  A module file loaded
+    from its source (``define-runtime-path``) that requires files by relative
+    path cannot be fixed with ``++lib``: ``raco distribute`` copies only it."""
+    missing = [lib for lib in lib_suggestions(list(loads)) if lib not in libs]
+    warnings: list[str] = []
+    if missing:
+        flags = " ".join(f"++lib {lib}" for lib in missing)
+        sources = sorted({d.source.name for d in loads if d.source and d.lib in missing})
+        via = (
+            f" ({', '.join(sources)}: compiled from its source at run time, through "
+            "define-runtime-path, it needs its #lang reader, language and requires)"
+            if sources
+            else ""
+        )
+        warnings.append(
+            f"{module.name} loads modules at run time that the executable does not embed"
+            f"{via}: rebuild with {flags}"
+        )
+    for source in sorted({d.source for d in loads if d.source is not None}):
+        files = [
+            Path(d.lib).name
+            for d in loads
+            if d.source == source and d.lib and Path(d.lib).is_absolute()
+        ]
+        if files:
+            warnings.append(
+                f"{source.name}, loaded from its source at run time through "
+                f"define-runtime-path, requires {', '.join(files)}, which raco distribute "
+                "does not copy: load it with define-runtime-module-path-index instead, "
+                "which embeds it and what it requires, compiled"
+            )
+    return missing, warnings
 
 
 async def _clear_outputs(plan: _Plan, overwrite: bool) -> StepResult | None:
@@ -251,8 +288,11 @@ class _Build:
         self.done += 1
         return step.ok
 
-    async def executables(self, gui: bool, libs: Sequence[str]) -> bool:
-        """1. ``raco exe`` each entry into ``.build/``."""
+    async def executables(
+        self, gui: bool, libs: Sequence[str], loads: Mapping[Path, list[DynamicRequire]]
+    ) -> bool:
+        """1. ``raco exe`` each entry into ``.build/``; what its sources load at
+        run time that ``libs`` lacks is a warning with ``++lib`` suggestions."""
         plan, warnings = self.plan, self.plan.warnings
         for entry_module, exe in zip(plan.modules, plan.names, strict=True):
             self.report(f"raco exe {entry_module.name}")
@@ -262,7 +302,9 @@ class _Build:
             step = await create_executable(
                 self.install, entry_module, options, timeout=self.timeout
             )
-            step.warnings = warnings + step.warnings
+            missing, not_embedded = _not_embedded(entry_module, loads[entry_module], libs)
+            step.warnings = warnings + step.warnings + not_embedded
+            step.suggestions += missing
             warnings = []
             if not self._record(step):
                 return False
