@@ -101,7 +101,7 @@ class InstallInfo:
 
     def in_installation(self, path: Path) -> bool:
         """Whether ``path`` is one of ``installation_dirs`` or inside one."""
-        s = os.path.join(str(path), "")
+        s = str(path) + os.sep
         return any(s.startswith(prefix) for prefix in self._install_prefixes)
 
     @property
