@@ -74,21 +74,19 @@ ts-test: $(EXT_STAMP)
 # When something cannot be installed its test is skipped, with the reason.
 E2E_DEBS := chromium ripgrep libkrb5-dev pkg-config
 EDITOR_DEBS := neovim emacs-nox elpa-eglot
-e2e-setup:
-	@dpkg -s $(E2E_DEBS) >/dev/null 2>&1 || { \
-	  echo "raco-lsp: installing $(E2E_DEBS) for the VS Code end-to-end test..."; \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(E2E_DEBS) >/dev/null || \
+# $(call apt_get,PACKAGES,WHAT NEEDS THEM): install the Debian packages when one
+# is missing (apt-get update only if that fails); else say WHAT will be skipped.
+apt_get = dpkg -s $(1) >/dev/null 2>&1 || { \
+	  echo "raco-lsp: installing $(1) for $(2)..."; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null || \
 	  { $(SUDO) apt-get update -qq && \
-	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(E2E_DEBS) >/dev/null; } || \
-	  echo "raco-lsp: WARNING: could not install $(E2E_DEBS): the VS Code e2e test will be skipped"; }
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; } || \
+	  echo "raco-lsp: WARNING: could not install $(1): $(2) will be skipped"; }
+e2e-setup:
+	@$(call apt_get,$(E2E_DEBS),the VS Code end-to-end test)
 	@$(EXT)/e2e/install-code-server.sh $(E2E_CACHE) || \
 	  echo "raco-lsp: WARNING: could not install code-server: the VS Code e2e test will be skipped"
-	@dpkg -s $(EDITOR_DEBS) >/dev/null 2>&1 || { \
-	  echo "raco-lsp: installing $(EDITOR_DEBS) for the Neovim and Emacs end-to-end tests..."; \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(EDITOR_DEBS) >/dev/null || \
-	  { $(SUDO) apt-get update -qq && \
-	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(EDITOR_DEBS) >/dev/null; } || \
-	  echo "raco-lsp: WARNING: could not install $(EDITOR_DEBS): the Neovim and Emacs e2e tests will be skipped"; }
+	@$(call apt_get,$(EDITOR_DEBS),the Neovim and Emacs end-to-end tests)
 
 # Benchmarks print figures and ratios against a baseline measured in the same run.
 bench: setup
