@@ -186,8 +186,9 @@ def test_readme_neovim_config_in_real_neovim(tmp_path: Path, ws: Path) -> None:
     harness.write_text(NVIM_HARNESS)
     out = tmp_path / "out.json"
     env = editor_env(tmp_path, out)
-    env.update(RACO_LSP_A=str(a), RACO_LSP_B=str(b))
-    argv = [NVIM, "--headless", "--clean", "-u", str(init), str(a), "-c", f"luafile {harness}"]
+    env.update(RACO_LSP_A=str(a), RACO_LSP_B=str(b), RACO_LSP_HARNESS=str(harness))
+    argv = [NVIM, "--headless", "--clean", "-u", str(init), str(a)]
+    argv += ["-c", "lua dofile(vim.env.RACO_LSP_HARNESS)"]
     result = run_editor(argv, env, tmp_path, out)
 
     assert result["filetype"] == "racket"
