@@ -69,17 +69,24 @@ ts-test: $(EXT_STAMP)
 
 # What the end-to-end test in a real VS Code needs (tests/test_vscode_e2e.py):
 # Debian's chromium and ripgrep, and code-server 4.100.3 from npm, cached in
-# $(E2E_CACHE). When it cannot be installed the test is skipped, with the reason.
+# $(E2E_CACHE); and the README's Neovim and Emacs configurations
+# (tests/test_editors_e2e.py): Debian's neovim, emacs-nox and elpa-eglot.
+# When something cannot be installed its test is skipped, with the reason.
 E2E_DEBS := chromium ripgrep libkrb5-dev pkg-config
-e2e-setup:
-	@dpkg -s $(E2E_DEBS) >/dev/null 2>&1 || { \
-	  echo "raco-lsp: installing $(E2E_DEBS) for the VS Code end-to-end test..."; \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(E2E_DEBS) >/dev/null || \
+EDITOR_DEBS := neovim emacs-nox elpa-eglot
+# $(call apt_get,PACKAGES,WHAT NEEDS THEM): install the Debian packages when one
+# is missing (apt-get update only if that fails); else say WHAT will be skipped.
+apt_get = dpkg -s $(1) >/dev/null 2>&1 || { \
+	  echo "raco-lsp: installing $(1) for $(2)..."; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null || \
 	  { $(SUDO) apt-get update -qq && \
-	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(E2E_DEBS) >/dev/null; } || \
-	  echo "raco-lsp: WARNING: could not install $(E2E_DEBS): the VS Code e2e test will be skipped"; }
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; } || \
+	  echo "raco-lsp: WARNING: could not install $(1): $(2) will be skipped"; }
+e2e-setup:
+	@$(call apt_get,$(E2E_DEBS),the VS Code end-to-end test)
 	@$(EXT)/e2e/install-code-server.sh $(E2E_CACHE) || \
 	  echo "raco-lsp: WARNING: could not install code-server: the VS Code e2e test will be skipped"
+	@$(call apt_get,$(EDITOR_DEBS),the Neovim and Emacs end-to-end tests)
 
 # Benchmarks print figures and ratios against a baseline measured in the same run.
 bench: setup

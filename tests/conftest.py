@@ -12,7 +12,7 @@ EXAMPLE = ROOT / "examples" / "hello-pkg"
 # `make test-fast` runs `pytest -m "not racket"`: pure Python, no Racket, npm or
 # apt, in seconds.  Every test needs Racket (marker `racket`) unless its file is
 # listed in FAST_FILES and the test is not in RACKET_TESTS.  `lsp` marks the
-# tests that drive the real server over stdio, `e2e` the real VS Code ones.
+# tests that drive the real server over stdio, `e2e` the real editors (VS Code, Neovim, Emacs).
 FAST_FILES = {
     "test_agent.py",
     "test_deps.py",
@@ -61,7 +61,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         file = item.path.name
         test = f"{file}::{getattr(item, 'originalname', item.name)}"
-        if file == "test_vscode_e2e.py":
+        if file in ("test_vscode_e2e.py", "test_editors_e2e.py"):
             item.add_marker(pytest.mark.e2e)
         elif file.startswith("test_lsp_"):
             item.add_marker(pytest.mark.lsp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -26,12 +26,15 @@ async def lsp_session(
     configuration: dict[str, Any] | None = None,
     server: list[str] = SERVER,
     capabilities: types.ClientCapabilities | None = None,
+    before_initialize: Callable[[LanguageClient], None] | None = None,
 ) -> AsyncIterator[LanguageClient]:
     """A server started on ``root`` with VS Code's client capabilities (or
     ``capabilities``; ``server``: the command line, e.g. ``SERVER`` under
-    ``prlimit``)."""
+    ``prlimit``; ``before_initialize``: e.g. to add handlers to the client)."""
     client = await ClientServerConfig(server_command=server, server_env=env).start()
     assert isinstance(client, LanguageClient)
+    if before_initialize is not None:
+        before_initialize(client)
     if configuration is not None:
         client.set_configuration(configuration)
     await client.initialize_session(

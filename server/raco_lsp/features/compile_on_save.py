@@ -186,6 +186,7 @@ class CompileOnSave(Feature):
             and s.compile_on_save != "off"
             and self.server.install is not None
             and special_file(path) is None  # Racket would read a FIFO or /dev/zero forever
+            and not self.server.in_installation(path)  # raco setup compiles those
         )
 
     async def agents(self) -> list[CompileAgent]:

@@ -158,6 +158,8 @@ class ModuleGraphFeature(Feature):
         watch = caps.did_change_watched_files if caps else None
         if watch is None or not watch.dynamic_registration:
             return
+        if self.server.client_roots() and not self.server.folders():
+            return  # every root is in the Racket installation: nothing to watch
         self._registered_watchers = True
         try:
             await self.server.client_register_capability_async(

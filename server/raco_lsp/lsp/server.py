@@ -225,6 +225,7 @@ class RacoLanguageServer(LanguageServer):
         self.store = DiagnosticStore(self._send_diagnostics)
 
         self._shown: set[str] = set()
+        self._read_only_roots: set[Path] = set()
 
     def command(self, command_name: str) -> Callable[[F], F]:
         """pygls resolves a command handler's annotations when the command is
@@ -309,13 +310,40 @@ class RacoLanguageServer(LanguageServer):
     def range_converter(self) -> RangeConverter:
         return RangeConverter(self.workspace.position_codec, self.open_text)
 
-    def folders(self) -> list[Path]:
+    def client_roots(self) -> list[Path]:
         """The workspace folders as the client names them (its root path when
         it sent no folders)."""
         roots = [p for f in self.workspace.folders.values() if (p := uri_path(f.uri))]
         if not roots and self.workspace.root_path:
             roots.append(Path(self.workspace.root_path))
         return roots
+
+    def folders(self) -> list[Path]:
+        """The workspace folders: ``client_roots`` less those inside the Racket
+        installation.  An installation file opened on its own (after
+        go-to-definition on ``racket/list``) gets its directory as the root
+        from some clients, and that is no workspace: nothing is scanned,
+        watched or compiled there."""
+        kept = []
+        for root in self.client_roots():
+            if not self.in_installation(root):
+                kept.append(root)
+            elif root not in self._read_only_roots:
+                self._read_only_roots.add(root)
+                log.info("%s is inside the Racket installation: read-only, not a workspace", root)
+        return kept
+
+    def in_installation(self, path: Path) -> bool:
+        """Whether ``path`` is in the Racket installation (its collects, share
+        and packages directories, symlinks resolved or not), as far as it is
+        known yet."""
+        try:
+            info = self.feature_of(ModuleGraphFeature).info
+        except LookupError:
+            return False
+        return info is not None and (
+            info.in_installation(path) or info.in_installation(Path(os.path.realpath(path)))
+        )
 
     def workspace_roots(self) -> list[Path]:
         """The workspace folders with symlinks resolved."""

@@ -100,7 +100,8 @@ class InstallInfo:
         return [d for d in (self.collects_dir, self.pkgs_dir, self.share_dir) if d is not None]
 
     def in_installation(self, path: Path) -> bool:
-        s = str(path)
+        """Whether ``path`` is one of ``installation_dirs`` or inside one."""
+        s = str(path) + os.sep
         return any(s.startswith(prefix) for prefix in self._install_prefixes)
 
     @property
