@@ -168,6 +168,25 @@ async def test_graph_requests(ws: Path) -> None:
         assert "collects/racket/unit.rkt" not in tails
 
 
+async def test_workspace_scan_skips_what_raco_setup_skips(ws: Path) -> None:
+    """The server's graph has the modules raco setup compiles (as
+    tests/test_cli_check.py compares): a dependent under a directory
+    info.rkt's compile-omit-paths names, under doc/ or .hidden/ is no
+    node, so saving what it requires never compiles it."""
+    (ws / "info.rkt").write_text('#lang info\n(define compile-omit-paths \'("omitted"))\n')
+    (ws / "leaf.rkt").write_text(BASE)
+    for d in ("omitted", "doc", ".hidden", "node_modules", "kept"):
+        (ws / d).mkdir()
+        (ws / d / "user.rkt").write_text(BASE + '(require "../leaf.rkt")\n')
+    async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
+        leaf = {"uri": path_uri(ws / "leaf.rkt")}
+        dependents = await request(client, "raco/dependents", leaf)
+        assert sorted(d["path"] for d in dependents) == [
+            str(ws / "kept" / "user.rkt"),
+            str(ws / "node_modules" / "user.rkt"),
+        ]
+
+
 def test_graph_cli_json_and_dot(example: Path) -> None:
     cli = [sys.executable, "-m", "raco_lsp", "graph"]
     out = subprocess.run([*cli, str(example)], check=True, capture_output=True, text=True).stdout

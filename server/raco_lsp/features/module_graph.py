@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.info.omits import compile_omits
 from raco_lsp.lsp.feature import Feature, command, request
 from raco_lsp.lsp.protocol import (
     ModuleGraphResult,
@@ -136,7 +137,11 @@ class ModuleGraphFeature(Feature):
 
     def _new_graph(self, root: Path) -> ModuleGraph:
         return ModuleGraph(
-            [root], self.resolver, text_of=self.server.open_text, profiles=self.profiles
+            [root],
+            self.resolver,
+            text_of=self.server.open_text,
+            profiles=self.profiles,
+            omits=compile_omits,
         )
 
     async def _register_watchers(self) -> None:

@@ -35,7 +35,7 @@ from raco_lsp.racket.graph.staleness import CODE_SIGNATURES, Staleness, Stalenes
 from raco_lsp.racket.install import InstallInfo
 from raco_lsp.racket.langs import LangProfiles
 from raco_lsp.racket.modpath import Resolution, Resolver
-from raco_lsp.racket.workspace import walk_modules
+from raco_lsp.racket.workspace import OmitRules, Omits, walk_modules
 from raco_lsp.syntax.module_facts import ModuleFacts, UntypedContract, module_facts
 from raco_lsp.syntax.requires import RequireSpec
 from raco_lsp.syntax.rules import Macros, expansion_requires
@@ -111,8 +111,11 @@ class ModuleGraph:
         *,
         text_of: TextOf | None = None,
         profiles: LangProfiles | None = None,
+        omits: Callable[[Path], Omits] | None = None,
     ) -> None:
         self.roots = [norm(r) for r in roots]
+        self.omits = omits
+        """Each directory's info.rkt omissions, for ``scan`` (raco setup's)."""
         self._root_strs = [str(r) for r in self.roots]
         self.resolver = resolver
         self.info: InstallInfo | None = resolver.info
@@ -142,7 +145,8 @@ class ModuleGraph:
 
     def scan(self) -> None:
         for root in self.roots:
-            for path in walk_modules(root, GRAPH_SUFFIXES):
+            rules = OmitRules(self.omits) if self.omits is not None else None
+            for path in walk_modules(root, GRAPH_SUFFIXES, rules):
                 self.update(path)
 
     def update(self, path: Path, text: str | None = None) -> ModuleNode | None:
