@@ -1,8 +1,10 @@
-"""What a directory's info.rkt leaves out of compiling, as ``raco setup``
-reads it (setup/private/omitted-paths.rkt): ``compile-omit-paths`` and its
-old name ``compile-omit-files`` (lists of relative paths and regexps, or
-``'all`` for ``compile-omit-paths``).  Read statically (info.rkt is never run), so a value computed
-in a way the static evaluator cannot follow omits nothing."""
+"""What a directory's info.rkt leaves out of a walk: of compiling, as
+``raco setup`` reads it (setup/private/omitted-paths.rkt):
+``compile-omit-paths`` and its old name ``compile-omit-files`` (lists of
+relative paths and regexps, or ``'all`` for ``compile-omit-paths``); of
+testing, as ``raco test`` reads ``test-omit-paths``.  Read statically
+(info.rkt is never run), so a value the static evaluator cannot follow
+omits nothing."""
 
 from __future__ import annotations
 
@@ -18,21 +20,42 @@ from raco_lsp.syntax.info import decode_string, parse_info
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("compile-omit-paths", "compile-omit-files")
-
 
 def compile_omits(directory: Path) -> Omits:
-    """``directory``'s own omissions (none without an info.rkt)."""
+    """``directory``'s own compile omissions (none without an info.rkt)."""
+    return _omits(directory, "compile-omit-paths", "compile-omit-files")
+
+
+def compile_omit_rules() -> OmitRules:
+    """Walk rules that skip what raco setup's compile skips."""
+    return OmitRules(compile_omits)
+
+
+def testing_omits(directory: Path) -> Omits:
+    """``directory``'s own ``test-omit-paths`` (compiler/commands/test.rkt):
+    the same paths and ``'all``, but a regexp is matched against each file's
+    whole path."""
+    own = _omits(directory, "test-omit-paths")
+    return Omits(own.everything, own.paths, file_regexps=own.regexps)
+
+
+def testing_omit_rules() -> OmitRules:
+    """Walk rules that find the files ``raco test DIR`` runs: every directory
+    is entered, dot-files and ``test-omit-paths`` are skipped."""
+    return OmitRules(testing_omits, by_name=False)
+
+
+def _omits(directory: Path, field: str, *more: str) -> Omits:
     text = read_source(directory / "info.rkt")
     if text is None:
         return Omits()
     values = static_values(parse_info(text))
-    omit = values.get("compile-omit-paths")
+    omit = values.get(field)
     if omit is not None and omit.kind == "symbol" and omit.text == "all":
         return Omits(everything=True)
     paths: list[tuple[str, ...]] = []
     regexps: list[re.Pattern[str]] = []
-    for v in (values.get(name) for name in FIELDS):
+    for v in (values.get(name) for name in (field, *more)):
         for item in v.items if v is not None and v.kind == "list" else ():
             if item.kind == "string":
                 rel = os.path.normpath(item.text)
@@ -42,11 +65,6 @@ def compile_omits(directory: Path) -> Omits:
             elif item.kind == "regex" and (rx := _regexp(item)) is not None:
                 regexps.append(rx)
     return Omits(paths=tuple(paths), regexps=tuple(regexps))
-
-
-def compile_omit_rules() -> OmitRules:
-    """Walk rules that skip what raco setup's compile skips."""
-    return OmitRules(compile_omits)
 
 
 def _regexp(v: Val) -> re.Pattern[str] | None:

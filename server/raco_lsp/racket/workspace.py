@@ -26,15 +26,20 @@ class Omits:
     everything: bool = False
     paths: tuple[tuple[str, ...], ...] = ()
     regexps: tuple[re.Pattern[str], ...] = ()
+    # Matched against each file's whole path, as raco test's test-omit-paths.
+    file_regexps: tuple[re.Pattern[str], ...] = ()
 
 
 @dataclass
 class OmitRules:
     """info.rkt omissions for a walk: ``of(directory)`` reads a directory's
-    own; each entry left out because of them is added to ``omitted``."""
+    own; each entry left out because of them is added to ``omitted``.
+    ``by_name``: skip ``SKIP_DIRS`` and dot-directories (raco setup); False
+    enters every directory (raco test: only dot-files are skipped)."""
 
     of: Callable[[Path], Omits]
     omitted: list[Path] = field(default_factory=list)
+    by_name: bool = True
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class _Inherited:
 
     paths: tuple[tuple[str, ...], ...] = ()
     regexps: tuple[tuple[str, re.Pattern[str]], ...] = ()  # (prefix, rx)
+    file_regexps: tuple[re.Pattern[str], ...] = ()
 
 
 def walk_files(
@@ -91,20 +97,26 @@ def walk_files(
             omits = _Inherited(
                 inherited.paths + own.paths,
                 inherited.regexps + tuple(("", rx) for rx in own.regexps),
+                inherited.file_regexps + own.file_regexps,
             )
+        by_name = rules is None or rules.by_name
         subdirs: list[tuple[str, _Inherited]] = []
         for e in entries:
-            if e.name.startswith("."):
+            if e.name.startswith(".") and by_name:
                 continue
             if rules is not None and _omitted(e.name, omits):
                 rules.omitted.append(Path(e.path))
                 continue
             try:
                 if e.is_dir():
-                    if e.name not in SKIP_DIRS and (max_depth is None or depth < max_depth):
+                    skipped = by_name and e.name in SKIP_DIRS
+                    if not skipped and (max_depth is None or depth < max_depth):
                         subdirs.append((e.path, _inside(e.name, omits)))
                     continue
-                if not want(e.name):
+                if e.name.startswith(".") or not want(e.name):
+                    continue
+                if rules is not None and any(rx.search(e.path) for rx in omits.file_regexps):
+                    rules.omitted.append(Path(e.path))
                     continue
                 mode = e.stat().st_mode
             except OSError:  # a dangling link, or gone meanwhile
@@ -127,6 +139,7 @@ def _inside(name: str, omits: _Inherited) -> _Inherited:
     return _Inherited(
         tuple(p[1:] for p in omits.paths if len(p) > 1 and p[0] == name),
         tuple((f"{prefix}/{name}" if prefix else name, rx) for prefix, rx in omits.regexps),
+        omits.file_regexps,
     )
 
 
