@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 from raco_lsp.core.files import read_file
-from raco_lsp.info.omits import compile_omit_rules
-from raco_lsp.racket.workspace import find_modules, walk_files
+from raco_lsp.info.omits import compile_omit_rules, raco_test_omit_rules
+from raco_lsp.racket.workspace import find_modules, walk_files, walked
 
 
 def test_read_file_reads_only_regular_files_up_to_the_cap(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_compile_omit_paths_as_raco_setup_reads_them(tmp_path: Path) -> None:
     real raco setup in tests/test_cli_check.py)."""
     ws = tmp_path / "ws"
     for rel in ["a.rkt", "x/skip.rkt", "x/y/deep.rkt", "x/y/keep.rkt", "tmp1.rkt", "x/tmp2.rkt",
-                "x/z/tmp3.rkt", "x/z/info.rkt"]:  # fmt: skip
+                "x/z/tmp3.rkt", "x/z/info.rkt", ".h/h.rkt", "doc/d.rkt", "x/.d.rkt"]:  # fmt: skip
         (ws / rel).parent.mkdir(parents=True, exist_ok=True)
         (ws / rel).write_text("#lang racket/base\n")
     (ws / "info.rkt").write_text(
@@ -95,3 +95,9 @@ def test_compile_omit_paths_as_raco_setup_reads_them(tmp_path: Path) -> None:
         "x/y/deep.rkt",
         "x/z",
     ]
+    # `walked` answers for one path what the walk does, for either policy.
+    every = {p for p in ws.rglob("*") if p.is_file()}
+    for make in (compile_omit_rules, raco_test_omit_rules):
+        walk = set(walk_files(ws, lambda n: True, rules=make()))
+        assert {p for p in every if walked(ws, p, make())} == walk
+    assert (ws / "doc/d.rkt") in walk and (ws / "x/.d.rkt") not in walk

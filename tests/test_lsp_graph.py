@@ -186,6 +186,28 @@ async def test_workspace_scan_skips_what_raco_setup_skips(ws: Path) -> None:
             str(ws / "node_modules" / "user.rkt"),
         ]
 
+        async def changed(*paths: Path) -> list[str]:
+            client.workspace_did_change_watched_files(
+                types.DidChangeWatchedFilesParams(
+                    changes=[types.FileEvent(uri=path_uri(p), type=CREATED) for p in paths]
+                )
+            )
+            found = await request(client, "raco/dependents", leaf)
+            return sorted(Path(d["path"]).relative_to(ws).as_posix() for d in found)
+
+        # info.rkt changes what it omits: the graph follows.
+        (ws / "info.rkt").write_text('#lang info\n(define compile-omit-paths \'("kept"))\n')
+        assert await changed(ws / "info.rkt") == ["node_modules/user.rkt", "omitted/user.rkt"]
+        # New files appear: only where the scan looks.
+        for d in ("doc", "kept", "sub"):
+            (ws / d).mkdir(exist_ok=True)
+            (ws / d / "new.rkt").write_text(BASE + '(require "../leaf.rkt")\n')
+        assert await changed(*(ws / d / "new.rkt" for d in ("doc", "kept", "sub"))) == [
+            "node_modules/user.rkt",
+            "omitted/user.rkt",
+            "sub/new.rkt",
+        ]
+
 
 def test_graph_cli_json_and_dot(example: Path) -> None:
     cli = [sys.executable, "-m", "raco_lsp", "graph"]

@@ -268,6 +268,9 @@ class ModuleGraphFeature(Feature):
         else:
             g.remove(path)
             self.server.store.put(SOURCE, self.server.uri_of(path), [])
+        if path.name == "info.rkt":  # compile-omit-paths may have changed
+            for gone in g.rescan():
+                self.server.store.put(SOURCE, self.server.uri_of(gone), [])
 
     def dep_changed(self, dep_path: Path) -> None:
         """A ``compiled/x_rkt.dep`` changed: reread the node it belongs to."""
@@ -292,7 +295,10 @@ class ModuleGraphFeature(Feature):
             if path.suffix == ".dep":
                 self.dep_changed(path)
             elif path.suffix in GRAPH_SUFFIXES and self.server.open_text(path) is None:
-                self.update_disk(path)
+                g = self.graph_for(path)
+                # A new file where the scan does not look stays out.
+                if norm(path) in g.nodes or g.walks(path):
+                    self.update_disk(path)
 
     def publish_require_problems(self, node: ModuleNode) -> None:
         problems = [

@@ -30,7 +30,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.core.text import read_source
 from raco_lsp.features.compile_on_save import CompileOnSave
-from raco_lsp.info.omits import testing_omit_rules
+from raco_lsp.info.omits import raco_test_omit_rules
 from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import RangeConverter, publish_owned
 from raco_lsp.lsp.feature import Feature, command, request
@@ -137,7 +137,7 @@ class TestFeature(Feature):
         running info.rkt (``test-omit-paths`` read statically)."""
         files: list[Path] = []
         for root in self.server.folders():
-            rules = testing_omit_rules()
+            rules = raco_test_omit_rules()
             files.extend(walk_files(root, lambda name: name.endswith(SUFFIXES), rules=rules))
         return files
 

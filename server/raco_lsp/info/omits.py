@@ -31,7 +31,7 @@ def compile_omit_rules() -> OmitRules:
     return OmitRules(compile_omits)
 
 
-def testing_omits(directory: Path) -> Omits:
+def raco_test_omits(directory: Path) -> Omits:
     """``directory``'s own ``test-omit-paths`` (compiler/commands/test.rkt):
     the same paths and ``'all``, but a regexp is matched against each file's
     whole path."""
@@ -39,10 +39,10 @@ def testing_omits(directory: Path) -> Omits:
     return Omits(own.everything, own.paths, file_regexps=own.regexps)
 
 
-def testing_omit_rules() -> OmitRules:
+def raco_test_omit_rules() -> OmitRules:
     """Walk rules that find the files ``raco test DIR`` runs: every directory
     is entered, dot-files and ``test-omit-paths`` are skipped."""
-    return OmitRules(testing_omits, by_name=False)
+    return OmitRules(raco_test_omits, by_name=False)
 
 
 def _omits(directory: Path, field: str, *more: str) -> Omits:

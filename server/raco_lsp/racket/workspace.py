@@ -94,11 +94,7 @@ def walk_files(
             if own.everything:
                 rules.omitted.append(Path(directory))
                 continue
-            omits = _Inherited(
-                inherited.paths + own.paths,
-                inherited.regexps + tuple(("", rx) for rx in own.regexps),
-                inherited.file_regexps + own.file_regexps,
-            )
+            omits = _combine(inherited, own)
         by_name = rules is None or rules.by_name
         subdirs: list[tuple[str, _Inherited]] = []
         for e in entries:
@@ -126,6 +122,48 @@ def walk_files(
             else:
                 not_regular(e.path, mode)
         todo.extend((d, depth + 1, inside) for d, inside in reversed(subdirs))
+
+
+def walked(root: Path, path: Path, rules: OmitRules | None = None) -> bool:
+    """Whether ``walk_files(root, ..., rules=rules)`` reaches ``path`` by its
+    path under ``root`` (names and info.rkt omissions; links are not looked
+    at, nor is ``want`` asked)."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return False
+    if not parts:
+        return False
+    by_name = rules is None or rules.by_name
+    omits = _Inherited()
+    directory = root
+    for i, entry in enumerate(parts):
+        if rules is not None:
+            own = rules.of(directory)
+            if own.everything:
+                return False
+            omits = _combine(omits, own)
+        last = i == len(parts) - 1
+        if entry.startswith(".") and (by_name or last):
+            return False
+        if rules is not None and _omitted(entry, omits):
+            return False
+        if last:
+            break
+        if by_name and entry in SKIP_DIRS:
+            return False
+        omits = _inside(entry, omits)
+        directory = directory / entry
+    return not any(rx.search(str(path)) for rx in omits.file_regexps)
+
+
+def _combine(inherited: _Inherited, own: Omits) -> _Inherited:
+    """A directory's omissions: those reaching into it, and its info.rkt's."""
+    return _Inherited(
+        inherited.paths + own.paths,
+        inherited.regexps + tuple(("", rx) for rx in own.regexps),
+        inherited.file_regexps + own.file_regexps,
+    )
 
 
 def _omitted(name: str, omits: _Inherited) -> bool:
