@@ -107,3 +107,106 @@ def test_unreadable_dep_is_repaired(example: Path) -> None:
     assert "greet.rkt:1:1: warning: unreadable .dep (greet_rkt.dep" in r.stdout
     assert read_dep(dep)[0] is not None
     assert subprocess.run(["raco", "make", str(example / "main.rkt")]).returncode == 0
+
+
+BASE_MODULE = "#lang racket/base\n"
+BROKEN = "#lang racket/base\n(undefined-thing)\n"
+OMITTING_INFO = """#lang info
+(define collection "omitting")
+(define deps '("base"))
+(define compile-omit-paths '("omitted" "sub/one.rkt" #rx"^gen-"))
+"""
+# Where raco setup looks and where it does not (setup/private/omitted-paths.rkt).
+OMITTING_FILES = {
+    "main.rkt": BASE_MODULE,
+    "gen-a.rkt": BROKEN,  # the regexp, in info.rkt's own directory
+    "sub/one.rkt": BROKEN,  # a relative path
+    "sub/two.rkt": BASE_MODULE,
+    "sub/gen-b.rkt": BASE_MODULE,  # ^gen- is matched against "sub/gen-b.rkt"
+    "omitted/x.rkt": BROKEN,
+    "doc/d.rkt": BROKEN,  # "doc" is omitted outside the main collects tree
+    "CVS/c.rkt": BROKEN,
+    ".hidden/h.rkt": BROKEN,
+    "node_modules/n.rkt": BASE_MODULE,  # not omitted
+    "all/info.rkt": "#lang info\n(define compile-omit-paths 'all)\n",
+    "all/a.rkt": BROKEN,
+    "lib/info.rkt": '#lang info\n(define compile-omit-files \'("old.rkt"))\n',
+    "lib/old.rkt": BROKEN,
+    "lib/new.rkt": BASE_MODULE,
+}
+
+
+def omitting_package(root: Path) -> Path:
+    pkg = root / "omitting"
+    for rel, text in {"info.rkt": OMITTING_INFO, **OMITTING_FILES}.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text(text)
+    return pkg
+
+
+def setup_compiles(pkg: Path, addon: Path) -> set[str]:
+    """The modules real ``raco setup`` compiles in the package (linked in a
+    scope of its own under ``addon``), relative to the package."""
+    env = {**os.environ, "PLTADDONDIR": str(addon)}
+    for argv in (
+        ["raco", "pkg", "install", "--no-setup", "--link", "--type", "dir", str(pkg)],
+        ["raco", "setup", "--no-docs", "-j", "1", "--pkgs", pkg.name],
+    ):
+        r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+    return {
+        (zo.parent.parent / zo.name.removesuffix(".zo").replace("_rkt", ".rkt"))
+        .relative_to(pkg)
+        .as_posix()
+        for zo in pkg.rglob("compiled/*_rkt.zo")
+    }
+
+
+def test_check_and_graph_walk_what_raco_setup_compiles(tmp_path: Path) -> None:
+    pkg = omitting_package(tmp_path / "setup")
+    compiled = setup_compiles(pkg, tmp_path / "addon")
+    assert compiled == {
+        "info.rkt",
+        "lib/info.rkt",
+        "lib/new.rkt",
+        "main.rkt",
+        "node_modules/n.rkt",
+        "sub/gen-b.rkt",
+        "sub/two.rkt",
+    }
+    mine = omitting_package(tmp_path / "check")
+    j = run(["--json", str(mine)], tmp_path)
+    assert j.returncode == 0, j.stdout + j.stderr
+    report = json.loads(j.stdout)
+    assert {Path(m).relative_to(mine).as_posix() for m in report["modules"]} == compiled
+    assert {Path(o).relative_to(mine).as_posix() for o in report["omitted"]} == {
+        "all",
+        "gen-a.rkt",
+        "lib/old.rkt",
+        "omitted",
+        "sub/one.rkt",
+    }
+    text = run(["omitting"], mine.parent).stdout.splitlines()
+    assert "omitting/omitted: skipped (compile-omit-paths in info.rkt)" in text
+    graph = subprocess.run(
+        [sys.executable, "-m", "raco_lsp", "graph", str(mine)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    nodes = {n["path"] for n in json.loads(graph.stdout)["nodes"]}
+    assert {Path(n).relative_to(mine).as_posix() for n in nodes if n.startswith(f"{mine}/")} == (
+        compiled
+    )
+
+
+def test_a_named_module_is_compiled_wherever_it_is(ws: Path) -> None:
+    """raco make compiles the files it is given, even under doc/ or an
+    omitted directory: so does check."""
+    pkg = omitting_package(ws)
+    for rel in ("doc/d.rkt", "omitted/x.rkt"):
+        make = subprocess.run(["raco", "make", rel], cwd=pkg, capture_output=True, text=True)
+        assert make.returncode == 1 and "undefined-thing: unbound identifier" in make.stderr
+        r = run([rel], pkg)
+        assert r.returncode == 1
+        assert r.stdout.splitlines()[0] == f"{rel}:2:2: error: undefined-thing: unbound identifier"

@@ -168,6 +168,47 @@ async def test_graph_requests(ws: Path) -> None:
         assert "collects/racket/unit.rkt" not in tails
 
 
+async def test_workspace_scan_skips_what_raco_setup_skips(ws: Path) -> None:
+    """The server's graph has the modules raco setup compiles (as
+    tests/test_cli_check.py compares): a dependent under a directory
+    info.rkt's compile-omit-paths names, under doc/ or .hidden/ is no
+    node, so saving what it requires never compiles it."""
+    (ws / "info.rkt").write_text('#lang info\n(define compile-omit-paths \'("omitted"))\n')
+    (ws / "leaf.rkt").write_text(BASE)
+    for d in ("omitted", "doc", ".hidden", "node_modules", "kept"):
+        (ws / d).mkdir()
+        (ws / d / "user.rkt").write_text(BASE + '(require "../leaf.rkt")\n')
+    async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
+        leaf = {"uri": path_uri(ws / "leaf.rkt")}
+        dependents = await request(client, "raco/dependents", leaf)
+        assert sorted(d["path"] for d in dependents) == [
+            str(ws / "kept" / "user.rkt"),
+            str(ws / "node_modules" / "user.rkt"),
+        ]
+
+        async def changed(*paths: Path) -> list[str]:
+            client.workspace_did_change_watched_files(
+                types.DidChangeWatchedFilesParams(
+                    changes=[types.FileEvent(uri=path_uri(p), type=CREATED) for p in paths]
+                )
+            )
+            found = await request(client, "raco/dependents", leaf)
+            return sorted(Path(d["path"]).relative_to(ws).as_posix() for d in found)
+
+        # info.rkt changes what it omits: the graph follows.
+        (ws / "info.rkt").write_text('#lang info\n(define compile-omit-paths \'("kept"))\n')
+        assert await changed(ws / "info.rkt") == ["node_modules/user.rkt", "omitted/user.rkt"]
+        # New files appear: only where the scan looks.
+        for d in ("doc", "kept", "sub"):
+            (ws / d).mkdir(exist_ok=True)
+            (ws / d / "new.rkt").write_text(BASE + '(require "../leaf.rkt")\n')
+        assert await changed(*(ws / d / "new.rkt" for d in ("doc", "kept", "sub"))) == [
+            "node_modules/user.rkt",
+            "omitted/user.rkt",
+            "sub/new.rkt",
+        ]
+
+
 def test_graph_cli_json_and_dot(example: Path) -> None:
     cli = [sys.executable, "-m", "raco_lsp", "graph"]
     out = subprocess.run([*cli, str(example)], check=True, capture_output=True, text=True).stdout

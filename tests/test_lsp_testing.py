@@ -4,9 +4,11 @@ and progress through the real server and real Racket."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
 
 from lsp_support import (
@@ -20,7 +22,7 @@ from lsp_support import (
     save_file,
     wait_idle,
 )
-from raco_lsp.lsp.uris import path_uri
+from raco_lsp.lsp.uris import path_uri, uri_path
 from testing_fixtures import FILES
 
 PASSING_ARITH = (
@@ -165,3 +167,33 @@ async def test_cancel_through_progress_stops_a_hanging_test(ws: Path) -> None:
         reports = client.progress_reports[token]
         assert isinstance(reports[-1], types.WorkDoneProgressEnd)
         assert reports[-1].message == "cancelled"
+
+
+# Where raco test DIR looks: every directory, no dot-file, not test-omit-paths
+# (a string: that path; a regexp: matched against each file's whole path).
+TEST_TREE = ["top.rkt", "doc/d.rkt", ".hidden/h.rkt", "CVS/c.rkt", "node_modules/n.rkt",
+             "compiled/x.rkt", ".dot.rkt", "omitted/o.rkt", "skip.rkt", "sub/gen-y.rkt",
+             "sub/keep.rkt"]  # fmt: skip
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_discovery_finds_the_files_raco_test_runs(ws: Path, trusted: bool) -> None:
+    """Trusted, Racket plans (info.rkt run); untrusted, the walker with
+    test-omit-paths read statically: both find what real raco test runs."""
+    for rel in TEST_TREE:
+        (ws / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ws / rel).write_text(f'#lang racket/base\n(module+ test (displayln "RAN {rel}"))\n')
+    (ws / "info.rkt").write_text(
+        '#lang info\n(define test-omit-paths (list "omitted" "skip.rkt" #rx"gen-"))\n'
+    )
+    ran = subprocess.run(["raco", "test", ws.name], cwd=ws.parent, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    expected = sorted(line[4:] for line in ran.stdout.splitlines() if line.startswith("RAN "))
+    assert expected == [".hidden/h.rkt", "CVS/c.rkt", "compiled/x.rkt", "doc/d.rkt",
+                        "node_modules/n.rkt", "sub/keep.rkt", "top.rkt"]  # fmt: skip
+    async with lsp_session(ws, init_options={"raco-lsp": {"trusted": trusted}}) as client:
+        found = await request(client, "raco/discoverTests", {})
+        got = sorted(
+            Path(uri_path(i["uri"]) or "").relative_to(ws).as_posix() for i in found["items"]
+        )
+        assert got == expected

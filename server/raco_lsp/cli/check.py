@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.info.check import check_info_files, find_info_files
+from raco_lsp.info.omits import compile_omit_rules
 from raco_lsp.racket.compile import SOURCE, compile_modules
 from raco_lsp.racket.deps import discard_unreadable_dep
 from raco_lsp.racket.locate import RacketInstall, locate_or_report
@@ -23,6 +24,8 @@ from raco_lsp.racket.workspace import find_modules
 class CheckReport:
     modules: list[Path]
     problems: list[Problem] = field(default_factory=list)
+    # What info.rkt's compile-omit-paths left out, as raco setup does.
+    omitted: list[Path] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -36,9 +39,10 @@ class CheckReport:
 async def check_paths(
     install: RacketInstall, paths: Sequence[Path], *, timeout: float | None = None
 ) -> CheckReport:
-    modules, _ = find_modules(paths)
+    rules = compile_omit_rules()
+    modules, _ = find_modules(paths, rules)
     roots = [p.absolute() if p.is_dir() else p.absolute().parent for p in paths if p.exists()]
-    report = CheckReport(modules)
+    report = CheckReport(modules, omitted=sorted(set(rules.omitted)))
     if not modules:
         return report
     # compiler/cm fails on an unreadable .dep instead of recompiling: remove
@@ -52,7 +56,7 @@ async def check_paths(
     problems = [*repaired, *run.problems]
     # info.rkt problems too (static checks plus get-info); compiling an
     # info.rkt already reports what would stop get-info, so only new ones.
-    info_files, _ = find_info_files(paths)
+    info_files, _ = find_info_files(paths, compile_omit_rules())
     failed = {p.path for p in problems if p.severity is Severity.ERROR}
     for p in await check_info_files(info_files, install, timeout=timeout):
         if not (p.code == "get-info" and p.path in failed):
@@ -79,6 +83,8 @@ def format_text(report: CheckReport, cwd: Path, out: TextIO, *, noun: str = "mod
         )
         for line in rest:
             out.write(f"    {line.strip()}\n")
+    for o in report.omitted:
+        out.write(f"{display_path(o, cwd)}: skipped (compile-omit-paths in info.rkt)\n")
     files = len({p.path for p in report.problems if p.severity is Severity.ERROR})
     n = len(report.modules)
     summary = f"checked {n} {noun}{'s' if n != 1 else ''}: "
@@ -122,6 +128,7 @@ def format_json(report: CheckReport, out: TextIO) -> None:
             "problems": [problem_json(p) for p in report.problems],
             "errors": report.errors,
             "warnings": report.warnings,
+            "omitted": [str(o) for o in report.omitted],
         },
         out,
         indent=2,

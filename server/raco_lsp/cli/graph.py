@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from raco_lsp.info.omits import compile_omit_rules
 from raco_lsp.lsp import protocol
 from raco_lsp.racket import langs
 from raco_lsp.racket.graph import norm
@@ -31,7 +32,7 @@ def build_graph(
     With ``install`` the language profiles cached earlier are used; with
     ``learn`` too, the installation languages whose profile is not known
     yet are profiled first (racket/langs.py: installation code only)."""
-    modules, _ = find_modules(paths)
+    modules, _ = find_modules(paths, compile_omit_rules())
     roots = [norm(p.absolute() if p.is_dir() else p.absolute().parent) for p in paths]
     profiles = langs.load_cached(install) if install is not None else None
     graph = ModuleGraph(roots, Resolver(info), profiles=profiles)

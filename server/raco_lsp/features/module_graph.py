@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.info.omits import compile_omits
 from raco_lsp.lsp.feature import Feature, command, request
 from raco_lsp.lsp.protocol import (
     ModuleGraphResult,
@@ -148,7 +149,11 @@ class ModuleGraphFeature(Feature):
 
     def _new_graph(self, root: Path) -> ModuleGraph:
         return ModuleGraph(
-            [root], self.resolver, text_of=self.server.open_text, profiles=self.profiles
+            [root],
+            self.resolver,
+            text_of=self.server.open_text,
+            profiles=self.profiles,
+            omits=compile_omits,
         )
 
     async def _register_watchers(self) -> None:
@@ -280,6 +285,9 @@ class ModuleGraphFeature(Feature):
         else:
             g.remove(path)
             self.server.store.put(SOURCE, self.server.uri_of(path), [])
+        if path.name == "info.rkt":  # compile-omit-paths may have changed
+            for gone in g.rescan():
+                self.server.store.put(SOURCE, self.server.uri_of(gone), [])
 
     def dep_changed(self, dep_path: Path) -> None:
         """A ``compiled/x_rkt.dep`` (or its ``.zo``) changed: reread the node
@@ -305,7 +313,10 @@ class ModuleGraphFeature(Feature):
             if path.suffix in (".dep", ".zo"):
                 self.dep_changed(path)
             elif path.suffix in GRAPH_SUFFIXES and self.server.open_text(path) is None:
-                self.update_disk(path)
+                g = self.graph_for(path)
+                # A new file where the scan does not look stays out.
+                if norm(path) in g.nodes or g.walks(path):
+                    self.update_disk(path)
 
     def publish_require_problems(self, node: ModuleNode) -> None:
         problems = [

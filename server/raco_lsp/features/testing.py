@@ -30,6 +30,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.core.text import read_source
 from raco_lsp.features.compile_on_save import CompileOnSave
+from raco_lsp.info.omits import raco_test_omit_rules
 from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import RangeConverter, publish_owned
 from raco_lsp.lsp.feature import Feature, command, request
@@ -132,9 +133,12 @@ class TestFeature(Feature):
         )
 
     def workspace_files(self) -> list[Path]:
+        """The files ``raco test`` would run, as far as they are known without
+        running info.rkt (``test-omit-paths`` read statically)."""
         files: list[Path] = []
         for root in self.server.folders():
-            files.extend(walk_files(root, lambda name: name.endswith(SUFFIXES)))
+            rules = raco_test_omit_rules()
+            files.extend(walk_files(root, lambda name: name.endswith(SUFFIXES), rules=rules))
         return files
 
     @request("raco/discoverTests")
@@ -157,7 +161,7 @@ class TestFeature(Feature):
     async def workspace_test_files(self) -> list[Path]:
         """The files ``raco test`` would run in the workspace folders: planned by
         Racket (info.rkt ``test-omit-paths``...) when the folder is trusted,
-        since reading info.rkt runs code; else every Racket file."""
+        since reading info.rkt runs code; else ``workspace_files``."""
         ls = self.server
         pool = self.pool(self.options()) if ls.settings.trusted else None
         if pool is not None:

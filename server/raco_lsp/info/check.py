@@ -12,14 +12,16 @@ from raco_lsp.core.text import read_source
 from raco_lsp.info.validate import has_errors, validate_info
 from raco_lsp.racket.info import get_info_problems
 from raco_lsp.racket.locate import RacketInstall
-from raco_lsp.racket.workspace import find_files
+from raco_lsp.racket.workspace import OmitRules, find_files
 
 INFO_NAMES = ("info.rkt",)
 
 
-def find_info_files(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
+def find_info_files(
+    paths: Iterable[Path], rules: OmitRules | None = None
+) -> tuple[list[Path], list[str]]:
     """info.rkt files under ``paths`` (a file path counts when it is an info.rkt)."""
-    found, problems = find_files(paths, lambda name: name in INFO_NAMES)
+    found, problems = find_files(paths, lambda name: name in INFO_NAMES, rules)
     return [f for f in found if f.name in INFO_NAMES], problems
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from pathlib import Path
 
 from raco_lsp.info.findings import Findings
 from raco_lsp.syntax.info import Datum, InfoSyntax
@@ -228,6 +229,16 @@ class Evaluator:
             self.ref(head)
         vals = [self.expr(a) for a in args]
         return _apply(name, vals, d)
+
+
+def static_values(info: InfoSyntax) -> dict[str, Val]:
+    """Each definition's value as far as it is statically known (the first
+    definition of a name; problems are not reported)."""
+    ev = Evaluator(info, Findings(Path("info.rkt"), "info.rkt"))
+    for d in info.defines:
+        if d.value is not None and d.name not in ev.env:
+            ev.env[d.name] = ev.expr(d.value)
+    return ev.env
 
 
 def _unbound(name: str) -> str:

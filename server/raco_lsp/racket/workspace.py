@@ -3,35 +3,82 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from raco_lsp.core.files import not_regular, special_file
 
 MODULE_SUFFIXES = (".rkt", ".ss")
-SKIP_DIRS = {"compiled", "node_modules", "doc"}
+# raco setup's implicit omissions (setup/private/omitted-paths.rkt: "doc"
+# everywhere but the main collects tree), with dot-names.
+SKIP_DIRS = {"compiled", "CVS", "doc"}
+
+
+@dataclass(frozen=True)
+class Omits:
+    """What one directory's info.rkt leaves out (raco setup's
+    ``compile-omit-paths``): everything, or paths relative to the directory
+    (as tuples of names) and regexps matched against relative paths."""
+
+    everything: bool = False
+    paths: tuple[tuple[str, ...], ...] = ()
+    regexps: tuple[re.Pattern[str], ...] = ()
+    # Matched against each file's whole path, as raco test's test-omit-paths.
+    file_regexps: tuple[re.Pattern[str], ...] = ()
+
+
+@dataclass
+class OmitRules:
+    """info.rkt omissions for a walk: ``of(directory)`` reads a directory's
+    own; each entry left out because of them is added to ``omitted``.
+    ``by_name``: skip ``SKIP_DIRS`` and dot-directories (raco setup); False
+    enters every directory (raco test: only dot-files are skipped)."""
+
+    of: Callable[[Path], Omits]
+    omitted: list[Path] = field(default_factory=list)
+    by_name: bool = True
+
+
+@dataclass(frozen=True)
+class _Inherited:
+    """Omissions from enclosing directories that reach into this one, as
+    setup/private/omitted-paths.rkt accumulates them."""
+
+    paths: tuple[tuple[str, ...], ...] = ()
+    regexps: tuple[tuple[str, re.Pattern[str]], ...] = ()  # (prefix, rx)
+    file_regexps: tuple[re.Pattern[str], ...] = ()
 
 
 def walk_files(
-    root: Path, want: Callable[[str], bool], *, max_depth: int | None = None
+    root: Path,
+    want: Callable[[str], bool],
+    *,
+    max_depth: int | None = None,
+    rules: OmitRules | None = None,
 ) -> Iterator[Path]:
     """The regular files under ``root`` whose name ``want`` accepts: each
     directory's files (sorted by name), then its subdirectories (likewise).
 
-    One policy for every walk of a workspace: dot-files, dot-directories and
-    the directories in ``SKIP_DIRS`` (``compiled/``, ``doc/``, as raco setup
-    does) are skipped.  Symlinks are followed, to files and to directories
-    (wherever they point: a folder may link a package from elsewhere), but
-    each directory is entered once, by ``(st_dev, st_ino)``, so a link back
-    (``sub/self -> .``, ``sub/up -> ..``) ends there and every file is listed
-    under one path.  A wanted name that is not a regular file (a FIFO, a
-    link to a device) is left out and reported once.  ``max_depth``: how
-    many levels of directories below ``root`` are entered (None: all)."""
+    One policy for every walk of a workspace: dot-files, dot-directories
+    (``.git``, ``.venv``) and the directories in ``SKIP_DIRS`` are skipped,
+    as raco setup does, and nothing else (``node_modules`` is entered, as
+    raco setup does).  With ``rules``, what each directory's info.rkt omits
+    (``compile-omit-paths``: names, relative paths, regexps, ``'all``) is
+    skipped too, from ``root`` down.  Symlinks are followed, to files and to
+    directories (wherever they point: a folder may link a package from
+    elsewhere), but each directory is entered once, by ``(st_dev, st_ino)``,
+    so a link back (``sub/self -> .``, ``sub/up -> ..``) ends there and every
+    file is listed under one path.  A wanted name that is not a regular file
+    (a FIFO, a link to a device) is left out and reported once.
+    ``max_depth``: how many levels of directories below ``root`` are entered
+    (None: all)."""
     seen: set[tuple[int, int]] = set()
-    todo: list[tuple[str, int]] = [(str(root), 0)]
+    todo: list[tuple[str, int, _Inherited]] = [(str(root), 0, _Inherited())]
     while todo:
-        directory, depth = todo.pop()
+        directory, depth, inherited = todo.pop()
         try:
             st = os.stat(directory)
             with os.scandir(directory) as it:
@@ -41,16 +88,31 @@ def walk_files(
         if (st.st_dev, st.st_ino) in seen:
             continue
         seen.add((st.st_dev, st.st_ino))
-        subdirs: list[str] = []
+        omits = inherited
+        if rules is not None:
+            own = rules.of(Path(directory))
+            if own.everything:
+                rules.omitted.append(Path(directory))
+                continue
+            omits = _combine(inherited, own)
+        by_name = rules is None or rules.by_name
+        subdirs: list[tuple[str, _Inherited]] = []
         for e in entries:
-            if e.name.startswith("."):
+            if e.name.startswith(".") and by_name:
+                continue
+            if rules is not None and _omitted(e.name, omits):
+                rules.omitted.append(Path(e.path))
                 continue
             try:
                 if e.is_dir():
-                    if e.name not in SKIP_DIRS and (max_depth is None or depth < max_depth):
-                        subdirs.append(e.path)
+                    skipped = by_name and e.name in SKIP_DIRS
+                    if not skipped and (max_depth is None or depth < max_depth):
+                        subdirs.append((e.path, _inside(e.name, omits)))
                     continue
-                if not want(e.name):
+                if e.name.startswith(".") or not want(e.name):
+                    continue
+                if rules is not None and any(rx.search(e.path) for rx in omits.file_regexps):
+                    rules.omitted.append(Path(e.path))
                     continue
                 mode = e.stat().st_mode
             except OSError:  # a dangling link, or gone meanwhile
@@ -59,18 +121,80 @@ def walk_files(
                 yield Path(e.path)
             else:
                 not_regular(e.path, mode)
-        todo.extend((d, depth + 1) for d in reversed(subdirs))
+        todo.extend((d, depth + 1, inside) for d, inside in reversed(subdirs))
 
 
-def walk_modules(root: Path, suffixes: tuple[str, ...] = MODULE_SUFFIXES) -> Iterator[Path]:
+def walked(root: Path, path: Path, rules: OmitRules | None = None) -> bool:
+    """Whether ``walk_files(root, ..., rules=rules)`` reaches ``path`` by its
+    path under ``root`` (names and info.rkt omissions; links are not looked
+    at, nor is ``want`` asked)."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        return False
+    if not parts:
+        return False
+    by_name = rules is None or rules.by_name
+    omits = _Inherited()
+    directory = root
+    for i, entry in enumerate(parts):
+        if rules is not None:
+            own = rules.of(directory)
+            if own.everything:
+                return False
+            omits = _combine(omits, own)
+        last = i == len(parts) - 1
+        if entry.startswith(".") and (by_name or last):
+            return False
+        if rules is not None and _omitted(entry, omits):
+            return False
+        if last:
+            break
+        if by_name and entry in SKIP_DIRS:
+            return False
+        omits = _inside(entry, omits)
+        directory = directory / entry
+    return not any(rx.search(str(path)) for rx in omits.file_regexps)
+
+
+def _combine(inherited: _Inherited, own: Omits) -> _Inherited:
+    """A directory's omissions: those reaching into it, and its info.rkt's."""
+    return _Inherited(
+        inherited.paths + own.paths,
+        inherited.regexps + tuple(("", rx) for rx in own.regexps),
+        inherited.file_regexps + own.file_regexps,
+    )
+
+
+def _omitted(name: str, omits: _Inherited) -> bool:
+    return (name,) in omits.paths or any(
+        rx.search(f"{prefix}/{name}" if prefix else name) for prefix, rx in omits.regexps
+    )
+
+
+def _inside(name: str, omits: _Inherited) -> _Inherited:
+    """The omissions that reach into subdirectory ``name``."""
+    return _Inherited(
+        tuple(p[1:] for p in omits.paths if len(p) > 1 and p[0] == name),
+        tuple((f"{prefix}/{name}" if prefix else name, rx) for prefix, rx in omits.regexps),
+        omits.file_regexps,
+    )
+
+
+def walk_modules(
+    root: Path, suffixes: tuple[str, ...] = MODULE_SUFFIXES, rules: OmitRules | None = None
+) -> Iterator[Path]:
     """Module files under ``root`` (``walk_files``' policy)."""
-    return walk_files(root, lambda name: name.endswith(suffixes))
+    return walk_files(root, lambda name: name.endswith(suffixes), rules=rules)
 
 
-def find_files(paths: Iterable[Path], want: Callable[[str], bool]) -> tuple[list[Path], list[str]]:
+def find_files(
+    paths: Iterable[Path], want: Callable[[str], bool], rules: OmitRules | None = None
+) -> tuple[list[Path], list[str]]:
     """The files ``want`` accepts under ``paths`` (a file path is taken when
-    it is a regular file, whatever its name).  Returns (files, problems); a
-    missing path or a special file is a problem."""
+    it is a regular file, whatever its name, as ``raco make`` takes it).
+    Returns (files, problems); a missing path or a special file is a
+    problem.  ``rules``: info.rkt omissions for the walks (``walk_files``)."""
     found: list[Path] = []
     problems: list[str] = []
     for p in paths:
@@ -78,7 +202,7 @@ def find_files(paths: Iterable[Path], want: Callable[[str], bool]) -> tuple[list
         if (special := special_file(p)) is not None:
             problems.append(special)
         elif p.is_dir():
-            found.extend(walk_files(p, want))
+            found.extend(walk_files(p, want, rules=rules))
         elif p.is_file():
             found.append(p)
         else:
@@ -86,7 +210,9 @@ def find_files(paths: Iterable[Path], want: Callable[[str], bool]) -> tuple[list
     return sorted(dict.fromkeys(Path(os.path.normpath(f)) for f in found)), problems
 
 
-def find_modules(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
+def find_modules(
+    paths: Iterable[Path], rules: OmitRules | None = None
+) -> tuple[list[Path], list[str]]:
     """Racket module files under ``paths`` (files are taken as they are).
     Returns (modules, problems); a missing path is a problem."""
-    return find_files(paths, lambda name: name.endswith(MODULE_SUFFIXES))
+    return find_files(paths, lambda name: name.endswith(MODULE_SUFFIXES), rules)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from raco_lsp.racket.graph.staleness import CODE_SIGNATURES, Staleness, Stalenes
 from raco_lsp.racket.install import InstallInfo
 from raco_lsp.racket.langs import LangProfiles
 from raco_lsp.racket.modpath import Resolution, Resolver
-from raco_lsp.racket.workspace import walk_modules
+from raco_lsp.racket.workspace import OmitRules, Omits, walk_modules, walked
 from raco_lsp.syntax.module_facts import ModuleFacts, UntypedContract, module_facts
 from raco_lsp.syntax.requires import RequireSpec
 from raco_lsp.syntax.rules import Macros, expansion_requires
@@ -115,8 +115,11 @@ class ModuleGraph:
         *,
         text_of: TextOf | None = None,
         profiles: LangProfiles | None = None,
+        omits: Callable[[Path], Omits] | None = None,
     ) -> None:
         self.roots = [norm(r) for r in roots]
+        self.omits = omits
+        """Each directory's info.rkt omissions, for ``scan`` (raco setup's)."""
         self._root_strs = [str(r) for r in self.roots]
         self.resolver = resolver
         self.info: InstallInfo | None = resolver.info
@@ -144,10 +147,36 @@ class ModuleGraph:
         s = os.path.normpath(path)
         return any(s == r or s.startswith(r + os.sep) for r in self._root_strs)
 
-    def scan(self) -> None:
+    def _rules(self) -> OmitRules | None:
+        return OmitRules(self.omits) if self.omits is not None else None
+
+    def _walk(self) -> Iterator[Path]:
         for root in self.roots:
-            for path in walk_modules(root, GRAPH_SUFFIXES):
-                self.update(path)
+            yield from walk_modules(root, GRAPH_SUFFIXES, self._rules())
+
+    def scan(self) -> None:
+        for path in self._walk():
+            self.update(path)
+
+    def walks(self, path: Path) -> bool:
+        """Whether ``scan`` reaches ``path`` (by its name and info.rkt's)."""
+        return any(walked(root, norm(path), self._rules()) for root in self.roots)
+
+    def rescan(self) -> list[Path]:
+        """Walk again (an info.rkt changed what it omits): add the modules the
+        walk reaches now, drop those under the roots it no longer reaches
+        (unless read from an editor buffer).  Returns the dropped ones."""
+        found = {norm(p) for p in self._walk()}
+        gone = [
+            p
+            for p, n in self.nodes.items()
+            if p not in found and not n.from_buffer and self.contains(p)
+        ]
+        for p in gone:
+            self.remove(p)
+        for p in sorted(found - self.nodes.keys()):
+            self.update(p)
+        return gone
 
     def update(self, path: Path, text: str | None = None) -> ModuleNode | None:
         """(Re)read one module: from ``text`` (an editor buffer), else the
