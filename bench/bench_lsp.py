@@ -113,6 +113,14 @@ async def _start(root: Path, env: dict[str, str]) -> Session:
     client = await ClientServerConfig(server_command=SERVER, server_env=env).start()
     assert isinstance(client, LanguageClient)
     session = Session(client)
+
+    # Accept the server's file watchers, as editors do (a save then
+    # re-examines only what changed; the builds' own .dep/.zo writes are
+    # known to the server without the client's reports).
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)  # type: ignore[untyped-decorator]
+    def register(params: types.RegistrationParams) -> None:
+        return None
+
     await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),

@@ -134,3 +134,15 @@ async def request(client: LanguageClient, method: str, params: Any, timeout: flo
             timeout,
         )
     )
+
+
+def record_registrations(got: list[Any]) -> Any:
+    """A ``before_initialize`` hook: the client accepts
+    ``client/registerCapability`` (as editors do) and records the methods."""
+
+    def setup(client: LanguageClient) -> None:
+        @client.feature(types.CLIENT_REGISTER_CAPABILITY)  # type: ignore[untyped-decorator]
+        def register(params: types.RegistrationParams) -> None:
+            got.extend(r.method for r in params.registrations)
+
+    return setup

@@ -17,6 +17,7 @@ from lsp_support import (
     diagnostics,
     lsp_session,
     open_file,
+    record_registrations,
     request,
     rng,
     save_file,
@@ -300,6 +301,56 @@ async def test_watched_dep_change_and_multi_root(tmp_path: Path) -> None:
         assert [d["path"] for d in dependents] == [str(a / "w.rkt")]
     finally:
         await asyncio.wait_for(client.shutdown_session(), 20)
+
+
+async def test_with_watchers_saves_follow_the_reported_changes(ws: Path) -> None:
+    """A client with file watchers (our registration accepted) reports
+    changes made outside the editor; a save then re-examines only what they
+    and the saved module touch, and still builds what they made stale."""
+    a, b = ws / "a.rkt", ws / "b.rkt"
+    a.write_text(BASE + "(provide f)\n(define (f) 1)\n")
+    b.write_text(BASE + '(require "a.rkt")\n(f)\n')
+    subprocess.run(["raco", "make", str(b)], check=True, stdin=subprocess.DEVNULL)
+    registered: list[str] = []
+    async with lsp_session(ws, before_initialize=record_registrations(registered)) as client:
+        open_file(client, b)
+        await wait_idle(client)
+        assert "workspace/didChangeWatchedFiles" in registered
+        assert diagnostics(client, b) == []
+
+        def changed(*paths: Path) -> None:
+            client.workspace_did_change_watched_files(
+                types.DidChangeWatchedFilesParams(
+                    changes=[
+                        types.FileEvent(uri=path_uri(p), type=types.FileChangeType.Changed)
+                        for p in paths
+                    ]
+                )
+            )
+
+        # a.rkt no longer provides f, changed by another tool and reported.
+        a.write_text(BASE + "(provide g)\n(define (g) 1)\n")
+        changed(a)
+        save_file(client, b, b.read_text())
+        await wait_idle(client)
+        (err,) = diagnostics(client, b)
+        assert "f: unbound identifier" in err.message
+
+        # Fixed and compiled outside the editor (raco make), reported file by
+        # file: b.rkt is up to date and a save compiles nothing.
+        a.write_text(BASE + "(provide f)\n(define (f) 2)\n")
+        b.write_text(BASE + '(require "a.rkt")\n(f)\n')
+        subprocess.run(["raco", "make", str(b)], check=True, stdin=subprocess.DEVNULL)
+        compiled = ws / "compiled"
+        changed(a, *(compiled / f"{m}_rkt.{x}" for m in "ab" for x in ("zo", "dep")))
+        deps = await request(client, "raco/dependencies", {"uri": path_uri(b)})
+        (dep,) = [d for d in deps if d["workspace"]]
+        assert (Path(dep["path"]).name, dep["stale"]) == ("a.rkt", False)
+        zo = (compiled / "b_rkt.zo").stat().st_mtime_ns
+        save_file(client, b, b.read_text())
+        await wait_idle(client)
+        assert diagnostics(client, b) == []
+        assert (compiled / "b_rkt.zo").stat().st_mtime_ns == zo
 
 
 async def test_show_module_graph_command(ws: Path) -> None:

@@ -11,22 +11,13 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import lsp_session, open_file, request, wait_idle
+from lsp_support import lsp_session, open_file, record_registrations, request, wait_idle
 from racket_install import collects_and_pkgs_dirs, snapshot
 from raco_lsp.lsp.uris import path_uri
 
 
 def installation_module() -> Path:
     return collects_and_pkgs_dirs()[0] / "racket" / "list.rkt"
-
-
-def record_registrations(got: list[Any]) -> Any:
-    def setup(client: LanguageClient) -> None:
-        @client.feature(types.CLIENT_REGISTER_CAPABILITY)  # type: ignore[untyped-decorator]
-        def register(params: types.RegistrationParams) -> None:
-            got.extend(r.method for r in params.registrations)
-
-    return setup
 
 
 async def open_save_and_wait(client: LanguageClient, path: Path) -> dict[str, Any]:
