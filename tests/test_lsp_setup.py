@@ -13,6 +13,7 @@ from pytest_lsp import LanguageClient
 
 from lsp_support import diagnostics, lsp_session, open_file, save_file
 from raco_lsp.lsp.uris import path_uri
+from setup_packages import MISSING_PKG, NEEDS_MISSING, TEST_ONLY, write_package
 
 MAIN = (
     "#lang racket/base\n(require racket/list math/base)\n(provide f)\n"
@@ -169,27 +170,12 @@ def _text_at(path: Path, r: types.Range) -> str:
 
 async def test_build_only_and_missing_dependencies(ws: Path, tmp_path: Path) -> None:
     # Racket prints `"rackunit-lib" for run`: used only by the test submodule.
-    tools = ws / "tools"
-    tools.mkdir()
-    (tools / "main.rkt").write_text(
-        "#lang racket/base\n(provide f)\n(define (f) 1)\n"
-        "(module+ test\n  (require rackunit)\n  (check-equal? (f) 1))\n"
-    )
-    tools_info = tools / "info.rkt"
-    tools_info.write_text(
-        '#lang info\n(define collection "tools")\n(define deps \'("base" "rackunit-lib"))\n'
-    )
+    tools_info = write_package(ws, "tools", ["base", "rackunit-lib"], {"main.rkt": TEST_ONLY})
     # A dependency that is not installed: main.rkt cannot compile, so math-lib looks unused.
-    needs = ws / "needs"
-    needs.mkdir()
-    (needs / "main.rkt").write_text(
-        "#lang racket/base\n(require raco-lsp-no-such-collection math/base)\n(define x pi)\n"
+    needs_info = write_package(
+        ws, "needs", ["base", MISSING_PKG, "math-lib"], {"main.rkt": NEEDS_MISSING}
     )
-    needs_info = needs / "info.rkt"
-    needs_info.write_text(
-        '#lang info\n(define collection "needs")\n'
-        '(define deps \'("base" "raco-lsp-no-such-pkg" "math-lib"))\n'
-    )
+    needs = needs_info.parent
     cache = tmp_path / "cache"
     async with lsp_session(ws, env=_env(cache), init_options={"compileOnSave": "off"}) as client:
         open_file(client, tools_info)
@@ -208,11 +194,11 @@ async def test_build_only_and_missing_dependencies(ws: Path, tmp_path: Path) -> 
 
         open_file(client, needs_info)
         result = await _run(client, "raco-lsp.checkPackage", needs_info)
-        assert result["notInstalled"] == ["raco-lsp-no-such-pkg"]
+        assert result["notInstalled"] == [MISSING_PKG]
         (missing,) = _setup_diags(client, needs_info)
         assert missing.severity == types.DiagnosticSeverity.Error
-        assert missing.message.startswith('dependency "raco-lsp-no-such-pkg" is not installed')
-        assert _text_at(needs_info, missing.range) == '"raco-lsp-no-such-pkg"'
+        assert missing.message.startswith(f'dependency "{MISSING_PKG}" is not installed')
+        assert _text_at(needs_info, missing.range) == f'"{MISSING_PKG}"'
         assert "Remove unused dependency" not in await _titles(client, needs_info)
         (error,) = _setup_diags(client, needs / "main.rkt")
         assert "raco-lsp-no-such-collection" in error.message

@@ -31,6 +31,7 @@ from raco_lsp.racket.setup import (
     parse_setup_output,
     source_of_compiled,
 )
+from setup_packages import MISSING_PKG, NEEDS_MISSING, TEST_ONLY, write_package
 
 # -- parsing (output as printed by Racket 8.7, docs/racket-facts.md §9) --------
 
@@ -570,16 +571,8 @@ def _unused_by_hand(stderr: str, package: str) -> set[str]:
 def test_unused_for_run_is_moved_to_build_deps(
     racket: RacketInstall, cache: Path, tmp_path: Path
 ) -> None:
-    pkg_dir = tmp_path / "forrun"
-    pkg_dir.mkdir()
-    (pkg_dir / "main.rkt").write_text(
-        "#lang racket/base\n(provide f)\n(define (f) 1)\n"
-        "(module+ test\n  (require rackunit)\n  (check-equal? (f) 1))\n"
-    )
-    info = pkg_dir / "info.rkt"
-    info.write_text(
-        '#lang info\n(define collection "forrun")\n(define deps \'("base" "rackunit-lib"))\n'
-    )
+    info = write_package(tmp_path, "forrun", ["base", "rackunit-lib"], {"main.rkt": TEST_ONLY})
+    pkg_dir = info.parent
     pkg = WorkspacePackage("forrun", pkg_dir, "string")
     shutil.copytree(pkg_dir, tmp_path / "by-hand/forrun")  # nothing compiled yet
     _, stderr = _hand_run(racket, tmp_path / "by-hand/forrun", tmp_path / "scratch")
@@ -600,32 +593,25 @@ def test_unused_for_run_is_moved_to_build_deps(
 def test_missing_dependency_is_the_problem_not_unused(
     racket: RacketInstall, cache: Path, tmp_path: Path
 ) -> None:
-    pkg_dir = tmp_path / "needs"
-    pkg_dir.mkdir()
-    (pkg_dir / "main.rkt").write_text(
-        "#lang racket/base\n(require raco-lsp-no-such-collection math/base)\n(define x pi)\n"
-    )
-    (pkg_dir / "other.rkt").write_text(
-        "#lang racket/base\n(require db/base)\n(define c connection?)\n"
-    )
-    info = pkg_dir / "info.rkt"
-    info.write_text(
-        '#lang info\n(define collection "needs")\n'
-        '(define deps \'("base" "raco-lsp-no-such-pkg" "math-lib" "db-lib"))\n'
-    )
+    files = {
+        "main.rkt": NEEDS_MISSING,
+        "other.rkt": "#lang racket/base\n(require db/base)\n(define c connection?)\n",
+    }
+    info = write_package(tmp_path, "needs", ["base", MISSING_PKG, "math-lib", "db-lib"], files)
+    pkg_dir = info.parent
     pkg = WorkspacePackage("needs", pkg_dir, "string")
     shutil.copytree(pkg_dir, tmp_path / "by-hand/needs")  # nothing compiled yet
     _, stderr = _hand_run(racket, tmp_path / "by-hand/needs", tmp_path / "scratch")
     report = _check(racket, pkg, Scope(cache / "needs"))
     # What Racket prints: the missing package, and what main.rkt needs as unused, because
     # main.rkt did not compile (with -j 1, other.rkt is not compiled either: db-lib too).
-    assert 'raco setup: package not installed: "raco-lsp-no-such-pkg"' in stderr
-    assert {'"raco-lsp-no-such-pkg"', '"math-lib"'} <= _unused_by_hand(stderr, "needs")
+    assert f'raco setup: package not installed: "{MISSING_PKG}"' in stderr
+    assert {f'"{MISSING_PKG}"', '"math-lib"'} <= _unused_by_hand(stderr, "needs")
     findings = findings_of(report)
     assert [f.problem.code for f in findings] == ["not-installed", "compile"]
     missing, error = findings
     s, e = missing.problem.span.start, missing.problem.span.end
-    assert info.read_text().splitlines()[s.line][s.col : e.col] == '"raco-lsp-no-such-pkg"'
+    assert info.read_text().splitlines()[s.line][s.col : e.col] == f'"{MISSING_PKG}"'
     assert missing.problem.severity.value == "error"
     assert error.problem.path == pkg_dir / "main.rkt"
 
@@ -634,14 +620,10 @@ def test_setup_paths_follow_the_package_name(
     racket: RacketInstall, cache: Path, tmp_path: Path
 ) -> None:
     # The directory is my.pkg, the package my-pkg: raco setup prints `<pkgs>/my-pkg`.
-    pkg_dir = tmp_path / "my.pkg"
-    pkg_dir.mkdir()
-    (pkg_dir / "info.rkt").write_text(
-        '#lang info\n(define collection "mypkgx")\n(define deps \'("base"))\n'
-    )
-    (pkg_dir / "bad.rkt").write_text(
+    bad = (
         '#lang racket/base\n(require (for-syntax racket/base))\n(begin-for-syntax (error "boom"))\n'
     )
+    pkg_dir = write_package(tmp_path, "my.pkg", ["base"], {"bad.rkt": bad}, "mypkgx").parent
     pkg = package_of(pkg_dir / "bad.rkt", [tmp_path])
     assert pkg is not None and pkg.name == "my-pkg"
     report = _check(racket, pkg, Scope(cache / "mypkg"))
