@@ -67,8 +67,8 @@ def main() -> None:
         )
         t4 = time.perf_counter()
 
-    found = sorted({f"{u.mode}:{u.package}" for u in first.undeclared})
-    same = found == sorted({f"{u.mode}:{u.package}" for u in second.undeclared})
+    found = sorted({f"{u.mode}:{u.package}" for u in first.found.undeclared})
+    same = found == sorted({f"{u.mode}:{u.package}" for u in second.found.undeclared})
     print(f"package: 20 modules; undeclared found: {found}; second run agrees: {same}")
     print(f"first check (fresh scope, compiles):  {t1 - t0:6.2f} s")
     print(f"second check (scope reused):          {t2 - t1:6.2f} s")

@@ -13,6 +13,7 @@ from pytest_lsp import LanguageClient
 
 from lsp_support import diagnostics, lsp_session, open_file, save_file
 from raco_lsp.lsp.uris import path_uri
+from setup_packages import MISSING_PKG, NEEDS_MISSING, TEST_ONLY, write_package
 
 MAIN = (
     "#lang racket/base\n(require racket/list math/base)\n(provide f)\n"
@@ -148,3 +149,56 @@ async def test_check_on_save_reports_unused_dependency(ws: Path, tmp_path: Path)
         assert (
             info.read_text() == '#lang info\n(define collection "lib")\n(define deps \'("base"))\n'
         )
+
+
+async def _titles(client: LanguageClient, info: Path) -> list[str]:
+    diags = _setup_diags(client, info)
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=path_uri(info)),
+            range=types.Range(start=types.Position(0, 0), end=types.Position(99, 0)),
+            context=types.CodeActionContext(diagnostics=diags),
+        )
+    )
+    return [a.title for a in actions or [] if isinstance(a, types.CodeAction)]
+
+
+def _text_at(path: Path, r: types.Range) -> str:
+    assert r.start.line == r.end.line
+    return path.read_text().splitlines()[r.start.line][r.start.character : r.end.character]
+
+
+async def test_build_only_and_missing_dependencies(ws: Path, tmp_path: Path) -> None:
+    # Racket prints `"rackunit-lib" for run`: used only by the test submodule.
+    tools_info = write_package(ws, "tools", ["base", "rackunit-lib"], {"main.rkt": TEST_ONLY})
+    # A dependency that is not installed: main.rkt cannot compile, so math-lib looks unused.
+    needs_info = write_package(
+        ws, "needs", ["base", MISSING_PKG, "math-lib"], {"main.rkt": NEEDS_MISSING}
+    )
+    needs = needs_info.parent
+    cache = tmp_path / "cache"
+    async with lsp_session(ws, env=_env(cache), init_options={"compileOnSave": "off"}) as client:
+        open_file(client, tools_info)
+        result = await _run(client, "raco-lsp.checkPackage", tools_info)
+        assert result["ok"] is True and result["clean"] is False
+        warn = next(d for d in _setup_diags(client, tools_info) if "move it" in d.message)
+        assert warn.severity == types.DiagnosticSeverity.Warning
+        assert _text_at(tools_info, warn.range) == '"rackunit-lib"'
+        await _fix(client, tools_info, 'Move "rackunit-lib" to build-deps')
+        assert tools_info.read_text() == (
+            '#lang info\n(define collection "tools")\n(define deps \'("base"))\n'
+            '(define build-deps \'("rackunit-lib"))\n'
+        )
+        result = await _run(client, "raco-lsp.checkPackage", tools_info)
+        assert result["clean"] is True and _setup_diags(client, tools_info) == []
+
+        open_file(client, needs_info)
+        result = await _run(client, "raco-lsp.checkPackage", needs_info)
+        assert result["notInstalled"] == [MISSING_PKG]
+        (missing,) = _setup_diags(client, needs_info)
+        assert missing.severity == types.DiagnosticSeverity.Error
+        assert missing.message.startswith(f'dependency "{MISSING_PKG}" is not installed')
+        assert _text_at(needs_info, missing.range) == f'"{MISSING_PKG}"'
+        assert "Remove unused dependency" not in await _titles(client, needs_info)
+        (error,) = _setup_diags(client, needs / "main.rkt")
+        assert "raco-lsp-no-such-collection" in error.message

@@ -1,9 +1,10 @@
 """`raco setup` reports as problems on info.rkt, with quick fixes (plain records).
 
 Undeclared run dependencies go on ``deps`` (or where it should be), build-mode
-ones on ``build-deps``, unused dependencies on their entry, compile and
-documentation errors at their location.  Fixes are minimal text edits that keep
-the file's formatting.
+ones on ``build-deps``; unused, uninstalled and too old dependencies on their
+entry (unused ones only when every module compiled: a module that did not was
+not checked); compile and documentation errors at their location.  Fixes are
+minimal text edits that keep the file's formatting.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from raco_lsp.core.records import Pos, Problem, Related, Severity, Span
 from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.info.findings import Finding, Fix, TextEdit
-from raco_lsp.racket.setup import SetupError, SetupReport, Undeclared
+from raco_lsp.racket.setup import NotInstalled, SetupError, SetupReport, Undeclared, Unused
 from raco_lsp.syntax.info import Datum, InfoSyntax, parse_info
 
 SOURCE = "raco setup"
@@ -185,19 +186,74 @@ def _error_problem(info_path: Path, info: InfoSyntax, e: SetupError) -> Problem:
     return Problem(info_path, span, Severity.ERROR, e.message, SOURCE, e.kind, rel)
 
 
+def _declared(info: InfoSyntax, package: str) -> tuple[str, Datum] | None:
+    """The field (``deps`` first) and entry that declare ``package``."""
+    for field in ("deps", "build-deps"):
+        if (e := find_entry(info, field, package)) is not None:
+            return field, e
+    return None
+
+
+def _unused_finding(info_path: Path, info: InfoSyntax, text: str, pkg: str, u: Unused) -> Finding:
+    """An unused dependency, on its own entry; ` for run` ones move to build-deps."""
+    declared = _declared(info, u.package)
+    span = declared[1].span if declared else _anchor(info, "deps")
+    fix: Fix | None = None
+    severity = Severity.WARNING
+    if declared is None:
+        severity = Severity.INFO  # nothing to edit here; it goes with the dependency
+        # Not an entry: another dependency's `implies` brings it in.
+        why = "unused at run time" if u.for_run else "unused"
+        msg = f'"{u.package}" is {why} in {pkg}: it comes from a dependency\'s `implies`'
+    elif u.for_run and declared[0] == "deps":
+        msg = (
+            f'dependency "{u.package}" is used only to build {pkg} (tests, docs, compile time):'
+            " move it to build-deps"
+        )
+        fix = move_fix(text, "deps", "build-deps", u.package)
+    else:
+        msg = f'unused dependency "{u.package}": no module of {pkg} uses it'
+        fix = remove_fix(text, declared[0], u.package)
+    problem = Problem(info_path, span, severity, msg, SOURCE, "unused")
+    return Finding(problem, (fix,) if fix else ())
+
+
+def _not_installed_finding(info_path: Path, info: InfoSyntax, pkg: str, n: NotInstalled) -> Finding:
+    """A dependency that is not installed, on the entry that brings it in."""
+    declared = _declared(info, n.package)
+    via = _declared(info, n.dependency_of) if n.dependency_of else None
+    if declared is not None:
+        span = declared[1].span
+        msg = f'dependency "{n.package}" is not installed: modules of {pkg} using it cannot compile'
+    elif via is not None:
+        span = via[1].span
+        msg = f'"{n.dependency_of}" depends on "{n.package}", which is not installed'
+    else:
+        span = _anchor(info, "deps")
+        of = f' (a dependency of "{n.dependency_of}")' if n.dependency_of else ""
+        msg = f'package "{n.package}"{of} is not installed'
+    msg += f"; install it with `raco pkg install {n.package}`"
+    return Finding(Problem(info_path, span, Severity.ERROR, msg, SOURCE, "not-installed"))
+
+
 def findings_of(report: SetupReport, info_text: str | None = None) -> list[Finding]:
     """Problems (info.rkt, sources) for a report, with quick fixes on info.rkt."""
     info_path = report.package.directory / "info.rkt"
     text = info_text if info_text is not None else (read_source(info_path) or "")
     info = parse_info(text)
+    found = report.found
+    pkg = report.package.name
     out: list[Finding] = []
+    for n in found.not_installed:
+        out.append(_not_installed_finding(info_path, info, pkg, n))
     seen: set[tuple[str, str]] = set()
-    for u in report.undeclared:
-        if (u.mode, u.package) in seen:
-            continue
+    run_time = {u.package for u in found.undeclared if u.mode == "run"}
+    for u in found.undeclared:
+        if (u.mode, u.package) in seen or (u.mode == "build" and u.package in run_time):
+            continue  # a run-time dependency serves the build too (Racket's summary)
         seen.add((u.mode, u.package))
         field = "build-deps" if u.mode == "build" else "deps"
-        who = u.source.name if u.source else report.package.name
+        who = u.source.name if u.source else pkg
         what = "build dependency" if u.mode == "build" else "dependency"
         msg = f'undeclared {what} on "{u.package}": {who} uses {u.module}'
         fixes: list[Fix] = []
@@ -211,25 +267,40 @@ def findings_of(report: SetupReport, info_text: str | None = None) -> list[Findi
             info_path, _anchor(info, field), Severity.ERROR, msg, SOURCE, "undeclared", _related(u)
         )
         out.append(Finding(problem, tuple(fixes)))
-    for name in report.unused:
-        field = "deps" if find_entry(info, "deps", name) is not None else "build-deps"
-        entry = find_entry(info, field, name)
-        span = entry.span if entry is not None else _anchor(info, "deps")
-        rf = remove_fix(text, field, name)
+    # Modules that failed to compile were not checked: what they use looks unused.
+    compiled = not any(e.kind == "compile" for e in found.errors)
+    missing = {n.package for n in found.not_installed}
+    for unused in found.unused:
+        if compiled and unused.package not in missing:
+            out.append(_unused_finding(info_path, info, text, pkg, unused))
+    for v in found.newer_versions:
+        declared = _declared(info, v.package)
+        span = declared[1].span if declared else _anchor(info, "deps")
+        have = f", but {v.current} is installed" if v.current else ""
+        msg = f'{pkg} needs version {v.wanted} of "{v.package}"{have}'
+        out.append(Finding(Problem(info_path, span, Severity.ERROR, msg, SOURCE, "version")))
+    for name in found.implied_undeclared:
+        entry = find_entry(info, "implies", name)
+        span = entry.span if entry is not None else _anchor(info, "implies")
+        msg = f'implied package "{name}" is not declared in deps'
+        fix = add_fix(text, "deps", name)
+        problem = Problem(info_path, span, Severity.ERROR, msg, SOURCE, "implies")
+        out.append(Finding(problem, (fix,) if fix else ()))
+    for sm in found.shared_modules:
+        others = ", ".join(f'"{o}"' for o in sm.others)
+        msg = f"module {sm.module} is also provided by {others}"
+        span = _anchor(info, "collection")
         out.append(
-            Finding(
-                Problem(
-                    info_path,
-                    span,
-                    Severity.WARNING,
-                    f'unused dependency "{name}": no module of {report.package.name} uses it',
-                    SOURCE,
-                    "unused",
-                ),
-                (rf,) if rf else (),
-            )
+            Finding(Problem(info_path, span, Severity.WARNING, msg, SOURCE, "shared-module"))
         )
-    for e in report.errors:
+    if found.no_deps:
+        msg = f"{pkg} declares no dependencies, so raco setup does not check them: declare deps"
+        fix = add_fix(text, "deps", "base")
+        problem = Problem(
+            info_path, _anchor(info, "deps"), Severity.WARNING, msg, SOURCE, "no-deps"
+        )
+        out.append(Finding(problem, (fix,) if fix else ()))
+    for e in found.errors:
         out.append(Finding(_error_problem(info_path, info, e)))
     for why in report.failures:
         anchor = _anchor(info, "collection")

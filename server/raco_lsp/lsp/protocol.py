@@ -516,7 +516,8 @@ class SetupReportResult:
     returncode: int | None = nullable()
     clean: bool
     undeclared: list[UndeclaredDependency]
-    unused: list[str]
+    unused: list[str]  # package names (`for run` ones too; the problems say which)
+    not_installed: list[str]
     errors: list[SetupErrorEntry]
     failures: list[str]
     problems: list[SetupProblem]
@@ -535,9 +536,10 @@ class SetupReportResult:
                     module=u.module,
                     source=str(u.source) if u.source else None,
                 )
-                for u in report.undeclared
+                for u in report.found.undeclared
             ],
-            unused=report.unused,
+            unused=[u.package for u in report.found.unused],
+            not_installed=[n.package for n in report.found.not_installed],
             errors=[
                 SetupErrorEntry(
                     kind=e.kind,
@@ -546,7 +548,7 @@ class SetupReportResult:
                     line=e.line,
                     col=e.col,
                 )
-                for e in report.errors
+                for e in report.found.errors
             ],
             failures=report.failures,
             problems=[

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +44,36 @@ class WorkspacePackage:
 @dataclass(frozen=True)
 class Undeclared:
     mode: str  # "run" or "build"
-    package: str  # the package that should be declared
-    module: str  # the used module, as printed
+    package: str  # the package that should be declared ("base" for Racket's `core`)
+    module: str  # the used module as printed, or `document "NAME"` for documentation
     source: Path | None  # the dependent source file (the .rkt, not the .zo)
+
+
+@dataclass(frozen=True)
+class Unused:
+    package: str
+    # Printed with ` for run`: declared for run time but used only to build
+    # (a test or doc submodule, a macro's compile-time code): belongs in build-deps.
+    for_run: bool = False
+
+
+@dataclass(frozen=True)
+class NotInstalled:
+    package: str
+    dependency_of: str | None  # the package that declares it, when Racket says
+
+
+@dataclass(frozen=True)
+class NewerVersion:
+    package: str  # the dependency
+    wanted: str  # the version the package asks for
+    current: str | None  # the installed version (None when only the summary said)
+
+
+@dataclass(frozen=True)
+class SharedModule:
+    module: str  # as printed, e.g. (lib "x/main.rkt")
+    others: tuple[str, ...]  # the other packages that provide it
 
 
 @dataclass(frozen=True)
@@ -59,13 +87,41 @@ class SetupError:
 
 
 @dataclass
+class SetupOutput:
+    """What ``raco setup --check-pkg-deps`` said about one package
+    (setup/private/pkg-deps.rkt's reports, docs/racket-facts.md §9)."""
+
+    undeclared: list[Undeclared] = field(default_factory=list)
+    unused: list[Unused] = field(default_factory=list)
+    not_installed: list[NotInstalled] = field(default_factory=list)
+    newer_versions: list[NewerVersion] = field(default_factory=list)
+    # `implies` names a package that `deps` does not declare.
+    implied_undeclared: list[str] = field(default_factory=list)
+    shared_modules: list[SharedModule] = field(default_factory=list)
+    # "package declares no dependencies": Racket skipped its dependency check.
+    no_deps: bool = False
+    errors: list[SetupError] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (
+            self.undeclared
+            or self.unused
+            or self.not_installed
+            or self.newer_versions
+            or self.implied_undeclared
+            or self.shared_modules
+            or self.no_deps
+            or self.errors
+        )
+
+
+@dataclass
 class SetupReport:
     package: WorkspacePackage
     returncode: int | None
     timed_out: bool = False
-    undeclared: list[Undeclared] = field(default_factory=list)
-    unused: list[str] = field(default_factory=list)
-    errors: list[SetupError] = field(default_factory=list)
+    found: SetupOutput = field(default_factory=SetupOutput)
     # Failures of the harness itself (install failed, raco missing, ...).
     failures: list[str] = field(default_factory=list)
     stdout: str = ""
@@ -73,7 +129,7 @@ class SetupReport:
 
     @property
     def clean(self) -> bool:
-        return not (self.undeclared or self.unused or self.errors or self.failures)
+        return self.found.clean and not self.failures
 
 
 # -- workspace packages --------------------------------------------------------
@@ -237,100 +293,179 @@ def source_of_compiled(p: Path) -> Path:
     return Path(*parts[:i]) / name
 
 
-def _resolve(text: str, cwd: Path, pkgs_root: Path) -> Path:
+def _resolve(text: str, cwd: Path, pkgs: Mapping[str, Path]) -> Path:
+    """A path as raco setup prints it: ``<pkgs>/P/sub`` is ``sub`` in package P
+    (setup/path-to-relative.rkt), others are relative to ``cwd``."""
     if text.startswith("<pkgs>/"):
-        return pkgs_root / text[len("<pkgs>/") :]
+        name, _, sub = text[len("<pkgs>/") :].partition("/")
+        if name in pkgs:
+            return pkgs[name] / sub if sub else pkgs[name]
+        return Path(text)
     p = Path(text)
     return p if p.is_absolute() else cwd / p
 
 
-def _unquote(s: str) -> str:
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _name(s: str) -> str:
+    """A package name printed with ``~s`` (quoted) or ``~a``; Racket's ``core``
+    (the built-in modules, printed as a symbol) is the package "base"."""
     s = s.strip()
-    return s[1:-1] if len(s) >= 2 and s[0] == s[-1] == '"' else s
+    m = _QUOTED.match(s)
+    if m:
+        return _unescape(m.group(1))
+    return "base" if s == "core" else s
 
 
-def parse_setup_output(
-    stdout: str, stderr: str, *, package: str, cwd: Path, pkgs_root: Path
-) -> tuple[list[Undeclared], list[str], list[SetupError]]:
-    """The dependency problems of ``package`` and the errors setup reported."""
-    undeclared: list[Undeclared] = []
-    unused: list[str] = []
-    errors: list[SetupError] = []
-    lines = (stderr + "\n" + stdout).splitlines()
+def _unescape(s: str) -> str:
+    return re.sub(r"\\(.)", r"\1", s)
+
+
+def _fields(body: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for b in body:
+        key, sep, value = b.strip().partition(": ")
+        if sep and key not in out:
+            out[key] = value
+        elif not sep and b.strip().endswith(":"):
+            out.setdefault(b.strip()[:-1], "")
+    return out
+
+
+def _listed(body: list[str]) -> list[str]:
+    """The list items of a block: lines indented three or more spaces."""
+    return [b.strip() for b in body if b.startswith("   ")]
+
+
+_UNUSED_ITEM = re.compile(r'^"(?P<name>(?:[^"\\]|\\.)*)"(?P<run> for run)?$')
+_VERSION_ITEM = re.compile(r'^"(?P<name>(?:[^"\\]|\\.)*)" version "(?P<version>[^"]*)"$')
+
+
+def _blocks(lines: list[str]) -> list[tuple[str, list[str]]]:
+    """raco setup's reports: (first line, the lines that continue it), prefix removed.
+
+    A report's continuation lines carry the prefix and are indented, except in
+    the unused-dependency report, printed by one ``setup-fprintf``: only its first
+    line has the prefix.
+    """
+    out: list[tuple[str, list[str]]] = []
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line.startswith(_PREFIX + "found undeclared dependency:"):
-            fields: dict[str, str] = {}
-            j = i + 1
-            while j < len(lines) and lines[j].startswith(_PREFIX + "  "):
-                key, _, value = lines[j][len(_PREFIX) :].strip().partition(": ")
-                fields[key] = value
-                j += 1
-            if _unquote(fields.get("for package", "")) == package:
-                src = fields.get("dependent source")
-                undeclared.append(
-                    Undeclared(
-                        mode=fields.get("mode", "run"),
-                        package=_unquote(fields.get("on package", "")),
-                        module=fields.get("used module", ""),
-                        source=source_of_compiled(_resolve(src, cwd, pkgs_root)) if src else None,
-                    )
-                )
-            i = j
-            continue
-        if line.startswith(_PREFIX + "unused dependenc"):
-            j = i + 1
-            target = ""
-            names: list[str] = []
-            while j < len(lines) and lines[j].startswith("  "):
-                s = lines[j].strip()
-                if s.startswith("for package:"):
-                    target = _unquote(s.partition(":")[2])
-                elif s.startswith('"'):
-                    names.append(_unquote(s))
-                j += 1
-            if target == package:
-                unused.extend(n for n in names if n not in unused)
-            i = j
-            continue
-        if line.startswith(_PREFIX + "error: during "):
-            head = line[len(_PREFIX + "error: during ") :]
-            kind = "doc" if head.startswith("building docs") else "compile"
-            target_text = head.partition(" for ")[2].strip()
-            body: list[str] = []
-            j = i + 1
-            while j < len(lines) and lines[j].startswith(_PREFIX + "  "):
-                body.append(lines[j][len(_PREFIX) + 2 :])
-                j += 1
-            target_file = _resolve(target_text, cwd, pkgs_root) if target_text else None
-            for b in body:
-                s = b.strip()
-                if s.startswith("compiling: "):
-                    target_file = _resolve(s[len("compiling: ") :], cwd, pkgs_root)
-            first = body[0].strip() if body else head
-            m = _LOC.match(first)
-            rest = "\n".join(b.strip() for b in body[1:] if not b.strip().startswith("compiling:"))
-            if m:
-                msg = m.group("msg") + ("\n" + rest if rest else "")
-                err = SetupError(
-                    kind,
-                    msg,
-                    _resolve(m.group("path"), cwd, pkgs_root),
-                    int(m.group("line")),
-                    int(m.group("col")),
-                    target_file,
-                )
-            else:
-                msg = first + ("\n" + rest if rest else "")
-                err = SetupError(kind, msg, None, None, None, target_file)
-            ident = (err.kind, err.message, err.path, err.line, err.col)
-            if all((e.kind, e.message, e.path, e.line, e.col) != ident for e in errors):
-                errors.append(err)
-            i = j
-            continue
         i += 1
-    return undeclared, unused, errors
+        if not line.startswith(_PREFIX) or line.startswith(_PREFIX + " "):
+            continue
+        head = line[len(_PREFIX) :]
+        bare = head.startswith("unused dependenc")
+        body: list[str] = []
+        while i < len(lines):
+            nxt = lines[i]
+            if nxt.startswith(_PREFIX + " "):
+                body.append(nxt[len(_PREFIX) :])
+            elif bare and nxt.startswith(" "):
+                body.append(nxt)
+            else:
+                break
+            i += 1
+        out.append((head, body))
+    return out
+
+
+def _error(head: str, body: list[str], cwd: Path, pkgs: Mapping[str, Path]) -> SetupError:
+    """``error: during WHAT for NAME`` and its message lines."""
+    head = head[len("error: during ") :]
+    kind = "doc" if head.startswith("building docs") else "compile"
+    target_text = head.partition(" for ")[2].strip()
+    msg_lines = [b[2:] for b in body]
+    target = _resolve(target_text, cwd, pkgs) if target_text else None
+    for b in msg_lines:
+        s = b.strip()
+        if s.startswith("compiling: "):
+            target = _resolve(s[len("compiling: ") :], cwd, pkgs)
+    first = msg_lines[0].strip() if msg_lines else head
+    rest = "\n".join(b.strip() for b in msg_lines[1:] if not b.strip().startswith("compiling:"))
+    m = _LOC.match(first)
+    if m:
+        msg = m.group("msg") + ("\n" + rest if rest else "")
+        path = _resolve(m.group("path"), cwd, pkgs)
+        return SetupError(kind, msg, path, int(m.group("line")), int(m.group("col")), target)
+    return SetupError(kind, first + ("\n" + rest if rest else ""), None, None, None, target)
+
+
+def parse_setup_output(
+    stdout: str, stderr: str, *, package: str, cwd: Path, pkgs: Mapping[str, Path]
+) -> SetupOutput:
+    """What raco setup said about ``package``: every report of
+    setup/private/pkg-deps.rkt (others' packages are left out), and the errors.
+
+    ``pkgs`` maps package names to their directories, for ``<pkgs>/P/...`` paths.
+    """
+    out = SetupOutput()
+    for head, body in _blocks((stderr + "\n" + stdout).splitlines()):
+        f = _fields(body)
+        mine = _name(f.get("for package", "")) == package
+        if head == "found undeclared dependency:" and mine:
+            mode = f.get("mode", "run")
+            if mode.startswith("build (of documentation)"):
+                document = f"document {f.get('to document', '')}"
+                u = Undeclared("build", _name(f.get("on package", "")), document, None)
+            else:
+                src = f.get("dependent source")
+                source = source_of_compiled(_resolve(src, cwd, pkgs)) if src else None
+                u = Undeclared(
+                    mode, _name(f.get("on package", "")), f.get("used module", ""), source
+                )
+            if u not in out.undeclared:
+                out.undeclared.append(u)
+        elif head.startswith("unused dependenc") and mine:
+            for item in _listed(body):
+                m = _UNUSED_ITEM.match(item)
+                if m:
+                    unused = Unused(_unescape(m["name"]), m["run"] is not None)
+                    if unused not in out.unused:
+                        out.unused.append(unused)
+        elif head.startswith("package not installed: "):
+            name = _name(head[len("package not installed: ") :])
+            of = f.get("dependency of")
+            known = [n for n in out.not_installed if n.package == name]
+            if not known:
+                out.not_installed.append(NotInstalled(name, _name(of) if of else None))
+        elif head == "package depends on newer version:" and _name(f.get("package", "")) == package:
+            if "depends on package" in f:
+                wanted = [(f["depends on package"], f.get("depends on version", ""))]
+                current = f.get("current package version")
+            else:  # the summary: `needed package versions:` then `"P" version "V"` lines
+                items = [_VERSION_ITEM.match(x) for x in _listed(body)]
+                wanted = [(m["name"], m["version"]) for m in items if m]
+                current = None
+            for dep, version in wanted:
+                v = NewerVersion(_name(dep), _name(version), current and _name(current))
+                if all((n.package, n.wanted) != (v.package, v.wanted) for n in out.newer_versions):
+                    out.newer_versions.append(v)
+        elif head == "implied package is not declared as a dependency:":
+            if _name(f.get("in package", "")) == package:
+                implied = _name(f.get("implied package", ""))
+                if implied not in out.implied_undeclared:
+                    out.implied_undeclared.append(implied)
+        elif head == "module provided by multiple packages:":
+            providers = [
+                _name(f[k]) for k in ("providing package", "other providing package") if k in f
+            ]
+            providers += [_name(x) for x in _listed(body)]
+            if package in providers:
+                module = f.get("module", "")
+                others = tuple(sorted({p for p in providers if p != package}))
+                if all(s.module != module for s in out.shared_modules):
+                    out.shared_modules.append(SharedModule(module, others))
+        elif head.startswith("package declares no dependencies: "):
+            out.no_deps = out.no_deps or _name(head.partition(": ")[2]) == package
+        elif head.startswith("error: during "):
+            err = _error(head, body, cwd, pkgs)
+            ident = (err.kind, err.message, err.path, err.line, err.col)
+            if all((e.kind, e.message, e.path, e.line, e.col) != ident for e in out.errors):
+                out.errors.append(err)
+    return out
 
 
 # -- running -------------------------------------------------------------------
@@ -409,10 +544,10 @@ async def check_package(
         if r.timed_out:
             report.failures.append(f"raco setup timed out after {timeout:g} s")
             return report
-        report.undeclared, report.unused, report.errors = parse_setup_output(
-            r.stdout, r.stderr, package=pkg.name, cwd=pkg.directory, pkgs_root=pkg.directory.parent
+        report.found = parse_setup_output(
+            r.stdout, r.stderr, package=pkg.name, cwd=pkg.directory, pkgs={pkg.name: pkg.directory}
         )
-        if r.returncode != 0 and not (report.undeclared or report.errors):
+        if r.returncode != 0 and report.found.clean:
             tail = (r.stderr.strip() or r.stdout.strip())[-2000:]
             report.failures.append(f"raco setup failed (exit {r.returncode}): {tail}")
         finished = True
