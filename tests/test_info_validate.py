@@ -111,6 +111,39 @@ def test_unknown_flag_with_fix() -> None:
     assert validate_info(Path("/x/info.rkt"), apply_fix(text, fix), check_files=False) == []
 
 
+def test_collection_names_as_racket_judges_them() -> None:
+    """raco pkg refuses a `collection` that is not a collection-name-element?
+    (and raco setup --pkgs then had nothing to set up); the validator agrees
+    with Racket's own predicate, except that it accepts every well-formed
+    %-escape (Racket's rule for those depends on the character)."""
+    import json
+    import subprocess
+
+    names = ["mine", "a-b_c+d", "A9", "my.pkg", "", "a b", "a/b", "caf\u00e9", "a%2e", "a%2"]
+    names += ["a%zz", "a%", "x.y.z", "a;b"]
+    out = subprocess.run(
+        [
+            "racket",
+            "-l",
+            "racket/base",
+            "-l",
+            "setup/collection-name",
+            "-l",
+            "json",
+            "-e",
+            "(write-json (for/list ([s (read-json)]) (and (collection-name-element? s) #t)))",
+        ],
+        input=json.dumps(names),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name, ok in zip(names, json.loads(out), strict=True):
+        found = validate_info(Path("/x/info.rkt"), L + f"(define collection {json.dumps(name)})\n")
+        flagged = any("is not a collection name" in f.problem.message for f in found)
+        assert flagged == (not ok), (name, ok, [f.problem.message for f in found])
+
+
 def test_category_must_start_with_a_symbol() -> None:
     f = one(L + '(define scribblings \'(("m.scrbl" () (5))))\n', check_files=False)
     assert f.problem.span == span(1, 36, 1, 39)

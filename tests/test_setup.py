@@ -29,6 +29,7 @@ from raco_lsp.racket.setup import (
     find_packages,
     package_of,
     parse_setup_output,
+    setup_argv,
     source_of_compiled,
 )
 from setup_packages import MISSING_PKG, NEEDS_MISSING, TEST_ONLY, write_package
@@ -614,6 +615,27 @@ def test_missing_dependency_is_the_problem_not_unused(
     assert info.read_text().splitlines()[s.line][s.col : e.col] == f'"{MISSING_PKG}"'
     assert missing.problem.severity.value == "error"
     assert error.problem.path == pkg_dir / "main.rkt"
+
+
+def test_invalid_collection_never_sets_up_the_installation(
+    racket: RacketInstall, cache: Path, tmp_path: Path
+) -> None:
+    """A `collection` raco pkg refuses leaves the package without a
+    collection, and `raco setup --pkgs P` then set up the whole installation
+    (as root: launchers, icons, compiled docs rewritten).  The check stops at
+    the link and says why; raco setup never runs without --avoid-main."""
+    dirs = installation_dirs()
+    before = snapshot(dirs)
+    info = write_package(tmp_path, "my.pkg", ["base"], {"x.rkt": "#lang racket/base\n1\n"})
+    pkg_dir = info.parent
+    pkg = package_of(pkg_dir / "x.rkt", [tmp_path])
+    assert pkg is not None
+    report = _check(racket, pkg, Scope(cache / "badcoll"))
+    (why,) = report.failures
+    assert "bad `collection` definition" in why
+    assert report.returncode is None  # raco setup did not run
+    assert snapshot(dirs) == before
+    assert "--avoid-main" in setup_argv(Path("raco"), "p", docs=False)
 
 
 def test_setup_paths_follow_the_package_name(

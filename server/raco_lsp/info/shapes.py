@@ -76,6 +76,13 @@ class ShapeChecker:
             )
         elif v.kind not in ("symbol", "string", "unknown"):
             self.add(v, f"collection: expected a string, found {_describe(v)}", "info-shape")
+        elif v.kind == "string" and not _collection_name_element(v.text):
+            self.add(
+                v,
+                f'collection: "{v.text}" is not a collection name (letters, digits, "+", "_", "-" '
+                "and %-escapes only): raco pkg refuses it and the package has no collection",
+                "info-shape",
+            )
 
     def shape_version(self, f: Field, v: Val) -> None:
         if v.known and v.kind != "string":
@@ -564,6 +571,16 @@ def _false(v: Val) -> bool:
 
 def _exact_int(v: Val) -> bool:
     return v.kind == "number" and re.fullmatch(r"[+-]?[0-9]+", v.text) is not None
+
+
+_COLLECTION_CHARS = re.compile(r"[a-zA-Z0-9+_%-]+")
+_BAD_ESCAPE = re.compile(r"%(?![0-9a-f]{2})")
+
+
+def _collection_name_element(text: str) -> bool:
+    """setup/collection-name's ``collection-name-element?``, except that a
+    well-formed %-escape is accepted without checking what it encodes."""
+    return bool(_COLLECTION_CHARS.fullmatch(text)) and not _BAD_ESCAPE.search(text)
 
 
 def _collection_file(v: Val) -> bool:

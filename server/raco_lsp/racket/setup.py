@@ -472,7 +472,11 @@ def parse_setup_output(
 
 
 def setup_argv(raco: Path, package: str, *, docs: bool) -> list[str]:
-    argv = [str(raco), "setup", "-j", "1"]
+    # --avoid-main: never write into the main installation.  Without it a
+    # package raco pkg cannot map to a collection (an invalid `collection`
+    # in info.rkt) makes `--pkgs P` set up the whole installation, which as
+    # root rewrites its launchers, icons and compiled files.
+    argv = [str(raco), "setup", "-j", "1", "--avoid-main"]
     if not docs:
         argv.append("--no-docs")
     return [*argv, "--check-pkg-deps", "--unused-pkg-deps", "--pkgs", package]
@@ -504,7 +508,9 @@ async def _ensure_linked(
     argv = [str(install.raco), "pkg", "install", "--scope", "user", "--link", "--no-setup"]
     argv += ["--deps", "force", "--name", pkg.name, str(pkg.directory)]
     r = await run_process(argv, cwd=pkg.directory, env=scope.env(), timeout=timeout)
-    if r.returncode != 0:
+    # raco pkg links a package whose info.rkt `collection` is invalid, with
+    # a complaint and exit 0; it then has no collection to set up.
+    if r.returncode != 0 or "bad `collection` definition" in r.stderr:
         scope.clear()
         why = "timed out" if r.timed_out else (r.stderr.strip() or r.stdout.strip())[-2000:]
         return f"cannot link {pkg.name} into the raco-lsp package scope: {why}"
