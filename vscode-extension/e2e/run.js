@@ -106,6 +106,10 @@ async function trusted(page) {
   await page.locator(".quick-input-widget .quick-input-box input").waitFor({ state: "visible", timeout: 10000 });
   await sleep(500);
   await page.keyboard.press("Enter");
+  // The output folder, prefilled with the default (dist/bundle): Enter.
+  await sleep(1000);
+  await page.locator(".quick-input-widget .quick-input-box input").waitFor({ state: "visible", timeout: 10000 });
+  await page.keyboard.press("Enter");
   await waitDump(page, "Build Distribution result", (d) => d.results["Build Distribution"] !== undefined, 180000);
   await sleep(500);
   await shot(page, "3-build-distribution");

@@ -6,6 +6,8 @@ import type { Server } from "./client";
 import { config } from "./config";
 import { graphHtml, staleText } from "./graphView";
 import {
+  BUNDLE_FOLDER,
+  EXE_FOLDER,
   dependents,
   moduleGraph,
   type BuildWorkspaceResult,
@@ -89,6 +91,24 @@ async function pickEntries(): Promise<string[] | undefined> {
   return picked?.map((p) => p.uri.fsPath);
 }
 
+/**
+ * Where a packaging command writes: asked, with the server's default
+ * prefilled (relative to the workspace folder); undefined when dismissed.
+ */
+async function pickOutput(title: string, defaultOutput: string): Promise<string | undefined> {
+  const picked = await vscode.window.showInputBox({
+    title: `${title}: output`,
+    prompt: "Relative to the workspace folder",
+    value: defaultOutput,
+    valueSelection: [0, defaultOutput.length],
+  });
+  return picked === undefined || picked.trim() === "" ? undefined : picked.trim();
+}
+
+function distOutput(): string {
+  return config().get<string>("distOutput") || "dist";
+}
+
 async function showModules(title: string, nodes: GraphNode[]): Promise<void> {
   const items = nodes.map((n) => ({
     label: `${n.stale ? "$(warning) " : "$(check) "}${n.workspace ? vscode.workspace.asRelativePath(n.path) : n.path}`,
@@ -135,7 +155,11 @@ export function registerCommands(
     if (modules === undefined) {
       return;
     }
-    const arg: Record<string, unknown> = {};
+    const output = await pickOutput("Build Distribution", `${distOutput()}/${BUNDLE_FOLDER}`);
+    if (output === undefined) {
+      return;
+    }
+    const arg: Record<string, unknown> = { output };
     if (modules.length > 0) {
       arg.modules = modules;
     }
@@ -146,7 +170,7 @@ export function registerCommands(
     await packaging("Build Distribution", "raco-lsp.buildDistribution", arg);
   });
   const onCurrentModule =
-    (title: string, command: string) =>
+    (title: string, command: string, defaultOutput: (module: string) => string) =>
     async (): Promise<void> => {
       if (untrustedRefusal(title)) {
         return;
@@ -156,10 +180,24 @@ export function registerCommands(
         void vscode.window.showErrorMessage(`${title}: open a Racket module first.`);
         return;
       }
-      await packaging(title, command, { uri: uri.toString() });
+      const output = await pickOutput(title, defaultOutput(uri.fsPath));
+      if (output === undefined) {
+        return;
+      }
+      await packaging(title, command, { uri: uri.toString(), output });
     };
-  reg("raco-lsp.vscode.createExecutable", onCurrentModule("Create Executable", "raco-lsp.createExecutable"));
-  reg("raco-lsp.vscode.createDistribution", onCurrentModule("Create Distribution", "raco-lsp.createDistribution"));
+  reg(
+    "raco-lsp.vscode.createExecutable",
+    onCurrentModule(
+      "Create Executable",
+      "raco-lsp.createExecutable",
+      (m) => `${distOutput()}/${EXE_FOLDER}/${path.basename(m, path.extname(m))}`,
+    ),
+  );
+  reg(
+    "raco-lsp.vscode.createDistribution",
+    onCurrentModule("Create Distribution", "raco-lsp.createDistribution", () => `${distOutput()}/${BUNDLE_FOLDER}`),
+  );
   reg("raco-lsp.vscode.packCollection", async () => {
     if (untrustedRefusal("Pack Collection")) {
       return;

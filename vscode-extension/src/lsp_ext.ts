@@ -130,6 +130,11 @@ export const dependents = new lc.RequestType<{ uri: string }, GraphNode[], void>
 
 // -- packaging (features/packaging.py) ---------------------------------------
 
+/** Create Executable's default output: `<distOutput>/exe/<module name>` (protocol.py EXE_FOLDER). */
+export const EXE_FOLDER = "exe";
+/** Create/Build Distribution's default output: `<distOutput>/bundle` (protocol.py BUNDLE_FOLDER). */
+export const BUNDLE_FOLDER = "bundle";
+
 /** Result of `raco-lsp.buildDistribution`, `createExecutable`, `packCollection`, ... */
 export interface PackagingResult {
   ok: boolean;

@@ -128,6 +128,12 @@ def request_message_type(method: str) -> type | None:
 # answers, and raco/inspectPlt; `raco-lsp exe|dist|pack|inspect-plt --json`
 # prints the same answers.  Built from racket/packaging and racket/plt records.
 
+EXE_FOLDER = "exe"
+"""Create executable's default output: ``<distOutput>/exe/<module name>``."""
+BUNDLE_FOLDER = "bundle"
+"""Create/Build distribution's default output: ``<distOutput>/bundle/`` (``NAME/``,
+``NAME.tgz``), apart from the executables, so neither run trips over the other's output."""
+
 
 @wire
 class CreateExecutableArgs:
