@@ -396,6 +396,8 @@ class GraphNode:
     workspace: bool
     """A module of the graph (else a module it requires)."""
     uri: str | None = None
+    failed: str | None = None
+    """Stale, and its last compile failed: the first line of the error."""
 
 
 @wire
@@ -424,6 +426,7 @@ class ModuleGraphResult:
                     reason=n.staleness.reason,
                     workspace=n.workspace,
                     uri=uri_of(n.path) if uri_of is not None else None,
+                    failed=n.staleness.failed,
                 )
                 for n in view.nodes
             ],
@@ -448,6 +451,15 @@ class ModuleState:
     """False when ``stale`` is a guess: compiler/cm may only touch it."""
     known: bool
     reason: str | None = nullable()
+    failed: str | None = None
+    """Stale, and its last compile failed: the first line of the error."""
+
+
+@wire
+class ModuleGraphChanged:
+    """Notification ``raco/moduleGraphChanged`` (no fields): what the module
+    graph knows changed (a build, a save, a change on disk); a view of it asks
+    again.  Sent with ``workspace/codeLens/refresh`` (when the client supports it)."""
 
 
 @wire
