@@ -4,12 +4,14 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { Server } from "./client";
 import { config } from "./config";
+import { GraphPanel } from "./graphPanel";
 import { graphHtml, staleText } from "./graphView";
 import {
   BUNDLE_FOLDER,
   EXE_FOLDER,
   dependents,
   moduleGraph,
+  moduleGraphChanged,
   type BuildWorkspaceResult,
   type GraphNode,
   type PackagingResult,
@@ -260,27 +262,61 @@ export function registerCommands(
     }
     await tests.runFile(uri);
   });
+  // One graph view, updated in place when the server says the graph changed.
+  const graphView = new GraphPanel<vscode.Uri>(
+    () => {
+      const panel = vscode.window.createWebviewPanel("raco-lsp.moduleGraph", "Module graph", vscode.ViewColumn.Beside, {
+        enableScripts: true,
+      });
+      panel.webview.onDidReceiveMessage((m: { open?: string }) => {
+        if (typeof m.open === "string") {
+          void vscode.window.showTextDocument(vscode.Uri.parse(m.open), { viewColumn: vscode.ViewColumn.One });
+        }
+      });
+      context.subscriptions.push(panel);
+      return {
+        get title() {
+          return panel.title;
+        },
+        set title(t: string) {
+          panel.title = t;
+        },
+        setHtml: (html) => {
+          panel.webview.html = html;
+        },
+        reveal: () => panel.reveal(undefined, true),
+        onDidDispose: (f) => {
+          panel.onDidDispose(f);
+        },
+      };
+    },
+    async (uri) => {
+      const c = server.current;
+      const g =
+        c === undefined
+          ? { nodes: [], edges: [] }
+          : await c.sendRequest(moduleGraph, uri === undefined ? {} : { uri: uri.toString() });
+      lastResults["Show Module Graph"] = g;
+      const nonce = Math.random().toString(36).slice(2);
+      return {
+        title: `Module graph${uri ? `: ${path.basename(uri.fsPath)}` : ""}`,
+        html: graphHtml(g, uri?.fsPath, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, nonce),
+      };
+    },
+  );
+  context.subscriptions.push(
+    server.onStarted((c) => {
+      c.onNotification(moduleGraphChanged, () => {
+        void graphView.refresh().catch((e: unknown) => output.appendLine(`module graph view: ${String(e)}`));
+      });
+      void graphView.refresh().catch(() => undefined);
+    }),
+  );
   reg("raco-lsp.vscode.showModuleGraph", async () => {
-    const uri = activeUri();
-    const c = server.current;
-    if (c === undefined) {
+    if (server.current === undefined) {
       return;
     }
-    const g = await c.sendRequest(moduleGraph, uri === undefined ? {} : { uri: uri.toString() });
-    lastResults["Show Module Graph"] = g;
-    const panel = vscode.window.createWebviewPanel(
-      "raco-lsp.moduleGraph",
-      `Module graph${uri ? `: ${path.basename(uri.fsPath)}` : ""}`,
-      vscode.ViewColumn.Beside,
-      { enableScripts: true },
-    );
-    const nonce = Math.random().toString(36).slice(2);
-    panel.webview.html = graphHtml(g, uri?.fsPath, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, nonce);
-    panel.webview.onDidReceiveMessage((m: { open?: string }) => {
-      if (typeof m.open === "string") {
-        void vscode.window.showTextDocument(vscode.Uri.parse(m.open), { viewColumn: vscode.ViewColumn.One });
-      }
-    });
+    await graphView.show(activeUri());
   });
   reg("raco-lsp.vscode.showDependents", async () => {
     const uri = activeUri();

@@ -117,6 +117,8 @@ export interface GraphNode {
   certain: boolean;
   reason?: string | null;
   workspace: boolean;
+  /** Stale, and its last compile failed: the first line of the error. */
+  failed?: string;
 }
 
 export interface Graph {
@@ -127,6 +129,9 @@ export interface Graph {
 export const moduleGraph = new lc.RequestType<{ uri?: string }, Graph, void>("raco/moduleGraph");
 
 export const dependents = new lc.RequestType<{ uri: string }, GraphNode[], void>("raco/dependents");
+
+/** What the module graph knows changed (a build, a save): the graph view asks again. */
+export const moduleGraphChanged = new lc.NotificationType<Record<string, never>>("raco/moduleGraphChanged");
 
 // -- packaging (features/packaging.py) ---------------------------------------
 
