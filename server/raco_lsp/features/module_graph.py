@@ -217,7 +217,8 @@ class ModuleGraphFeature(Feature):
             self._refresh()
 
     def hold_refresh(self) -> None:
-        """A build starts: space the refreshes out until ``release_refresh``."""
+        """A build (or a batch of changes) starts: space the refreshes out
+        until ``release_refresh``."""
         self._held += 1
 
     def release_refresh(self) -> None:
@@ -333,15 +334,19 @@ class ModuleGraphFeature(Feature):
         self.facts_changed()
 
     def _watched(self, changes: list[types.FileEvent]) -> None:
-        for change in changes:
-            path = uri_path(change.uri)
-            if path is None:
-                continue
-            if path.suffix == ".dep":
-                self.dep_changed(path)
-            elif path.suffix in GRAPH_SUFFIXES and self.server.open_text(path) is None:
-                self.update_disk(path)
-        self.facts_changed()
+        self.hold_refresh()  # one refresh for the lot (a git checkout changes hundreds)
+        try:
+            for change in changes:
+                path = uri_path(change.uri)
+                if path is None:
+                    continue
+                if path.suffix == ".dep":
+                    self.dep_changed(path)
+                elif path.suffix in GRAPH_SUFFIXES and self.server.open_text(path) is None:
+                    self.update_disk(path)
+            self.facts_changed()
+        finally:
+            self.release_refresh()
 
     def publish_require_problems(self, node: ModuleNode) -> None:
         problems = [
