@@ -7,6 +7,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from lsprotocol import types
@@ -14,6 +15,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from lsp_support import (
     SERVER,
+    collect,
     diagnostics,
     lsp_session,
     open_file,
@@ -367,3 +369,71 @@ async def test_show_module_graph_command(ws: Path) -> None:
         names = {Path(n["path"]).name for n in result["nodes"]}
         assert {"a.rkt", "b.rkt"} <= names  # b and its dependent a
         assert "other.rkt" not in names  # not the whole workspace
+
+
+def _graph_lens(lenses: Sequence[types.CodeLens] | None) -> str:
+    (lens,) = [x for x in lenses or [] if x.command and x.command.command.endswith("ModuleGraph")]
+    assert lens.command is not None
+    return lens.command.title
+
+
+async def test_lens_and_hover_after_a_failed_then_a_fixed_build(ws: Path) -> None:
+    """A module that fails to compile is described as failing, not as never
+    compiled; fixed and saved, the client is asked to refresh its lenses (it
+    declares refreshSupport) and the graph view is told, and the lens then
+    says up to date."""
+    broken = ws / "broken.rkt"
+    broken.write_text(BASE + "(oops)\n")
+    user = ws / "user.rkt"
+    user.write_text(BASE + '(require "broken.rkt")\n')
+    async with lsp_session(ws) as client:
+        refreshes = collect(client, types.WORKSPACE_CODE_LENS_REFRESH)
+        changed = collect(client, "raco/moduleGraphChanged")
+        open_file(client, broken)  # stale: compiled on open, and fails
+        await wait_idle(client)
+        assert diagnostics(client, broken)
+        lens = _graph_lens(
+            await client.text_document_code_lens_async(
+                types.CodeLensParams(text_document=doc(broken))
+            )
+        )
+        assert lens.endswith("· failed to compile: oops: unbound identifier"), lens
+        open_file(client, user)
+        hover = await client.text_document_hover_async(
+            types.HoverParams(
+                text_document=doc(user), position=types.Position(line=1, character=12)
+            )
+        )
+        assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+        assert "failed to compile: oops: unbound identifier" in hover.contents.value
+        assert "never been compiled" not in hover.contents.value
+
+        before, notified = len(refreshes), len(changed)
+        save_file(client, broken, BASE + "(define oops 1)\n")
+        await wait_idle(client)
+        assert not diagnostics(client, broken)
+        for _ in range(100):  # the refresh was sent before waitIdle's answer
+            if len(refreshes) > before:
+                break
+            await asyncio.sleep(0.05)
+        assert len(refreshes) > before and len(changed) > notified
+        lens = _graph_lens(
+            await client.text_document_code_lens_async(
+                types.CodeLensParams(text_document=doc(broken))
+            )
+        )
+        assert lens.endswith("1 dependent · up to date"), lens
+
+
+async def test_no_lens_refresh_for_a_client_without_refresh_support(ws: Path) -> None:
+    (ws / "a.rkt").write_text(BASE)
+    caps = client_capabilities("visual-studio-code")
+    assert caps.workspace is not None and caps.workspace.code_lens is not None
+    caps.workspace.code_lens.refresh_support = False
+    async with lsp_session(ws, capabilities=caps) as client:
+        refreshes = collect(client, types.WORKSPACE_CODE_LENS_REFRESH)
+        changed = collect(client, "raco/moduleGraphChanged")
+        open_file(client, ws / "a.rkt")
+        save_file(client, ws / "a.rkt", BASE + "(define x 1)\n")
+        await wait_idle(client)
+        assert changed and not refreshes

@@ -60,7 +60,7 @@ async def test_build_distribution_with_progress(ws: Path, tmp_path: Path) -> Non
         # No modules given: the entries come from info.rkt's launchers.
         result = await _execute(client, "raco-lsp.buildDistribution", {"uri": path_uri(main)})
         assert result["ok"], result["errors"]
-        assert result["archive"] == str(ws / "dist" / "hello.tgz")
+        assert result["archive"] == str(ws / "dist" / "bundle" / "hello.tgz")
         assert [s["step"] for s in result["steps"]] == [
             "raco exe",
             "raco distribute",
@@ -87,7 +87,7 @@ async def test_build_distribution_with_progress(ws: Path, tmp_path: Path) -> Non
     # The archive runs from a moved copy, with arguments.
     moved = tmp_path / "moved"
     moved.mkdir()
-    shutil.copy(ws / "dist" / "hello.tgz", moved)
+    shutil.copy(ws / "dist" / "bundle" / "hello.tgz", moved)
     with tarfile.open(moved / "hello.tgz") as t:
         t.extractall(moved, filter="data")
     run = subprocess.run(
@@ -117,8 +117,8 @@ async def test_cancel_build_distribution(ws: Path) -> None:
         assert result["ok"] is False and result["cancelled"] is True
         last: Any = client.progress_reports[token][-1]
         assert last.message == "cancelled"
-        assert not (ws / "dist" / "main.tgz").exists()
-        assert not (ws / "dist" / "hello.tgz").exists()
+        assert not (ws / "dist" / "bundle" / "main.tgz").exists()
+        assert not (ws / "dist" / "bundle" / "hello.tgz").exists()
         # The server is free again: the next job runs.
         status = await _execute(client, "raco-lsp.serverStatus", {})
         assert status["trusted"] is True
@@ -196,10 +196,12 @@ async def test_pack_collection_inspect_and_hover(ws: Path) -> None:
             {"uri": path_uri(dyn), "libs": ["racket/string"]},
         )
         assert result["ok"], result["errors"]
-        assert result["outputs"] == [str(ws / "dist" / "plugins")]
+        assert result["outputs"] == [str(ws / "dist" / "exe" / "plugins")]
         assert result["libSuggestions"] == ["racket/string"]
         assert "++lib" in result["argv"] and "racket/string" in result["argv"]
-        run = subprocess.run([str(ws / "dist" / "plugins")], capture_output=True, timeout=60)
+        run = subprocess.run(
+            [str(ws / "dist" / "exe" / "plugins")], capture_output=True, timeout=60
+        )
         assert run.returncode == 0, run.stderr
 
 
@@ -210,10 +212,10 @@ async def test_create_distribution_from_setting_and_launchers(ws: Path) -> None:
         result = await _execute(client, "raco-lsp.createDistribution", {})
         assert result["ok"], result["errors"]
         # The executable is named after info.rkt's racket-launcher-names entry.
-        assert result["distDir"] == str(ws / "out dir" / "hello")
+        assert result["distDir"] == str(ws / "out dir" / "bundle" / "hello")
         assert result["archive"] is None and result["smoke"] == []
         run = subprocess.run(
-            [str(ws / "out dir" / "hello" / "bin" / "hello"), "Bo"],
+            [str(ws / "out dir" / "bundle" / "hello" / "bin" / "hello"), "Bo"],
             capture_output=True,
             text=True,
             timeout=60,
@@ -284,3 +286,36 @@ async def test_module_loaded_through_a_runtime_path_code_actions_and_build(ws: P
         assert warning.endswith(
             "rebuild with ++lib racket/lang/reader ++lib racket ++lib racket/date"
         )
+
+
+async def test_executable_and_distribution_in_either_order(ws: Path) -> None:
+    """Create executable and Build distribution of the same module (named
+    ``prog``, no info.rkt launchers) each write to a folder of their own: run
+    in either order, both succeed, and an ``output`` is taken relative to the
+    workspace folder."""
+    prog = ws / "prog.rkt"
+    prog.write_text('#lang racket/base\n(module+ main (display "hi"))\n')
+    exe = ws / "dist" / "exe" / "prog"
+
+    def runs(path: Path) -> str:
+        return subprocess.run([str(path)], capture_output=True, text=True, timeout=60).stdout
+
+    async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:
+        made = await _execute(client, "raco-lsp.createExecutable", {"uri": path_uri(prog)})
+        assert made["ok"], made["errors"]
+
+        built = await _execute(client, "raco-lsp.buildDistribution", {"uri": path_uri(prog)})
+        assert built["ok"], built["errors"]
+        assert built["archive"] == str(ws / "dist" / "bundle" / "prog.tgz")
+        assert built["smoke"][0]["output"] == "hi"
+
+        again = await _execute(client, "raco-lsp.createExecutable", {"uri": path_uri(prog)})
+        assert again["ok"], again["errors"]
+        assert made["outputs"] == again["outputs"] == [str(exe)] and runs(exe) == "hi"
+        assert runs(ws / "dist" / "bundle" / "prog" / "bin" / "prog") == "hi"
+
+        chosen = await _execute(
+            client, "raco-lsp.createExecutable", {"uri": path_uri(prog), "output": "out/p"}
+        )
+        assert chosen["ok"], chosen["errors"]
+        assert chosen["outputs"] == [str(ws / "out" / "p")]

@@ -219,13 +219,21 @@ def test_vscode_trusted(example: Path, tmp_path: Path) -> None:
     assert any(e["from"] == main and e["to"] == greet for e in graph["edges"])
 
     # The error typed and saved in greet.rkt: at line 10 (0-based 9), on the identifier.
-    errors = [d for d in _diags(dump, "greet.rkt") if d["severity"] == "Error"]
-    assert errors, dump["diagnostics"]
+    failing = json.loads((tmp_path / "vscode" / "dump.json.error.json").read_text())
+    errors = [d for d in _diags(failing, "greet.rkt") if d["severity"] == "Error"]
+    assert errors, failing["diagnostics"]
     assert any(
         "oops-undefined" in d["message"] and d["range"][0] == 9 and d["range"][1] == 1
         for d in errors
     ), errors
-    assert "error" in dump["status"]
+    assert "error" in failing["status"]
+
+    # Fixed and saved: the lens said "failed to compile", then "up to date" (run.js
+    # waits for both on screen); the one graph view (run twice) was re-rendered in place.
+    assert not [d for d in _diags(dump, "greet.rkt") if d["severity"] == "Error"]
+    assert len(dump["graphTabs"]) == 1, dump["graphTabs"]
+    (node,) = [n for n in dump["results"]["Show Module Graph"]["nodes"] if n["path"] == greet]
+    assert node["stale"] is False and "failed" not in node, node
 
 
 # Driving a real browser UI on a loaded 2-core machine: one retry for timing.

@@ -106,6 +106,10 @@ async function trusted(page) {
   await page.locator(".quick-input-widget .quick-input-box input").waitFor({ state: "visible", timeout: 10000 });
   await sleep(500);
   await page.keyboard.press("Enter");
+  // The output folder, prefilled with the default (dist/bundle): Enter.
+  await sleep(1000);
+  await page.locator(".quick-input-widget .quick-input-box input").waitFor({ state: "visible", timeout: 10000 });
+  await page.keyboard.press("Enter");
   await waitDump(page, "Build Distribution result", (d) => d.results["Build Distribution"] !== undefined, 180000);
   await sleep(500);
   await shot(page, "3-build-distribution");
@@ -128,6 +132,31 @@ async function trusted(page) {
   await page.locator(".markers-panel").first().waitFor({ timeout: 10000 });
   await sleep(1000);
   await shot(page, "5-error-squiggle-problems");
+  fs.copyFileSync(cfg.dump, `${cfg.dump}.error.json`);
+  // 5. The lens and the graph view follow the build: failing, then fixed, in place.
+  const greetNode = (d) => (d.results["Show Module Graph"]?.nodes ?? []).find((n) => n.path.endsWith("/greet.rkt"));
+  const lens = page.locator(".monaco-editor .codelens-decoration", { hasText: "dependen" }).first();
+  await lens.filter({ hasText: "failed to compile" }).waitFor({ timeout: 60000 });
+  log("ok", { what: "lens: failed to compile", lens: await lens.innerText() });
+  await palette(page, "Racket: Show Module Graph");
+  await waitDump(page, "graph view: greet.rkt failing", (d) => greetNode(d)?.failed !== undefined, 30000);
+  // Back to greet.rkt's editor (the first group; the view is beside it).
+  const editor = page.locator(".editor-group-container").first().locator(".monaco-editor .view-lines").first();
+  await editor.click();
+  await palette(page, "Racket: Show Module Graph"); // again: the same view, revealed
+  await sleep(1000);
+  await shot(page, "6-graph-failing");
+  await editor.click();
+  await gotoLine(page, 10);
+  await page.keyboard.press("Home");
+  await page.keyboard.press("Shift+End");
+  await page.keyboard.press("Delete");
+  await page.keyboard.press("Control+S");
+  await lens.filter({ hasText: "up to date" }).waitFor({ timeout: 90000 });
+  log("ok", { what: "lens: up to date", lens: await lens.innerText() });
+  await waitDump(page, "graph view: greet.rkt up to date", (d) => greetNode(d)?.stale === false, 60000);
+  await sleep(1000);
+  await shot(page, "7-graph-fixed");
 }
 
 async function untrusted(page) {

@@ -16,6 +16,9 @@ import type { RacketTests } from "./testing";
 
 export class Server {
   private client: LanguageClient | undefined;
+  private readonly started = new vscode.EventEmitter<LanguageClient>();
+  /** Fires with each client once it runs (after a restart too). */
+  readonly onStarted = this.started.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -104,6 +107,7 @@ export class Server {
     }
     this.status.attach(c);
     this.tests.attach(c);
+    this.started.fire(c);
     void this.tests.discover().catch((e: unknown) => this.output.appendLine(`discoverTests: ${String(e)}`));
   }
 

@@ -4,10 +4,14 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { Server } from "./client";
 import { config } from "./config";
+import { GraphPanel } from "./graphPanel";
 import { graphHtml, staleText } from "./graphView";
 import {
+  BUNDLE_FOLDER,
+  EXE_FOLDER,
   dependents,
   moduleGraph,
+  moduleGraphChanged,
   type BuildWorkspaceResult,
   type GraphNode,
   type PackagingResult,
@@ -89,6 +93,24 @@ async function pickEntries(): Promise<string[] | undefined> {
   return picked?.map((p) => p.uri.fsPath);
 }
 
+/**
+ * Where a packaging command writes: asked, with the server's default
+ * prefilled (relative to the workspace folder); undefined when dismissed.
+ */
+async function pickOutput(title: string, defaultOutput: string): Promise<string | undefined> {
+  const picked = await vscode.window.showInputBox({
+    title: `${title}: output`,
+    prompt: "Relative to the workspace folder",
+    value: defaultOutput,
+    valueSelection: [0, defaultOutput.length],
+  });
+  return picked === undefined || picked.trim() === "" ? undefined : picked.trim();
+}
+
+function distOutput(): string {
+  return config().get<string>("distOutput") || "dist";
+}
+
 async function showModules(title: string, nodes: GraphNode[]): Promise<void> {
   const items = nodes.map((n) => ({
     label: `${n.stale ? "$(warning) " : "$(check) "}${n.workspace ? vscode.workspace.asRelativePath(n.path) : n.path}`,
@@ -135,7 +157,11 @@ export function registerCommands(
     if (modules === undefined) {
       return;
     }
-    const arg: Record<string, unknown> = {};
+    const output = await pickOutput("Build Distribution", `${distOutput()}/${BUNDLE_FOLDER}`);
+    if (output === undefined) {
+      return;
+    }
+    const arg: Record<string, unknown> = { output };
     if (modules.length > 0) {
       arg.modules = modules;
     }
@@ -146,7 +172,7 @@ export function registerCommands(
     await packaging("Build Distribution", "raco-lsp.buildDistribution", arg);
   });
   const onCurrentModule =
-    (title: string, command: string) =>
+    (title: string, command: string, defaultOutput: (module: string) => string) =>
     async (): Promise<void> => {
       if (untrustedRefusal(title)) {
         return;
@@ -156,10 +182,24 @@ export function registerCommands(
         void vscode.window.showErrorMessage(`${title}: open a Racket module first.`);
         return;
       }
-      await packaging(title, command, { uri: uri.toString() });
+      const output = await pickOutput(title, defaultOutput(uri.fsPath));
+      if (output === undefined) {
+        return;
+      }
+      await packaging(title, command, { uri: uri.toString(), output });
     };
-  reg("raco-lsp.vscode.createExecutable", onCurrentModule("Create Executable", "raco-lsp.createExecutable"));
-  reg("raco-lsp.vscode.createDistribution", onCurrentModule("Create Distribution", "raco-lsp.createDistribution"));
+  reg(
+    "raco-lsp.vscode.createExecutable",
+    onCurrentModule(
+      "Create Executable",
+      "raco-lsp.createExecutable",
+      (m) => `${distOutput()}/${EXE_FOLDER}/${path.basename(m, path.extname(m))}`,
+    ),
+  );
+  reg(
+    "raco-lsp.vscode.createDistribution",
+    onCurrentModule("Create Distribution", "raco-lsp.createDistribution", () => `${distOutput()}/${BUNDLE_FOLDER}`),
+  );
   reg("raco-lsp.vscode.packCollection", async () => {
     if (untrustedRefusal("Pack Collection")) {
       return;
@@ -222,27 +262,61 @@ export function registerCommands(
     }
     await tests.runFile(uri);
   });
+  // One graph view, updated in place when the server says the graph changed.
+  const graphView = new GraphPanel<vscode.Uri>(
+    () => {
+      const panel = vscode.window.createWebviewPanel("raco-lsp.moduleGraph", "Module graph", vscode.ViewColumn.Beside, {
+        enableScripts: true,
+      });
+      panel.webview.onDidReceiveMessage((m: { open?: string }) => {
+        if (typeof m.open === "string") {
+          void vscode.window.showTextDocument(vscode.Uri.parse(m.open), { viewColumn: vscode.ViewColumn.One });
+        }
+      });
+      context.subscriptions.push(panel);
+      return {
+        get title() {
+          return panel.title;
+        },
+        set title(t: string) {
+          panel.title = t;
+        },
+        setHtml: (html) => {
+          panel.webview.html = html;
+        },
+        reveal: () => panel.reveal(undefined, true),
+        onDidDispose: (f) => {
+          panel.onDidDispose(f);
+        },
+      };
+    },
+    async (uri) => {
+      const c = server.current;
+      const g =
+        c === undefined
+          ? { nodes: [], edges: [] }
+          : await c.sendRequest(moduleGraph, uri === undefined ? {} : { uri: uri.toString() });
+      lastResults["Show Module Graph"] = g;
+      const nonce = Math.random().toString(36).slice(2);
+      return {
+        title: `Module graph${uri ? `: ${path.basename(uri.fsPath)}` : ""}`,
+        html: graphHtml(g, uri?.fsPath, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, nonce),
+      };
+    },
+  );
+  context.subscriptions.push(
+    server.onStarted((c) => {
+      c.onNotification(moduleGraphChanged, () => {
+        void graphView.refresh().catch((e: unknown) => output.appendLine(`module graph view: ${String(e)}`));
+      });
+      void graphView.refresh().catch(() => undefined);
+    }),
+  );
   reg("raco-lsp.vscode.showModuleGraph", async () => {
-    const uri = activeUri();
-    const c = server.current;
-    if (c === undefined) {
+    if (server.current === undefined) {
       return;
     }
-    const g = await c.sendRequest(moduleGraph, uri === undefined ? {} : { uri: uri.toString() });
-    lastResults["Show Module Graph"] = g;
-    const panel = vscode.window.createWebviewPanel(
-      "raco-lsp.moduleGraph",
-      `Module graph${uri ? `: ${path.basename(uri.fsPath)}` : ""}`,
-      vscode.ViewColumn.Beside,
-      { enableScripts: true },
-    );
-    const nonce = Math.random().toString(36).slice(2);
-    panel.webview.html = graphHtml(g, uri?.fsPath, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, nonce);
-    panel.webview.onDidReceiveMessage((m: { open?: string }) => {
-      if (typeof m.open === "string") {
-        void vscode.window.showTextDocument(vscode.Uri.parse(m.open), { viewColumn: vscode.ViewColumn.One });
-      }
-    });
+    await graphView.show(activeUri());
   });
   reg("raco-lsp.vscode.showDependents", async () => {
     const uri = activeUri();

@@ -5,8 +5,11 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A stale module's state, worded as the server's hovers word it. */
+/** A stale module's state, worded as the server's hovers word it (module_graph.py `_stale_text`). */
 export function staleText(n: GraphNode): string {
+  if (n.failed !== undefined) {
+    return `failed to compile: ${n.failed}`;
+  }
   return `stale: ${n.reason ?? ""}${n.certain === false ? " (may only be touched)" : ""}`;
 }
 

@@ -117,6 +117,8 @@ export interface GraphNode {
   certain: boolean;
   reason?: string | null;
   workspace: boolean;
+  /** Stale, and its last compile failed: the first line of the error. */
+  failed?: string;
 }
 
 export interface Graph {
@@ -128,7 +130,15 @@ export const moduleGraph = new lc.RequestType<{ uri?: string }, Graph, void>("ra
 
 export const dependents = new lc.RequestType<{ uri: string }, GraphNode[], void>("raco/dependents");
 
+/** What the module graph knows changed (a build, a save): the graph view asks again. */
+export const moduleGraphChanged = new lc.NotificationType<Record<string, never>>("raco/moduleGraphChanged");
+
 // -- packaging (features/packaging.py) ---------------------------------------
+
+/** Create Executable's default output: `<distOutput>/exe/<module name>` (protocol.py EXE_FOLDER). */
+export const EXE_FOLDER = "exe";
+/** Create/Build Distribution's default output: `<distOutput>/bundle` (protocol.py BUNDLE_FOLDER). */
+export const BUNDLE_FOLDER = "bundle";
 
 /** Result of `raco-lsp.buildDistribution`, `createExecutable`, `packCollection`, ... */
 export interface PackagingResult {

@@ -32,6 +32,11 @@ export function registerTestHooks(context: vscode.ExtensionContext, status: Stat
         diagnostics,
         tests: tests.snapshot(),
         results: lastResults,
+        // The module graph views open (there should be at most one).
+        graphTabs: vscode.window.tabGroups.all
+          .flatMap((g) => g.tabs)
+          .filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith("raco-lsp.moduleGraph"))
+          .map((t) => t.label),
       };
       await fs.writeFile(dump, JSON.stringify(data, null, 2));
     }),

@@ -286,6 +286,8 @@ class CompileOnSave(Feature):
             )
 
         status()  # before the $/progress begins: a client sees the build around it
+        if graph is not None:
+            graph.hold_refresh()  # a refresh at most every second while building
         try:
             # Background work: no cancel button (a new save cancels the build),
             # though a client's window/workDoneProgress/cancel still stops it.
@@ -315,6 +317,8 @@ class CompileOnSave(Feature):
                         idle.sort(key=agents.index)
                         run = task.result()
                         done.append(f)
+                        if graph is not None:
+                            graph.compile_ended(f, run.failure(f))
                         for again in self._apply(f, run):
                             busy = {g for g, _ in running.values()}
                             if again not in pending and again not in done and again not in busy:
@@ -334,6 +338,8 @@ class CompileOnSave(Feature):
         finally:
             self.last_build = done
             status(building=False)
+            if graph is not None:
+                graph.release_refresh()
 
     def _nothing_to_do(self, order: list[Path]) -> bool:
         """True when the graph is sure that compiler/cm would neither compile

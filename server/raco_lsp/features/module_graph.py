@@ -7,12 +7,21 @@ and go-to-definition on require paths, hover on a require, a code lens on the
 ``#lang`` line, diagnostics for requires that resolve to nothing, the
 requests ``raco/moduleGraph``, ``raco/dependencies``, ``raco/dependents`` and
 ``raco/recompileOrder``, and the command ``raco-lsp.showModuleGraph``.
+
+When what the graph knows changes (a build, a save, a change on disk, the
+first scan), clients are told: ``workspace/codeLens/refresh`` (when the client
+declares ``workspace.codeLens.refreshSupport``) and ``raco/moduleGraphChanged``
+(the VS Code graph view asks again).  While a build runs, at most one a second,
+and one when it ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +32,7 @@ from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.info.omits import compile_omits
 from raco_lsp.lsp.feature import Feature, command, request
 from raco_lsp.lsp.protocol import (
+    ModuleGraphChanged,
     ModuleGraphResult,
     ModuleParams,
     ModuleState,
@@ -49,6 +59,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOURCE = "module graph"
+REFRESH_INTERVAL = 1.0
+"""Seconds between two refreshes while a build runs."""
 # Compiled files too: a .zo only touched by compiler/cm changes what its
 # dependents' staleness says.
 WATCHERS = [
@@ -76,6 +88,9 @@ class ModuleGraphFeature(Feature):
         self._loaded_for: Path | None = None
         self.profiles = langs.LangProfiles()
         self._profiling: asyncio.Task[None] | None = None
+        self._held = 0  # builds running: refreshes are spaced out
+        self._unsent = False  # a change no refresh has told the client of yet
+        self._sent_at = -math.inf
 
     # -- lifecycle --------------------------------------------------------
 
@@ -98,6 +113,7 @@ class ModuleGraphFeature(Feature):
                 path = uri_path(uri)
                 if path is not None and path.suffix in GRAPH_SUFFIXES:
                     self.update_buffer(path)
+            self.facts_changed()
         self.learn_profiles()
         await self._register_watchers()
 
@@ -135,6 +151,7 @@ class ModuleGraphFeature(Feature):
                 langs.save(install, self.profiles)
                 for g in self.graphs.values():
                     g.apply_profiles()
+                self.facts_changed()
                 keys = wanted()
 
         self._profiling = asyncio.ensure_future(run(keys))
@@ -208,6 +225,41 @@ class ModuleGraphFeature(Feature):
         task = asyncio.ensure_future(later())
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)
+
+    # -- telling the client -----------------------------------------------
+
+    def facts_changed(self) -> None:
+        """What the graph knows changed: refresh the client's code lenses and
+        graph view (at once, or while a build runs at most every
+        ``REFRESH_INTERVAL`` and when it ends)."""
+        self._unsent = True
+        if self._held == 0 or time.monotonic() - self._sent_at >= REFRESH_INTERVAL:
+            self._refresh()
+
+    def hold_refresh(self) -> None:
+        """A build (or a batch of changes) starts: space the refreshes out
+        until ``release_refresh``."""
+        self._held += 1
+
+    def release_refresh(self) -> None:
+        self._held -= 1
+        if self._held == 0 and self._unsent:
+            self._refresh()
+
+    def _refresh(self) -> None:
+        self._unsent = False
+        self._sent_at = time.monotonic()
+        self.server.protocol.notify("raco/moduleGraphChanged", ModuleGraphChanged())
+        caps = self.server.client_capabilities.workspace
+        lens = caps.code_lens if caps else None
+        if lens is not None and lens.refresh_support:
+            answer = self.server.workspace_code_lens_refresh(None)
+            answer.add_done_callback(_log_refresh_failure)
+
+    def compile_ended(self, path: Path, error: str | None) -> None:
+        """A compile of ``path`` ended, cleanly (None) or with ``error`` (its
+        first line); a stale module whose compile failed is described as failing."""
+        self.graph_for(path).compiled(path, error)
 
     # -- lookups ----------------------------------------------------------
 
@@ -288,6 +340,7 @@ class ModuleGraphFeature(Feature):
         if path.name == "info.rkt":  # compile-omit-paths may have changed
             for gone in g.rescan():
                 self.server.store.put(SOURCE, self.server.uri_of(gone), [])
+        self.facts_changed()
 
     def dep_changed(self, dep_path: Path) -> None:
         """A ``compiled/x_rkt.dep`` (or its ``.zo``) changed: reread the node
@@ -304,19 +357,25 @@ class ModuleGraphFeature(Feature):
             g = self.graph_for(p)
             if norm(p) in g.nodes:
                 g.reread_dep(p)
+        self.facts_changed()
 
     def _watched(self, changes: list[types.FileEvent]) -> None:
-        for change in changes:
-            path = uri_path(change.uri)
-            if path is None:
-                continue
-            if path.suffix in (".dep", ".zo"):
-                self.dep_changed(path)
-            elif path.suffix in GRAPH_SUFFIXES and self.server.open_text(path) is None:
-                g = self.graph_for(path)
-                # A new file where the scan does not look stays out.
-                if norm(path) in g.nodes or g.walks(path):
-                    self.update_disk(path)
+        self.hold_refresh()  # one refresh for the lot (a git checkout changes hundreds)
+        try:
+            for change in changes:
+                path = uri_path(change.uri)
+                if path is None:
+                    continue
+                if path.suffix in (".dep", ".zo"):
+                    self.dep_changed(path)
+                elif path.suffix in GRAPH_SUFFIXES and self.server.open_text(path) is None:
+                    g = self.graph_for(path)
+                    # A new file where the scan does not look stays out.
+                    if norm(path) in g.nodes or g.walks(path):
+                        self.update_disk(path)
+            self.facts_changed()
+        finally:
+            self.release_refresh()
 
     def publish_require_problems(self, node: ModuleNode) -> None:
         problems = [
@@ -490,6 +549,7 @@ class ModuleGraphFeature(Feature):
             certain=s.certain,
             known=s.known,
             reason=s.reason,
+            failed=s.failed,
         )
 
     @request("raco/recompileOrder")
@@ -534,5 +594,13 @@ def _dot_variants(base: str) -> list[str]:
 
 
 def _stale_text(s: Staleness) -> str:
-    """A stale module's state, the same in every hover and lens."""
+    """A stale module's state, the same in every hover and lens (and in the
+    VS Code graph view: ``graphView.ts``'s ``staleText``)."""
+    if s.failed is not None:
+        return f"failed to compile: {s.failed}"
     return f"stale: {s.reason}" + ("" if s.certain else " (may only be touched)")
+
+
+def _log_refresh_failure(answer: concurrent.futures.Future[None]) -> None:
+    if not answer.cancelled() and answer.exception() is not None:
+        log.debug("workspace/codeLens/refresh: %s", answer.exception())

@@ -5,9 +5,11 @@ packaging section; reports ``$/progress``, can be cancelled from the client,
 and answers ``{"ok", "errors", ...paths}``):
 
 - ``raco-lsp.createExecutable``  {uri|module, output?, gui?, libs?, launcher?, ico?, icns?,
-  aux?, embedDlls?, overwrite?}; the default output is ``<folder>/<distOutput>/<module name>``
+  aux?, embedDlls?, overwrite?}; the default output is ``<folder>/<distOutput>/exe/<module name>``
 - ``raco-lsp.createDistribution`` {modules|uri, output?, name?, libs?, collectsCopy?,
-  sharedCollects?}: executables + ``raco distribute`` (no archive, no smoke run)
+  sharedCollects?}: executables + ``raco distribute`` (no archive, no smoke run); the
+  default output is ``<folder>/<distOutput>/bundle``, so executables and distributions
+  never meet
 - ``raco-lsp.buildDistribution`` {modules?|uri?, output?, name?, libs?, smoke?, smokeArgs?,
   bundler?}:
   executables, distribution, archive, smoke run
@@ -36,6 +38,8 @@ from raco_lsp.core.text import TextIndex
 from raco_lsp.lsp.feature import Feature, command, request
 from raco_lsp.lsp.progress import Progress, work_done
 from raco_lsp.lsp.protocol import (
+    BUNDLE_FOLDER,
+    EXE_FOLDER,
     CreateExecutableArgs,
     Distribution,
     DistributionArgs,
@@ -91,6 +95,11 @@ def _folder(path: str | None, uri: str | None, in_folder: Callable[[Path], bool]
 
 def _path_or(given: str | None, default: Path) -> Path:
     return Path(given) if given else default
+
+
+def _output(given: str | None, root: Path, default: Path) -> Path:
+    """An ``output`` argument (relative to the workspace folder ``root``), else ``default``."""
+    return root / given if given else default
 
 
 def _reporter(p: Progress) -> ProgressFn:
@@ -217,10 +226,7 @@ class PackagingFeature(Feature):
                 "no entry modules: pass {modules}, set raco-lsp.distEntries, list "
                 "racket-launcher-libraries in info.rkt, or run it from a module"
             )
-        if arg.output:
-            output = Path(arg.output) if Path(arg.output).is_absolute() else root / arg.output
-        else:
-            output = root / ls.settings.dist_output
+        output = _output(arg.output, root, root / ls.settings.dist_output / BUNDLE_FOLDER)
         collects_copy = [Path(x) for x in arg.collects_copy]
         files = [*(e.module for e in entries), output, *collects_copy]
 
@@ -255,7 +261,9 @@ class PackagingFeature(Feature):
         if module is None:
             return _refused("createExecutable needs {uri} or {module}")
         opts = ExeOptions(
-            output=_path_or(arg.output, self._dist_output(module) / module.stem),
+            output=_output(
+                arg.output, self._root(module), self._dist_output(module) / EXE_FOLDER / module.stem
+            ),
             gui=arg.gui,
             libs=arg.libs,
             launcher=arg.launcher,

@@ -128,6 +128,12 @@ def request_message_type(method: str) -> type | None:
 # answers, and raco/inspectPlt; `raco-lsp exe|dist|pack|inspect-plt --json`
 # prints the same answers.  Built from racket/packaging and racket/plt records.
 
+EXE_FOLDER = "exe"
+"""Create executable's default output: ``<distOutput>/exe/<module name>``."""
+BUNDLE_FOLDER = "bundle"
+"""Create/Build distribution's default output: ``<distOutput>/bundle/`` (``NAME/``,
+``NAME.tgz``), apart from the executables, so neither run trips over the other's output."""
+
 
 @wire
 class CreateExecutableArgs:
@@ -392,6 +398,8 @@ class GraphNode:
     workspace: bool
     """A module of the graph (else a module it requires)."""
     uri: str | None = None
+    failed: str | None = None
+    """Stale, and its last compile failed: the first line of the error."""
 
 
 @wire
@@ -420,6 +428,7 @@ class ModuleGraphResult:
                     reason=n.staleness.reason,
                     workspace=n.workspace,
                     uri=uri_of(n.path) if uri_of is not None else None,
+                    failed=n.staleness.failed,
                 )
                 for n in view.nodes
             ],
@@ -444,6 +453,15 @@ class ModuleState:
     """False when ``stale`` is a guess: compiler/cm may only touch it."""
     known: bool
     reason: str | None = nullable()
+    failed: str | None = None
+    """Stale, and its last compile failed: the first line of the error."""
+
+
+@wire
+class ModuleGraphChanged:
+    """Notification ``raco/moduleGraphChanged`` (no fields): what the module
+    graph knows changed (a build, a save, a change on disk); a view of it asks
+    again.  Sent with ``workspace/codeLens/refresh`` (when the client supports it)."""
 
 
 @wire

@@ -55,6 +55,18 @@ class CompileRun:
             and not any(p.severity is Severity.ERROR for p in self.problems)
         )
 
+    def failure(self, target: Path) -> str | None:
+        """None when ``target`` compiled; else the first line of the first
+        error (one reported in ``target`` first)."""
+        outcome = self.files.get(target)
+        if outcome is not None and outcome.ok and not self.timed_out and self.crashed is None:
+            return None
+        errors = [p for p in self.problems if p.severity is Severity.ERROR]
+        first = next((p for p in errors if p.path == target), errors[0] if errors else None)
+        if first is not None:
+            return first.message.strip().split("\n", 1)[0]
+        return self.crashed or "no error reported"
+
 
 def timeout_message(timeout: float | None) -> str:
     return (

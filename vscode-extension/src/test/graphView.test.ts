@@ -37,3 +37,9 @@ test("a stale module that may only be touched says so", () => {
   assert.equal(staleText({ ...n, certain: true, reason: "r" }), "stale: r");
   assert.equal(staleText({ ...n, certain: false, reason: "r" }), "stale: r (may only be touched)");
 });
+
+test("a module whose last compile failed says so, not why it is stale", () => {
+  const n = { path: "/w/b.rkt", uri: "file:///w/b.rkt", stale: true, certain: true, workspace: true };
+  const failing = { ...n, reason: "b.rkt failed to compile: oops: unbound identifier", failed: "oops: unbound identifier" };
+  assert.equal(staleText(failing), "failed to compile: oops: unbound identifier");
+});

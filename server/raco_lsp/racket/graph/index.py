@@ -133,6 +133,8 @@ class ModuleGraph:
         self._reexpanding: set[Path] = set()
         self._macro_paths: set[Path] = set()
         """The nodes that define require-producing macros."""
+        self.failures: dict[Path, str] = {}
+        """Modules whose last compile failed: the first line of the error."""
 
     def find_dep(self, path: Path) -> Path | None:
         """A module's .dep: a node's as last read, else looked up."""
@@ -316,6 +318,17 @@ class ModuleGraph:
         )
         self._relink(node.path)
         self._forget(node.path)
+
+    def compiled(self, path: Path, error: str | None) -> None:
+        """A compile of ``path`` ended: with ``error`` (its first line), or
+        cleanly (None).  A stale module that failed is described as failing."""
+        path = norm(path)
+        if self.failures.get(path) != error:
+            if error is None:
+                del self.failures[path]
+            else:
+                self.failures[path] = error
+            self._forget(path)
 
     def refresh(self) -> None:
         """Look at the disk afresh: reread every node's .dep and forget the

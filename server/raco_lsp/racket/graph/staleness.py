@@ -23,7 +23,7 @@ import json
 import os
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,6 +53,8 @@ class Staleness:
     same_hash: bool = False
     """Stale, but recompiling it gives the very same hash (only comments or
     trailing space changed): dependents are only touched."""
+    failed: str | None = None
+    """Stale, and its last compile failed: the first line of the error."""
     new_hash: bool = False
     """Recompiling it certainly changes the hash its dependents recorded for
     it (``sha1(zo) ++ deps-sha1``): its dependency list or a dependency's
@@ -159,6 +161,12 @@ class StalenessModel:
             result = self._compute_stale(path, visiting)
         finally:
             visiting.discard(path)
+        failed = self.graph.failures.get(path)
+        if failed is not None and result.stale:
+            # Its last compile failed: that, not "never compiled", is the news.
+            result = replace(
+                result, reason=f"{path.name} failed to compile: {failed}", failed=failed
+            )
         self.memo[path] = result
         return result
 
