@@ -111,8 +111,10 @@ class CompileAgent:
             and self.state is not AgentState.CRASHED
         ):
             return
-        if self.state is AgentState.CRASHED:
-            # It died on its own (killed, crashed): this start replaces it.
+        died = self._helper is not None and not self._helper.running
+        if self.state is AgentState.CRASHED or died:
+            # It died on its own (killed, crashed): this start replaces it
+            # (its exit may be reaped before our exit callback has run).
             self.restarts += 1
             log.warning("restarting the compile agent: it had exited")
         self._set(AgentState.STARTING)
