@@ -97,6 +97,11 @@ export interface ServerTestResult {
   location?: { uri: string; range: LspRange } | null;
   actual?: string | null;
   expected?: string | null;
+  /**
+   * Milliseconds. An item's: since its module's previous result ended (its
+   * module's start, for the first; the last runs to the module's end). A
+   * file's: its run, which its items' durations add up to.
+   */
   duration?: number | null;
   stdout?: string | null;
   stderr?: string | null;

@@ -104,7 +104,9 @@ class TestFeature(Feature):
         n = ids.get(key, 0)
         ids[key] = n + 1
         label = node.name or node.kind
-        if node.kind == "submodule":
+        if node.kind == "check" and node.subject:
+            label = f"{node.name} {node.subject}"  # several check-equal? apart
+        elif node.kind == "submodule":
             label = f"submodule {node.name}"
         return ServerTestItem(
             id=f"{uri}#{key}" + (f"#{n + 1}" if n else ""),
@@ -372,6 +374,7 @@ class TestFeature(Feature):
                         ),
                         stdout="".join(m.stdout for m in result.modules),
                         stderr="".join(m.stderr for m in result.modules),
+                        duration=result.duration * 1000,
                     ),
                 )
 

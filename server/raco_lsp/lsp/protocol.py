@@ -715,7 +715,8 @@ class ServerTestResult:
     params: str | None = nullable()
     expression: str | None = nullable()
     duration: float | None = nullable()
-    """Milliseconds."""
+    """Milliseconds since the module's previous result ended (since it
+    started, for the first); a module's last result runs to its end."""
 
 
 @wire
@@ -733,6 +734,8 @@ class ServerFileResult:
     message: str
     stdout: str
     stderr: str
+    duration: float
+    """Milliseconds: the file's run, which its item results' durations add up to."""
 
 
 request("raco/discoverTests", DiscoverTestsParams)
