@@ -146,6 +146,8 @@ async def test_discover_run_diagnostics_and_clear(ws: Path) -> None:
         )
         assert (summary["failed"], summary["total"]) == (0, 6)
         assert [d for d in diagnostics(client, f) if d.source == "raco test"] == []
+        # A generic client does nothing with the answer: the outcome is shown.
+        assert "raco test: 6 tests passed" in [m.message for m in client.messages]
 
 
 async def test_cancel_through_progress_stops_a_hanging_test(ws: Path) -> None:

@@ -222,8 +222,9 @@ export function registerCommands(
     }
     await tests.runFile(uri);
   });
-  reg("raco-lsp.vscode.showModuleGraph", async () => {
-    const uri = activeUri();
+  reg("raco-lsp.vscode.showModuleGraph", async (arg?: unknown) => {
+    // From the palette: the active module; from the lens: its module's URI.
+    const uri = typeof arg === "string" ? vscode.Uri.parse(arg) : activeUri();
     const c = server.current;
     if (c === undefined) {
       return;

@@ -131,6 +131,14 @@ export interface Graph {
 
 export const moduleGraph = new lc.RequestType<{ uri?: string }, Graph, void>("raco/moduleGraph");
 
+/**
+ * The module graph lens's command (argument: the module's URI). The server
+ * shows a generic client a generated view (`window/showDocument`, else a
+ * `window/showMessage` summary); this extension runs it itself, as its
+ * webview (client.ts's `executeCommand` middleware).
+ */
+export const showModuleGraphCommand = "raco-lsp.showModuleGraph";
+
 export const dependents = new lc.RequestType<{ uri: string }, GraphNode[], void>("raco/dependents");
 
 // -- packaging (features/packaging.py) ---------------------------------------

@@ -402,7 +402,12 @@ class GraphEdge:
 
 @wire
 class ModuleGraphResult:
-    """``raco/moduleGraph`` and ``raco-lsp.showModuleGraph``: modules and requires."""
+    """``raco/moduleGraph`` and ``raco-lsp.showModuleGraph``: modules and requires.
+
+    The command (the ``#lang`` lens's, argument the module's URI) also shows the
+    graph, as a generic client cannot: ``window/showDocument`` of a generated
+    Markdown view, else ``window/showMessage``.  The VS Code extension runs the
+    command itself, as its webview (``showModuleGraphCommand`` in lsp_ext.ts)."""
 
     nodes: list[GraphNode]
     edges: list[GraphEdge]
