@@ -230,7 +230,7 @@ export function registerCommands(
       return;
     }
     const g = await c.sendRequest(moduleGraph, uri === undefined ? {} : { uri: uri.toString() });
-    lastResults["Show Module Graph"] = g;
+    lastResults[typeof arg === "string" ? "Module Graph Lens" : "Show Module Graph"] = g;
     const panel = vscode.window.createWebviewPanel(
       "raco-lsp.moduleGraph",
       `Module graph${uri ? `: ${path.basename(uri.fsPath)}` : ""}`,
