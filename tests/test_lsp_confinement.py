@@ -61,6 +61,20 @@ async def test_commands_refuse_paths_outside_the_workspace(ws: Path, tmp_path: P
             result = await _command(client, command, arg)
             assert result["ok"] is False, (command, arg, result)
             assert "outside the workspace" in " ".join(result["errors"]), (command, result)
+        # Packaging runs from code actions: a refusal is shown, not only answered.
+        shown = {
+            m.message.split(": not run: ")[0]
+            for m in client.messages
+            if m.type == types.MessageType.Warning and "outside the workspace" in m.message
+        }
+        assert shown == {
+            "Create package archive",
+            "Create executable",
+            "Build distribution",
+            "Create distribution",
+            "Pack collection",
+            "Create launchers",
+        }
         ran = await request(
             client, "raco/runTests", {"uris": [path_uri(outside / "pkg" / "main.rkt")]}
         )

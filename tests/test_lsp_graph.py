@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
@@ -25,7 +26,8 @@ from lsp_support import (
     save_file,
     wait_idle,
 )
-from raco_lsp.lsp.uris import path_uri
+from raco_lsp.lsp.uris import path_uri, uri_path
+from raco_lsp.racket.install import cache_dir
 
 BASE = "#lang racket/base\n"
 CREATED = types.FileChangeType.Created
@@ -437,3 +439,62 @@ async def test_no_lens_refresh_for_a_client_without_refresh_support(ws: Path) ->
         save_file(client, ws / "a.rkt", BASE + "(define x 1)\n")
         await wait_idle(client)
         assert changed and not refreshes
+
+
+def generic_client(show_document: bool) -> types.ClientCapabilities:
+    """A client such as Neovim's: no raco-lsp extension; ``window/showDocument`` or not."""
+    return types.ClientCapabilities(
+        window=types.WindowClientCapabilities(
+            show_document=types.ShowDocumentClientCapabilities(support=show_document)
+        )
+    )
+
+
+async def _run_graph_lens(client: LanguageClient, path: Path) -> None:
+    lenses = await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=doc(path))
+    )
+    assert lenses is not None
+    (lens,) = [x for x in lenses if x.command and x.command.command == "raco-lsp.showModuleGraph"]
+    assert lens.command is not None
+    await asyncio.wait_for(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command=lens.command.command, arguments=lens.command.arguments
+            )
+        ),
+        60,
+    )
+
+
+@pytest.mark.parametrize("show_document", [True, False])
+async def test_graph_lens_shows_the_graph_in_a_generic_client(
+    ws: Path, show_document: bool
+) -> None:
+    """The lens's command shows something: a generated view (``window/showDocument``)
+    when the client has it, else a ``window/showMessage`` summary."""
+    (ws / "a.rkt").write_text(BASE + '(require "b.rkt")\n')
+    (ws / "b.rkt").write_text(BASE + '(require "c.rkt")\n')
+    (ws / "c.rkt").write_text(BASE)
+    async with lsp_session(
+        ws, init_options={"compileOnSave": "off"}, capabilities=generic_client(show_document)
+    ) as client:
+        open_file(client, ws / "b.rkt")
+        await _run_graph_lens(client, ws / "b.rkt")
+        summaries = [m.message for m in client.messages if m.message.startswith("b.rkt")]
+        if not show_document:
+            assert client.shown_documents == []
+            (summary,) = summaries
+            assert "requires 3: c.rkt, racket/base.rkt" in summary
+            assert summary.endswith("; required by 1: a.rkt")
+            return
+        assert summaries == []
+        (shown,) = client.shown_documents
+        view = uri_path(shown.uri)
+        assert view is not None and view.is_relative_to(cache_dir())  # not in the workspace
+        assert not view.is_relative_to(ws)
+        text = view.read_text(encoding="utf-8")
+        assert text.startswith("# Module graph: b.rkt\n")
+        requires = text.split("## Requires (3)", 1)[1].split("## Required by (1)")  # racket/base
+        assert "- c.rkt — " in requires[0] and str(ws / "c.rkt") in requires[0]
+        assert "- a.rkt — " in requires[1] and str(ws / "a.rkt") in requires[1]

@@ -4,6 +4,8 @@ and progress through the real server and real Racket."""
 from __future__ import annotations
 
 import asyncio
+import math
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -102,7 +104,7 @@ async def test_discover_run_diagnostics_and_clear(ws: Path) -> None:
             ),
             (
                 "runId", "uri", "id", "kind", "status", "failed", "total", "timedOut",
-                "message", "stdout", "stderr",
+                "message", "stdout", "stderr", "duration",
             ),
         }  # fmt: skip
         assert list(summary) == [
@@ -145,6 +147,8 @@ async def test_discover_run_diagnostics_and_clear(ws: Path) -> None:
         )
         assert (summary["failed"], summary["total"]) == (0, 6)
         assert [d for d in diagnostics(client, f) if d.source == "raco test"] == []
+        # A generic client does nothing with the answer: the outcome is shown.
+        assert "raco test: 6 tests passed" in [m.message for m in client.messages]
 
 
 async def test_cancel_through_progress_stops_a_hanging_test(ws: Path) -> None:
@@ -197,3 +201,67 @@ async def test_discovery_finds_the_files_raco_test_runs(ws: Path, trusted: bool)
             Path(uri_path(i["uri"]) or "").relative_to(ws).as_posix() for i in found["items"]
         )
         assert got == expected
+
+
+GREET = """#lang racket/base
+(provide greet)
+(define (greet name)
+  (string-append "Hello, " name "."))
+
+(module+ test
+  (require rackunit)
+  (check-equal? (greet "world") "Hello, world.")
+  (check-equal? (greet "bye") "Goodbye.")
+  (check-equal?
+     (greet   "you")
+     "Hello, you."))
+"""
+
+
+def raco_test_summary(file: Path) -> tuple[int, int]:
+    """(failed, total) from real `raco test FILE`'s last line: "N/M test
+    failures" or "N tests passed"."""
+    proc = subprocess.run(
+        ["raco", "test", file.name],
+        cwd=file.parent,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    out = proc.stdout + proc.stderr
+    if m := re.search(r"^(\d+)/(\d+) test failures$", out, re.M):
+        return int(m.group(1)), int(m.group(2))
+    m = re.search(r"^(\d+) tests? passed$", out, re.M)
+    assert m is not None, out
+    return 0, int(m.group(1))
+
+
+async def test_counts_equal_raco_test_labels_apart_durations_add_up(ws: Path) -> None:
+    """Test Explorer: a run counts what `raco test` counts (one result per
+    check or test-case, the file's own summary apart), three check-equal?
+    can be told apart, and a file's duration is its run, which its results'
+    durations add up to."""
+    f = ws / "greet.rkt"
+    f.write_text(GREET, encoding="utf-8")
+    failed, total = raco_test_summary(f)
+    assert (failed, total) == (1, 3)
+    async with lsp_session(ws) as client:
+        results = collect(client, "raco/testResult")
+        found = await request(client, "raco/discoverTests", {"uri": path_uri(f)})
+        checks = [i for i in walk(found["items"]) if i["kind"] == "check"]
+        assert [i["label"] for i in checks] == [
+            'check-equal? (greet "world")',
+            'check-equal? (greet "bye")',
+            'check-equal? (greet "you")',
+        ]
+        summary = await request(client, "raco/runTests", {"uris": [path_uri(f)]})
+        assert (summary["failed"], summary["total"]) == (failed, total)
+        items = [r for r in results if r["kind"] != "file"]
+        (file,) = [r for r in results if r["kind"] == "file"]
+        assert len(items) == total
+        assert sum(r["status"] != "passed" for r in items) == failed
+        assert {r["id"] for r in items} == {i["id"] for i in checks}
+        assert (file["failed"], file["total"]) == (failed, total)
+        assert file["duration"] > 0
+        assert math.isclose(sum(r["duration"] for r in items), file["duration"], rel_tol=1e-6)

@@ -217,6 +217,9 @@ def test_vscode_trusted(example: Path, tmp_path: Path) -> None:
         {"from": e["from"], "to": e["to"]} for e in graph["edges"]
     ]
     assert any(e["from"] == main and e["to"] == greet for e in graph["edges"])
+    # Its "N dependencies" lens opens the webview too, not the server's generic view.
+    lens = dump["results"]["Module Graph Lens"]
+    assert any(e["from"] == main and e["to"] == greet for e in lens["edges"])
 
     # The error typed and saved in greet.rkt: at line 10 (0-based 9), on the identifier.
     failing = json.loads((tmp_path / "vscode" / "dump.json.error.json").read_text())

@@ -119,6 +119,13 @@ async function trusted(page) {
   await waitDump(page, "module graph", (d) => d.results["Show Module Graph"] !== undefined, 30000);
   await sleep(2000);
   await shot(page, "4-module-graph");
+  // The "N dependencies" lens opens the same webview (the extension runs the server's command).
+  await palette(page, "View: Close All Editors");
+  await openFile(page, "greet.rkt");
+  await page.locator(".codelens-decoration a", { hasText: "dependenc" }).first().click({ timeout: 30000 });
+  await waitDump(page, "module graph from the lens", (d) => d.results["Module Graph Lens"] !== undefined, 30000);
+  await sleep(1000);
+  await shot(page, "4b-module-graph-lens");
   // 4. An error, saved: a squiggle and a Problems entry at the right place.
   await palette(page, "View: Close All Editors");
   await sleep(1000);

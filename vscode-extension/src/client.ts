@@ -11,6 +11,7 @@ import {
 } from "vscode-languageclient/node";
 import { findServer } from "./bootstrap";
 import { currentSettings, SECTION } from "./config";
+import { showModuleGraphCommand } from "./lsp_ext";
 import type { StatusBar } from "./status";
 import type { RacketTests } from "./testing";
 
@@ -71,6 +72,11 @@ export class Server {
       outputChannel: this.output,
       initializationOptions: { [SECTION]: currentSettings() },
       middleware: {
+        // The module graph lens opens the webview, not the server's generic view.
+        executeCommand: (command, args, next) =>
+          command === showModuleGraphCommand
+            ? vscode.commands.executeCommand("raco-lsp.vscode.showModuleGraph", ...args)
+            : next(command, args),
         workspace: {
           // The server asks for section "raco-lsp": answer with the settings it
           // knows, and with trust from VS Code (never from a setting).

@@ -312,11 +312,16 @@ export function registerCommands(
       void graphView.refresh().catch(() => undefined);
     }),
   );
-  reg("raco-lsp.vscode.showModuleGraph", async () => {
+  reg("raco-lsp.vscode.showModuleGraph", async (arg?: unknown) => {
     if (server.current === undefined) {
       return;
     }
-    await graphView.show(activeUri());
+    // From the palette: the active module; from the lens: its module's URI.
+    const uri = typeof arg === "string" ? vscode.Uri.parse(arg) : activeUri();
+    await graphView.show(uri);
+    if (typeof arg === "string") {
+      lastResults["Module Graph Lens"] = lastResults["Show Module Graph"];
+    }
   });
   reg("raco-lsp.vscode.showDependents", async () => {
     const uri = activeUri();

@@ -97,6 +97,11 @@ export interface ServerTestResult {
   location?: { uri: string; range: LspRange } | null;
   actual?: string | null;
   expected?: string | null;
+  /**
+   * Milliseconds. An item's: since its module's previous result ended (its
+   * module's start, for the first; the last runs to the module's end). A
+   * file's: its run, which its items' durations add up to.
+   */
   duration?: number | null;
   stdout?: string | null;
   stderr?: string | null;
@@ -127,6 +132,14 @@ export interface Graph {
 }
 
 export const moduleGraph = new lc.RequestType<{ uri?: string }, Graph, void>("raco/moduleGraph");
+
+/**
+ * The module graph lens's command (argument: the module's URI). The server
+ * shows a generic client a generated view (`window/showDocument`, else a
+ * `window/showMessage` summary); this extension runs it itself, as its
+ * webview (client.ts's `executeCommand` middleware).
+ */
+export const showModuleGraphCommand = "raco-lsp.showModuleGraph";
 
 export const dependents = new lc.RequestType<{ uri: string }, GraphNode[], void>("raco/dependents");
 

@@ -17,9 +17,33 @@ const KIND_LABEL: Record<string, string> = {
   check: "check",
 };
 
-/** The description shown beside an item in the Test Explorer. */
+/** The description shown beside an item in the Test Explorer: its kind and line. */
 export function describe(item: ServerTestItem): string | undefined {
-  return KIND_LABEL[item.kind];
+  const kind = KIND_LABEL[item.kind];
+  if (kind === undefined || item.range === null) {
+    return kind;
+  }
+  return `${kind} :${item.range.start.line + 1}`;
+}
+
+/**
+ * Which results give their item a state of its own, for one run. VS Code counts
+ * every item with a state of its own as a test, and shows a parent without one
+ * the sum of its children's durations; `raco test` counts checks and test-cases
+ * (a module that fails as a whole, as one). So item results do, and a file's
+ * result only when no result of the file came before it (nothing else says
+ * how the file went); the file's output goes to the run either way.
+ */
+export class RunStates {
+  private readonly reported = new Set<string>();
+
+  owns(r: ServerTestResult): boolean {
+    if (r.kind !== "file") {
+      this.reported.add(r.uri);
+      return true;
+    }
+    return !this.reported.has(r.uri);
+  }
 }
 
 /** The file (URI) an id belongs to: ids are `URI` or `URI#...`. */

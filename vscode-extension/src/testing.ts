@@ -10,7 +10,7 @@ import {
   type ServerTestItem,
   type ServerTestResult,
 } from "./lsp_ext";
-import { describe, fileOf, outcome, runParams, sortKey } from "./testTree";
+import { describe, fileOf, outcome, RunStates, runParams, sortKey } from "./testTree";
 
 export interface TestSnapshot {
   id: string;
@@ -26,7 +26,7 @@ export interface TestSnapshot {
 export class RacketTests implements vscode.Disposable {
   readonly controller: vscode.TestController;
   private readonly items = new Map<string, vscode.TestItem>();
-  private readonly runs = new Map<string, vscode.TestRun>();
+  private readonly runs = new Map<string, { run: vscode.TestRun; states: RunStates }>();
   /** Last outcome per id, for the test-only state dump. */
   readonly states = new Map<string, { state: string; message?: string; expected?: string; actual?: string }>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -120,7 +120,7 @@ export class RacketTests implements vscode.Disposable {
     const client = this.client;
     const run = this.controller.createTestRun(request);
     const runId = `vscode-${process.pid}-${++this.runCounter}`;
-    this.runs.set(runId, run);
+    this.runs.set(runId, { run, states: new RunStates() });
     const ids = request.include?.map((i) => i.id);
     const started = (items: Iterable<vscode.TestItem>): void => {
       for (const i of items) {
@@ -172,7 +172,7 @@ export class RacketTests implements vscode.Disposable {
   }
 
   private onResult(r: ServerTestResult): void {
-    const run = r.runId === undefined ? undefined : this.runs.get(r.runId);
+    const current = r.runId === undefined ? undefined : this.runs.get(r.runId);
     const item = r.id === null ? undefined : this.items.get(r.id) ?? this.items.get(r.uri);
     const o = outcome(r);
     if (r.id !== null) {
@@ -183,11 +183,20 @@ export class RacketTests implements vscode.Disposable {
         actual: o.message?.actual,
       });
     }
-    if (run === undefined || item === undefined) {
+    if (current === undefined || item === undefined) {
       return;
     }
+    const run = current.run;
     if (r.stdout) {
       run.appendOutput(r.stdout.replace(/\r?\n/g, "\r\n"), undefined, item);
+    }
+    if (!current.states.owns(r)) {
+      // Its items' states count; the file's summary goes to the output.
+      const text = o.message?.text;
+      if (text !== undefined && text !== "") {
+        run.appendOutput(`${text.replace(/\r?\n/g, "\r\n")}\r\n`, undefined, item);
+      }
+      return;
     }
     if (o.state === "passed") {
       run.passed(item, o.duration);

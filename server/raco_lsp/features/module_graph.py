@@ -6,7 +6,10 @@ builds and watched-file events update the rest.  On top of it: document links
 and go-to-definition on require paths, hover on a require, a code lens on the
 ``#lang`` line, diagnostics for requires that resolve to nothing, the
 requests ``raco/moduleGraph``, ``raco/dependencies``, ``raco/dependents`` and
-``raco/recompileOrder``, and the command ``raco-lsp.showModuleGraph``.
+``raco/recompileOrder``, and the command ``raco-lsp.showModuleGraph`` (the
+lens's: a generated Markdown view shown with ``window/showDocument``, else a
+``window/showMessage`` summary; the VS Code extension runs it itself, as its
+webview).
 
 When what the graph knows changes (a build, a save, a change on disk, the
 first scan), clients are told: ``workspace/codeLens/refresh`` (when the client
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
 import logging
 import math
 import time
@@ -48,9 +52,10 @@ from raco_lsp.racket.graph.index import (
     ModuleGraph,
     ModuleNode,
     Require,
+    ViewNode,
 )
 from raco_lsp.racket.graph.staleness import Staleness
-from raco_lsp.racket.install import InstallInfo, load_install_info
+from raco_lsp.racket.install import InstallInfo, cache_dir, load_install_info, write_cache_text
 from raco_lsp.racket.modpath import Resolver
 
 if TYPE_CHECKING:
@@ -505,21 +510,22 @@ class ModuleGraphFeature(Feature):
     async def module_graph(self, params: ModuleParams | None) -> ModuleGraphResult:
         """The module with its dependencies and dependents, or (without uri)
         every workspace module."""
+        return ModuleGraphResult.of(await self._view(_path_of(params)), self.server.uri_of)
+
+    async def _view(self, path: Path | None) -> GraphView:
+        """``path`` with its dependencies and dependents, else every workspace module."""
         await self.ready.wait()
-        path = _path_of(params)
         if path is None:
             view = GraphView([], [])
             for g in self.graphs.values():
                 whole = g.view()
                 view.nodes += whole.nodes
                 view.edges += whole.edges
-        else:
-            g = self.graph_for(path)
-            if norm(path) not in g.nodes and path.exists() and g.update(path) is None:
-                view = GraphView([], [])  # not read: core/files.py
-            else:
-                view = g.view([path, *(d for d in g.dependents(path) if d in g.nodes)])
-        return ModuleGraphResult.of(view, self.server.uri_of)
+            return view
+        g = self.graph_for(path)
+        if norm(path) not in g.nodes and path.exists() and g.update(path) is None:
+            return GraphView([], [])  # not read: core/files.py
+        return g.view([path, *(d for d in g.dependents(path) if d in g.nodes)])
 
     @request("raco/dependencies")
     async def dependencies(self, params: ModuleParams | None) -> list[ModuleState]:
@@ -571,7 +577,49 @@ class ModuleGraphFeature(Feature):
         pygls would take a first parameter of a supertype of the server's
         class for the server.)"""
         uri = args[0] if args and isinstance(args[0], str) else None
-        return await self.module_graph(ModuleParams(uri=uri))
+        path = uri_path(uri) if uri is not None else None
+        view = await self._view(path)
+        await self._present(path, view)
+        return ModuleGraphResult.of(view, self.server.uri_of)
+
+    async def _present(self, path: Path | None, view: GraphView) -> None:
+        """Show the graph as a generic client can: a Markdown file under the
+        cache dir opened with ``window/showDocument`` (when the client has
+        it), else a ``window/showMessage`` summary."""
+        ls = self.server
+        window = ls.client_capabilities.window
+        show = window.show_document if window is not None else None
+        root = self._root_of(path)
+        name = path.stem if path is not None else "workspace"
+        key = hashlib.sha1(str(path).encode()).hexdigest()[:12]
+        target = cache_dir() / "views" / f"graph-{key}-{name}.md"
+        if (
+            show is not None
+            and show.support
+            and write_cache_text(target, _graph_markdown(view, path, root))
+        ):
+            try:
+                shown = await asyncio.wait_for(
+                    ls.window_show_document_async(
+                        types.ShowDocumentParams(uri=ls.uri_of(target), take_focus=True)
+                    ),
+                    30,
+                )
+                if shown.success:
+                    return
+            except Exception as e:  # an error answer, a client that never answers
+                log.info("window/showDocument %s: %s", target, e)
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Info, message=_graph_summary(view, path, root)
+            )
+        )
+
+    def _root_of(self, path: Path | None) -> Path | None:
+        folders = self.server.folders()
+        if path is None:
+            return folders[0] if len(folders) == 1 else None
+        return self.server.roots_for(path)[0]
 
 
 def _path_of(params: ModuleParams | None) -> Path | None:
@@ -604,3 +652,73 @@ def _stale_text(s: Staleness) -> str:
 def _log_refresh_failure(answer: concurrent.futures.Future[None]) -> None:
     if not answer.cancelled() and answer.exception() is not None:
         log.debug("workspace/codeLens/refresh: %s", answer.exception())
+
+
+def _name(p: Path, root: Path | None) -> str:
+    """A module's short name: relative to the workspace folder, or to its collects."""
+    if root is not None and p.is_relative_to(root):
+        return str(p.relative_to(root))
+    parts = p.parts
+    if "collects" in parts:
+        return "/".join(parts[len(parts) - parts[::-1].index("collects") :])
+    return str(p)
+
+
+def _state(n: ViewNode) -> str:
+    if not n.workspace:
+        return "outside the workspace"
+    s = n.staleness
+    return "state unknown" if not s.known else (_stale_text(s) if s.stale else "up to date")
+
+
+def _around(view: GraphView, path: Path) -> tuple[list[ViewNode], list[ViewNode]]:
+    """What ``path`` requires and what requires it, in ``view``, workspace modules first."""
+    by_path = {n.path: n for n in view.nodes}
+    me = norm(path)
+    deps = [by_path[e.target] for e in view.edges if e.source == me and e.target in by_path]
+    users = [by_path[e.source] for e in view.edges if e.target == me and e.source in by_path]
+
+    def order(ns: list[ViewNode]) -> list[ViewNode]:
+        return sorted(set(ns), key=lambda n: (not n.workspace, str(n.path)))
+
+    return order(deps), order(users)
+
+
+def _graph_markdown(view: GraphView, path: Path | None, root: Path | None) -> str:
+    """The graph view as Markdown: each module with its state and its file's path."""
+
+    def line(n: ViewNode) -> str:
+        return f"- {_name(n.path, root)} — {_state(n)}\n  {n.path}"
+
+    if path is None:
+        stale = sum(1 for n in view.nodes if n.workspace and n.staleness.stale)
+        mods = sorted(view.nodes, key=lambda n: (not n.workspace, str(n.path)))
+        head = f"# Module graph: {len(view.nodes)} modules, {stale} stale"
+        return "\n".join([head, "", *(line(n) for n in mods), ""])
+    me = next((n for n in view.nodes if n.path == norm(path)), None)
+    deps, users = _around(view, path)
+    out = [f"# Module graph: {_name(path, root)}", ""]
+    out += [f"{path} — {_state(me) if me else 'not a module of the graph'}", ""]
+    out += [f"## Requires ({len(deps)})", "", *(line(n) for n in deps), ""]
+    out += [f"## Required by ({len(users)})", "", *(line(n) for n in users), ""]
+    return "\n".join(out)
+
+
+def _graph_summary(view: GraphView, path: Path | None, root: Path | None, most: int = 8) -> str:
+    """The graph view in one message."""
+
+    def names(ns: list[ViewNode]) -> str:
+        shown = [_name(n.path, root) for n in ns[:most]]
+        more = f" and {len(ns) - most} more" if len(ns) > most else ""
+        return (", ".join(shown) + more) or "nothing"
+
+    if path is None:
+        stale = [n for n in view.nodes if n.workspace and n.staleness.stale]
+        return f"Module graph: {len(view.nodes)} modules, {len(stale)} stale: {names(stale)}"
+    me = next((n for n in view.nodes if n.path == norm(path)), None)
+    deps, users = _around(view, path)
+    state = _state(me) if me else "not a module of the graph"
+    return (
+        f"{_name(path, root)} ({state}) requires {len(deps)}: {names(deps)}; "
+        f"required by {len(users)}: {names(users)}"
+    )

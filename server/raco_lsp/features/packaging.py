@@ -154,6 +154,7 @@ class PackagingFeature(Feature):
         or folder the job reads or writes, confined to the workspace."""
         refused = self._refusal(paths)
         if refused is not None:
+            self._tell(title, refused)
             return refused
         install = self.server.install
         assert install is not None
@@ -169,8 +170,12 @@ class PackagingFeature(Feature):
         self._tell(title, result)
         return result
 
-    def _tell(self, title: str, result: PackagingStep | Distribution) -> None:
-        if result.ok:
+    def _tell(self, title: str, result: PackagingStep | Distribution | PackagingRefusal) -> None:
+        """Say how a job went (run from a code action, the answer alone shows nothing)."""
+        if isinstance(result, PackagingRefusal):
+            msg = f"{title}: not run: " + "; ".join(result.errors[:3])
+            kind = types.MessageType.Warning
+        elif result.ok:
             if isinstance(result, Distribution):
                 where = result.archive or ""
             else:
@@ -215,17 +220,20 @@ class PackagingFeature(Feature):
     ) -> Distribution | PackagingRefusal:
         ls = self.server
         refused = self._refusal()
-        if refused is not None:
-            return refused
         current = _path_of(None, arg.uri)
-        if current is not None and ls.outside_workspace([current]):
-            return _refused(*ls.outside_workspace([current]))
+        if refused is None and current is not None and ls.outside_workspace([current]):
+            refused = _refused(*ls.outside_workspace([current]))
+        if refused is not None:
+            self._tell(title, refused)
+            return refused
         entries, root = await self._entries(arg)
         if not entries or root is None:
-            return _refused(
+            refused = _refused(
                 "no entry modules: pass {modules}, set raco-lsp.distEntries, list "
                 "racket-launcher-libraries in info.rkt, or run it from a module"
             )
+            self._tell(title, refused)
+            return refused
         output = _output(arg.output, root, root / ls.settings.dist_output / BUNDLE_FOLDER)
         collects_copy = [Path(x) for x in arg.collects_copy]
         files = [*(e.module for e in entries), output, *collects_copy]

@@ -105,7 +105,9 @@ class TestFeature(Feature):
         n = ids.get(key, 0)
         ids[key] = n + 1
         label = node.name or node.kind
-        if node.kind == "submodule":
+        if node.kind == "check" and node.subject:
+            label = f"{node.name} {node.subject}"  # several check-equal? apart
+        elif node.kind == "submodule":
             label = f"submodule {node.name}"
         return ServerTestItem(
             id=f"{uri}#{key}" + (f"#{n + 1}" if n else ""),
@@ -313,10 +315,27 @@ class TestFeature(Feature):
     @command("raco-lsp.runTests")
     async def run_tests_command(self, *args: Any) -> RunTestsResult:
         """The "Run tests" code lens: one argument, ``RunTestsParams`` (or a
-        file's URI).  A refusal is also shown to the user."""
+        file's URI).  The outcome is also shown to the user, in ``raco test``'s
+        words (a client may do nothing with the answer)."""
         result = self._refusal() or await self.run(_command_params(args))
         if not result.ran:
             self.server.show_once(f"raco-lsp: {result.reason}", types.MessageType.Warning)
+        else:
+            failed, total = result.failed or 0, result.total or 0
+            words = [
+                f"raco test: {failed}/{total} test failures"
+                if failed
+                else f"raco test: {total} test{'' if total == 1 else 's'} passed",
+                *(result.missing or []),
+                *(result.problems or []),
+            ]
+            bad = failed or result.missing or result.problems
+            self.server.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning if bad else types.MessageType.Info,
+                    message="; ".join(words),
+                )
+            )
         return result
 
     async def run(self, params: RunTestsParams) -> RunTestsResult:
@@ -376,6 +395,7 @@ class TestFeature(Feature):
                         ),
                         stdout="".join(m.stdout for m in result.modules),
                         stderr="".join(m.stderr for m in result.modules),
+                        duration=result.duration * 1000,
                     ),
                 )
 

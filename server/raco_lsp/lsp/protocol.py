@@ -412,7 +412,12 @@ class GraphEdge:
 
 @wire
 class ModuleGraphResult:
-    """``raco/moduleGraph`` and ``raco-lsp.showModuleGraph``: modules and requires."""
+    """``raco/moduleGraph`` and ``raco-lsp.showModuleGraph``: modules and requires.
+
+    The command (the ``#lang`` lens's, argument the module's URI) also shows the
+    graph, as a generic client cannot: ``window/showDocument`` of a generated
+    Markdown view, else ``window/showMessage``.  The VS Code extension runs the
+    command itself, as its webview (``showModuleGraphCommand`` in lsp_ext.ts)."""
 
     nodes: list[GraphNode]
     edges: list[GraphEdge]
@@ -737,7 +742,8 @@ class ServerTestResult:
     params: str | None = nullable()
     expression: str | None = nullable()
     duration: float | None = nullable()
-    """Milliseconds."""
+    """Milliseconds since the module's previous result ended (since it
+    started, for the first); a module's last result runs to its end."""
 
 
 @wire
@@ -755,6 +761,8 @@ class ServerFileResult:
     message: str
     stdout: str
     stderr: str
+    duration: float
+    """Milliseconds: the file's run, which its item results' durations add up to."""
 
 
 request("raco/discoverTests", DiscoverTestsParams)

@@ -252,13 +252,20 @@ def _write_cache(install: RacketInstall, raw: dict[str, Any]) -> None:
 def write_cache_file(target: Path, data: Any) -> None:
     """Write JSON so that a reader never sees half a file; a cache that
     cannot be written is no error."""
+    write_cache_text(target, json.dumps(data))
+
+
+def write_cache_text(target: Path, text: str) -> bool:
+    """Write ``text`` so that a reader never sees half a file; False when it
+    cannot be written."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(target)
     except OSError:
-        pass
+        return False
+    return True
 
 
 async def load_install_info(

@@ -145,6 +145,11 @@ class FileResult:
         return any(m.status == "timeout" for m in self.modules)
 
     @property
+    def duration(self) -> float:
+        """Seconds: the file's modules' runs."""
+        return sum(m.duration for m in self.modules)
+
+    @property
     def status(self) -> str:
         if self.timed_out:
             return "timeout"
@@ -276,9 +281,14 @@ def module_of_event(ev: Mapping[str, Any]) -> ModuleResult:
 
 
 def module_item(
-    path: Path, ev: Mapping[str, Any], mod: ModuleResult, text_of: TextSource = read_source
+    path: Path,
+    ev: Mapping[str, Any],
+    mod: ModuleResult,
+    text_of: TextSource = read_source,
+    duration: float | None = None,
 ) -> TestItemResult | None:
-    """An item for a module that did not finish normally (error, timeout, exit...)."""
+    """An item for a module that did not finish normally (error, timeout,
+    exit...); ``duration``: the module's time its other results do not cover."""
     if mod.status in ("pass", "fail"):
         return None
     where = _where(ev, text_of)
@@ -292,7 +302,7 @@ def module_item(
         location=where[0] if where else None,
         span=where[1] if where else None,
         message=f"raco test: {mod.message}" if mod.message else f"raco test: {mod.status}",
-        duration=mod.duration,
+        duration=mod.duration if duration is None else duration,
     )
 
 
@@ -656,24 +666,46 @@ class TestPool:
         }
         result = FileResult(planned.path)
         current: list[str] = [""]
+        # A module's latest check or test-case is held until the next result
+        # or the module's end: the last one's time runs to the module's end,
+        # so a module's results add up to its run.
+        held: list[TestItemResult] = []
+        spent = [0.0]  # seconds of the current module its results account for
 
-        def add(item: TestItemResult) -> None:
+        def send(item: TestItemResult) -> None:
             item = placed(item, text_of)
             result.items.append(item)
             if on_item:
                 on_item(item)
 
+        def release(tail: float = 0.0) -> None:
+            if held:
+                item = held.pop()
+                if tail > 0 and item.duration is not None:
+                    item = replace(item, duration=item.duration + tail)
+                send(item)
+
+        def add(item: TestItemResult) -> None:
+            release()
+            send(item)
+
         def on_event(ev: dict[str, Any]) -> None:
             kind = ev.get("event")
             if kind == "module":
                 current[0] = str(ev.get("module", ""))
+                spent[0] = 0.0
             elif kind in ("check", "test-case"):
                 item = item_of_event(planned.path, current[0], ev, text_of)
                 if item is not None:
-                    add(item)
+                    release()
+                    held.append(item)
+                    spent[0] += item.duration or 0.0
             elif kind == "module-done":
                 mod = module_of_event(ev)
                 result.modules.append(mod)
+                tail = max(0.0, mod.duration - spent[0])
+                extra = module_item(planned.path, ev, mod, text_of, tail)
+                release(0.0 if extra is not None else tail)
                 tests_failed = ev.get("tests_failed")
                 seen = [i for i in result.items if i.module == current[0] and i.status != "passed"]
                 if (
@@ -693,7 +725,6 @@ class TestPool:
                     for item in printed[: tests_failed - len(seen)]:
                         add(item)
                 current[0] = ""
-                extra = module_item(planned.path, ev, mod, text_of)
                 if extra is not None:
                     add(extra)
             elif kind == "runner-error":
@@ -714,6 +745,7 @@ class TestPool:
             self._unfinished(result, current[0], "error", f"the test process died: {e}", add)
         finally:
             self._idle.put_nowait(runner)
+        release()
         return result
 
     def _unfinished(

@@ -33,7 +33,8 @@ class TestNode:
     ``kind``: ``submodule`` (name is the submodule's), ``test-case``,
     ``test-suite``, ``test-begin`` (name is the label: a string literal's
     value, else the expression's text; empty for test-begin) or ``check``
-    (name is the check, e.g. ``check-equal?``).  ``span`` covers the form.
+    (name is the check, e.g. ``check-equal?``; ``subject`` the source text
+    of its first argument, on one line, shortened).  ``span`` covers the form.
     """
 
     __test__ = False  # not a pytest class
@@ -43,6 +44,7 @@ class TestNode:
     span: Span
     name_span: Span | None = None
     children: list[TestNode] = field(default_factory=list)
+    subject: str = ""
 
     def walk(self) -> Iterable[TestNode]:
         yield self
@@ -81,6 +83,15 @@ def _is_definition_header(source: Source, node: Node) -> bool:
     )
 
 
+SUBJECT_WIDTH = 40
+
+
+def _one_line(text: str) -> str:
+    """``text`` with its white space runs as single spaces, cut to ``SUBJECT_WIDTH``."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= SUBJECT_WIDTH else flat[: SUBJECT_WIDTH - 1] + "…"
+
+
 def discover(source: Source, submodules: Iterable[str] = ("test",)) -> list[TestNode]:
     """The test tree of one file: test submodules (named in ``submodules``),
     groups and checks, nested by where they are."""
@@ -113,13 +124,12 @@ def discover(source: Source, submodules: Iterable[str] = ("test",)) -> list[Test
     for node in _unique(captures("tests-checks", source.root).get("check", [])):
         if _is_definition_header(source, node):
             continue
-        head = items_of(node)[0]
-        flat.append(
-            (
-                node,
-                TestNode("check", source.text_of(head), source.span_of(node), source.span_of(head)),
-            )
-        )
+        items = items_of(node)
+        head = items[0]
+        check = TestNode("check", source.text_of(head), source.span_of(node), source.span_of(head))
+        if len(items) >= 2:
+            check.subject = _one_line(source.text_of(items[1]))
+        flat.append((node, check))
     # Nest by containment (outer forms first at equal starts).
     flat.sort(key=lambda p: (p[0].start_byte, -p[0].end_byte))
     roots: list[TestNode] = []

@@ -157,6 +157,18 @@
 
 (define (ms-since t0) (- (current-inexact-milliseconds) t0))
 
+;; A check's or test-case's `duration_ms` is the time its module spent since
+;; the previous one ended (since the module started, for the first): it
+;; covers evaluating the check's arguments, and a module's results add up to
+;; its run (as `raco test` times a file).
+(define current-mark (make-parameter #f))
+(define (segment-ms!)
+  (define mark (current-mark))
+  (define now (current-inexact-milliseconds))
+  (cond
+    [mark (begin0 (- now (unbox mark)) (set-box! mark now))]
+    [else 0.0]))
+
 ;; ---------------------------------------------------------------------------
 ;; Observing rackunit: wrap its defaults (shared with the test namespace
 ;; through namespace-attach-module), so it still logs and prints exactly as
@@ -167,21 +179,19 @@
 
 (define (observing-check-around thunk)
   (define infos (current-check-info))
-  (define t0 (current-inexact-milliseconds))
   (default-check-around
    (lambda ()
      (thunk)
      (emit! (hasheq 'event "check" 'id (current-run-id) 'status "success"
-                    'info (infos->jsexpr infos) 'duration_ms (ms-since t0))))))
+                    'info (infos->jsexpr infos) 'duration_ms (segment-ms!))))))
 
 (define (observing-check-handler e)
   (emit! (hash-set* (exn->fields e (current-check-info))
-                    'event "check" 'id (current-run-id)))
+                    'event "check" 'id (current-run-id) 'duration_ms (segment-ms!)))
   (default-check-handler e))
 
 (define (observing-test-case-around thunk)
   (define name (current-test-name))
-  (define t0 (current-inexact-milliseconds))
   (default-test-case-around
    (lambda ()
      (with-handlers ([(lambda (e) (not (exn:break? e)))
@@ -189,12 +199,12 @@
                         (emit! (hash-set* (exn->fields e '())
                                           'event "test-case" 'id (current-run-id)
                                           'name (json-or-null name)
-                                          'duration_ms (ms-since t0)))
+                                          'duration_ms (segment-ms!)))
                         (raise e))])
        (begin0
          (thunk)
          (emit! (hasheq 'event "test-case" 'id (current-run-id) 'status "success"
-                        'name (json-or-null name) 'duration_ms (ms-since t0))))))))
+                        'name (json-or-null name) 'duration_ms (segment-ms!))))))))
 
 ;; ---------------------------------------------------------------------------
 ;; Namespaces
@@ -484,6 +494,7 @@
                       (list->vector (map ->string (hash-ref req 'args '())))]
                      [current-run-id id]
                      [current-run-file file-path]
+                     [current-mark (box t0)]
                      [current-check-around observing-check-around]
                      [current-check-handler observing-check-handler]
                      [current-test-case-around observing-test-case-around]
