@@ -69,7 +69,9 @@ class ModuleGraphFeature(Feature):
     async def on_ready(self) -> None:
         install = self.server.install
         racket = install.racket if install else None
-        if racket != self._loaded_for or not self.ready.is_set():
+        if racket == self._loaded_for and self.ready.is_set():
+            await self.ensure_graphs()  # folders may have been added
+        else:
             self._loaded_for = racket
             self.info = None
             if install is not None:
@@ -93,16 +95,21 @@ class ModuleGraphFeature(Feature):
         and do not know yet (one Racket process; see racket/langs.py)."""
         if self._profiling is not None and not self._profiling.done():
             return
-        if not self.server.settings.trusted:
-            # Profiling compiles installation languages only, but nothing at
-            # all runs Racket on behalf of an untrusted folder.
-            return
         install, info = self.server.install, self.info
         if install is None or info is None:
             return
 
         def wanted() -> list[str]:
-            return list(dict.fromkeys(k for g in self.graphs.values() for k in g.wanted_profiles()))
+            # Profiling compiles installation languages only, but nothing at
+            # all runs Racket on behalf of an untrusted folder.
+            return list(
+                dict.fromkeys(
+                    k
+                    for root, g in self.graphs.items()
+                    if self.server.settings_for(root).trusted
+                    for k in g.wanted_profiles()
+                )
+            )
 
         keys = wanted()
         if not keys:
