@@ -38,11 +38,12 @@ from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.lsp.diagnostics import publish_owned
 from raco_lsp.lsp.feature import Feature, command
-from raco_lsp.lsp.progress import work_done
+from raco_lsp.lsp.progress import Progress, work_done
 from raco_lsp.lsp.protocol import BuildStatusParams, BuildWorkspaceResult
 from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
 from raco_lsp.racket.compile import SOURCE, CompileRun
 from raco_lsp.racket.deps import compiled_paths, discard_unreadable_dep
+from raco_lsp.racket.graph import norm
 from raco_lsp.racket.graph.staleness import Staleness
 from raco_lsp.racket.locate import RacketInstall
 
@@ -67,6 +68,9 @@ class CompileOnSave(Feature):
         self._targets: list[Path] = []  # saved files waiting for a build
         self._carry: set[Path] = set()  # files a cancelled build had not done
         self._build: asyncio.Task[None] | None = None
+        self._background = False  # the build in flight is the check on startup
+        self._startup: asyncio.Task[None] | None = None
+        self._checked: set[Path] = set()  # folders checked on startup
         self._pools: dict[RacketInstall, list[CompileAgent]] = {}  # per folder's Racket
         self.last_build: list[Path] = []
         self._opening: set[asyncio.Future[None]] = set()  # opened/saved before the graph was ready
@@ -123,7 +127,9 @@ class CompileOnSave(Feature):
         if busy:
             assert self._build is not None
             self._build.cancel()
-        self._build = asyncio.ensure_future(self._run_build(self._build, debounce=busy))
+        # A check on startup gives way at once: nothing to coalesce with.
+        debounce, self._background = busy and not self._background, False
+        self._build = asyncio.ensure_future(self._run_build(self._build, debounce=debounce))
 
     @command("raco-lsp.buildWorkspace")
     async def build_workspace_command(self, *args: Any) -> BuildWorkspaceResult:
@@ -138,23 +144,33 @@ class CompileOnSave(Feature):
             return BuildWorkspaceResult(compiled=[], errors=0, skipped=why)
         return await self.build_workspace()
 
-    async def build_workspace(self) -> BuildWorkspaceResult:
-        """Compile every stale module of the workspace."""
+    async def build_workspace(
+        self, roots: list[Path] | None = None, *, background: bool = False
+    ) -> BuildWorkspaceResult:
+        """Compile every stale module of the workspace (or of the graphs of
+        ``roots``).  ``background``: the check on startup, which any open or
+        save cancels (what it had not compiled is carried into that build)
+        and the user may cancel."""
         graph = self.server.feature_of(ModuleGraphFeature)
+        await graph.ready.wait()
         stale: list[Path] = []
-        if graph is not None:
-            await graph.ready.wait()
-            for g in graph.graphs.values():
+        for root, g in graph.graphs.items():
+            if roots is None or root in roots:
                 g.refresh()  # files may have changed with no event (other tools, git)
                 stale += [p for p in g.nodes if self.may_compile(p) and g.staleness(p).stale]
         self.last_build = []  # what this call builds, even if that is nothing
+        if background:  # what a build of this session compiled (or failed) is known
+            stale = [p for p in stale if p not in self._owned]
+            if not stale:
+                return BuildWorkspaceResult(compiled=[], errors=self.error_count())
         for p in stale:
             if p not in self._targets:
                 self._targets.append(p)
         if self._build is not None and not self._build.done():
             self._build.cancel()
+        self._background = background
         self._build = asyncio.ensure_future(
-            self._run_build(self._build, expand=False, debounce=False)
+            self._run_build(self._build, expand=False, debounce=False, background=background)
         )
         await asyncio.wait([self._build])
         return BuildWorkspaceResult(
@@ -170,8 +186,34 @@ class CompileOnSave(Feature):
             for p in ps
         )
 
+    def on_ready(self) -> None:
+        """``raco-lsp.checkOnStartup``: check the stale modules of each trusted
+        folder not checked yet, in the background, once the files opened
+        meanwhile have had their build."""
+        if self._startup is not None and not self._startup.done():
+            return
+        folders = [
+            f
+            for f in self.server.folders()
+            if f not in self._checked
+            and self.server.settings_for(f).check_on_startup
+            and self.server.settings_for(f).trusted
+            and self.server.install_for(f) is not None
+        ]
+        if folders:
+            self._checked.update(folders)
+            self._startup = asyncio.ensure_future(self._check_on_startup(folders))
+
+    async def _check_on_startup(self, folders: list[Path]) -> None:
+        while self._opening or (self._build is not None and not self._build.done()):
+            await self._wait_builds()
+        log.info("checking %s on startup", ", ".join(map(str, folders)))
+        await self.build_workspace([norm(f) for f in folders], background=True)
+
     async def on_shutdown(self) -> None:
         """Cancel the build and stop the agents."""
+        if self._startup is not None:
+            self._startup.cancel()
         if self._build is not None and not self._build.done():
             self._build.cancel()
             await asyncio.wait([self._build], timeout=5)
@@ -180,11 +222,21 @@ class CompileOnSave(Feature):
                 await a.stop()
 
     async def wait_idle(self) -> None:
-        while self._opening or (self._build is not None and not self._build.done()):
-            if self._opening:
-                await asyncio.wait(list(self._opening))
-            if self._build is not None:
-                await asyncio.wait([self._build])
+        startup = self._startup
+        while (
+            self._opening
+            or (self._build is not None and not self._build.done())
+            or (startup is not None and not startup.done())
+        ):
+            await self._wait_builds()
+            if startup is not None:
+                await asyncio.wait([startup])
+
+    async def _wait_builds(self) -> None:
+        if self._opening:
+            await asyncio.wait(list(self._opening))
+        if self._build is not None:
+            await asyncio.wait([self._build])
 
     # -- the work -----------------------------------------------------------
 
@@ -262,7 +314,11 @@ class CompileOnSave(Feature):
         return [*first, *(p for p in closure if p not in first)]
 
     async def _run_build(
-        self, previous: asyncio.Task[None] | None, expand: bool = True, debounce: bool = True
+        self,
+        previous: asyncio.Task[None] | None,
+        expand: bool = True,
+        debounce: bool = True,
+        background: bool = False,
     ) -> None:
         if previous is not None:
             await asyncio.wait([previous])  # its cancellation carried its leftovers
@@ -301,6 +357,7 @@ class CompileOnSave(Feature):
         running: dict[asyncio.Task[CompileRun], tuple[Path, CompileAgent]] = {}
         idle = {install: list(agents) for install, agents in pools.items()}
         sent: tuple[int, int] | None = None
+        progress: Progress | None = None
 
         def status(building: bool = True) -> None:
             """``raco/buildStatus`` when the counts changed (README: Compiling on save)."""
@@ -317,10 +374,12 @@ class CompileOnSave(Feature):
             )
 
         status()  # before the $/progress begins: a client sees the build around it
+        # A build on save has no cancel button (a new save cancels it), though
+        # a client's window/workDoneProgress/cancel still stops it; the check on
+        # startup has one, and a check the user cancelled is not carried over.
+        title = "Checking Racket workspace" if background else "Compiling Racket"
         try:
-            # Background work: no cancel button (a new save cancels the build),
-            # though a client's window/workDoneProgress/cancel still stops it.
-            async with work_done(self.server, "Compiling Racket", cancellable=False) as progress:
+            async with work_done(self.server, title, cancellable=background) as progress:
                 while pending or running:
                     pending = [p for p in pending if p.exists()]  # deleted meanwhile
                     free = sum(map(len, idle.values()))
@@ -366,9 +425,10 @@ class CompileOnSave(Feature):
                 task.cancel()
             if running:
                 await asyncio.wait(running)
-            self._carry.update(
-                p for p in [*pending, *(f for f, _ in running.values())] if p.exists()
-            )
+            if not (background and progress is not None and progress.cancelled_by_client):
+                self._carry.update(
+                    p for p in [*pending, *(f for f, _ in running.values())] if p.exists()
+                )
             log.info("build cancelled; %d file(s) carried over", len(self._carry))
             raise
         finally:

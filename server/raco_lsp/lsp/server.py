@@ -225,6 +225,8 @@ class RacoLanguageServer(LanguageServer):
         self.folder_settings: dict[Path, Settings] = {}
         """Each workspace folder's own answer (``scopeUri``), over the base."""
         self._installs: dict[str | None, tuple[RacketInstall | None, list[str]]] = {}
+        self.started = asyncio.Event()  # the initialized handler is done
+        self._readying: set[asyncio.Future[Any]] = set()  # on_ready hooks running
         self.store = DiagnosticStore(self._send_diagnostics)
 
         self._shown: set[str] = set()
@@ -447,7 +449,17 @@ class RacoLanguageServer(LanguageServer):
         self.apply_settings(base, per_folder)
 
     async def notify_ready(self) -> None:
-        await self.call_hooks("on_ready")
+        task = asyncio.ensure_future(self.call_hooks("on_ready"))
+        self._readying.add(task)
+        task.add_done_callback(self._readying.discard)
+        await task
+
+    async def settled(self) -> None:
+        """Until initialization and every settings change have been taken in
+        (the features' ``on_ready`` hooks are done)."""
+        await self.started.wait()
+        while self._readying:
+            await asyncio.wait(list(self._readying))
 
     async def notify_built(self, paths: list[Path]) -> None:
         await self.call_hooks("on_built", paths)
@@ -495,7 +507,10 @@ def create_server() -> RacoLanguageServer:
         for folder, s in ls.folder_settings.items():
             if s != ls.base_settings:
                 log.info("settings of %s: %s", folder, s)
-        await ls.notify_ready()
+        try:
+            await ls.notify_ready()
+        finally:
+            ls.started.set()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -612,6 +627,7 @@ def create_server() -> RacoLanguageServer:
     async def wait_idle(ls: RacoLanguageServer, *args: Any) -> bool:
         """Resolves when no build is running or queued and the module graph
         has applied every change (for tests and scripts)."""
+        await ls.settled()  # the check on startup begins in an on_ready hook
         await ls.feature_of(ModuleGraphFeature).wait_idle()  # first: builds wait for its scan
         await ls.call_hooks("wait_idle")
         return True
