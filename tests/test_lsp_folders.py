@@ -120,3 +120,29 @@ async def test_each_folder_uses_its_own_racket(tmp_path: Path) -> None:
         (d,) = _raco_make(client, with_racket / "broken.rkt")
         assert d.message.startswith("oops: unbound identifier")
         assert _raco_make(client, without / "broken.rkt") == []
+
+
+async def test_a_trusted_module_that_requires_an_untrusted_one_is_not_compiled(
+    tmp_path: Path,
+) -> None:
+    trusted, untrusted = _folders(tmp_path, "trusted", "untrusted")
+    marks = tmp_path / "marks"
+    make_payload_workspace(untrusted, marks)
+    user = trusted / "user.rkt"
+    user.write_text(BASE + '(require (file "../untrusted/lib.rkt"))\n')
+    via = trusted / "via.rkt"
+    via.write_text(BASE + '(require "user.rkt")\n')
+    config = {trusted: None, untrusted: {"raco-lsp": {"trusted": False}}}
+    async with lsp_session(trusted, folders=config) as client:
+        for f in (via, user):
+            open_file(client, f)
+            save_file(client, f, f.read_text())
+        await wait_idle(client)
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="raco-lsp.buildWorkspace")
+        )
+        await wait_idle(client)
+        (d,) = _raco_make(client, trusted / "broken.rkt")  # the rest of the folder is checked
+        assert d.message.startswith("oops: unbound identifier")
+    assert not marks.exists() or list(marks.iterdir()) == []
+    assert not (untrusted / "compiled").exists()

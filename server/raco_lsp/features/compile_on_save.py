@@ -241,13 +241,36 @@ class CompileOnSave(Feature):
     # -- the work -----------------------------------------------------------
 
     def may_compile(self, path: Path) -> bool:
-        """A module of a trusted folder that has a Racket."""
+        """A module of a trusted folder that has a Racket, and that requires
+        nothing of an untrusted folder (compiling it would expand that)."""
         return (
             is_module_path(path)
             and self.server.settings_for(path).trusted
             and self.server.install_for(path) is not None
             and special_file(path) is None  # Racket would read a FIFO or /dev/zero forever
+            and not self._requires_untrusted(path)
         )
+
+    def _requires_untrusted(self, path: Path) -> bool:
+        """``path`` requires, directly or through workspace modules, a module of
+        an untrusted folder (the module graph's edges)."""
+        ls = self.server
+        untrusted = [norm(f) for f in ls.folders() if not ls.settings_for(f).trusted]
+        if not untrusted:
+            return False
+        graph = ls.feature_of(ModuleGraphFeature)
+        seen = {norm(path)}
+        todo = [norm(path)]
+        while todo:
+            here = todo.pop()
+            for d in graph.graph_for(here).dependencies(here):
+                if any(d.is_relative_to(u) for u in untrusted):
+                    log.info("not compiling %s: it requires %s (untrusted folder)", path, d)
+                    return True
+                if d not in seen and ls.folder_of(d) is not None:
+                    seen.add(d)
+                    todo.append(d)
+        return False
 
     def _enabled(self, path: Path) -> bool:
         """Compile ``path`` on open and save (its folder's ``compileOnSave``)."""
