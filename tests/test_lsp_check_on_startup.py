@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -64,9 +66,10 @@ async def test_the_opened_file_goes_first(ws: Path) -> None:
         }
 
 
-async def test_nothing_is_checked_with_the_setting_off(ws: Path) -> None:
+@pytest.mark.parametrize("off", [{"checkOnStartup": False}, {"compileOnSave": "off"}])
+async def test_nothing_is_checked_with_the_setting_off(ws: Path, off: dict[str, Any]) -> None:
     files = _workspace(ws)
-    async with lsp_session(ws, configuration={"raco-lsp": {"checkOnStartup": False}}) as client:
+    async with lsp_session(ws, configuration={"raco-lsp": off}) as client:
         await wait_idle(client)
         assert all(_raco_make(client, f) == [] for f in files.values())
         assert not (ws / "compiled").exists()
@@ -161,3 +164,16 @@ async def test_a_check_the_user_cancels_is_not_carried_over(ws: Path) -> None:
         save_file(client, modules[-1], modules[-1].read_text())
         await wait_idle(client)
         assert len(set(published)) <= checked + 1
+
+
+async def test_links_out_of_the_folder_are_not_compiled(ws: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "far.rkt").write_text(BASE + "(define far 1)\n")
+    (ws / "link").symlink_to(outside)
+    files = _workspace(ws)
+    async with lsp_session(ws) as client:
+        await wait_idle(client)
+        (d,) = _raco_make(client, files["uses.rkt"])
+        assert d.message.startswith("oops: unbound identifier")
+    assert sorted(p.name for p in outside.iterdir()) == ["far.rkt"]

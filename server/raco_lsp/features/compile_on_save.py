@@ -159,8 +159,17 @@ class CompileOnSave(Feature):
                 g.refresh()  # files may have changed with no event (other tools, git)
                 stale += [p for p in g.nodes if self.may_compile(p) and g.staleness(p).stale]
         self.last_build = []  # what this call builds, even if that is nothing
-        if background:  # what a build of this session compiled (or failed) is known
-            stale = [p for p in stale if p not in self._owned]
+        if background:
+            # What a build of this session compiled (or failed) is known; a
+            # module that includes a FIFO or /dev/zero would hold an agent; a
+            # link out of the folders would be compiled (written) outside.
+            stale = [
+                p
+                for p in stale
+                if p not in self._owned
+                and not graph.graph_for(p).nodes[p].special_includes
+                and not self.server.outside_workspace([p])
+            ]
             if not stale:
                 return BuildWorkspaceResult(compiled=[], errors=self.error_count())
         for p in stale:
@@ -188,8 +197,8 @@ class CompileOnSave(Feature):
 
     def on_ready(self) -> None:
         """``raco-lsp.checkOnStartup``: check the stale modules of each trusted
-        folder not checked yet, in the background, once the files opened
-        meanwhile have had their build."""
+        folder not checked yet (none with ``compileOnSave`` off), in the
+        background, once the files opened meanwhile have had their build."""
         if self._startup is not None and not self._startup.done():
             return
         folders = [
@@ -197,6 +206,7 @@ class CompileOnSave(Feature):
             for f in self.server.folders()
             if f not in self._checked
             and self.server.settings_for(f).check_on_startup
+            and self.server.settings_for(f).compile_on_save != "off"
             and self.server.settings_for(f).trusted
             and self.server.install_for(f) is not None
         ]
