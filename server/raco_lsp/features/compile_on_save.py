@@ -157,21 +157,26 @@ class CompileOnSave(Feature):
         for root, g in graph.graphs.items():
             if roots is None or root in roots:
                 g.refresh()  # files may have changed with no event (other tools, git)
-                stale += [p for p in g.nodes if self.may_compile(p) and g.staleness(p).stale]
+                stale += [
+                    p
+                    for p, node in g.nodes.items()
+                    if self.may_compile(p)
+                    and g.staleness(p).stale
+                    # The check on startup leaves out what a build of this
+                    # session saw, modules that include a FIFO or /dev/zero
+                    # (they would hold an agent) and links out of the folders.
+                    and not (
+                        background
+                        and (
+                            p in self._owned
+                            or node.special_includes
+                            or self.server.outside_workspace([p])
+                        )
+                    )
+                ]
         self.last_build = []  # what this call builds, even if that is nothing
-        if background:
-            # What a build of this session compiled (or failed) is known; a
-            # module that includes a FIFO or /dev/zero would hold an agent; a
-            # link out of the folders would be compiled (written) outside.
-            stale = [
-                p
-                for p in stale
-                if p not in self._owned
-                and not graph.graph_for(p).nodes[p].special_includes
-                and not self.server.outside_workspace([p])
-            ]
-            if not stale:
-                return BuildWorkspaceResult(compiled=[], errors=self.error_count())
+        if background and not stale:  # nothing to cancel a build for
+            return BuildWorkspaceResult(compiled=[], errors=self.error_count())
         for p in stale:
             if p not in self._targets:
                 self._targets.append(p)
