@@ -12,7 +12,7 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import diagnostics, lsp_session, open_file, save_file, wait_idle
+from lsp_support import diagnostics, lsp_session, open_file, request, save_file, wait_idle
 from raco_lsp.lsp.uris import path_uri
 from test_lsp_untrusted import make_payload_workspace
 
@@ -146,3 +146,22 @@ async def test_a_trusted_module_that_requires_an_untrusted_one_is_not_compiled(
         assert d.message.startswith("oops: unbound identifier")
     assert not marks.exists() or list(marks.iterdir()) == []
     assert not (untrusted / "compiled").exists()
+
+
+async def test_each_folder_resolves_collections_with_its_own_racket(tmp_path: Path) -> None:
+    with_racket, without = _folders(tmp_path, "with-racket", "without")
+    for d in (with_racket, without):
+        (d / "lists.rkt").write_text(BASE + "(require racket/list)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PATH"}
+    env["PATH"] = str(tmp_path)  # no racket there
+    racket = shutil.which("racket")
+    assert racket is not None
+    config = {with_racket: {"raco-lsp": {"racketPath": str(Path(racket).parent)}}, without: None}
+    async with lsp_session(with_racket, env=env, folders=config) as client:
+        await wait_idle(client)
+        found = {}
+        for d in (with_racket, without):
+            deps = await request(client, "raco/dependencies", {"uri": path_uri(d / "lists.rkt")})
+            found[d] = sorted(Path(x["path"]).name for x in deps)
+        assert "list.rkt" in found[with_racket]
+        assert found[without] == []
