@@ -106,22 +106,6 @@ async def test_a_folder_added_later_gets_its_own_settings(tmp_path: Path) -> Non
     assert not marks.exists() or list(marks.iterdir()) == []
 
 
-async def test_each_folder_uses_its_own_racket(tmp_path: Path) -> None:
-    with_racket, without = _folders(tmp_path, "with-racket", "without")
-    env = {k: v for k, v in os.environ.items() if k != "PATH"}
-    env["PATH"] = str(tmp_path)  # no racket there
-    racket = shutil.which("racket")
-    assert racket is not None
-    config = {with_racket: {"raco-lsp": {"racketPath": str(Path(racket).parent)}}, without: None}
-    async with lsp_session(with_racket, env=env, folders=config) as client:
-        for folder in (with_racket, without):
-            open_file(client, folder / "broken.rkt")
-        await wait_idle(client)
-        (d,) = _raco_make(client, with_racket / "broken.rkt")
-        assert d.message.startswith("oops: unbound identifier")
-        assert _raco_make(client, without / "broken.rkt") == []
-
-
 async def test_a_trusted_module_that_requires_an_untrusted_one_is_not_compiled(
     tmp_path: Path,
 ) -> None:
@@ -148,20 +132,28 @@ async def test_a_trusted_module_that_requires_an_untrusted_one_is_not_compiled(
     assert not (untrusted / "compiled").exists()
 
 
-async def test_each_folder_resolves_collections_with_its_own_racket(tmp_path: Path) -> None:
+async def test_each_folder_uses_its_own_racket(tmp_path: Path) -> None:
+    """For compiling (its agents) and for the module graph (collections)."""
     with_racket, without = _folders(tmp_path, "with-racket", "without")
-    for d in (with_racket, without):
-        (d / "lists.rkt").write_text(BASE + "(require racket/list)\n")
+    for folder in (with_racket, without):
+        (folder / "lists.rkt").write_text(BASE + "(require racket/list)\n")
     env = {k: v for k, v in os.environ.items() if k != "PATH"}
     env["PATH"] = str(tmp_path)  # no racket there
     racket = shutil.which("racket")
     assert racket is not None
     config = {with_racket: {"raco-lsp": {"racketPath": str(Path(racket).parent)}}, without: None}
     async with lsp_session(with_racket, env=env, folders=config) as client:
+        for folder in (with_racket, without):
+            open_file(client, folder / "broken.rkt")
         await wait_idle(client)
+        (d,) = _raco_make(client, with_racket / "broken.rkt")
+        assert d.message.startswith("oops: unbound identifier")
+        assert _raco_make(client, without / "broken.rkt") == []
         found = {}
-        for d in (with_racket, without):
-            deps = await request(client, "raco/dependencies", {"uri": path_uri(d / "lists.rkt")})
-            found[d] = sorted(Path(x["path"]).name for x in deps)
+        for folder in (with_racket, without):
+            deps = await request(
+                client, "raco/dependencies", {"uri": path_uri(folder / "lists.rkt")}
+            )
+            found[folder] = sorted(Path(x["path"]).name for x in deps)
         assert "list.rkt" in found[with_racket]
         assert found[without] == []
