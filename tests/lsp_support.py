@@ -27,21 +27,30 @@ async def lsp_session(
     server: list[str] = SERVER,
     capabilities: types.ClientCapabilities | None = None,
     before_initialize: Callable[[LanguageClient], None] | None = None,
+    folders: dict[Path, dict[str, Any] | None] | None = None,
 ) -> AsyncIterator[LanguageClient]:
     """A server started on ``root`` with VS Code's client capabilities (or
     ``capabilities``; ``server``: the command line, e.g. ``SERVER`` under
-    ``prlimit``; ``before_initialize``: e.g. to add handlers to the client)."""
+    ``prlimit``; ``before_initialize``: e.g. to add handlers to the client).
+    ``folders``: the workspace folders (else ``root``), each with the
+    configuration the client answers for its ``scopeUri`` (None: the unscoped
+    ``configuration``)."""
     client = await ClientServerConfig(server_command=server, server_env=env).start()
     assert isinstance(client, LanguageClient)
     if before_initialize is not None:
         before_initialize(client)
     if configuration is not None:
         client.set_configuration(configuration)
+    for folder, scoped in (folders or {}).items():
+        if scoped is not None:
+            client.set_configuration(scoped, scope_uri=path_uri(folder))
     await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities or client_capabilities("visual-studio-code"),
             root_uri=path_uri(root),
-            workspace_folders=[types.WorkspaceFolder(uri=path_uri(root), name=root.name)],
+            workspace_folders=[
+                types.WorkspaceFolder(uri=path_uri(f), name=f.name) for f in folders or [root]
+            ],
             initialization_options=init_options,
         )
     )

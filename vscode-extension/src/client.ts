@@ -78,15 +78,16 @@ export class Server {
             ? vscode.commands.executeCommand("raco-lsp.vscode.showModuleGraph", ...args)
             : next(command, args),
         workspace: {
-          // The server asks for section "raco-lsp": answer with the settings it
-          // knows, and with trust from VS Code (never from a setting).
+          // The server asks for section "raco-lsp" (once per workspace folder,
+          // with its scopeUri): answer with the settings it knows, and with
+          // trust from VS Code (never from a setting).
           configuration: async (params, token, next) => {
             const result = await next(params, token);
             if (!Array.isArray(result)) {
               return result;
             }
             return params.items.map((item, i) =>
-              item.section === SECTION ? currentSettings() : (result[i] as unknown),
+              item.section === SECTION ? currentSettings(item.scopeUri) : (result[i] as unknown),
             );
           },
         },

@@ -5,6 +5,7 @@
 const SERVER_KEYS = [
   "racketPath",
   "compileOnSave",
+  "checkOnStartup",
   "compileTimeout",
   "debounce",
   "agentMemoryLimit",

@@ -29,7 +29,7 @@ import contextlib
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,11 +38,12 @@ from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.lsp.diagnostics import publish_owned
 from raco_lsp.lsp.feature import Feature, command
-from raco_lsp.lsp.progress import work_done
+from raco_lsp.lsp.progress import Progress, work_done
 from raco_lsp.lsp.protocol import BuildStatusParams, BuildWorkspaceResult
 from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
 from raco_lsp.racket.compile import SOURCE, CompileRun
 from raco_lsp.racket.deps import compiled_paths, discard_unreadable_dep
+from raco_lsp.racket.graph import norm
 from raco_lsp.racket.graph.staleness import Staleness
 from raco_lsp.racket.locate import RacketInstall
 
@@ -67,26 +68,39 @@ class CompileOnSave(Feature):
         self._targets: list[Path] = []  # saved files waiting for a build
         self._carry: set[Path] = set()  # files a cancelled build had not done
         self._build: asyncio.Task[None] | None = None
-        self._agents: list[CompileAgent] = []
-        self._agents_for: RacketInstall | None = None
+        self._background = False  # the build in flight is the check on startup
+        self._startup: asyncio.Task[None] | None = None
+        self._checked: set[Path] = set()  # folders checked on startup
+        self._pools: dict[RacketInstall, list[CompileAgent]] = {}  # per folder's Racket
         self.last_build: list[Path] = []
-        self._opening: set[asyncio.Future[None]] = set()  # opened before the graph was ready
+        self._opening: set[asyncio.Future[None]] = set()  # opened/saved before the graph was ready
 
     # -- entry points -------------------------------------------------------
 
     def on_open(self, path: Path) -> None:
         """Build an opened module if compiler/cm would do anything to it, as
         the module graph (the one staleness oracle) says once it is ready."""
+        self._when_ready(lambda graph: self._build_if_stale(graph, path))
+
+    def on_save(self, path: Path) -> None:
+        def save(graph: ModuleGraphFeature) -> None:
+            if self._enabled(path):
+                self.request(path)
+
+        self._when_ready(save)
+
+    def _when_ready(self, work: Callable[[ModuleGraphFeature], object]) -> None:
+        """``work`` now, or once the module graph is ready: the graph's first
+        scan comes after the folders' settings are known, so a file opened
+        or saved before then is judged by its folder's settings."""
         graph = self.server.feature_of(ModuleGraphFeature)
-        if not self._enabled(path) or graph is None:
-            return
         if graph.ready.is_set():
-            self._build_if_stale(graph, path)
+            work(graph)
             return
 
         async def later(graph: ModuleGraphFeature) -> None:
             await graph.ready.wait()
-            self._build_if_stale(graph, path)
+            work(graph)
 
         task = asyncio.ensure_future(later(graph))
         self._opening.add(task)
@@ -102,10 +116,6 @@ class CompileOnSave(Feature):
             log.info("compiling %s on open: %s", path, s.reason or "compiler/cm would touch it")
             self.request(path)
 
-    def on_save(self, path: Path) -> None:
-        if self._enabled(path):
-            self.request(path)
-
     def request(self, path: Path) -> None:
         """Build ``path`` (and, per the setting, its dependents): at once when
         no build is running (leading edge); else cancel the build in flight
@@ -117,35 +127,64 @@ class CompileOnSave(Feature):
         if busy:
             assert self._build is not None
             self._build.cancel()
-        self._build = asyncio.ensure_future(self._run_build(self._build, debounce=busy))
+        # A check on startup gives way at once: nothing to coalesce with.
+        debounce, self._background = busy and not self._background, False
+        self._build = asyncio.ensure_future(self._run_build(self._build, debounce=debounce))
 
     @command("raco-lsp.buildWorkspace")
     async def build_workspace_command(self, *args: Any) -> BuildWorkspaceResult:
-        """Compile everything stale in the workspace (any arguments are ignored)."""
-        if not self.server.settings.trusted:
+        """Compile everything stale in the workspace (any arguments are ignored);
+        untrusted folders, and folders without Racket, are left out."""
+        ls = self.server
+        folders = ls.folders()
+        if not any(ls.settings_for(f).trusted for f in folders or [Path()]):
             return BuildWorkspaceResult(compiled=[], errors=0, skipped="workspace not trusted")
-        if self.server.install is None:
-            why = " ".join(["Racket was not found:", *self.server.install_problems])
+        if not any(ls.install_for(f) for f in folders or [Path()]):
+            why = " ".join(["Racket was not found:", *ls.install_problems])
             return BuildWorkspaceResult(compiled=[], errors=0, skipped=why)
         return await self.build_workspace()
 
-    async def build_workspace(self) -> BuildWorkspaceResult:
-        """Compile every stale module of the workspace."""
+    async def build_workspace(
+        self, roots: list[Path] | None = None, *, background: bool = False
+    ) -> BuildWorkspaceResult:
+        """Compile every stale module of the workspace (or of the graphs of
+        ``roots``).  ``background``: the check on startup, which any open or
+        save cancels (what it had not compiled is carried into that build)
+        and the user may cancel."""
         graph = self.server.feature_of(ModuleGraphFeature)
+        await graph.ready.wait()
         stale: list[Path] = []
-        if graph is not None:
-            await graph.ready.wait()
-            for g in graph.graphs.values():
+        for root, g in graph.graphs.items():
+            if roots is None or root in roots:
                 g.refresh()  # files may have changed with no event (other tools, git)
-                stale += [p for p in g.nodes if is_module_path(p) and g.staleness(p).stale]
+                stale += [
+                    p
+                    for p, node in g.nodes.items()
+                    if self.may_compile(p)
+                    and g.staleness(p).stale
+                    # The check on startup leaves out what a build of this
+                    # session saw, modules that include a FIFO or /dev/zero
+                    # (they would hold an agent) and links out of the folders.
+                    and not (
+                        background
+                        and (
+                            p in self._owned
+                            or node.special_includes
+                            or self.server.outside_workspace([p])
+                        )
+                    )
+                ]
         self.last_build = []  # what this call builds, even if that is nothing
+        if background and not stale:  # nothing to cancel a build for
+            return BuildWorkspaceResult(compiled=[], errors=self.error_count())
         for p in stale:
             if p not in self._targets:
                 self._targets.append(p)
         if self._build is not None and not self._build.done():
             self._build.cancel()
+        self._background = background
         self._build = asyncio.ensure_future(
-            self._run_build(self._build, expand=False, debounce=False)
+            self._run_build(self._build, expand=False, debounce=False, background=background)
         )
         await asyncio.wait([self._build])
         return BuildWorkspaceResult(
@@ -161,52 +200,117 @@ class CompileOnSave(Feature):
             for p in ps
         )
 
+    def on_ready(self) -> None:
+        """``raco-lsp.checkOnStartup``: check the stale modules of each trusted
+        folder not checked yet (none with ``compileOnSave`` off), in the
+        background, once the files opened meanwhile have had their build."""
+        if self._startup is not None and not self._startup.done():
+            return
+        folders = [
+            f
+            for f in self.server.folders()
+            if f not in self._checked
+            and self.server.settings_for(f).check_on_startup
+            and self.server.settings_for(f).compile_on_save != "off"
+            and self.server.settings_for(f).trusted
+            and self.server.install_for(f) is not None
+        ]
+        if folders:
+            self._checked.update(folders)
+            self._startup = asyncio.ensure_future(self._check_on_startup(folders))
+
+    async def _check_on_startup(self, folders: list[Path]) -> None:
+        while self._opening or (self._build is not None and not self._build.done()):
+            await self._wait_builds()
+        log.info("checking %s on startup", ", ".join(map(str, folders)))
+        await self.build_workspace([norm(f) for f in folders], background=True)
+
     async def on_shutdown(self) -> None:
         """Cancel the build and stop the agents."""
+        if self._startup is not None:
+            self._startup.cancel()
         if self._build is not None and not self._build.done():
             self._build.cancel()
             await asyncio.wait([self._build], timeout=5)
-        for a in self._agents:
-            await a.stop()
+        for pool in self._pools.values():
+            for a in pool:
+                await a.stop()
 
     async def wait_idle(self) -> None:
-        while self._opening or (self._build is not None and not self._build.done()):
-            if self._opening:
-                await asyncio.wait(list(self._opening))
-            if self._build is not None:
-                await asyncio.wait([self._build])
+        startup = self._startup
+        while (
+            self._opening
+            or (self._build is not None and not self._build.done())
+            or (startup is not None and not startup.done())
+        ):
+            await self._wait_builds()
+            if startup is not None:
+                await asyncio.wait([startup])
+
+    async def _wait_builds(self) -> None:
+        if self._opening:
+            await asyncio.wait(list(self._opening))
+        if self._build is not None:
+            await asyncio.wait([self._build])
 
     # -- the work -----------------------------------------------------------
 
-    def _enabled(self, path: Path) -> bool:
-        s = self.server.settings
+    def may_compile(self, path: Path) -> bool:
+        """A module of a trusted folder that has a Racket, and that requires
+        nothing of an untrusted folder (compiling it would expand that)."""
         return (
             is_module_path(path)
-            and s.trusted
-            and s.compile_on_save != "off"
-            and self.server.install is not None
+            and self.server.settings_for(path).trusted
+            and self.server.install_for(path) is not None
             and special_file(path) is None  # Racket would read a FIFO or /dev/zero forever
             and not self.server.in_installation(path)  # raco setup compiles those
+            and not self._requires_untrusted(path)
         )
 
-    async def agents(self) -> list[CompileAgent]:
-        """The pool of compile agents (``raco-lsp.jobs``; started lazily)."""
-        install = self.server.install
-        if install is None:
-            return []
-        if self._agents_for != install:
-            for a in self._agents:
+    def _requires_untrusted(self, path: Path) -> bool:
+        """``path`` requires, directly or through workspace modules, a module of
+        an untrusted folder (the module graph's edges)."""
+        ls = self.server
+        untrusted = [norm(f) for f in ls.folders() if not ls.settings_for(f).trusted]
+        if not untrusted:
+            return False
+        graph = ls.feature_of(ModuleGraphFeature)
+        seen = {norm(path)}
+        todo = [norm(path)]
+        while todo:
+            here = todo.pop()
+            for d in graph.graph_for(here).dependencies(here):
+                if any(d.is_relative_to(u) for u in untrusted):
+                    log.info("not compiling %s: it requires %s (untrusted folder)", path, d)
+                    return True
+                if d not in seen and ls.folder_of(d) is not None:
+                    seen.add(d)
+                    todo.append(d)
+        return False
+
+    def _enabled(self, path: Path) -> bool:
+        """Compile ``path`` on open and save (its folder's ``compileOnSave``)."""
+        return self.server.settings_for(path).compile_on_save != "off" and self.may_compile(path)
+
+    async def agents(self, install: RacketInstall) -> list[CompileAgent]:
+        """The pool of compile agents of ``install`` (``raco-lsp.jobs``; started
+        lazily).  Pools of a Racket no folder uses any more are stopped."""
+        s = self.server.settings
+        in_use = {self.server.install, install} | {
+            self.server.install_for(f) for f in self.server.folders()
+        }
+        for old in [i for i in self._pools if i not in in_use]:
+            for a in self._pools.pop(old):
                 await a.stop()
-            self._agents = []
-            self._agents_for = install
-        jobs = self.server.settings.jobs or os.cpu_count() or 1
-        while len(self._agents) < jobs:
-            self._agents.append(CompileAgent(racket_agent_factory(install)))
-        while len(self._agents) > jobs:
-            await self._agents.pop().stop()
-        for a in self._agents:
-            a.memory_limit = self.server.settings.agent_memory_limit * 2**20
-        return list(self._agents)
+        pool = self._pools.setdefault(install, [])
+        jobs = s.jobs or os.cpu_count() or 1
+        while len(pool) < jobs:
+            pool.append(CompileAgent(racket_agent_factory(install)))
+        while len(pool) > jobs:
+            await pool.pop().stop()
+        for a in pool:
+            a.memory_limit = s.agent_memory_limit * 2**20
+        return list(pool)
 
     @staticmethod
     def _status(a: CompileAgent) -> dict[str, Any]:
@@ -220,45 +324,67 @@ class CompileOnSave(Feature):
 
     def agent_status(self) -> dict[str, Any] | None:
         """The first agent's status (the one a lone build uses), plus all."""
-        if not self._agents:
+        agents = [a for pool in self._pools.values() for a in pool]
+        if not agents:
             return None
-        return {**self._status(self._agents[0]), "all": [self._status(a) for a in self._agents]}
+        return {**self._status(agents[0]), "all": [self._status(a) for a in agents]}
 
     def _order(self, targets: list[Path], expand: bool) -> list[Path]:
         """The files to compile, each after the workspace modules it requires."""
-        mode = self.server.settings.compile_on_save
         graph = self.server.feature_of(ModuleGraphFeature)
         wanted: list[Path] = list(dict.fromkeys([*targets, *sorted(self._carry)]))
-        if graph is None or not expand or mode == "file":
+        if graph is None or not expand:
             return wanted
         closure: dict[Path, None] = {}
         for t in wanted:
+            mode = self.server.settings_for(t).compile_on_save
+            if mode == "file":
+                closure[t] = None
+                continue
             order, cycles = graph.graph_for(t).recompile_order(t)
             for c in cycles:
                 log.warning("require cycle: %s", " -> ".join(p.name for p in c))
             closure.update(dict.fromkeys(order))
-        if mode == "workspace":
-            for g in graph.graphs.values():
-                closure.update(dict.fromkeys(p for p in g.nodes if g.staleness(p).stale))
+            if mode == "workspace":
+                for g in graph.graphs.values():
+                    closure.update(dict.fromkeys(p for p in g.nodes if g.staleness(p).stale))
         # Saved files first, then the rest in the order the graph gave.
         first = [t for t in targets if t in closure]
         return [*first, *(p for p in closure if p not in first)]
 
     async def _run_build(
-        self, previous: asyncio.Task[None] | None, expand: bool = True, debounce: bool = True
+        self,
+        previous: asyncio.Task[None] | None,
+        expand: bool = True,
+        debounce: bool = True,
+        background: bool = False,
     ) -> None:
         if previous is not None:
             await asyncio.wait([previous])  # its cancellation carried its leftovers
         if debounce:
             await asyncio.sleep(self.server.settings.debounce)
-        agents = await self.agents()
-        if not agents or not self._targets:
+        if not self._targets:
             return
         graph = self.server.feature_of(ModuleGraphFeature)
         if graph is not None:
             await graph.ready.wait()  # the dependents come from the scanned graph
         targets, self._targets = self._targets, []
-        order = self._with_stale_dependencies(self._order(targets, expand))
+        # Only files of trusted folders with a Racket, each by its folder's agents.
+        order = [
+            f
+            for f in self._with_stale_dependencies(self._order(targets, expand))
+            if self.may_compile(f)
+        ]
+        install_of: dict[Path, RacketInstall] = {}
+        pools: dict[RacketInstall, list[CompileAgent]] = {}
+        for f in order:
+            install = self.server.install_for(f)
+            assert install is not None  # may_compile
+            install_of[f] = install
+            if install not in pools:
+                pools[install] = await self.agents(install)
+        if not order:
+            return
         log.debug("build order: %s", " ".join(p.name for p in order))
         if self._nothing_to_do(order):
             log.info("nothing to compile: %s up to date", " ".join(p.name for p in order))
@@ -268,8 +394,9 @@ class CompileOnSave(Feature):
         pending = list(order)
         done: list[Path] = []
         running: dict[asyncio.Task[CompileRun], tuple[Path, CompileAgent]] = {}
-        idle = list(agents)
+        idle = {install: list(agents) for install, agents in pools.items()}
         sent: tuple[int, int] | None = None
+        progress: Progress | None = None
 
         def status(building: bool = True) -> None:
             """``raco/buildStatus`` when the counts changed (README: Compiling on save)."""
@@ -288,15 +415,21 @@ class CompileOnSave(Feature):
         status()  # before the $/progress begins: a client sees the build around it
         if graph is not None:
             graph.hold_refresh()  # a refresh at most every second while building
+        # A build on save has no cancel button (a new save cancels it), though
+        # a client's window/workDoneProgress/cancel still stops it; the check on
+        # startup has one, and a check the user cancelled is not carried over.
+        title = "Checking Racket workspace" if background else "Compiling Racket"
         try:
-            # Background work: no cancel button (a new save cancels the build),
-            # though a client's window/workDoneProgress/cancel still stops it.
-            async with work_done(self.server, "Compiling Racket", cancellable=False) as progress:
+            async with work_done(self.server, title, cancellable=background) as progress:
                 while pending or running:
                     pending = [p for p in pending if p.exists()]  # deleted meanwhile
-                    for f in self._ready(pending, running, len(idle)):
+                    free = sum(map(len, idle.values()))
+                    for f in self._ready(pending, running, free):
+                        agents = idle[install_of[f]]
+                        if not agents:
+                            continue  # its Racket's agents are busy: a later round
                         pending.remove(f)
-                        agent = idle.pop(0)
+                        agent = agents.pop(0)
                         progress.report(
                             f"Compiling {len(done) + len(running) + 1}/"
                             f"{len(done) + len(running) + len(pending) + 1}: {f.name}",
@@ -313,13 +446,18 @@ class CompileOnSave(Feature):
                     finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                     for task in finished:
                         f, agent = running.pop(task)
-                        idle.append(agent)
-                        idle.sort(key=agents.index)
+                        idle[install_of[f]].append(agent)
+                        idle[install_of[f]].sort(key=pools[install_of[f]].index)
                         run = task.result()
                         done.append(f)
                         if graph is not None:
                             graph.compile_ended(f, run.failure(f))
                         for again in self._apply(f, run):
+                            install = self.server.install_for(again)
+                            if install not in pools or not self.may_compile(again):
+                                continue  # its folder changed meanwhile: the next build
+                            assert install is not None
+                            install_of[again] = install
                             busy = {g for g, _ in running.values()}
                             if again not in pending and again not in done and again not in busy:
                                 pending.append(again)
@@ -330,9 +468,10 @@ class CompileOnSave(Feature):
                 task.cancel()
             if running:
                 await asyncio.wait(running)
-            self._carry.update(
-                p for p in [*pending, *(f for f, _ in running.values())] if p.exists()
-            )
+            if not (background and progress is not None and progress.cancelled_by_client):
+                self._carry.update(
+                    p for p in [*pending, *(f for f, _ in running.values())] if p.exists()
+                )
             log.info("build cancelled; %d file(s) carried over", len(self._carry))
             raise
         finally:
@@ -410,7 +549,7 @@ class CompileOnSave(Feature):
         return out
 
     async def _compile(self, agent: CompileAgent, f: Path) -> CompileRun:
-        timeout = self.server.settings.compile_timeout
+        timeout = self.server.settings_for(f).compile_timeout
         discarded = discard_unreadable_dep(f)
         if discarded is not None:
             log.warning("%s: %s", f, discarded)

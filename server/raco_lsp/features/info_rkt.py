@@ -180,7 +180,11 @@ class InfoRkt(Feature):
 
     def ground_truth(self, path: Path) -> None:
         s = self.server
-        if s.install is None or not s.settings.trusted or has_errors(self.findings.get(path, [])):
+        if (
+            s.install_for(path) is None
+            or not s.settings_for(path).trusted
+            or has_errors(self.findings.get(path, []))
+        ):
             return
         if special_file(path) is not None:  # get-info would read it forever
             return
@@ -190,14 +194,14 @@ class InfoRkt(Feature):
         self._tasks[path] = asyncio.ensure_future(self._truth_job(path))
 
     async def _truth_job(self, path: Path) -> None:
-        install = self.server.install
+        install = self.server.install_for(path)
         if install is None:
             return
         try:
             result = await get_info_problems(
                 install,
                 [path],
-                timeout=self.server.settings.compile_timeout,
+                timeout=self.server.settings_for(path).compile_timeout,
                 text_of=lambda p: read_source(p),
             )
         except OSError as e:

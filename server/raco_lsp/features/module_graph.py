@@ -27,6 +27,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,7 @@ from raco_lsp.racket.graph.index import (
 )
 from raco_lsp.racket.graph.staleness import Staleness
 from raco_lsp.racket.install import InstallInfo, cache_dir, load_install_info, write_cache_text
+from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.modpath import Resolver
 
 if TYPE_CHECKING:
@@ -78,10 +80,21 @@ WATCHERS = [
 ]
 
 
+@dataclass
+class _Racket:
+    """What the module graphs know of one Racket installation (each folder's
+    ``racketPath`` may name another)."""
+
+    install: RacketInstall | None
+    info: InstallInfo | None = None
+    resolver: Resolver = field(default_factory=lambda: Resolver(None))
+    profiles: langs.LangProfiles = field(default_factory=langs.LangProfiles)
+
+
 class ModuleGraphFeature(Feature):
     def __init__(self, server: RacoLanguageServer) -> None:
         super().__init__(server)
-        self.info: InstallInfo | None = None
+        self.info: InstallInfo | None = None  # of the workspace's Racket (server.install)
         self.resolver = Resolver(None)
         self.graphs: dict[Path, ModuleGraph] = {}
         self.ready = asyncio.Event()
@@ -90,29 +103,30 @@ class ModuleGraphFeature(Feature):
         """The client tells us of file changes on disk (our watchers are
         registered), so a save need not look at every file again."""
         self.pending: set[asyncio.Future[None]] = set()  # updates waiting for the first scan
-        self._loaded_for: Path | None = None
         self.profiles = langs.LangProfiles()
         self._profiling: asyncio.Task[None] | None = None
         self._held = 0  # builds running: refreshes are spaced out
         self._unsent = False  # a change no refresh has told the client of yet
         self._sent_at = -math.inf
+        self._rackets: dict[Path | None, _Racket] = {}  # by racket executable
+        self._racket_of: dict[Path, Path | None] = {}  # graph root -> its Racket
 
     # -- lifecycle --------------------------------------------------------
 
     async def on_ready(self) -> None:
-        install = self.server.install
-        racket = install.racket if install else None
-        if racket != self._loaded_for or not self.ready.is_set():
-            self._loaded_for = racket
-            self.info = None
-            if install is not None:
-                self.info, problems = await load_install_info(install)
-                for p in problems:
-                    log.warning("%s", p)
-            self.resolver = Resolver(self.info)
-            self.profiles = langs.load_cached(install) if install else langs.LangProfiles()
-            self.graphs = {}
-            await self.ensure_graphs()
+        base = await self._load(self.server.install)
+        self.info, self.resolver, self.profiles = base.info, base.resolver, base.profiles
+        for f in self.server.folders():
+            await self._load(self.server.install_for(f))
+        if not self.ready.is_set():  # graphs made before the first scan are partial
+            self.graphs, self._racket_of = {}, {}
+        # A graph whose folder now has another Racket is made again.
+        changed = [r for r, key in self._racket_of.items() if key != self._racket_key(r)]
+        for root in changed:
+            self.graphs.pop(root, None)
+            del self._racket_of[root]
+        await self.ensure_graphs()
+        if changed or not self.ready.is_set():
             self.ready.set()
             for uri in list(self.server.workspace.text_documents):
                 path = uri_path(uri)
@@ -122,44 +136,78 @@ class ModuleGraphFeature(Feature):
         self.learn_profiles()
         await self._register_watchers()
 
-    def learn_profiles(self) -> None:
-        """Profile, in the background, the module languages the graphs use
-        and do not know yet (one Racket process; see racket/langs.py)."""
-        if self._profiling is not None and not self._profiling.done():
-            return
-        if not self.server.settings.trusted:
-            # Profiling compiles installation languages only, but nothing at
-            # all runs Racket on behalf of an untrusted folder.
-            return
-        install, info = self.server.install, self.info
-        if install is None or info is None:
-            return
-
-        def wanted() -> list[str]:
-            return list(dict.fromkeys(k for g in self.graphs.values() for k in g.wanted_profiles()))
-
-        keys = wanted()
-        if not keys:
-            return
-
-        async def run(keys: list[str]) -> None:
-            # Modules opened meanwhile may use yet other languages: go on
-            # until every language in use is known (or failed to profile).
-            while keys:
-                log.info("profiling %d module languages", len(keys))
-                new, problems = await langs.compute(install, info, keys)
+    async def _load(self, install: RacketInstall | None) -> _Racket:
+        key = install.racket if install else None
+        if key not in self._rackets:
+            racket = _Racket(install)
+            if install is not None:
+                racket.info, problems = await load_install_info(install)
                 for p in problems:
                     log.warning("%s", p)
-                if not new:
-                    return
-                await asyncio.to_thread(langs.add, info, self.profiles, new)
-                langs.save(install, self.profiles)
-                for g in self.graphs.values():
-                    g.apply_profiles()
-                self.facts_changed()
-                keys = wanted()
+                racket.resolver = Resolver(racket.info)
+                racket.profiles = langs.load_cached(install)
+            self._rackets[key] = racket
+        return self._rackets[key]
 
-        self._profiling = asyncio.ensure_future(run(keys))
+    def _racket_key(self, root: Path) -> Path | None:
+        install = self.server.install_for(root)
+        return install.racket if install else None
+
+    def _racket(self, root: Path) -> _Racket:
+        """The Racket of the graph of ``root``: its folder's, once loaded."""
+        found = self._rackets.get(self._racket_of.get(root, self._racket_key(root)))
+        base = self.server.install
+        return found or self._rackets.get(base.racket if base else None) or _Racket(None)
+
+    def learn_profiles(self) -> None:
+        """Profile, in the background, the module languages the graphs use
+        and do not know yet (one Racket process per installation; see
+        racket/langs.py)."""
+        if self._profiling is not None and not self._profiling.done():
+            return
+
+        def wanted(key: Path | None) -> list[str]:
+            # Profiling compiles installation languages only, but nothing at
+            # all runs Racket on behalf of an untrusted folder.
+            return list(
+                dict.fromkeys(
+                    k
+                    for root, g in self.graphs.items()
+                    if self._racket_of.get(root) == key and self.server.settings_for(root).trusted
+                    for k in g.wanted_profiles()
+                )
+            )
+
+        todo = [
+            (key, r)
+            for key, r in self._rackets.items()
+            if r.install is not None and r.info is not None and wanted(key)
+        ]
+        if not todo:
+            return
+
+        async def run() -> None:
+            for key, r in todo:
+                assert r.install is not None and r.info is not None
+                # Modules opened meanwhile may use yet other languages: go on
+                # until every language in use is known (or failed to profile).
+                keys = wanted(key)
+                while keys:
+                    log.info("profiling %d module languages", len(keys))
+                    new, problems = await langs.compute(r.install, r.info, keys)
+                    for p in problems:
+                        log.warning("%s", p)
+                    if not new:
+                        break
+                    await asyncio.to_thread(langs.add, r.info, r.profiles, new)
+                    langs.save(r.install, r.profiles)
+                    for root, g in self.graphs.items():
+                        if self._racket_of.get(root) == key:
+                            g.apply_profiles()
+                    self.facts_changed()
+                    keys = wanted(key)
+
+        self._profiling = asyncio.ensure_future(run())
 
     async def ensure_graphs(self) -> None:
         for root in map(norm, self.server.folders()):
@@ -170,11 +218,13 @@ class ModuleGraphFeature(Feature):
                 log.info("module graph of %s: %d modules", root, len(graph.nodes))
 
     def _new_graph(self, root: Path) -> ModuleGraph:
+        racket = self._racket(root)
+        self._racket_of[root] = racket.install.racket if racket.install else None
         return ModuleGraph(
             [root],
-            self.resolver,
+            racket.resolver,
             text_of=self.server.open_text,
-            profiles=self.profiles,
+            profiles=racket.profiles,
             omits=compile_omits,
         )
 
@@ -323,7 +373,8 @@ class ModuleGraphFeature(Feature):
         if node is None:
             return
         self.publish_require_problems(node)
-        if any(k is not None and not self.profiles.has(k) for k, _ in node.lang_rules):
+        profiles = self._racket(g.roots[0]).profiles
+        if any(k is not None and not profiles.has(k) for k, _ in node.lang_rules):
             self.learn_profiles()
 
     def update_disk(self, path: Path) -> None:

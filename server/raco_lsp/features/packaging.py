@@ -134,7 +134,8 @@ class PackagingFeature(Feature):
         """Why a packaging command must not run: an untrusted workspace, no
         Racket, or a path it would read or write outside the workspace."""
         ls = self.server
-        if not ls.settings.trusted:
+        trusted = [ls.settings_for(p).trusted for p in paths] if paths else [ls.settings.trusted]
+        if not all(trusted):
             return _refused("the workspace is not trusted: packaging runs no code")
         outside = ls.outside_workspace(paths or [])
         if outside:

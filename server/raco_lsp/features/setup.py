@@ -69,7 +69,7 @@ class PackageChecks(Feature):
     # -- hooks ----------------------------------------------------------------
 
     def on_save(self, path: Path) -> None:
-        s = self.server.settings
+        s = self.server.settings_for(path)
         if path.name == "info.rkt" and s.setup_on_save and s.trusted:
             self.check_in_background(path)
 
@@ -176,10 +176,10 @@ class PackageChecks(Feature):
 
     async def check(self, path: Path) -> CheckPackageResult | PackagingRefusal:
         s = self.server
-        if not s.settings.trusted:
+        if not s.settings_for(path).trusted:
             why = "the workspace is not trusted: raco setup runs no code"
             return PackagingRefusal(errors=[why])
-        install = s.install
+        install = s.install_for(path)
         if install is None:
             return PackagingRefusal(errors=["Racket was not found"])
         pkg = self.package(path)
@@ -191,7 +191,7 @@ class PackageChecks(Feature):
         async with lock, work_done(s, f"Check package {pkg.name}") as p:
             p.report(f"raco setup --check-pkg-deps {pkg.name}", done=0, total=1)
             report = await check_package(
-                install, pkg, scope, docs=s.settings.setup_docs, timeout=600
+                install, pkg, scope, docs=s.settings_for(path).setup_docs, timeout=600
             )
             p.report("done", done=1, total=1)
         self.reports[pkg.directory] = report

@@ -437,10 +437,10 @@ class TestFeature(Feature):
     def code_lenses(self, params: types.CodeLensParams) -> list[types.CodeLens]:
         from raco_lsp.lsp.uris import uri_path
 
-        if not self.server.settings.trusted:
-            return []
         path = uri_path(params.text_document.uri)
         if path is None or not path.name.endswith(SUFFIXES):
+            return []
+        if not self.server.settings_for(path).trusted:
             return []
         item = self.file_item(path)
         if item is None:

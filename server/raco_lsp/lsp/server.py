@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar, get_type_hints
 from urllib.parse import unquote
@@ -219,9 +219,14 @@ class RacoLanguageServer(LanguageServer):
             converter_factory=protocol.converter,
         )
         self.features: list[Feature] = []
-        self.settings = Settings()
-        self.install: RacketInstall | None = None
-        self.install_problems: list[str] = []
+        self.base_settings = Settings()
+        """What holds without a folder: initializationOptions, then the client's
+        answer for no scope (or ``didChangeConfiguration``'s settings)."""
+        self.folder_settings: dict[Path, Settings] = {}
+        """Each workspace folder's own answer (``scopeUri``), over the base."""
+        self._installs: dict[str | None, tuple[RacketInstall | None, list[str]]] = {}
+        self.started = asyncio.Event()  # the initialized handler is done
+        self._readying: set[asyncio.Future[Any]] = set()  # on_ready hooks running
         self.store = DiagnosticStore(self._send_diagnostics)
 
         self._shown: set[str] = set()
@@ -375,42 +380,114 @@ class RacoLanguageServer(LanguageServer):
         self._shown.add(message)
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
-    def apply_settings(self, settings: Settings) -> None:
-        self.settings = settings
-        files.set_max_file_size(settings.max_file_size * files.MB)
-        for problem in settings.problems:
-            self.show_once(f"raco-lsp: {problem}", types.MessageType.Warning)
-        self.install, self.install_problems = locate_racket(settings.racket_path)
-        if self.install is None:
-            self.show_once(
-                "raco-lsp: Racket not found. "
-                + " ".join(self.install_problems)
-                + " "
-                + INSTALL_HINT
-                + " Compiling is disabled until then; the server keeps running.",
-                types.MessageType.Error,
-            )
-        else:
-            log.info("using racket at %s", self.install.racket)
-        if not settings.trusted:
-            log.info("workspace not trusted: nothing will be compiled")
+    # -- settings: file -> folder -> settings, in one place -------------------
+
+    def folder_of(self, path: Path) -> Path | None:
+        """The innermost workspace folder holding ``path`` (as the client names it)."""
+        holding = [r for r in self.folders() if path.is_relative_to(r)]
+        return max(holding, key=lambda r: len(r.parts)) if holding else None
+
+    def settings_for(self, path: Path) -> Settings:
+        """The settings of the folder holding ``path``.  A file outside every
+        folder gets the workspace-wide ``settings`` (trusted only if every
+        folder is)."""
+        folder = self.folder_of(path)
+        found = self.folder_settings.get(folder) if folder is not None else None
+        return found or self.settings
+
+    @property
+    def settings(self) -> Settings:
+        """The settings of work that belongs to no one folder: the base
+        settings, trusted only when every folder is (fails closed)."""
+        s = self.base_settings
+        if s.trusted and not all(f.trusted for f in self.folder_settings.values()):
+            s = replace(s, trusted=False)
+        return s
+
+    def install_for(self, path: Path) -> RacketInstall | None:
+        """The Racket of the folder holding ``path`` (its ``racketPath``)."""
+        return self._locate(self.settings_for(path).racket_path)[0]
+
+    @property
+    def install(self) -> RacketInstall | None:
+        """The Racket of the base settings."""
+        return self._locate(self.base_settings.racket_path)[0]
+
+    @property
+    def install_problems(self) -> list[str]:
+        return self._locate(self.base_settings.racket_path)[1]
+
+    def _locate(self, racket_path: str | None) -> tuple[RacketInstall | None, list[str]]:
+        if racket_path not in self._installs:
+            self._installs[racket_path] = locate_racket(racket_path)
+        return self._installs[racket_path]
+
+    def apply_settings(self, base: Settings, folders: dict[Path, Settings] | None = None) -> None:
+        """Take new settings (``folders``: each folder's; None keeps them) and
+        look for each Racket they name again."""
+        self.base_settings = base
+        if folders is not None:
+            self.folder_settings = folders
+        files.set_max_file_size(base.max_file_size * files.MB)
+        self._installs = {}
+        for folder, s in [(None, base), *self.folder_settings.items()]:
+            where = "" if folder is None else f" ({folder})"
+            for problem in s.problems:
+                self.show_once(f"raco-lsp: {problem}{where}", types.MessageType.Warning)
+            install, problems = self._locate(s.racket_path)
+            if install is None:
+                self.show_once(
+                    "raco-lsp: Racket not found. "
+                    + " ".join(problems)
+                    + " "
+                    + INSTALL_HINT
+                    + " Compiling is disabled until then; the server keeps running.",
+                    types.MessageType.Error,
+                )
+            else:
+                log.info("using racket at %s%s", install.racket, where)
+            if not s.trusted:
+                log.info("not trusted%s: nothing will be compiled", where or " (workspace)")
 
     async def fetch_configuration(self) -> None:
+        """Ask the client for the settings without a scope and for each
+        folder's (``scopeUri``); an answer that is not an object keeps what
+        was there.  A folder's settings are its answer over the base."""
         caps = self.client_capabilities.workspace
         if caps is None or not caps.configuration:
             return
+        folders = self.folders()
+        items = [types.ConfigurationItem(section=SECTION)] + [
+            types.ConfigurationItem(scope_uri=path_uri(f), section=SECTION) for f in folders
+        ]
         try:
             result = await self.workspace_configuration_async(
-                types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+                types.ConfigurationParams(items=items)
             )
         except Exception as e:  # a client that fails the request: keep what we have
             log.warning("workspace/configuration failed: %s", e)
             return
-        if result and isinstance(result[0], dict):
-            self.apply_settings(parse_settings(result[0], self.settings))
+        answers = list(result) if isinstance(result, list | tuple) else []
+        answers += [None] * (len(items) - len(answers))
+        base = parse_settings(answers[0], self.base_settings)
+        per_folder = {
+            f: parse_settings(a, base) if isinstance(a, dict) else base
+            for f, a in zip(folders, answers[1:], strict=True)
+        }
+        self.apply_settings(base, per_folder)
 
     async def notify_ready(self) -> None:
-        await self.call_hooks("on_ready")
+        task = asyncio.ensure_future(self.call_hooks("on_ready"))
+        self._readying.add(task)
+        task.add_done_callback(self._readying.discard)
+        await task
+
+    async def settled(self) -> None:
+        """Until initialization and every settings change have been taken in
+        (the features' ``on_ready`` hooks are done)."""
+        await self.started.wait()
+        while self._readying:
+            await asyncio.wait(list(self._readying))
 
     async def notify_built(self, paths: list[Path]) -> None:
         await self.call_hooks("on_built", paths)
@@ -446,18 +523,22 @@ def create_server() -> RacoLanguageServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RacoLanguageServer, params: types.InitializeParams) -> None:
-        ls.settings = parse_settings(params.initialization_options)
+        ls.base_settings = parse_settings(params.initialization_options)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: RacoLanguageServer, params: types.InitializedParams) -> None:
         # Settings from initializationOptions first, so a client without
         # workspace/configuration still gets them; then the client's view.
-        ls.apply_settings(ls.settings)
-        configured_before = ls.settings
+        ls.apply_settings(ls.base_settings)
         await ls.fetch_configuration()
-        if ls.settings is not configured_before:
-            log.info("settings from workspace/configuration: %s", ls.settings)
-        await ls.notify_ready()
+        log.info("settings: %s", ls.base_settings)
+        for folder, s in ls.folder_settings.items():
+            if s != ls.base_settings:
+                log.info("settings of %s: %s", folder, s)
+        try:
+            await ls.notify_ready()
+        finally:
+            ls.started.set()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -467,7 +548,15 @@ def create_server() -> RacoLanguageServer:
         if caps is not None and caps.configuration:
             await ls.fetch_configuration()
         else:
-            ls.apply_settings(parse_settings(params.settings, ls.settings))
+            ls.apply_settings(parse_settings(params.settings, ls.base_settings))
+        await ls.notify_ready()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_workspace_folders(
+        ls: RacoLanguageServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        # pygls has updated ls.workspace: ask each folder now there again.
+        await ls.fetch_configuration()
         await ls.notify_ready()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -566,6 +655,7 @@ def create_server() -> RacoLanguageServer:
     async def wait_idle(ls: RacoLanguageServer, *args: Any) -> bool:
         """Resolves when no build is running or queued and the module graph
         has applied every change (for tests and scripts)."""
+        await ls.settled()  # the check on startup begins in an on_ready hook
         await ls.feature_of(ModuleGraphFeature).wait_idle()  # first: builds wait for its scan
         await ls.call_hooks("wait_idle")
         return True

@@ -20,6 +20,10 @@ class Settings:
     """``raco-lsp.racketPath``: directory holding racket/raco, or the racket executable."""
     compile_timeout: float = 60.0
     """``raco-lsp.compileTimeout``: seconds before a compile is stopped."""
+    check_on_startup: bool = True
+    """``raco-lsp.checkOnStartup``: after start, compile the stale modules of each
+    trusted folder in the background, so that every error shows, not only
+    those of open files."""
     compile_on_save: str = "dependents"
     """``raco-lsp.compileOnSave``: ``off``, ``file`` (the saved module and what
     it requires), ``dependents`` (also its workspace dependents) or
@@ -173,7 +177,11 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
             changes["smoke_args"] = tuple(v)
         else:
             problems.append("raco-lsp.smokeArgs must be a list of strings")
-    for key, attr in (("setupOnSave", "setup_on_save"), ("setupDocs", "setup_docs")):
+    for key, attr in (
+        ("setupOnSave", "setup_on_save"),
+        ("setupDocs", "setup_docs"),
+        ("checkOnStartup", "check_on_startup"),
+    ):
         if key in raw:
             v = raw[key]
             if isinstance(v, bool):

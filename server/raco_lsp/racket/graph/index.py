@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from raco_lsp.core.files import read_file
+from raco_lsp.core.files import read_file, special_file
 from raco_lsp.core.records import Span
 from raco_lsp.core.text import decode_source
 from raco_lsp.racket.cmhash import HashOracle
@@ -73,6 +73,9 @@ class ModuleNode:
     Racket: ``lang_rules.reproducible_lang``)."""
     rule_macros: Macros = field(default_factory=dict)
     """Its pattern-based macros that expand into requires (for its users)."""
+    special_includes: list[Path] = field(default_factory=list)
+    """Files it ``include``s that are not regular files (a FIFO, a link to
+    /dev/zero): compiling the module would read them (core/files.py)."""
     dep: DepFile | None = None
     dep_path: Path | None = None
     dep_problems: list[str] = field(default_factory=list)
@@ -223,8 +226,9 @@ class ModuleGraph:
         node.requires = self._resolved(
             [*facts.readers, *facts.requires, *facts.body_requires], path
         )
+        node.special_includes = []
         if facts.includes:
-            included, included_rules = self._included(facts, path, {path})
+            included, included_rules = self._included(facts, path, {path}, node.special_includes)
             node.requires += included
             node.lang_rules += included_rules
         for contract in facts.untyped_contracts:
@@ -352,10 +356,11 @@ class ModuleGraph:
                 self._reexpand_users(path)
 
     def _included(
-        self, facts: ModuleFacts, path: Path, seen: set[Path]
+        self, facts: ModuleFacts, path: Path, seen: set[Path], special: list[Path]
     ) -> tuple[list[Require], list[LangRule]]:
         """What the files named by ``include``-like forms bring: their
-        resolved requires (shown at the include form) and languages."""
+        resolved requires (shown at the include form) and languages; the
+        included files that are not regular files go into ``special``."""
         requires: list[Require] = []
         rules: list[LangRule] = []
         for spec in facts.includes:
@@ -365,6 +370,8 @@ class ModuleGraph:
             seen.add(target)
             data, _ = read_file(target)
             if data is None:
+                if special_file(target) is not None:
+                    special.append(target)
                 continue
             ifacts = module_facts(decode_source(data))
             for ispec in ifacts.requires:
@@ -374,7 +381,7 @@ class ModuleGraph:
                     requires.append(Require(shown, found))
             rules += self.langs.of_module(ifacts, target)
             if ifacts.includes:
-                more, more_rules = self._included(ifacts, target, seen)
+                more, more_rules = self._included(ifacts, target, seen, special)
                 requires += more
                 rules += more_rules
         return requires, rules

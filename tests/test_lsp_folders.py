@@ -1,0 +1,159 @@
+"""Settings per workspace folder: the server asks ``workspace/configuration``
+for each folder (``scopeUri``) and each folder compiles with its own
+``compileOnSave``, trust and Racket, also after ``didChangeConfiguration``
+and ``didChangeWorkspaceFolders``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from lsp_support import diagnostics, lsp_session, open_file, request, save_file, wait_idle
+from raco_lsp.lsp.uris import path_uri
+from test_lsp_untrusted import make_payload_workspace
+
+BASE = "#lang racket/base\n"
+BROKEN = BASE + "(define x oops)\n"
+
+
+def _folders(tmp_path: Path, *names: str) -> list[Path]:
+    out = []
+    for name in names:
+        d = tmp_path / name
+        d.mkdir()
+        (d / "broken.rkt").write_text(BROKEN)
+        out.append(d)
+    return out
+
+
+def _raco_make(client: LanguageClient, path: Path) -> list[types.Diagnostic]:
+    return [d for d in diagnostics(client, path) if d.source == "raco make"]
+
+
+async def test_compile_on_save_is_per_folder_and_follows_configuration_changes(
+    tmp_path: Path,
+) -> None:
+    one, two = _folders(tmp_path, "one", "two")
+    off = {"raco-lsp": {"compileOnSave": "off"}}
+    async with lsp_session(one, folders={one: off, two: None}) as client:
+        for folder in (one, two):
+            open_file(client, folder / "broken.rkt")
+            save_file(client, folder / "broken.rkt", BROKEN)
+        await wait_idle(client)
+        assert _raco_make(client, one / "broken.rkt") == []
+        (d,) = _raco_make(client, two / "broken.rkt")
+        assert d.message.startswith("oops: unbound identifier")
+
+        # The folder's setting changes: the server asks again.
+        client.set_configuration({"raco-lsp": {"compileOnSave": "file"}}, scope_uri=path_uri(one))
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+        await wait_idle(client)
+        save_file(client, one / "broken.rkt", BROKEN)
+        await wait_idle(client)
+        (d,) = _raco_make(client, one / "broken.rkt")
+        assert d.message.startswith("oops: unbound identifier")
+
+
+async def test_an_untrusted_folder_runs_nothing_beside_a_trusted_one(tmp_path: Path) -> None:
+    trusted, untrusted = _folders(tmp_path, "trusted", "untrusted")
+    marks = tmp_path / "marks"
+    payload = make_payload_workspace(untrusted, marks)
+    # Any value but a JSON boolean is untrusted, for this folder only.
+    config = {untrusted: {"raco-lsp": {"trusted": "yes"}}, trusted: None}
+    async with lsp_session(trusted, folders=config) as client:
+        for f in (trusted / "broken.rkt", payload["main.rkt"], payload["lib.rkt"]):
+            open_file(client, f)
+            save_file(client, f, f.read_text())
+        await wait_idle(client)
+        built = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="raco-lsp.buildWorkspace")
+        )
+        await wait_idle(client)
+        (d,) = _raco_make(client, trusted / "broken.rkt")
+        assert d.message.startswith("oops: unbound identifier")
+        assert built is not None
+        assert not any(str(untrusted) in p for p in built["compiled"])
+    assert not marks.exists() or list(marks.iterdir()) == []
+    assert not (untrusted / "compiled").exists()
+
+
+async def test_a_folder_added_later_gets_its_own_settings(tmp_path: Path) -> None:
+    first, added = _folders(tmp_path, "first", "added")
+    marks = tmp_path / "marks"
+    payload = make_payload_workspace(added, marks)
+    async with lsp_session(first, folders={first: None}) as client:
+        await wait_idle(client)
+        client.set_configuration({"raco-lsp": {"trusted": False}}, scope_uri=path_uri(added))
+        client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(
+                event=types.WorkspaceFoldersChangeEvent(
+                    added=[types.WorkspaceFolder(uri=path_uri(added), name=added.name)],
+                    removed=[],
+                )
+            )
+        )
+        await wait_idle(client)
+        open_file(client, payload["main.rkt"])
+        save_file(client, payload["main.rkt"], payload["main.rkt"].read_text())
+        open_file(client, first / "broken.rkt")
+        await wait_idle(client)
+        (d,) = _raco_make(client, first / "broken.rkt")
+        assert d.message.startswith("oops: unbound identifier")
+    assert not marks.exists() or list(marks.iterdir()) == []
+
+
+async def test_a_trusted_module_that_requires_an_untrusted_one_is_not_compiled(
+    tmp_path: Path,
+) -> None:
+    trusted, untrusted = _folders(tmp_path, "trusted", "untrusted")
+    marks = tmp_path / "marks"
+    make_payload_workspace(untrusted, marks)
+    user = trusted / "user.rkt"
+    user.write_text(BASE + '(require (file "../untrusted/lib.rkt"))\n')
+    via = trusted / "via.rkt"
+    via.write_text(BASE + '(require "user.rkt")\n')
+    config = {trusted: None, untrusted: {"raco-lsp": {"trusted": False}}}
+    async with lsp_session(trusted, folders=config) as client:
+        for f in (via, user):
+            open_file(client, f)
+            save_file(client, f, f.read_text())
+        await wait_idle(client)
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="raco-lsp.buildWorkspace")
+        )
+        await wait_idle(client)
+        (d,) = _raco_make(client, trusted / "broken.rkt")  # the rest of the folder is checked
+        assert d.message.startswith("oops: unbound identifier")
+    assert not marks.exists() or list(marks.iterdir()) == []
+    assert not (untrusted / "compiled").exists()
+
+
+async def test_each_folder_uses_its_own_racket(tmp_path: Path) -> None:
+    """For compiling (its agents) and for the module graph (collections)."""
+    with_racket, without = _folders(tmp_path, "with-racket", "without")
+    for folder in (with_racket, without):
+        (folder / "lists.rkt").write_text(BASE + "(require racket/list)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PATH"}
+    env["PATH"] = str(tmp_path)  # no racket there
+    racket = shutil.which("racket")
+    assert racket is not None
+    config = {with_racket: {"raco-lsp": {"racketPath": str(Path(racket).parent)}}, without: None}
+    async with lsp_session(with_racket, env=env, folders=config) as client:
+        for folder in (with_racket, without):
+            open_file(client, folder / "broken.rkt")
+        await wait_idle(client)
+        (d,) = _raco_make(client, with_racket / "broken.rkt")
+        assert d.message.startswith("oops: unbound identifier")
+        assert _raco_make(client, without / "broken.rkt") == []
+        found = {}
+        for folder in (with_racket, without):
+            deps = await request(
+                client, "raco/dependencies", {"uri": path_uri(folder / "lists.rkt")}
+            )
+            found[folder] = sorted(Path(x["path"]).name for x in deps)
+        assert "list.rkt" in found[with_racket]
+        assert found[without] == []
