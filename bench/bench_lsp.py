@@ -22,10 +22,10 @@ baseline / ours, so higher is better.  On the 1,000-module workspace also:
   document links, code lens and completion in info.rkt's ``deps``: p50 and
   p95 over ``REQUESTS`` requests of each kind, one at a time, in an idle
   server after one unmeasured request (target: p95 < 20 ms);
-- the resident memory (VmRSS) of the server and everything it started (the
-  bench process's descendants in /proc), idle after opening the workspace and
-  again after ``SAVES`` saves of one module alternating error/fixed content,
-  each waited for its diagnostics.
+- the resident memory (VmRSS) of the server and everything it started (its
+  descendants in /proc: compile agents and other Racket helpers), idle after
+  opening the workspace and again after ``SAVES`` saves of one module
+  alternating error/fixed content, each waited for its diagnostics.
 """
 
 from __future__ import annotations
@@ -154,9 +154,10 @@ def _target(synth: Synth) -> Path:
     return synth.layers[-1][0]
 
 
-def _rss() -> tuple[int, int]:
-    """(kB of VmRSS, processes) summed over this process's descendants: the
-    server and what it started (no other child runs while a session does)."""
+def _rss() -> tuple[int, int, int]:
+    """kB of VmRSS of the server (this process's one child while a session
+    runs), kB summed over what it started (its descendants), and how many
+    those are."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for d in Path("/proc").iterdir():
@@ -170,17 +171,22 @@ def _rss() -> tuple[int, int]:
         pid = int(d.name)
         children.setdefault(int(fields["PPid"]), []).append(pid)
         rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])  # none for a zombie
+    (server,) = children.get(os.getpid(), [])
     found: list[int] = []
-    todo = list(children.get(os.getpid(), []))
+    todo = list(children.get(server, []))
     while todo:
         pid = todo.pop()
         found.append(pid)
         todo += children.get(pid, [])
-    return sum(rss[p] for p in found), len(found)
+    return rss[server], sum(rss[p] for p in found), len(found)
 
 
-def _fmt_rss(sample: tuple[int, int]) -> str:
-    return f"{sample[0] / 1024:.0f} MB ({sample[1]} processes)"
+def _fmt_rss(sample: tuple[int, int, int]) -> str:
+    server, helpers, n = sample
+    return (
+        f"{(server + helpers) / 1024:.0f} MB (server {server / 1024:.0f} MB + "
+        f"{n} helper process{'' if n == 1 else 'es'} {helpers / 1024:.0f} MB)"
+    )
 
 
 def _position(path: Path, needle: str, offset: int) -> types.Position:
