@@ -15,7 +15,17 @@ against its baseline measured in the same run on the same files:
   warm one (same cache, second start); baseline: ``raco make FILE``.
 
 Figures are medians (and the worst) over the rounds; the ratio is
-baseline / ours, so higher is better.
+baseline / ours, so higher is better.  On the 1,000-module workspace also:
+
+- request latency, from sending the request to its answer, for hover (on a
+  require string, on the ``#lang`` line), definition (on a require string),
+  document links, code lens and completion in info.rkt's ``deps``: p50 and
+  p95 over ``REQUESTS`` requests of each kind, one at a time, in an idle
+  server after one unmeasured request (target: p95 < 20 ms);
+- the resident memory (VmRSS) of the server and everything it started (its
+  descendants in /proc: compile agents and other Racket helpers), idle after
+  opening the workspace and again after ``SAVES`` saves of one module
+  alternating error/fixed content, each waited for its diagnostics.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from lsprotocol import types
@@ -36,6 +47,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from bench.synth import Synth, make_workspace
 
 ROUNDS = 6
+REQUESTS = 50
+SAVES = 100
 SERVER = [sys.executable, "-m", "raco_lsp", "serve", "--log-level", "WARNING"]
 
 
@@ -141,6 +154,105 @@ def _target(synth: Synth) -> Path:
     return synth.layers[-1][0]
 
 
+def _rss() -> tuple[int, int, int]:
+    """kB of VmRSS of the server (this process's one child while a session
+    runs), kB summed over what it started (its descendants), and how many
+    those are."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            status = (d / "status").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(d.name)
+        children.setdefault(int(fields["PPid"]), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])  # none for a zombie
+    (server,) = children.get(os.getpid(), [])
+    found: list[int] = []
+    todo = list(children.get(server, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return rss[server], sum(rss[p] for p in found), len(found)
+
+
+def _fmt_rss(sample: tuple[int, int, int]) -> str:
+    server, helpers, n = sample
+    return (
+        f"{(server + helpers) / 1024:.0f} MB (server {server / 1024:.0f} MB + "
+        f"{n} helper process{'' if n == 1 else 'es'} {helpers / 1024:.0f} MB)"
+    )
+
+
+def _position(path: Path, needle: str, offset: int) -> types.Position:
+    """Where ``offset`` characters into the first ``needle`` of ``path`` is."""
+    for line, text in enumerate(path.read_text().splitlines()):
+        at = text.find(needle)
+        if at >= 0:
+            return types.Position(line=line, character=at + offset)
+    raise ValueError(f"{needle!r} not in {path}")
+
+
+async def _requests(session: Session, target: Path, info: Path) -> list[tuple[str, list[float]]]:
+    """Each request kind's latencies over ``REQUESTS`` requests in an idle
+    server.  Every kind must answer with something, but for hover on the
+    ``#lang`` line (no feature has a hover there: its time is the handlers'
+    looking), whose name then says it answered null."""
+    client = session.client
+    doc = types.TextDocumentIdentifier(uri=target.as_uri())
+    info_doc = types.TextDocumentIdentifier(uri=info.as_uri())
+    on_require = _position(target, '"../', 3)
+    on_lang = _position(target, "#lang racket/base", 8)
+    in_deps = _position(info, '"base"', 3)
+    kinds: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        (
+            "hover, require string",
+            lambda: client.text_document_hover_async(types.HoverParams(doc, on_require)),
+        ),
+        (
+            "hover, #lang line",
+            lambda: client.text_document_hover_async(types.HoverParams(doc, on_lang)),
+        ),
+        (
+            "definition, require string",
+            lambda: client.text_document_definition_async(types.DefinitionParams(doc, on_require)),
+        ),
+        (
+            "document links",
+            lambda: client.text_document_document_link_async(types.DocumentLinkParams(doc)),
+        ),
+        ("code lens", lambda: client.text_document_code_lens_async(types.CodeLensParams(doc))),
+        (
+            "info.rkt completion, deps",
+            lambda: client.text_document_completion_async(
+                types.CompletionParams(info_doc, in_deps)
+            ),
+        ),
+    ]
+    out: list[tuple[str, list[float]]] = []
+    for name, send in kinds:
+        if not await asyncio.wait_for(send(), 60):
+            if "#lang" not in name:
+                raise RuntimeError(f"{name}: no answer")
+            name += " (null)"
+        times: list[float] = []
+        for _ in range(REQUESTS):
+            t = time.perf_counter()
+            await asyncio.wait_for(send(), 60)
+            times.append(time.perf_counter() - t)
+        out.append((name, times))
+    return out
+
+
+def _percentile(xs: list[float], p: int) -> float:
+    return statistics.quantiles(xs, n=100, method="inclusive")[p - 1]
+
+
 def _fmt(xs: list[float]) -> str:
     return f"median {statistics.median(xs) * 1000:.0f} ms (worst {max(xs) * 1000:.0f} ms)"
 
@@ -149,7 +261,7 @@ def _ratio(base: list[float], ours: list[float]) -> float:
     return statistics.median(base) / statistics.median(ours)
 
 
-async def bench_workspace(n: int, cache: Path) -> None:
+async def bench_workspace(n: int, cache: Path, *, requests: bool) -> None:
     root = Path(tempfile.mkdtemp(prefix=f"raco-lsp-bench-lsp-{n}-")) / "ws"
     synth = make_workspace(root, n)
     subprocess.run(["raco", "make", str(synth.main)], check=True, capture_output=True)
@@ -179,6 +291,11 @@ async def bench_workspace(n: int, cache: Path) -> None:
     session = await _start(root, env)
     session.open(target)
     await session.wait_idle()
+    if requests:
+        rss_idle = _rss()
+        session.open(root / "info.rkt")
+        await session.wait_idle()
+        latencies = await _requests(session, target, root / "info.rkt")
     changes: list[float] = []
     for _ in range(ROUNDS):
         for text, error in ((bad, True), (good, False)):
@@ -193,6 +310,14 @@ async def bench_workspace(n: int, cache: Path) -> None:
         session.save(target, good)
         await session.wait_idle()
         noops.append(time.perf_counter() - t)
+    if requests:
+        for i in range(SAVES):
+            error = i % 2 == 0
+            flipped = session.expect(target, error=error)
+            session.save(target, bad if error else good)
+            await asyncio.wait_for(flipped, 600)
+            await session.wait_idle()
+        rss_saved = _rss()
     await _stop(session)
 
     base: list[float] = []
@@ -216,12 +341,23 @@ async def bench_workspace(n: int, cache: Path) -> None:
         f"warm server {opens['warm'] * 1000:.0f} ms (from starting the server); "
         f"`raco make FILE` {open_base * 1000:.0f} ms"
     )
+    if requests:
+        print(f"  requests, idle server ({REQUESTS} each; target p95 < 20 ms):")
+        for name, times in latencies:
+            p50, p95 = _percentile(times, 50) * 1000, _percentile(times, 95) * 1000
+            print(f"    {name:<28} p50 {p50:5.1f} ms  p95 {p95:5.1f} ms")
+        print(
+            f"  server + agents RSS: idle after opening {_fmt_rss(rss_idle)}; "
+            f"after {SAVES} more saves {_fmt_rss(rss_saved)}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
     # The client ignores raco-lsp's own notifications (raco/testItems, ...).
     logging.getLogger("pygls").setLevel(logging.ERROR)
     sizes = [200, 1000]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average at start: {load} ({os.cpu_count()} cores)")
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="raco-lsp-bench-cache-") as cache:
-            asyncio.run(bench_workspace(n, Path(cache)))
+            asyncio.run(bench_workspace(n, Path(cache), requests=n == 1000))
