@@ -63,7 +63,13 @@ async def test_a_root_inside_the_installation_is_not_a_workspace() -> None:
 async def test_an_installation_file_opened_from_a_workspace_is_never_compiled(ws: Path) -> None:
     (ws / "a.rkt").write_text("#lang racket/base\n(require racket/list)\n")
     registered: list[str] = []
-    async with lsp_session(ws, before_initialize=record_registrations(registered)) as client:
+    # Without the check on startup, which would compile a.rkt: any agent
+    # then comes from the installation file.
+    async with lsp_session(
+        ws,
+        init_options={"checkOnStartup": False},
+        before_initialize=record_registrations(registered),
+    ) as client:
         await wait_idle(client)
         assert registered == [types.WORKSPACE_DID_CHANGE_WATCHED_FILES]  # a real workspace
         nodes = (await request(client, "raco/moduleGraph", None))["nodes"]
