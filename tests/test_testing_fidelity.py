@@ -3,39 +3,13 @@ mode, and `--drdr`), compared by running raco test on the same files."""
 
 from __future__ import annotations
 
-import os
-import re
 import subprocess
 from pathlib import Path
 
 from raco_lsp.core.records import Pos
 from raco_lsp.racket.locate import locate_racket
 from raco_lsp.racket.testing import TestOptions, TestReport, run_tests
-from testing_fixtures import COMPILE_ERROR, write_fixtures
-
-_ROW = re.compile(r"^\s*(?:(\d+)\s+)?(\d+)\s+\./(\S+)$")
-_WHY = re.compile(r"^(\S+): raco test: (timeout after|non-zero exit|non-empty stderr)")
-_STATUS = {"timeout after": "timeout", "non-zero exit": "exit", "non-empty stderr": "stderr"}
-
-
-def raco_test(root: Path, *flags: str) -> tuple[int, dict[str, tuple[int, int]], dict[str, str]]:
-    env = dict(os.environ, PLT_PKG_BUILD_SERVICE="1") if "--drdr" in flags else None
-    proc = subprocess.run(
-        ["raco", "test", "-t", *flags, "."],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-        env=env,
-    )
-    table: dict[str, tuple[int, int]] = {}
-    for line in proc.stdout.splitlines():
-        m = _ROW.match(line)
-        if m and not line.startswith("raco test"):
-            table[m.group(3)] = (int(m.group(1) or 0), int(m.group(2)))
-    why = {m.group(1): _STATUS[m.group(2)] for m in map(_WHY.match, proc.stderr.splitlines()) if m}
-    return proc.returncode, table, why
+from testing_fixtures import COMPILE_ERROR, raco_test, write_fixtures
 
 
 def ours(report: TestReport, root: Path) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
 from pathlib import Path
 
 FILES: dict[str, str] = {
@@ -149,3 +152,30 @@ def write_fixtures(root: Path) -> None:
         p = root / name
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
+
+
+_ROW = re.compile(r"^\s*(?:(\d+)\s+)?(\d+)\s+\./(\S+)$")
+_WHY = re.compile(r"^(\S+): raco test: (timeout after|non-zero exit|non-empty stderr)")
+_STATUS = {"timeout after": "timeout", "non-zero exit": "exit", "non-empty stderr": "stderr"}
+
+
+def raco_test(root: Path, *flags: str) -> tuple[int, dict[str, tuple[int, int]], dict[str, str]]:
+    """Real `raco test -t FLAGS .` in ``root``: exit code, per-file (failed, total)
+    and why files failed (timeout, exit, stderr)."""
+    env = dict(os.environ, PLT_PKG_BUILD_SERVICE="1") if "--drdr" in flags else None
+    proc = subprocess.run(
+        ["raco", "test", "-t", *flags, "."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+        env=env,
+    )
+    table: dict[str, tuple[int, int]] = {}
+    for line in proc.stdout.splitlines():
+        m = _ROW.match(line)
+        if m and not line.startswith("raco test"):
+            table[m.group(3)] = (int(m.group(1) or 0), int(m.group(2)))
+    why = {m.group(1): _STATUS[m.group(2)] for m in map(_WHY.match, proc.stderr.splitlines()) if m}
+    return proc.returncode, table, why
