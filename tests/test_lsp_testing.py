@@ -21,7 +21,7 @@ from lsp_support import (
     wait_idle,
 )
 from raco_lsp.lsp.uris import path_uri
-from testing_fixtures import FILES
+from testing_fixtures import FILES, RUNTIME_FILES, raco_test, write_fixtures
 
 PASSING_ARITH = (
     FILES["arith.rkt"]
@@ -165,3 +165,16 @@ async def test_cancel_through_progress_stops_a_hanging_test(ws: Path) -> None:
         reports = client.progress_reports[token]
         assert isinstance(reports[-1], types.WorkDoneProgressEnd)
         assert reports[-1].message == "cancelled"
+
+
+async def test_tests_that_expand_at_run_time_pass_as_under_raco_test(ws: Path) -> None:
+    """The server's runs load test modules as `raco test` does (default and drdr)."""
+    write_fixtures(ws, RUNTIME_FILES)
+    async with lsp_session(ws) as client:
+        for flags, mode in (((), "default"), (("--drdr",), "drdr")):
+            code, table, _ = raco_test(ws, *flags)
+            summary = await request(client, "raco/runTests", {"mode": mode})
+            mine = {f["uri"]: (f["failed"], f["total"]) for f in summary["files"]}
+            assert table == {"expand.rkt": (0, 2), "namespace.rkt": (0, 2), "macro.rkt": (0, 3)}
+            assert mine == {path_uri(ws / name): counts for name, counts in table.items()}
+            assert summary["exitCode"] == code == 0

@@ -3,13 +3,17 @@ mode, and `--drdr`), compared by running raco test on the same files."""
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from raco_lsp.core.records import Pos
 from raco_lsp.racket.locate import locate_racket
 from raco_lsp.racket.testing import TestOptions, TestReport, run_tests
-from testing_fixtures import COMPILE_ERROR, raco_test, write_fixtures
+from testing_fixtures import COMPILE_ERROR, RUNTIME_FILES, raco_test, write_fixtures
 
 
 def ours(report: TestReport, root: Path) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
@@ -92,3 +96,26 @@ async def test_compile_error_is_an_error_at_its_srcloc(ws: Path) -> None:
     (item,) = result.items
     assert item.status == "errored" and "f: unbound identifier" in item.message
     assert item.span is not None and item.span.start == Pos(3, 17)
+
+
+@pytest.mark.parametrize("mode", ["default", "drdr"])
+def test_tests_that_expand_at_run_time_pass_as_under_raco_test(ws: Path, mode: str) -> None:
+    """`expand`/`eval-syntax` of the module's own macros, `eval` at the top level,
+    `convert-compile-time-error`: `raco test` passes each; so does `raco-lsp test`."""
+    write_fixtures(ws, RUNTIME_FILES)
+    drdr = ["--drdr"] if mode == "drdr" else []
+    code, table, _ = raco_test(ws, *drdr)
+    proc = subprocess.run(
+        [sys.executable, "-m", "raco_lsp", "test", "--json", *(drdr or ["-j", "1"]), "."],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = json.loads(proc.stdout)
+    mine = {
+        str(Path(f["path"]).relative_to(ws)): (f["failed"], f["total"]) for f in report["files"]
+    }
+    assert table == {"expand.rkt": (0, 2), "namespace.rkt": (0, 2), "macro.rkt": (0, 3)}
+    assert mine == table
+    assert proc.returncode == code == 0

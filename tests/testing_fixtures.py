@@ -147,8 +147,43 @@ COMPILE_ERROR = """#lang racket/base
 """
 
 
-def write_fixtures(root: Path) -> None:
-    for name, text in FILES.items():
+# Test modules that expand or evaluate code at run time: `raco test` passes
+# each (process mode: `(dynamic-require mod 0)` in a namespace with racket/base
+# required at the top level).
+RUNTIME_FILES: dict[str, str] = {
+    "expand.rkt": """#lang racket/base
+(require (for-syntax racket/base))
+(define-syntax (twice stx)
+  (syntax-case stx () [(_ e) #'(begin e e)]))
+(module+ test
+  (require rackunit)
+  (check-equal? (syntax->datum (expand-once #'(twice 1))) '(begin 1 1))
+  (check-equal? (eval-syntax #'(twice 2)) 2))
+""",
+    "namespace.rkt": """#lang racket/base
+(define secret 41)
+(module+ test
+  (require rackunit)
+  (define-namespace-anchor here)
+  (check-equal? (eval '(+ secret 1) (namespace-anchor->namespace here)) 42)
+  (check-equal? (eval '(let ([x 1]) (+ x 2))) 3))
+""",
+    "macro.rkt": """#lang racket/base
+(require (for-syntax racket/base))
+(define-syntax (num stx)
+  (syntax-case stx ()
+    [(_ e) (if (number? (syntax-e #'e)) #'e (raise-syntax-error #f "not a number" stx))]))
+(module+ test
+  (require rackunit syntax/macro-testing)
+  (check-exn #rx"not a number" (lambda () (convert-compile-time-error (num "x"))))
+  (check-exn #rx"not a number" (lambda () (eval-syntax #'(num "x"))))
+  (check-equal? (convert-compile-time-error (num 3)) 3))
+""",
+}
+
+
+def write_fixtures(root: Path, files: dict[str, str] = FILES) -> None:
+    for name, text in files.items():
         p = root / name
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")

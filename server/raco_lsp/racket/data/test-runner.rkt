@@ -197,12 +197,16 @@
                         'name (json-or-null name) 'duration_ms (ms-since t0))))))))
 
 ;; ---------------------------------------------------------------------------
-;; Namespaces
+;; Namespaces: what the child process of `raco test` (process mode) runs a test
+;; module in, `racket -l racket/base -e ...`: racket/base required at the top
+;; level, so `(eval '(+ 1 2))` works (docs/racket-facts.md §14).
 (define (fresh-namespace)
   (define ns (make-base-empty-namespace))
   (define here (namespace-anchor->empty-namespace anchor))
   (namespace-attach-module here 'rackunit ns)
   (namespace-attach-module here 'rackunit/log ns)
+  (parameterize ([current-namespace ns])
+    (namespace-require 'racket/base))
   ns)
 
 ;; ---------------------------------------------------------------------------
@@ -500,8 +504,11 @@
                               ((error-display-handler)
                                (if (exn? e) (exn-message e) (format "uncaught exception: ~e" e))
                                e))])
-             (when rt-mod (dynamic-require rt-mod #f))
-             (dynamic-require mod #f)
+             ;; 0, as `raco test` does: instantiated and also made available
+             ;; at phase 1, so code that expands against the module at run
+             ;; time (`expand`, `eval-syntax` of its macros) finds it (§14).
+             (when rt-mod (dynamic-require rt-mod 0))
+             (dynamic-require mod 0)
              ((executable-yield-handler) 0)
              (set-box! done? #t))))))
     (unless (sync/timeout seconds t)
