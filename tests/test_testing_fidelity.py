@@ -13,7 +13,7 @@ import pytest
 from raco_lsp.core.records import Pos
 from raco_lsp.racket.locate import locate_racket
 from raco_lsp.racket.testing import TestOptions, TestReport, run_tests
-from testing_fixtures import COMPILE_ERROR, RUNTIME_FILES, raco_test, write_fixtures
+from testing_fixtures import COMPILE_ERROR, RUNTIME_FILES, SEEN, raco_test, write_fixtures
 
 
 def ours(report: TestReport, root: Path) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
@@ -119,3 +119,29 @@ def test_tests_that_expand_at_run_time_pass_as_under_raco_test(ws: Path, mode: s
     assert table == {"expand.rkt": (0, 2), "namespace.rkt": (0, 2), "macro.rkt": (0, 3)}
     assert mine == table
     assert proc.returncode == code == 0
+
+
+async def test_a_test_module_sees_what_raco_tests_child_process_shows_it(ws: Path) -> None:
+    """`(find-system-path 'run-file)`, the top-level namespace, and whether the
+    `configure-runtime` submodule ran (not for several PATHs), as under `raco test`."""
+    (ws / "seen.rkt").write_text(SEEN, encoding="utf-8")
+    (ws / "seen2.rkt").write_text(SEEN, encoding="utf-8")
+    install, _ = locate_racket(None)
+    assert install is not None
+
+    def seen(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.startswith("SEEN ")]
+
+    for args in (["."], ["seen.rkt", "seen2.rkt"]):
+        proc = subprocess.run(
+            ["raco", "test", *args],
+            cwd=ws,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=300,
+        )
+        report = await run_tests(install, [ws / a for a in args], TestOptions(jobs=1))
+        mine = [line for f in report.files for m in f.modules for line in seen(m.stdout)]
+        assert mine == seen(proc.stdout)
+        assert mine.count("SEEN configure-runtime") == (2 if args == ["."] else 0)

@@ -181,6 +181,14 @@ RUNTIME_FILES: dict[str, str] = {
 """,
 }
 
+# What a test module sees of the process running it (lines starting "SEEN").
+SEEN = """#lang racket/base
+(module configure-runtime racket/base (printf "SEEN configure-runtime\\n"))
+(module+ test
+  (printf "SEEN run-file ~a\\n" (find-system-path 'run-file))
+  (printf "SEEN top-level names ~a\\n" (length (namespace-mapped-symbols))))
+"""
+
 
 def write_fixtures(root: Path, files: dict[str, str] = FILES) -> None:
     for name, text in files.items():
