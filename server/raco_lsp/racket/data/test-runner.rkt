@@ -41,6 +41,9 @@
 (define-namespace-anchor anchor)
 (define json-out (current-output-port))
 (define real-stdin (current-input-port))
+;; The process's own environment: `find-system-path` reads it (home, temp
+;; directories), not the `current-environment-variables` parameter.
+(define process-env (current-environment-variables))
 
 ;; ---------------------------------------------------------------------------
 ;; Output: a single writer thread, so a test thread killed by a timeout never
@@ -466,14 +469,32 @@
   (define cust (make-custodian))
   (define fresh-home (and (hash-ref req 'fresh_user #f)
                           (make-temporary-file "home~a" 'directory)))
-  (define env (environment-variables-copy (current-environment-variables)))
-  (when fresh-home
-    (environment-variables-set! env #"PLTUSERHOME" (path->bytes fresh-home))
-    (environment-variables-set! env #"TMPDIR" (path->bytes fresh-home))
-    (environment-variables-set! env #"PLTADDONDIR" (path->bytes (find-system-path 'addon-dir))))
+  ;; raco test's child process (--fresh-user, --drdr) starts with TMPDIR,
+  ;; PLTUSERHOME and PLTADDONDIR (the parent's add-on directory) set. TMPDIR
+  ;; is set in this process's environment for the run, so `find-system-path`
+  ;; sees it too (`make-temporary-file`), and restored after it. PLTUSERHOME
+  ;; is not: the add-on directory, fixed only at start-up by PLTADDONDIR,
+  ;; would follow it in this process; subprocesses get all three.
+  (define fresh-vars
+    (if fresh-home (list (cons #"TMPDIR" (path->bytes fresh-home))) '()))
+  (define saved-vars
+    (for/list ([v (in-list fresh-vars)])
+      (cons (car v) (environment-variables-ref process-env (car v)))))
+  (define (set-vars! vars)
+    (for ([v (in-list vars)])
+      (environment-variables-set! process-env (car v) (cdr v))))
   (define pre (test-log #:display? #f #:exit? #f))
   (define timed-out? #f)
   (define (go)
+    (dynamic-wind
+     (lambda () (set-vars! fresh-vars))
+     run-in-env
+     (lambda () (set-vars! saved-vars))))
+  (define (run-in-env)
+    (define env (environment-variables-copy process-env))
+    (when fresh-home
+      (environment-variables-set! env #"PLTUSERHOME" (path->bytes fresh-home))
+      (environment-variables-set! env #"PLTADDONDIR" (path->bytes (find-system-path 'addon-dir))))
     (define t
       (parameterize ([current-custodian cust]
                      [current-namespace ns]
