@@ -153,3 +153,37 @@ async def test_a_test_module_sees_what_raco_tests_child_process_shows_it(ws: Pat
         mine = [line for f in report.files for m in f.modules for line in seen(m.stdout)]
         assert mine == seen(proc.stdout)
         assert mine.count("SEEN configure-runtime") == (2 if args == ["."] else 0)
+
+
+UNFLUSHED = """#lang racket/base
+(module+ test
+  (define o (open-output-file "NAME.out" #:exists 'truncate))
+  (write-string "written" o)
+  END)
+"""
+
+
+async def test_files_left_open_are_flushed_as_when_raco_tests_process_exits(ws: Path) -> None:
+    ends = {"ends": "(void)", "raises": '(error \'x "boom")', "exits": "(exit 3)"}
+    for name, end in ends.items():
+        text = UNFLUSHED.replace("NAME", name).replace("END", end)
+        (ws / f"{name}.rkt").write_text(text, encoding="utf-8")
+    install, _ = locate_racket(None)
+    assert install is not None
+
+    def written() -> dict[str, str]:
+        out = {name: (ws / f"{name}.out").read_text(encoding="utf-8") for name in ends}
+        for name in ends:
+            (ws / f"{name}.out").unlink()
+        return out
+
+    subprocess.run(
+        ["raco", "test", *(f"{name}.rkt" for name in ends)],
+        cwd=ws,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    theirs = written()
+    await run_tests(install, [ws / f"{name}.rkt" for name in ends], TestOptions(jobs=1))
+    assert written() == theirs == dict.fromkeys(ends, "written")

@@ -495,6 +495,11 @@
     (when fresh-home
       (environment-variables-set! env #"PLTUSERHOME" (path->bytes fresh-home))
       (environment-variables-set! env #"PLTADDONDIR" (path->bytes (find-system-path 'addon-dir))))
+    ;; The child process flushes its output ports when it exits (after the
+    ;; module, an error or an `exit`; not when killed at its timeout): a file
+    ;; written and never closed still gets its content.
+    (define plumber (make-plumber))
+    (define (flush!) (with-handlers ([(lambda (e) #t) void]) (plumber-flush-all plumber)))
     (define t
       (parameterize ([current-custodian cust]
                      [current-namespace ns]
@@ -504,6 +509,7 @@
                      [current-error-port err]
                      [current-input-port (open-input-bytes #"")]
                      [current-environment-variables env]
+                     [current-plumber plumber]
                      [current-subprocess-custodian-mode 'kill]
                      [current-command-line-arguments
                       (list->vector (map ->string (hash-ref req 'args '())))]
@@ -514,6 +520,7 @@
                      [current-test-case-around observing-test-case-around]
                      [exit-handler (lambda (v)
                                      (set-box! exit-code (if (and (exact-integer? v) (<= 1 v 255)) v 0))
+                                     (flush!)
                                      (custodian-shutdown-all cust)
                                      (sync never-evt))])
         (thread
@@ -524,13 +531,15 @@
                               ;; as the child process would: the error on stderr
                               ((error-display-handler)
                                (if (exn? e) (exn-message e) (format "uncaught exception: ~e" e))
-                               e))])
+                               e)
+                              (flush!))])
              ;; 0, as `raco test` does: instantiated and also made available
              ;; at phase 1, so code that expands against the module at run
              ;; time (`expand`, `eval-syntax` of its macros) finds it (§14).
              (when rt-mod (dynamic-require rt-mod 0))
              (dynamic-require mod 0)
              ((executable-yield-handler) 0)
+             (flush!)
              (set-box! done? #t))))))
     (unless (sync/timeout seconds t)
       (set! timed-out? #t))
