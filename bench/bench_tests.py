@@ -9,7 +9,6 @@ of tests/testing_fixtures.py.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -46,7 +45,7 @@ def fidelity() -> None:
     checks, timeout, exits, test-case groups, test-suite, stderr, info.rkt keys):
     per-file counts of `raco-lsp test` vs `raco test -t`, in both modes."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from testing_fixtures import write_fixtures
+    from testing_fixtures import raco_test, write_fixtures
 
     with tempfile.TemporaryDirectory(prefix="raco-lsp-fidelity ") as tmp:
         root = Path(tmp)
@@ -55,16 +54,8 @@ def fidelity() -> None:
             ("raco test", ["--timeout", "5"], ["--timeout", "5"]),
             ("raco test --drdr", ["--drdr"], ["--drdr"]),
         ):
-            env = dict(os.environ, PLT_PKG_BUILD_SERVICE="1") if "--drdr" in raco_flags else None
             t0 = time.perf_counter()
-            raco = subprocess.run(
-                ["raco", "test", "-t", *raco_flags, "."],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                stdin=subprocess.DEVNULL,
-                env=env,
-            )
+            raco_code, theirs, _ = raco_test(root, *raco_flags)
             raco_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             ours = subprocess.run(
@@ -80,11 +71,10 @@ def fidelity() -> None:
                 str(Path(f["path"]).relative_to(root)): (f["failed"], f["total"])
                 for f in report["files"]
             }
-            theirs = _raco_table(raco.stdout)
             same = sum(1 for k in theirs if mine.get(k) == theirs[k])
             print(
                 f"fidelity vs {label}: {same}/{len(theirs)} files identical "
-                f"(ours {len(mine)} files), exit {ours.returncode} vs {raco.returncode}; "
+                f"(ours {len(mine)} files), exit {ours.returncode} vs {raco_code}; "
                 f"{ours_s:.1f} s vs {raco_s:.1f} s",
                 flush=True,
             )

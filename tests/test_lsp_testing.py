@@ -25,7 +25,7 @@ from lsp_support import (
     wait_idle,
 )
 from raco_lsp.lsp.uris import path_uri, uri_path
-from testing_fixtures import FILES
+from testing_fixtures import FILES, RUNTIME_COUNTS, RUNTIME_FILES, raco_test, write_fixtures
 
 PASSING_ARITH = (
     FILES["arith.rkt"]
@@ -267,3 +267,16 @@ async def test_counts_equal_raco_test_labels_apart_durations_add_up(ws: Path) ->
         assert (file["failed"], file["total"]) == (failed, total)
         assert file["duration"] > 0
         assert math.isclose(sum(r["duration"] for r in items), file["duration"], rel_tol=1e-6)
+
+
+async def test_tests_that_expand_at_run_time_pass_as_under_raco_test(ws: Path) -> None:
+    """The server's runs load test modules as `raco test` does (default and drdr)."""
+    write_fixtures(ws, RUNTIME_FILES)
+    async with lsp_session(ws) as client:
+        for flags, mode in (((), "default"), (("--drdr",), "drdr")):
+            code, table, _ = raco_test(ws, *flags)
+            summary = await request(client, "raco/runTests", {"mode": mode})
+            mine = {f["uri"]: (f["failed"], f["total"]) for f in summary["files"]}
+            assert table == {**RUNTIME_COUNTS, "fresh.rkt": (0, 2 if mode == "drdr" else 1)}
+            assert mine == {path_uri(ws / name): counts for name, counts in table.items()}
+            assert summary["exitCode"] == code == 0

@@ -3,39 +3,24 @@ mode, and `--drdr`), compared by running raco test on the same files."""
 
 from __future__ import annotations
 
-import os
-import re
+import json
 import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from raco_lsp.core.records import Pos
 from raco_lsp.racket.locate import locate_racket
 from raco_lsp.racket.testing import TestOptions, TestReport, run_tests
-from testing_fixtures import COMPILE_ERROR, write_fixtures
-
-_ROW = re.compile(r"^\s*(?:(\d+)\s+)?(\d+)\s+\./(\S+)$")
-_WHY = re.compile(r"^(\S+): raco test: (timeout after|non-zero exit|non-empty stderr)")
-_STATUS = {"timeout after": "timeout", "non-zero exit": "exit", "non-empty stderr": "stderr"}
-
-
-def raco_test(root: Path, *flags: str) -> tuple[int, dict[str, tuple[int, int]], dict[str, str]]:
-    env = dict(os.environ, PLT_PKG_BUILD_SERVICE="1") if "--drdr" in flags else None
-    proc = subprocess.run(
-        ["raco", "test", "-t", *flags, "."],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=300,
-        env=env,
-    )
-    table: dict[str, tuple[int, int]] = {}
-    for line in proc.stdout.splitlines():
-        m = _ROW.match(line)
-        if m and not line.startswith("raco test"):
-            table[m.group(3)] = (int(m.group(1) or 0), int(m.group(2)))
-    why = {m.group(1): _STATUS[m.group(2)] for m in map(_WHY.match, proc.stderr.splitlines()) if m}
-    return proc.returncode, table, why
+from testing_fixtures import (
+    COMPILE_ERROR,
+    RUNTIME_COUNTS,
+    RUNTIME_FILES,
+    SEEN,
+    raco_test,
+    write_fixtures,
+)
 
 
 def ours(report: TestReport, root: Path) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
@@ -118,3 +103,87 @@ async def test_compile_error_is_an_error_at_its_srcloc(ws: Path) -> None:
     (item,) = result.items
     assert item.status == "errored" and "f: unbound identifier" in item.message
     assert item.span is not None and item.span.start == Pos(3, 17)
+
+
+@pytest.mark.parametrize("mode", ["default", "drdr"])
+def test_tests_that_expand_at_run_time_pass_as_under_raco_test(ws: Path, mode: str) -> None:
+    """`expand`/`eval-syntax` of the module's own macros, `eval` at the top level,
+    `convert-compile-time-error`, in drdr mode the fresh temp dir: `raco test` passes
+    each; so does `raco-lsp test`."""
+    write_fixtures(ws, RUNTIME_FILES)
+    drdr = ["--drdr"] if mode == "drdr" else []
+    code, table, _ = raco_test(ws, *drdr)
+    proc = subprocess.run(
+        [sys.executable, "-m", "raco_lsp", "test", "--json", *(drdr or ["-j", "1"]), "."],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = json.loads(proc.stdout)
+    mine = {
+        str(Path(f["path"]).relative_to(ws)): (f["failed"], f["total"]) for f in report["files"]
+    }
+    assert table == {**RUNTIME_COUNTS, "fresh.rkt": (0, 2 if mode == "drdr" else 1)}
+    assert mine == table
+    assert proc.returncode == code == 0
+
+
+async def test_a_test_module_sees_what_raco_tests_child_process_shows_it(ws: Path) -> None:
+    """`(find-system-path 'run-file)`, the top-level namespace, and whether the
+    `configure-runtime` submodule ran (not for several PATHs), as under `raco test`."""
+    (ws / "seen.rkt").write_text(SEEN, encoding="utf-8")
+    (ws / "seen2.rkt").write_text(SEEN, encoding="utf-8")
+    install, _ = locate_racket(None)
+    assert install is not None
+
+    def seen(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.startswith("SEEN ")]
+
+    for args in (["."], ["seen.rkt", "seen2.rkt"]):
+        proc = subprocess.run(
+            ["raco", "test", *args],
+            cwd=ws,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=300,
+        )
+        report = await run_tests(install, [ws / a for a in args], TestOptions(jobs=1))
+        mine = [line for f in report.files for m in f.modules for line in seen(m.stdout)]
+        assert mine == seen(proc.stdout)
+        assert mine.count("SEEN configure-runtime") == (2 if args == ["."] else 0)
+
+
+UNFLUSHED = """#lang racket/base
+(module+ test
+  (define o (open-output-file "NAME.out" #:exists 'truncate))
+  (write-string "written" o)
+  END)
+"""
+
+
+async def test_files_left_open_are_flushed_as_when_raco_tests_process_exits(ws: Path) -> None:
+    ends = {"ends": "(void)", "raises": '(error \'x "boom")', "exits": "(exit 3)"}
+    for name, end in ends.items():
+        text = UNFLUSHED.replace("NAME", name).replace("END", end)
+        (ws / f"{name}.rkt").write_text(text, encoding="utf-8")
+    install, _ = locate_racket(None)
+    assert install is not None
+
+    def written() -> dict[str, str]:
+        out = {name: (ws / f"{name}.out").read_text(encoding="utf-8") for name in ends}
+        for name in ends:
+            (ws / f"{name}.out").unlink()
+        return out
+
+    subprocess.run(
+        ["raco", "test", *(f"{name}.rkt" for name in ends)],
+        cwd=ws,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    theirs = written()
+    await run_tests(install, [ws / f"{name}.rkt" for name in ends], TestOptions(jobs=1))
+    assert written() == theirs == dict.fromkeys(ends, "written")

@@ -486,8 +486,11 @@ class Runner:
                 await self._helper.kill()  # reaped and forgotten
 
             async def start() -> asyncio.subprocess.Process:
+                racket = str(self._install.racket)
+                # -N: tests see (find-system-path 'run-file) as racket itself,
+                # as in raco test's child process (`command-line`'s program name).
                 return await start_process(
-                    [str(self._install.racket), str(data_file("test-runner.rkt"))],
+                    [racket, "-N", racket, "-t", str(data_file("test-runner.rkt"))],
                     cwd=self._cwd,
                     env=self._env,
                 )
@@ -563,6 +566,13 @@ class Runner:
 
 
 # -- the pool --------------------------------------------------------------------
+
+
+def runs_configure_runtime(options: TestOptions, path_count: int) -> bool:
+    """Whether ``raco test`` runs a module's ``configure-runtime`` submodule first:
+    not with ``-s``, nor for several PATHs outside ``--drdr`` (they run in process
+    mode without it; one PATH, even a directory, keeps it: docs/racket-facts.md §14)."""
+    return not options.submodules and (options.drdr or path_count <= 1)
 
 
 def runner_env(options: TestOptions, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -645,7 +655,10 @@ class TestPool:
         planned: PlannedFile,
         on_item: ItemCallback | None = None,
         text_of: TextSource = read_source,
+        *,
+        path_count: int = 1,
     ) -> FileResult:
+        """Run one planned file; ``path_count`` is how many PATHs the run was given."""
         o = self.options
         timeout = planned.timeout if planned.timeout is not None else o.timeout
         req = {
@@ -654,7 +667,7 @@ class TestPool:
             "submodules": list(o.submodules or ("test",)),
             "first_avail": o.drdr,
             "run_if_absent": True,
-            "configure_runtime": not o.submodules,
+            "configure_runtime": runs_configure_runtime(o, path_count),
             "args": list(planned.args),
             "timeout": int(timeout) if float(timeout).is_integer() else timeout,
             "check_stderr": o.drdr,
@@ -786,7 +799,7 @@ async def run_tests(
         report = TestReport(missing=plan.missing, problems=plan.problems)
 
         async def one(f: PlannedFile) -> FileResult:
-            r = await pool_.run_file(f, on_item, text_of)
+            r = await pool_.run_file(f, on_item, text_of, path_count=len(paths))
             if on_file:
                 on_file(r)
             return r

@@ -41,6 +41,9 @@
 (define-namespace-anchor anchor)
 (define json-out (current-output-port))
 (define real-stdin (current-input-port))
+;; The process's own environment: `find-system-path` reads it (home, temp
+;; directories), not the `current-environment-variables` parameter.
+(define process-env (current-environment-variables))
 
 ;; ---------------------------------------------------------------------------
 ;; Output: a single writer thread, so a test thread killed by a timeout never
@@ -207,12 +210,16 @@
                         'name (json-or-null name) 'duration_ms (segment-ms!))))))))
 
 ;; ---------------------------------------------------------------------------
-;; Namespaces
+;; Namespaces: what the child process of `raco test` (process mode) runs a test
+;; module in, `racket -l racket/base -e ...`: racket/base required at the top
+;; level, so `(eval '(+ 1 2))` works (docs/racket-facts.md §14).
 (define (fresh-namespace)
   (define ns (make-base-empty-namespace))
   (define here (namespace-anchor->empty-namespace anchor))
   (namespace-attach-module here 'rackunit ns)
   (namespace-attach-module here 'rackunit/log ns)
+  (parameterize ([current-namespace ns])
+    (namespace-require 'racket/base))
   ns)
 
 ;; ---------------------------------------------------------------------------
@@ -472,14 +479,37 @@
   (define cust (make-custodian))
   (define fresh-home (and (hash-ref req 'fresh_user #f)
                           (make-temporary-file "home~a" 'directory)))
-  (define env (environment-variables-copy (current-environment-variables)))
-  (when fresh-home
-    (environment-variables-set! env #"PLTUSERHOME" (path->bytes fresh-home))
-    (environment-variables-set! env #"TMPDIR" (path->bytes fresh-home))
-    (environment-variables-set! env #"PLTADDONDIR" (path->bytes (find-system-path 'addon-dir))))
+  ;; raco test's child process (--fresh-user, --drdr) starts with TMPDIR,
+  ;; PLTUSERHOME and PLTADDONDIR (the parent's add-on directory) set. TMPDIR
+  ;; is set in this process's environment for the run, so `find-system-path`
+  ;; sees it too (`make-temporary-file`), and restored after it. PLTUSERHOME
+  ;; is not: the add-on directory, fixed only at start-up by PLTADDONDIR,
+  ;; would follow it in this process; subprocesses get all three.
+  (define fresh-vars
+    (if fresh-home (list (cons #"TMPDIR" (path->bytes fresh-home))) '()))
+  (define saved-vars
+    (for/list ([v (in-list fresh-vars)])
+      (cons (car v) (environment-variables-ref process-env (car v)))))
+  (define (set-vars! vars)
+    (for ([v (in-list vars)])
+      (environment-variables-set! process-env (car v) (cdr v))))
   (define pre (test-log #:display? #f #:exit? #f))
   (define timed-out? #f)
   (define (go)
+    (dynamic-wind
+     (lambda () (set-vars! fresh-vars))
+     run-in-env
+     (lambda () (set-vars! saved-vars))))
+  (define (run-in-env)
+    (define env (environment-variables-copy process-env))
+    (when fresh-home
+      (environment-variables-set! env #"PLTUSERHOME" (path->bytes fresh-home))
+      (environment-variables-set! env #"PLTADDONDIR" (path->bytes (find-system-path 'addon-dir))))
+    ;; The child process flushes its output ports when it exits (after the
+    ;; module, an error or an `exit`; not when killed at its timeout): a file
+    ;; written and never closed still gets its content.
+    (define plumber (make-plumber))
+    (define (flush!) (with-handlers ([(lambda (e) #t) void]) (plumber-flush-all plumber)))
     (define t
       (parameterize ([current-custodian cust]
                      [current-namespace ns]
@@ -489,6 +519,7 @@
                      [current-error-port err]
                      [current-input-port (open-input-bytes #"")]
                      [current-environment-variables env]
+                     [current-plumber plumber]
                      [current-subprocess-custodian-mode 'kill]
                      [current-command-line-arguments
                       (list->vector (map ->string (hash-ref req 'args '())))]
@@ -500,6 +531,7 @@
                      [current-test-case-around observing-test-case-around]
                      [exit-handler (lambda (v)
                                      (set-box! exit-code (if (and (exact-integer? v) (<= 1 v 255)) v 0))
+                                     (flush!)
                                      (custodian-shutdown-all cust)
                                      (sync never-evt))])
         (thread
@@ -510,10 +542,15 @@
                               ;; as the child process would: the error on stderr
                               ((error-display-handler)
                                (if (exn? e) (exn-message e) (format "uncaught exception: ~e" e))
-                               e))])
-             (when rt-mod (dynamic-require rt-mod #f))
-             (dynamic-require mod #f)
+                               e)
+                              (flush!))])
+             ;; 0, as `raco test` does: instantiated and also made available
+             ;; at phase 1, so code that expands against the module at run
+             ;; time (`expand`, `eval-syntax` of its macros) finds it (§14).
+             (when rt-mod (dynamic-require rt-mod 0))
+             (dynamic-require mod 0)
              ((executable-yield-handler) 0)
+             (flush!)
              (set-box! done? #t))))))
     (unless (sync/timeout seconds t)
       (set! timed-out? #t))
