@@ -330,6 +330,15 @@ def _cli_graph(root: Path, cache: Path) -> dict[str, dict[str, object]]:
     return {Path(n["path"]).name: n for n in json.loads(out)["nodes"]}
 
 
+def _comment_after_last_form(module: Path, cache: Path) -> None:
+    """A graph run records the compiled version's code (in ``cache``), then
+    a comment is appended after ``module``'s last form."""
+    shift_back(module.parent)
+    _cli_graph(module.parent, cache)
+    with module.open("a") as f:
+        f.write(";; a comment after the last form\n")
+
+
 def _raco_make_vv(main: Path) -> tuple[set[str], set[str]]:
     """(compiled, only touched) according to real ``raco make --vv``."""
     out = subprocess.run(
@@ -366,11 +375,8 @@ def test_fresh_cli_knows_a_comment_only_touches_dependents(tmp_path: Path) -> No
     shift_back(root)
     os.utime(util)
     make(root / "main.rkt")
-    shift_back(root)
     cache, empty = tmp_path / "cache", tmp_path / "empty"
-    _cli_graph(root, cache)  # records what util.rkt's compiled version was
-    with util.open("a") as f:
-        f.write(";; a comment after the last form\n")
+    _comment_after_last_form(util, cache)
 
     blind = _cli_graph(root, empty)
     assert blind["main.rkt"]["stale"] is True
@@ -407,11 +413,8 @@ def test_typed_racket_comment_edit_leaves_dependents_uncertain(tmp_path: Path) -
     )
     (root / "user.rkt").write_text('#lang typed/racket/base\n(require "typed.rkt")\n(define x g)\n')
     make(root / "user.rkt")  # typed.rkt compiled in the same process as untyped.rkt
-    shift_back(root)
     cache = tmp_path / "cache"
-    _cli_graph(root, cache)  # records what typed.rkt's compiled version was
-    with typed.open("a") as f:
-        f.write(";; a comment after the last form\n")
+    _comment_after_last_form(typed, cache)
 
     nodes = _cli_graph(root, cache)
     assert nodes["typed.rkt"]["stale"] is True
