@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from racket_install import installation_dirs, snapshot
+from racket_install import installation_dirs, pkg_show, snapshot
 from raco_lsp.cli.main import main
 from raco_lsp.racket.pkg_build import _missing
 from setup_packages import MISSING_PKG
@@ -34,23 +34,13 @@ def test_missing_packages_are_read_from_raco_pkg_install() -> None:
     assert _missing("raco pkg install: something else\n") == []
 
 
-def _pkg_show() -> str:
-    return subprocess.run(
-        ["raco", "pkg", "show", "-a"],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=True,
-    ).stdout
-
-
 @pytest.fixture
 def untouched() -> Iterator[None]:
     """The user's packages and the installation's files are the same afterwards."""
     dirs = installation_dirs()
-    before, shown = snapshot(dirs), _pkg_show()
+    before, shown = snapshot(dirs), pkg_show()
     yield
-    assert _pkg_show() == shown
+    assert pkg_show() == shown
     assert snapshot(dirs) == before
 
 
