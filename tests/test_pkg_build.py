@@ -4,6 +4,7 @@ installation are the same afterwards."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -15,7 +16,9 @@ import pytest
 
 from racket_install import installation_dirs, pkg_show, snapshot
 from raco_lsp.cli.main import main
-from raco_lsp.racket.pkg_build import _missing
+from raco_lsp.racket.locate import locate_racket
+from raco_lsp.racket.pkg_build import _missing, pkg_build
+from raco_lsp.racket.setup import WorkspacePackage
 from setup_packages import MISSING_PKG
 
 MISSING_OUTPUT = """\
@@ -221,3 +224,16 @@ def test_usage_errors_and_missing_racket_exit_2(
         main(["pkg-build"])
     assert e.value.code == 2
     capsys.readouterr()
+
+
+def test_the_whole_package_test_limit_stops_the_tests(tmp_path: Path, untouched: None) -> None:
+    install, _ = locate_racket()
+    assert install is not None
+    main_rkt = "#lang racket/base\n(module+ test\n  (sleep 120))\n"
+    d = _package(tmp_path, "slowpkg", '\'("base")', {"main.rkt": main_rkt})
+    pkg = WorkspacePackage("slowpkg", d, "string")
+    # The service's limit is 10 minutes; here 3 s against a test that sleeps 2 minutes.
+    report = asyncio.run(pkg_build(install, pkg, test_limit=3))
+    tests = report.step("tests")
+    assert tests.status == "failure" and "did not finish within the 3 s limit" in tests.why
+    assert report.categories == ["test failures"]
