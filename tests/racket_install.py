@@ -61,3 +61,14 @@ def snapshot(dirs: list[Path]) -> dict[str, int]:
                 with contextlib.suppress(OSError):
                     result[p] = os.lstat(p).st_mtime_ns
     return result
+
+
+def pkg_show() -> str:
+    """The user's view of the installed packages: ``raco pkg show -a``."""
+    return subprocess.run(
+        ["raco", "pkg", "show", "-a"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=True,
+    ).stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from racket_install import installation_dirs, snapshot
+from racket_install import installation_dirs, pkg_show, snapshot
 from raco_lsp.info.findings import Finding, apply_edits
 from raco_lsp.info.setup_findings import add_fix, findings_of, move_fix, remove_fix
 from raco_lsp.info.validate import has_errors, validate_info
@@ -461,16 +461,6 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["XDG_CACHE_HOME"] = old
 
 
-def _pkg_show() -> str:
-    return subprocess.run(
-        ["raco", "pkg", "show", "-a"],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=True,
-    ).stdout
-
-
 def _check(install: RacketInstall, pkg: WorkspacePackage, scope: Scope) -> SetupReport:
     return asyncio.run(check_package(install, pkg, scope, timeout=300))
 
@@ -501,7 +491,7 @@ def _hand_run(install: RacketInstall, pkg_dir: Path, scratch: Path) -> tuple[set
 
 def test_check_package_end_to_end(racket: RacketInstall, cache: Path, tmp_path: Path) -> None:
     dirs = installation_dirs()
-    before, shown = snapshot(dirs), _pkg_show()
+    before, shown = snapshot(dirs), pkg_show()
     pkg_dir = tmp_path / "mypkg"
     pkg_dir.mkdir()
     (pkg_dir / "main.rkt").write_text(MAIN)
@@ -552,7 +542,7 @@ def test_check_package_end_to_end(racket: RacketInstall, cache: Path, tmp_path: 
     info.write_text(apply_edits(info.read_text(), warn.fixes[0].edits))
     assert info.read_text() == text
 
-    assert _pkg_show() == shown
+    assert pkg_show() == shown
     assert snapshot(dirs) == before
 
 

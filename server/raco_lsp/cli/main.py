@@ -1,5 +1,5 @@
 """The ``raco-lsp`` command line: ``serve`` and one module per subcommand
-(``check``, ``graph``, ``test``, ``info``, ``setup``, and the packaging commands
+(``check``, ``graph``, ``test``, ``info``, ``setup``, ``pkg-build``, and the packaging commands
 ``exe``, ``dist``, ``pack``, ``inspect-plt`` in ``dist.py``).  Each module has
 ``add_parser(sub)``, which sets ``run`` on its parser."""
 
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from raco_lsp import __version__
-from raco_lsp.cli import check, dist, graph, info, setup, test
+from raco_lsp.cli import check, dist, graph, info, pkg_build, setup, test
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         help="log level for stderr (default INFO: what the server does; DEBUG adds the "
         "JSON-RPC traffic)",
     )
-    for module in (check, graph, test, dist, info, setup):
+    for module in (check, graph, test, dist, info, setup, pkg_build):
         module.add_parser(sub)
     return parser
 

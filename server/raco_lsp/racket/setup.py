@@ -471,7 +471,7 @@ def parse_setup_output(
 # -- running -------------------------------------------------------------------
 
 
-def setup_argv(raco: Path, package: str, *, docs: bool) -> list[str]:
+def setup_argv(raco: Path, package: str, *, docs: bool, check_deps: bool = True) -> list[str]:
     # --avoid-main: never write into the main installation.  Without it a
     # package raco pkg cannot map to a collection (an invalid `collection`
     # in info.rkt) makes `--pkgs P` set up the whole installation, which as
@@ -479,7 +479,9 @@ def setup_argv(raco: Path, package: str, *, docs: bool) -> list[str]:
     argv = [str(raco), "setup", "-j", "1", "--avoid-main"]
     if not docs:
         argv.append("--no-docs")
-    return [*argv, "--check-pkg-deps", "--unused-pkg-deps", "--pkgs", package]
+    if check_deps:
+        argv += ["--check-pkg-deps", "--unused-pkg-deps"]
+    return [*argv, "--pkgs", package]
 
 
 async def _ensure_linked(

@@ -474,10 +474,17 @@ class RunnerDied(Exception):
 class Runner:
     """One ``test-runner.rkt`` process, started when first asked."""
 
-    def __init__(self, install: RacketInstall, env: Mapping[str, str], cwd: Path) -> None:
+    def __init__(
+        self,
+        install: RacketInstall,
+        env: Mapping[str, str],
+        cwd: Path,
+        wrapper: Sequence[str] = (),
+    ) -> None:
         self._install = install
         self._env = dict(env)
         self._cwd = cwd
+        self._wrapper = list(wrapper)
         self._helper: JsonLinesProcess | None = None
 
     async def _ensure(self) -> JsonLinesProcess:
@@ -490,7 +497,7 @@ class Runner:
                 # -N: tests see (find-system-path 'run-file) as racket itself,
                 # as in raco test's child process (`command-line`'s program name).
                 return await start_process(
-                    [racket, "-N", racket, "-t", str(data_file("test-runner.rkt"))],
+                    [*self._wrapper, racket, "-N", racket, "-t", str(data_file("test-runner.rkt"))],
                     cwd=self._cwd,
                     env=self._env,
                 )
@@ -594,12 +601,14 @@ class TestPool:
         *,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        wrapper: Sequence[str] = (),
     ) -> None:
+        """``wrapper``: an argv prefix for each runner (``unshare -n``: no network)."""
         self.install = install
         self.options = options
         env_ = runner_env(options, env)
         cwd_ = cwd or Path.cwd()
-        self._runners = [Runner(install, env_, cwd_) for _ in range(options.job_count())]
+        self._runners = [Runner(install, env_, cwd_, wrapper) for _ in range(options.job_count())]
         self._idle: asyncio.Queue[Runner] = asyncio.Queue()
         for r in self._runners:
             self._idle.put_nowait(r)

@@ -1,0 +1,138 @@
+"""``raco-lsp pkg-build PATH``: what the package-build service would say about
+the package holding PATH (``racket/pkg_build.py`` runs the steps)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from raco_lsp.cli.test import describe
+from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.info.setup_findings import findings_of
+from raco_lsp.racket.locate import locate_or_report
+from raco_lsp.racket.pkg_build import BuildStep, PkgBuildReport, pkg_build
+from raco_lsp.racket.setup import package_of
+
+SOURCE = "pkg-build"
+NOT_YET = ("built form", "documentation", "conflicts")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "pkg-build",
+        help="what the package-build service would say about the package holding PATH",
+        description="Run the package-build service's steps on the package holding PATH, each "
+        "in a fresh isolated package scope: archive (raco pkg create --source), install and "
+        "build from the archive (only the installation's packages are available), dependency "
+        "check (raco setup --check-pkg-deps), tests (raco test --drdr, 10 minutes for the "
+        "package, no network when the machine allows it, no DISPLAY). Exit 0 on success, 1 "
+        "otherwise, 2 on usage errors or when Racket is missing.",
+    )
+    p.add_argument("path", type=Path, metavar="PATH")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
+    p.set_defaults(run=run)
+
+
+def step_problems(step: BuildStep) -> list[Problem]:
+    """A step's problems at their files: raco setup's as ``raco-lsp setup``
+    reports them, failing tests at the failing check or module."""
+    out: list[Problem] = []
+    if step.setup is not None:
+        out += [f.problem for f in findings_of(step.setup)]
+    if step.tests is not None:
+        for f in step.tests.files:
+            for item in f.items:
+                if item.status == "passed":
+                    continue
+                span = item.span or Span.at_line_start()
+                where = item.location or f.path
+                out.append(Problem(where, span, Severity.ERROR, describe(item), SOURCE, "test"))
+    return out
+
+
+def _problem_json(p: Problem) -> dict[str, Any]:
+    return {
+        "path": str(p.path),
+        "line": p.span.start.line + 1,
+        "column": p.span.start.col + 1,
+        "severity": p.severity.value,
+        "message": p.message,
+        "code": p.code,
+    }
+
+
+def report_json(report: PkgBuildReport) -> dict[str, Any]:
+    steps = []
+    for s in report.steps:
+        tests = s.tests
+        steps.append(
+            {
+                "name": s.name,
+                "status": s.status,
+                "why": s.why,
+                "seconds": round(s.seconds, 3),
+                "log": s.log,
+                "leftOut": s.left_out,
+                "problems": [_problem_json(p) for p in step_problems(s)],
+                "tests": None
+                if tests is None
+                else {"failed": tests.failed, "total": tests.total, "files": len(tests.files)},
+            }
+        )
+    return {
+        "package": report.package.name,
+        "directory": str(report.package.directory),
+        "verdict": report.verdict,
+        "categories": report.categories,
+        "networkIsolated": report.network_isolated,
+        "notYetChecked": list(NOT_YET),
+        "steps": steps,
+    }
+
+
+def format_text(report: PkgBuildReport, cwd: Path, out: TextIO) -> None:
+    for s in report.steps:
+        why = f" ({s.why})" if s.why else ""
+        out.write(f"{s.name:<13} {s.status:<8} {s.seconds:6.1f} s{why}\n")
+        if s.left_out:
+            out.write(f"  left out of the archive: {', '.join(s.left_out)}\n")
+        for p in step_problems(s):
+            shown = p.path.relative_to(cwd) if p.path.is_relative_to(cwd) else p.path
+            where = f"{shown}:{p.span.start.line + 1}:{p.span.start.col + 1}"
+            message = p.message.replace("\n", "\n    ")
+            out.write(f"  {where}: {p.severity.value}: {message}\n")
+        if s.status == "failure" and s.log and s.setup is None and s.tests is None:
+            out.write("".join(f"  | {line}\n" for line in s.log.splitlines()))
+    if report.network_isolated is not None:
+        network = "network isolated" if report.network_isolated else "network not isolated"
+        out.write(f"tests: {network}, DISPLAY unset\n")
+    out.write(f"not yet checked: {', '.join(NOT_YET)}\n")
+    out.write(f"{report.package.name}: {', '.join(report.categories)}\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    path = args.path.resolve()
+    if not path.exists():
+        print(f"raco-lsp pkg-build: no such file or directory: {path}", file=sys.stderr)
+        return 2
+    install = locate_or_report(args.racket, "pkg-build")
+    if install is None or install.raco is None:
+        if install is not None:
+            print("raco-lsp pkg-build: raco was not found next to racket", file=sys.stderr)
+        return 2
+    pkg = package_of(path, [])
+    if pkg is None:
+        print(f"raco-lsp pkg-build: no package (info.rkt) holds {path}", file=sys.stderr)
+        return 2
+    report = asyncio.run(pkg_build(install, pkg))
+    if args.json:
+        json.dump(report_json(report), sys.stdout, indent=2)
+        print()
+    else:
+        format_text(report, Path.cwd(), sys.stdout)
+    return 0 if report.verdict == "success" else 1

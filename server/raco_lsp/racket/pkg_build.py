@@ -1,0 +1,380 @@
+"""The package-build service's steps on a workspace package (first slice).
+
+What the service does (racket/pkg-build's main.rkt): archive the package as a
+catalog serves it, install it on a fresh VM (``raco pkg install --auto``, the
+catalog as the only source), check its dependencies there (``raco setup
+--check-pkg-deps``), then test it on another fresh VM with ``raco test --drdr``
+(90 s per file, 10 minutes for the whole package, no network).
+
+Here each step starts from a fresh isolated package scope (``Scope``:
+``PLTADDONDIR``/``PLTUSERHOME`` under a temporary directory): the user's
+packages and the installation are never touched, and the installation's
+packages stand in for the catalog (``--deps fail``: a ``deps`` entry that
+names no installed package is a missing dependency).  Paths Racket reports
+in the installed copy are mapped back to the workspace package.
+
+Not yet: the built form (step 4), documentation, conflicts (step 6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from raco_lsp.racket.locate import RacketInstall
+from raco_lsp.racket.packaging.pack import create_package_archive
+from raco_lsp.racket.process import run_process
+from raco_lsp.racket.setup import (
+    NotInstalled,
+    Scope,
+    SetupOutput,
+    SetupReport,
+    WorkspacePackage,
+    check_package,
+    parse_setup_output,
+    setup_argv,
+)
+from raco_lsp.racket.testing import FileResult, TestOptions, TestPool, TestReport, run_tests
+
+STEPS = ("archive", "install", "dependencies", "tests")
+TEST_TIMEOUT = 90.0  # the service's default per test file
+PACKAGE_TEST_LIMIT = 600.0  # the service's hard limit for a package's tests
+# Ways to start a process without network, tried in order at run time.
+_NO_NETWORK = (("unshare", "-n"), ("unshare", "--map-current-user", "--net"))
+
+
+@dataclass
+class BuildStep:
+    """One step's outcome: ``status`` is success, failure or skipped (``why``)."""
+
+    name: str
+    status: str = "skipped"
+    why: str = ""
+    seconds: float = 0.0
+    log: str = ""  # the excerpt of the output that matters
+    left_out: list[str] = field(default_factory=list)  # archive: paths not archived
+    setup: SetupReport | None = None  # install, dependencies: what raco said
+    tests: TestReport | None = None
+
+
+@dataclass
+class PkgBuildReport:
+    package: WorkspacePackage
+    steps: list[BuildStep]
+    network_isolated: bool | None = None  # None: no tests ran
+
+    def step(self, name: str) -> BuildStep:
+        return next(s for s in self.steps if s.name == name)
+
+    @property
+    def categories(self) -> list[str]:
+        """The service's result categories that apply, worst first."""
+        out: list[str] = []
+        if any(self.step(n).status == "failure" for n in ("archive", "install")):
+            return ["failure"]
+        if self.step("dependencies").status == "failure":
+            out.append("dependency problems")
+        if self.step("tests").status == "failure":
+            out.append("test failures")
+        return out or ["success"]
+
+    @property
+    def verdict(self) -> str:
+        return self.categories[0]
+
+
+def dependency_problems(found: SetupOutput) -> bool:
+    """What makes the service's ``raco setup --check-pkg-deps`` fail (unused
+    dependencies are not checked by the service: a warning here)."""
+    return bool(
+        found.undeclared or found.not_installed or found.newer_versions or found.implied_undeclared
+    )
+
+
+def _excerpt(text: str, lines: int = 20) -> str:
+    kept = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return "\n".join(kept[-lines:])
+
+
+def _map_path(p: Path | None, src: Path, dst: Path) -> Path | None:
+    if p is not None and p.is_relative_to(src):
+        return dst / p.relative_to(src)
+    return p
+
+
+def remap_output(found: SetupOutput, src: Path, dst: Path) -> SetupOutput:
+    """``found`` with paths in the copy ``src`` moved to the workspace ``dst``."""
+    return replace(
+        found,
+        undeclared=[replace(u, source=_map_path(u.source, src, dst)) for u in found.undeclared],
+        errors=[
+            replace(e, path=_map_path(e.path, src, dst), target=_map_path(e.target, src, dst))
+            for e in found.errors
+        ],
+    )
+
+
+def remap_tests(report: TestReport, src: Path, dst: Path) -> TestReport:
+    def file(f: FileResult) -> FileResult:
+        items = [
+            replace(
+                i,
+                path=_map_path(i.path, src, dst) or i.path,
+                location=_map_path(i.location, src, dst),
+            )
+            for i in f.items
+        ]
+        return FileResult(_map_path(f.path, src, dst) or f.path, f.modules, items)
+
+    return replace(report, files=[file(f) for f in report.files])
+
+
+# -- step 1: archive -----------------------------------------------------------
+
+
+def _left_out(stage: Path, archive: Path) -> list[str]:
+    """Paths of ``stage`` that ``archive`` lacks (a left-out directory once)."""
+    try:
+        with zipfile.ZipFile(archive) as z:
+            names = {n.rstrip("/") for n in z.namelist()}
+    except (OSError, zipfile.BadZipFile):
+        return []
+    inside = names
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(stage):
+        rel_dir = Path(dirpath).relative_to(stage)
+        for d in list(dirnames):
+            rel = (rel_dir / d).as_posix()
+            if rel not in inside and not any(n.startswith(rel + "/") for n in inside):
+                out.append(rel + "/")
+                dirnames.remove(d)
+        out += [
+            (rel_dir / f).as_posix() for f in filenames if (rel_dir / f).as_posix() not in inside
+        ]
+    return sorted(out)
+
+
+async def _archive(
+    install: RacketInstall, pkg: WorkspacePackage, work: Path
+) -> tuple[BuildStep, Path | None]:
+    step = BuildStep("archive")
+    started = time.perf_counter()
+    made = await create_package_archive(
+        install, pkg.directory, work / "archive", fmt="zip", mode="source"
+    )
+    step.seconds = time.perf_counter() - started
+    step.log = _excerpt(made.output)
+    archive = next((p for p in made.outputs if p.suffix == ".zip"), None)
+    if not made.ok or archive is None:
+        step.status, step.why = "failure", "; ".join(made.errors) or "raco pkg create failed"
+        return step, None
+    step.status = "success"
+    step.left_out = _left_out(pkg.directory, archive)
+    return step, archive
+
+
+# -- step 2: install and build ---------------------------------------------------
+
+
+def _missing(stderr: str) -> list[str]:
+    """``raco pkg install --deps fail``'s ``missing packages:`` list."""
+    lines = stderr.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == "missing packages:":
+            return [ln.strip() for ln in lines[i + 1 :] if ln.startswith("   ") and ln.strip()]
+    return []
+
+
+async def _install_and_build(
+    install: RacketInstall, pkg: WorkspacePackage, archive: Path, scope: Scope, timeout: float
+) -> tuple[BuildStep, Path | None]:
+    """Install ``archive`` into the fresh ``scope`` and compile it (raco setup,
+    no docs); the step and the installed package's directory."""
+    assert install.raco is not None
+    step = BuildStep("install")
+    report = SetupReport(pkg, None)
+    step.setup = report
+    started = time.perf_counter()
+    scope.home.mkdir(parents=True, exist_ok=True)
+    scope.addon.mkdir(parents=True, exist_ok=True)
+    argv = [str(install.raco), "pkg", "install", "--scope", "user", "--deps", "fail"]
+    argv += ["--no-setup", "--name", pkg.name, str(archive)]
+    r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
+    installed = next(iter(sorted(scope.addon.glob(f"*/pkgs/{pkg.name}"))), None)
+    if r.returncode != 0 or r.timed_out or installed is None:
+        step.seconds = time.perf_counter() - started
+        step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
+        report.returncode, report.timed_out = r.returncode, r.timed_out
+        missing = _missing(r.stderr)
+        report.found.not_installed = [NotInstalled(m, None) for m in missing]
+        if missing:
+            step.why = "missing dependencies: " + ", ".join(missing)
+        else:
+            step.why = "raco pkg install timed out" if r.timed_out else "raco pkg install failed"
+            report.failures.append(f"{step.why}: {step.log}")
+        return step, None
+    s = await run_process(
+        setup_argv(install.raco, pkg.name, docs=False, check_deps=False),
+        cwd=installed,
+        env=scope.env(),
+        timeout=timeout,
+    )
+    step.seconds = time.perf_counter() - started
+    report.returncode, report.timed_out = s.returncode, s.timed_out
+    report.stdout, report.stderr = s.stdout, s.stderr
+    found = parse_setup_output(
+        s.stdout, s.stderr, package=pkg.name, cwd=installed, pkgs={pkg.name: installed}
+    )
+    report.found.errors = remap_output(found, installed, pkg.directory).errors
+    if s.returncode != 0 or s.timed_out or report.found.errors:
+        step.status, step.log = "failure", _excerpt(s.stderr or s.stdout)
+        step.why = "raco setup timed out" if s.timed_out else "raco setup failed"
+        if not report.found.errors:
+            report.failures.append(f"{step.why}: {step.log}")
+        return step, installed
+    step.status = "success"
+    return step, installed
+
+
+# -- step 3: dependency check ------------------------------------------------------
+
+
+async def _dependencies(
+    install: RacketInstall, pkg: WorkspacePackage, archive: Path, work: Path, timeout: float
+) -> BuildStep:
+    """``raco setup --check-pkg-deps`` on the archive's content, in a fresh scope
+    (the one mechanism of ``setup.check_package``)."""
+    step = BuildStep("dependencies")
+    started = time.perf_counter()
+    unpacked = work / "unpacked" / pkg.name
+    unpacked.mkdir(parents=True)
+    with zipfile.ZipFile(archive) as z:  # raco pkg create's zip: the package's content
+        z.extractall(unpacked)
+    copy = WorkspacePackage(pkg.name, unpacked, pkg.collection)
+    checked = await check_package(install, copy, Scope(work / "scope"), timeout=timeout)
+    step.seconds = time.perf_counter() - started
+    found = remap_output(checked.found, unpacked, pkg.directory)
+    step.setup = replace(checked, package=pkg, found=found)
+    step.log = _excerpt(checked.stderr)
+    if checked.failures:
+        step.status, step.why = "failure", checked.failures[0]
+    elif dependency_problems(found):
+        step.status, step.why = "failure", "raco setup --check-pkg-deps reports problems"
+    else:
+        step.status = "success"
+    return step
+
+
+# -- step 5: tests -------------------------------------------------------------
+
+
+async def no_network_prefix() -> list[str] | None:
+    """An argv prefix that runs a command in a new network namespace, when
+    this machine allows one (checked by running ``true`` in it)."""
+    for prefix in _NO_NETWORK:
+        exe = shutil.which(prefix[0])
+        if exe is None:
+            continue
+        argv = [exe, *prefix[1:]]
+        try:
+            r = await run_process([*argv, "true"], cwd=Path("/"), env=dict(os.environ), timeout=30)
+        except OSError:
+            continue
+        if r.returncode == 0:
+            return argv
+    return None
+
+
+async def _tests(
+    install: RacketInstall,
+    pkg: WorkspacePackage,
+    archive: Path,
+    scope: Scope,
+    timeout: float,
+    no_network: Sequence[str] | None,
+    limit: float,
+) -> BuildStep:
+    """A fresh install of the archive, then its tests as ``raco test --drdr``."""
+    built, installed = await _install_and_build(install, pkg, archive, scope, timeout)
+    step = BuildStep("tests", seconds=built.seconds)
+    if built.status != "success" or installed is None:
+        step.status, step.why, step.log = "failure", f"fresh install failed: {built.why}", built.log
+        return step
+    started = time.perf_counter()
+    env = scope.env()
+    for var in ("DISPLAY", "WAYLAND_DISPLAY"):
+        env.pop(var, None)
+    options = TestOptions(mode="drdr", timeout=TEST_TIMEOUT, jobs=1)
+    pool = TestPool(install, options, env=env, cwd=installed, wrapper=no_network or ())
+    try:
+        report = await asyncio.wait_for(run_tests(install, [installed], options, pool=pool), limit)
+    except TimeoutError:
+        step.seconds += time.perf_counter() - started
+        step.status = "failure"
+        step.why = f"the package's tests did not finish within the {limit:g} s limit"
+        return step
+    finally:
+        await pool.close()
+    step.seconds += time.perf_counter() - started
+    step.tests = remap_tests(report, installed, pkg.directory)
+    if report.exit_code != 0 or report.problems:
+        step.status = "failure"
+        step.why = f"{report.failed}/{report.total} test failures"
+        step.log = _excerpt("\n".join(m.stderr for f in report.files for m in f.modules))
+    else:
+        step.status = "success"
+        step.why = f"{report.total} passed"
+    return step
+
+
+# -- all steps -----------------------------------------------------------------
+
+
+async def pkg_build(
+    install: RacketInstall,
+    pkg: WorkspacePackage,
+    *,
+    timeout: float = 600.0,
+    test_limit: float = PACKAGE_TEST_LIMIT,
+    on_step: Callable[[BuildStep], None] | None = None,
+) -> PkgBuildReport:
+    """Run the service's steps on ``pkg``, each from a fresh scope under a
+    temporary directory that is removed afterwards."""
+    steps = {name: BuildStep(name) for name in STEPS}
+    report = PkgBuildReport(pkg, list(steps.values()))
+
+    def done(step: BuildStep) -> None:
+        steps[step.name] = step
+        report.steps = list(steps.values())
+        if on_step:
+            on_step(step)
+
+    work = Path(tempfile.mkdtemp(prefix="raco-lsp-pkg-build-"))
+    try:
+        step, archive = await _archive(install, pkg, work)
+        done(step)
+        if archive is None:
+            for name in STEPS[1:]:
+                done(BuildStep(name, why="the archive could not be made"))
+            return report
+        step, _ = await _install_and_build(install, pkg, archive, Scope(work / "install"), timeout)
+        done(step)
+        if step.status != "success":
+            for name in STEPS[2:]:
+                done(BuildStep(name, why="the package did not install and build"))
+            return report
+        done(await _dependencies(install, pkg, archive, work / "dependencies", timeout))
+        no_network = await no_network_prefix()
+        report.network_isolated = no_network is not None
+        scope = Scope(work / "tests")
+        done(await _tests(install, pkg, archive, scope, timeout, no_network, test_limit))
+        return report
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
