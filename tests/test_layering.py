@@ -16,9 +16,10 @@ MAY_IMPORT: dict[str, set[str]] = {
     "syntax": {"core"},
     "racket": {"core", "syntax"},
     "info": {"core", "syntax", "racket"},
-    "cli": {"core", "syntax", "racket", "info", "lsp"},
-    "lsp": {"core", "syntax", "racket", "info", "features"},
-    "features": {"core", "syntax", "racket", "info", "lsp"},
+    "distro": {"core", "syntax", "info"},
+    "cli": {"core", "syntax", "racket", "info", "distro", "lsp"},
+    "lsp": {"core", "syntax", "racket", "info", "distro", "features"},
+    "features": {"core", "syntax", "racket", "info", "distro", "lsp"},
 }
 # third-party packages only some rooms may use.
 THIRD_PARTY = {

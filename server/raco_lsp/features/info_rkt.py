@@ -96,7 +96,9 @@ class InfoRkt(Feature):
         converter = self.server.range_converter()
         pos = converter.pos(path, params.position)
         await self.ensure_packages()
-        return [_item(converter, path, s) for s in complete(text, pos, path, self.packages())]
+        return [
+            completion_item(converter, path, s) for s in complete(text, pos, path, self.packages())
+        ]
 
     async def hover(self, params: types.HoverParams) -> types.Hover | None:
         path = _info_path(params.text_document.uri)
@@ -233,7 +235,7 @@ def _info_path(uri: str) -> Path | None:
     return p if p is not None and is_info_file(p) else None
 
 
-def _item(converter: RangeConverter, path: Path, s: Suggestion) -> types.CompletionItem:
+def completion_item(converter: RangeConverter, path: Path, s: Suggestion) -> types.CompletionItem:
     rng = converter.range(path, s.replace)
     return types.CompletionItem(
         label=s.label,

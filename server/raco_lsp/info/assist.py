@@ -93,7 +93,7 @@ class _Frame:
 
 
 @dataclass
-class _Context:
+class ScanContext:
     frames: list[_Frame]
     token: str  # the partial atom before the cursor ("" if none)
     token_start: int
@@ -118,7 +118,7 @@ _TOKEN = re.compile(
 )
 
 
-def _scan(text: str, end: int) -> _Context:
+def scan(text: str, end: int) -> ScanContext:
     """Which lists enclose offset ``end`` of ``text``, and the partial token
     before it (tokens come from a regular expression, so this is fast)."""
     frames: list[_Frame] = []
@@ -130,11 +130,11 @@ def _scan(text: str, end: int) -> _Context:
             continue
         if kind == "comment":
             if at_end:
-                return _Context(frames, "", end, False, False)  # in a comment
+                return ScanContext(frames, "", end, False, False)  # in a comment
             continue
         if kind == "block":
             if not m.group().endswith("|#") or len(m.group()) < 4:
-                return _Context(frames, "", end, False, False)
+                return ScanContext(frames, "", end, False, False)
             continue
         if kind == "quote":
             pending_quote = True
@@ -163,13 +163,13 @@ def _scan(text: str, end: int) -> _Context:
         token = m.group()
         if kind == "str":
             if at_end and (len(token) < 2 or not token.endswith('"')):
-                return _Context(frames, token[1:], m.start() + 1, True, pending_quote)
+                return ScanContext(frames, token[1:], m.start() + 1, True, pending_quote)
         elif at_end:
-            return _Context(frames, token, m.start(), False, pending_quote)
+            return ScanContext(frames, token, m.start(), False, pending_quote)
         if frames:
             frames[-1].items.append(token)
         pending_quote = False
-    return _Context(frames, "", end, False, pending_quote)
+    return ScanContext(frames, "", end, False, pending_quote)
 
 
 # -- completion ---------------------------------------------------------------
@@ -184,7 +184,7 @@ def complete(
     """What may be typed at ``pos`` in the info.rkt ``text``."""
     index = TextIndex(text)
     offset = index.index_of(pos)
-    ctx = _scan(text, offset)
+    ctx = scan(text, offset)
     replace = Span(index.pos_at(ctx.token_start), pos)
     if not ctx.frames:
         if not ctx.in_string and pos.line == 0 and "#lang".startswith(ctx.token[:5] or "#"):
@@ -263,7 +263,7 @@ def _rest_of_line_closes(text: str, offset: int) -> bool:
 
 
 def _field_names(
-    ctx: _Context, replace: Span, defined: set[str], text: str, offset: int
+    ctx: ScanContext, replace: Span, defined: set[str], text: str, offset: int
 ) -> list[Suggestion]:
     with_value = _rest_of_line_closes(text, offset)
     out = []
@@ -278,7 +278,7 @@ def _field_names(
 
 
 def _define_forms(
-    ctx: _Context, replace: Span, defined: set[str], text: str, offset: int
+    ctx: ScanContext, replace: Span, defined: set[str], text: str, offset: int
 ) -> list[Suggestion]:
     out = []
     if "define".startswith(ctx.token):
@@ -305,7 +305,7 @@ def _define_forms(
 
 
 def _symbols(
-    names: Mapping[str, str], ctx: _Context, replace: Span, kind: str, detail: str
+    names: Mapping[str, str], ctx: ScanContext, replace: Span, kind: str, detail: str
 ) -> list[Suggestion]:
     if ctx.in_string:
         return []
@@ -318,14 +318,14 @@ def _symbols(
     ]
 
 
-def _in_data(ctx: _Context) -> bool:
+def _in_data(ctx: ScanContext) -> bool:
     return bool(ctx.frames) and (ctx.frames[-1].quoted or ctx.frames[-1].head in _QUOTE_HEADS)
 
 
 def _value_completions(
     fname: str,
     rel: list[int],
-    ctx: _Context,
+    ctx: ScanContext,
     replace: Span,
     path: Path,
     packages: Mapping[str, PackageInfo],
@@ -373,7 +373,7 @@ def _value_completions(
 
 
 def _packages(
-    packages: Mapping[str, PackageInfo], ctx: _Context, replace: Span, path: Path
+    packages: Mapping[str, PackageInfo], ctx: ScanContext, replace: Span, path: Path
 ) -> list[Suggestion]:
     own = path.parent.name
     return [
@@ -391,7 +391,9 @@ def _packages(
     ]
 
 
-def _files(path: Path, ctx: _Context, replace: Span, suffixes: tuple[str, ...]) -> list[Suggestion]:
+def _files(
+    path: Path, ctx: ScanContext, replace: Span, suffixes: tuple[str, ...]
+) -> list[Suggestion]:
     base = path.parent
     sub, _, _ = ctx.token.rpartition("/")
     directory = base / sub if sub else base

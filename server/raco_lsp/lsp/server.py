@@ -36,6 +36,7 @@ from pygls.protocol.language_server import lsp_method
 from raco_lsp import __version__
 from raco_lsp.core import files
 from raco_lsp.features.compile_on_save import CompileOnSave
+from raco_lsp.features.distro import DistroConfig
 from raco_lsp.features.info_rkt import InfoRkt
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.features.packaging import PackagingFeature
@@ -520,6 +521,7 @@ def create_server() -> RacoLanguageServer:
     server.add_feature(PackagingFeature(server))
     server.add_feature(InfoRkt(server))
     server.add_feature(PackageChecks(server))
+    server.add_feature(DistroConfig(server))
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RacoLanguageServer, params: types.InitializeParams) -> None:
