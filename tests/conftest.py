@@ -16,6 +16,7 @@ EXAMPLE = ROOT / "examples" / "hello-pkg"
 FAST_FILES = {
     "test_agent.py",
     "test_deps.py",
+    "test_distro.py",
     "test_dynamic_requires.py",
     "test_info_assist.py",
     "test_info_fuzz.py",

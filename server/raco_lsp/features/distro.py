@@ -15,7 +15,7 @@ from lsprotocol import types
 
 from raco_lsp.distro.assist import complete, hover
 from raco_lsp.distro.validate import SOURCE, is_site_config, validate_config
-from raco_lsp.features.info_rkt import InfoRkt, completion_item
+from raco_lsp.features.info_rkt import InfoRkt, completion_item, hover_result
 from raco_lsp.info.findings import Finding
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
@@ -34,7 +34,7 @@ class DistroConfig(Feature):
 
     def _text(self, path: Path) -> str | None:
         """The configuration's text, or None when ``path`` is no site configuration."""
-        if path.suffix not in (".rkt", ""):
+        if path.suffix != ".rkt":
             return None
         text = self.server.feature_of(InfoRkt).text_of(path)
         return text if is_site_config(path, text) else None
@@ -84,13 +84,7 @@ class DistroConfig(Feature):
         if path is None or text is None:
             return None
         converter = self.server.range_converter()
-        h = hover(text, converter.pos(path, params.position))
-        if h is None:
-            return None
-        return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=h.markdown),
-            range=converter.range(path, h.span),
-        )
+        return hover_result(converter, path, hover(text, converter.pos(path, params.position)))
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         path = uri_path(params.text_document.uri)

@@ -18,7 +18,7 @@ from lsprotocol import types
 from raco_lsp.core.files import special_file
 from raco_lsp.core.records import Problem
 from raco_lsp.core.text import read_source
-from raco_lsp.info.assist import PackageInfo, Suggestion, complete, hover
+from raco_lsp.info.assist import HoverInfo, PackageInfo, Suggestion, complete, hover
 from raco_lsp.info.findings import Finding
 from raco_lsp.info.validate import SOURCE, has_errors, validate_info
 from raco_lsp.lsp.diagnostics import RangeConverter
@@ -108,13 +108,7 @@ class InfoRkt(Feature):
         converter = self.server.range_converter()
         pos = converter.pos(path, params.position)
         await self.ensure_packages()
-        h = hover(text, pos, path, self.packages())
-        if h is None:
-            return None
-        return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=h.markdown),
-            range=converter.range(path, h.span),
-        )
+        return hover_result(converter, path, hover(text, pos, path, self.packages()))
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         path = _info_path(params.text_document.uri)
@@ -249,4 +243,13 @@ def completion_item(converter: RangeConverter, path: Path, s: Suggestion) -> typ
         if s.snippet
         else types.InsertTextFormat.PlainText,
         filter_text=s.label,
+    )
+
+
+def hover_result(converter: RangeConverter, path: Path, h: HoverInfo | None) -> types.Hover | None:
+    if h is None:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=h.markdown),
+        range=converter.range(path, h.span),
     )
