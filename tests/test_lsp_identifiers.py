@@ -120,3 +120,23 @@ async def test_a_saved_edit_is_analysed_again_and_unsaved_edits_get_no_answer(ws
             )
         )
         assert await _definition(client, main, 4, 15) == []
+
+
+async def test_definition_into_a_workspace_module_through_rename_out(ws: Path) -> None:
+    lib = ws / "lib.rkt"
+    lib.write_text(
+        "#lang racket/base\n(provide (rename-out [g h]))\n\n(define (g n) (* n 2))\n",
+        encoding="utf-8",
+    )
+    main = ws / "main.rkt"
+    main.write_text('#lang racket/base\n(require "lib.rkt")\n(h 21)\n', encoding="utf-8")
+    async with lsp_session(ws) as client:
+        await _opened(client, main)
+        (loc,) = await _definition(client, main, 2, 1)
+        assert loc.uri == path_uri(lib) and loc.range == rng(3, 9, 3, 10)
+        hover = await client.text_document_hover_async(
+            types.HoverParams(text_document=_doc(main), position=types.Position(2, 1))
+        )
+        assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+        assert "imported from" in hover.contents.value
+        assert "(defines it as g)" in hover.contents.value

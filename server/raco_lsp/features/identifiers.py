@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from raco_lsp.core.files import read_file
-from raco_lsp.core.text import decode_source
+from raco_lsp.core.records import Span
+from raco_lsp.core.text import TextIndex, decode_source, read_source
 from raco_lsp.features.compile_on_save import CompileOnSave, is_module_path
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
@@ -116,6 +117,15 @@ class Identifiers(Feature):
         analysis = await self.analysis(path)
         return None if analysis is None else (path, analysis, position)
 
+    def _text_at(self, path: Path, span: Span) -> str | None:
+        text = self.server.open_text(path)
+        if text is None:
+            text = read_source(path)  # what was analysed
+        if text is None:
+            return None
+        index = TextIndex(text)
+        return text[index.index_of(span.start) : index.index_of(span.end)]
+
     # -- language features ------------------------------------------------
 
     async def definitions(self, params: types.DefinitionParams) -> list[types.Location]:
@@ -173,7 +183,12 @@ class Identifiers(Feature):
         lines = []
         for _, t in texts:
             if jump is not None and t.startswith(IMPORTED):
-                t = f"{t} as {jump.name}"
+                written = self._text_at(path, jump.span)
+                t = (
+                    f"{t} as {jump.name}"
+                    if written == jump.name
+                    else f"{t} (defines it as {jump.name})"
+                )
             lines.append(t)
         if jump is not None:
             lines.append(f"defined in `{jump.file}`")
