@@ -18,6 +18,7 @@ FAST_FILES = {
     "test_deps.py",
     "test_distro.py",
     "test_dynamic_requires.py",
+    "test_identifiers.py",
     "test_info_assist.py",
     "test_info_fuzz.py",
     "test_info_syntax.py",
@@ -38,6 +39,7 @@ FAST_FILES = {
     "test_text.py",
 }
 RACKET_TESTS = {
+    "test_identifiers.py::test_helper_is_headless",
     "test_agent.py::test_real_agent_cancel_breaks_a_looping_compile",
     "test_deps.py::test_an_unreadable_dep_is_stale_and_removing_it_lets_cm_recompile",
     "test_deps.py::test_fast_reader_agrees_with_general_reader_on_the_installation",

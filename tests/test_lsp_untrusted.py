@@ -105,6 +105,15 @@ async def test_untrusted_workspace_runs_nothing(ws: Path, tmp_path: Path, truste
         built = await _command(client, "raco-lsp.buildWorkspace")
         assert built["compiled"] == [] and "not trusted" in built["skipped"]
 
+        # Identifier analysis (check-syntax expands the module): no answer.
+        doc = types.TextDocumentIdentifier(uri=path_uri(main))
+        at = types.Position(line=3, character=20)
+        assert not await client.text_document_hover_async(types.HoverParams(doc, at))
+        assert not await client.text_document_document_highlight_async(
+            types.DocumentHighlightParams(doc, at)
+        )
+        assert not await client.text_document_definition_async(types.DefinitionParams(doc, at))
+
         # Tests: discovery still works (tree-sitter), running does not.
         found = await request(client, "raco/discoverTests", {})
         assert [_name(i["uri"]) for i in found["items"]] == ["main.rkt"]

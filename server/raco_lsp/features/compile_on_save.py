@@ -221,7 +221,7 @@ class CompileOnSave(Feature):
 
     async def _check_on_startup(self, folders: list[Path]) -> None:
         while self._opening or (self._build is not None and not self._build.done()):
-            await self._wait_builds()
+            await self.wait_builds()
         log.info("checking %s on startup", ", ".join(map(str, folders)))
         await self.build_workspace([norm(f) for f in folders], background=True)
 
@@ -243,11 +243,13 @@ class CompileOnSave(Feature):
             or (self._build is not None and not self._build.done())
             or (startup is not None and not startup.done())
         ):
-            await self._wait_builds()
+            await self.wait_builds()
             if startup is not None:
                 await asyncio.wait([startup])
 
-    async def _wait_builds(self) -> None:
+    async def wait_builds(self) -> None:
+        """Until the build in flight (and the builds of files opened before the
+        module graph was ready) has ended."""
         if self._opening:
             await asyncio.wait(list(self._opening))
         if self._build is not None:

@@ -111,6 +111,9 @@ class Feature:
     def definitions(self, params: types.DefinitionParams) -> Any:
         """A list of ``Location`` (or None)."""
 
+    def document_highlights(self, params: types.DocumentHighlightParams) -> Any:
+        """A list of ``DocumentHighlight`` (or None)."""
+
 
 HOOKS = tuple(
     name for name in vars(Feature) if not name.startswith("_") and callable(getattr(Feature, name))

@@ -37,6 +37,7 @@ from raco_lsp import __version__
 from raco_lsp.core import files
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.distro import DistroConfig
+from raco_lsp.features.identifiers import Identifiers
 from raco_lsp.features.info_rkt import InfoRkt
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.features.packaging import PackagingFeature
@@ -522,6 +523,7 @@ def create_server() -> RacoLanguageServer:
     server.add_feature(InfoRkt(server))
     server.add_feature(PackageChecks(server))
     server.add_feature(DistroConfig(server))
+    server.add_feature(Identifiers(server))
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RacoLanguageServer, params: types.InitializeParams) -> None:
@@ -634,6 +636,12 @@ def create_server() -> RacoLanguageServer:
         ls: RacoLanguageServer, params: types.DefinitionParams
     ) -> list[types.Location] | None:
         return await ls.gather_hooks("definitions", params) or None
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+    async def document_highlight(
+        ls: RacoLanguageServer, params: types.DocumentHighlightParams
+    ) -> list[types.DocumentHighlight] | None:
+        return await ls.gather_hooks("document_highlights", params) or None
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: RacoLanguageServer, params: None) -> None:

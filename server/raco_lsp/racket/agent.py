@@ -241,6 +241,27 @@ class CompileAgent:
         lines = [json.dumps(e) for e in events]
         return parse_events(lines, list(files), text_of)
 
+    async def analyze(self, file: Path, *, timeout: float | None) -> dict[str, Any]:
+        """The agent's ``analyze`` answer for ``file`` (``data/identifiers.rkt``):
+        check-syntax's view as JSON, or ``{"error": ...}``.  A timeout
+        replaces the agent; ``AgentCrashed`` and ``CancelledError`` as for
+        ``compile``."""
+        async with self._lock:
+            await self.start()
+            self._set(AgentState.BUILDING)
+            try:
+                events = await self._request(
+                    {"op": "analyze", "file": str(file)}, until="analysis", timeout=timeout
+                )
+            except TimeoutError:
+                await self.restart(f"analysis of {file.name} timed out")
+                return {"error": f"the analysis of {file.name} timed out after {timeout} s"}
+            finally:
+                if self.state is AgentState.BUILDING:
+                    self._set(AgentState.IDLE)
+            await self._maybe_recycle()
+        return events[-1] if events else {"error": "no answer"}
+
     async def _maybe_recycle(self) -> None:
         pid = self.pid
         rss = rss_bytes(pid) if pid is not None else None

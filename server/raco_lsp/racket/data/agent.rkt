@@ -4,7 +4,11 @@
 ;;
 ;; Protocol: JSON lines.  Requests on stdin:
 ;;   {"id": N, "op": "compile", "files": [F ...], "roots": [DIR ...]}
-;;   {"id": N, "op": "cancel"}        break the compile in flight (if any)
+;;   {"id": N, "op": "analyze", "file": F}
+;;                                    check-syntax's view of F (identifiers.rkt,
+;;                                    loaded on first use) -> {"id": N, "event":
+;;                                    "analysis", ...analyze-file's answer}
+;;   {"id": N, "op": "cancel"}        break the compile or analysis in flight (if any)
 ;;   {"id": N, "op": "ping"}          -> {"id": N, "event": "pong", "memory": BYTES}
 ;;   {"id": N, "op": "shutdown"}      -> exits
 ;; Events on stdout carry the id of the compile request they belong to:
@@ -16,7 +20,9 @@
 ;; directories is compiled.
 (require json
          racket/list
+         racket/lazy-require
          "compile.rkt")
+(lazy-require ["identifiers.rkt" (analyze-file)])
 
 (define out json-out)
 (define out-lock (make-semaphore 1))
@@ -46,20 +52,35 @@
                ok?)))))
   (send! (hasheq 'id id 'event "result" 'ok (and ok? (not cancelled?)) 'cancelled cancelled?)))
 
+(define (run-analyze id file)
+  (define answer
+    (with-handlers ([exn:break? (lambda (e) (hasheq 'cancelled #t))])
+      (if (string? file)
+          (analyze-file file)
+          (hasheq 'error "no file"))))
+  (send! (hash-set (hash-set answer 'id id) 'event "analysis")))
+
+;; Run `work` as the one job (breaking the one in flight first).
+(define (start-job! work)
+  (when (and current-job (not (thread-dead? current-job)))
+    (break-thread current-job)
+    (thread-wait current-job))
+  (set! current-job
+        (parameterize-break #f
+          (thread (lambda ()
+                    (parameterize-break #t
+                      (work)))))))
+
 (define (handle req)
   (define id (hash-ref req 'id 'null))
   (case (hash-ref req 'op #f)
     [("compile")
-     (when (and current-job (not (thread-dead? current-job)))
-       (break-thread current-job)
-       (thread-wait current-job))
      (define files (->paths (hash-ref req 'files '())))
      (define roots (->paths (hash-ref req 'roots '())))
-     (set! current-job
-           (parameterize-break #f
-             (thread (lambda ()
-                       (parameterize-break #t
-                         (run-compile id files roots))))))]
+     (start-job! (lambda () (run-compile id files roots)))]
+    [("analyze")
+     (define file (hash-ref req 'file #f))
+     (start-job! (lambda () (run-analyze id file)))]
     [("cancel")
      (when (and current-job (not (thread-dead? current-job)))
        (break-thread current-job))]

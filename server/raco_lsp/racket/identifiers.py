@@ -1,0 +1,154 @@
+"""Identifier analysis: check-syntax's view of one saved module, as records.
+
+The compile agent's ``analyze`` op (``data/identifiers.rkt``) expands the
+module in a fresh namespace against its compiled dependencies and reports
+binding arrows, the files and names imported identifiers come from,
+definition sites and mouse-over texts, in Racket positions;
+``read_analysis`` turns that answer into an ``Analysis`` with character
+positions of the text that was analysed (never raising on a bad answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from raco_lsp.core.records import Pos, Span
+from raco_lsp.core.text import TextIndex
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """A binding (``binder``: a definition, a local binder, or the require
+    spec of an import) and one use of it."""
+
+    binder: Span
+    use: Span
+    imported: bool
+    phase: int | None
+
+
+@dataclass(frozen=True)
+class Jump:
+    """An imported identifier: ``name`` as the module ``file`` defines it."""
+
+    span: Span
+    name: str
+    file: Path
+    submodules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A definition site: ``name`` defined at ``span`` (in ``submodules``)."""
+
+    span: Span
+    name: str
+    submodules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    arrows: tuple[Arrow, ...] = ()
+    mouse: tuple[tuple[Span, str], ...] = ()
+    jumps: tuple[Jump, ...] = ()
+    targets: tuple[Target, ...] = ()
+
+    def binding_at(self, pos: Pos) -> tuple[Span, list[Arrow]] | None:
+        """The binder of the identifier at ``pos`` (a binder or a use) and its
+        arrows; imported bindings (whose binder is the require spec) too."""
+        for a in self.arrows:
+            if contains(a.use, pos) or (not a.imported and contains(a.binder, pos)):
+                binder = a.binder
+                if a.imported:
+                    # One import: the arrows from this spec to uses of the same name.
+                    name_span = a.use
+                    jump = self.jump_at(name_span.start)
+                    same = [
+                        b
+                        for b in self.arrows
+                        if b.binder == binder
+                        and (j := self.jump_at(b.use.start)) is not None
+                        and jump is not None
+                        and (j.name, j.file) == (jump.name, jump.file)
+                    ]
+                    return binder, same or [a]
+                return binder, [b for b in self.arrows if b.binder == binder]
+        return None
+
+    def jump_at(self, pos: Pos) -> Jump | None:
+        return next((j for j in self.jumps if contains(j.span, pos)), None)
+
+    def mouse_at(self, pos: Pos) -> list[tuple[Span, str]]:
+        return [(s, t) for s, t in self.mouse if contains(s, pos)]
+
+    def target_named(self, name: str, submodules: tuple[str, ...]) -> Target | None:
+        return next(
+            (t for t in self.targets if t.name == name and t.submodules == submodules), None
+        ) or next((t for t in self.targets if t.name == name), None)
+
+
+def contains(span: Span, pos: Pos) -> bool:
+    """Whether ``pos`` is on the (non-empty) ``span``, its end included (the
+    cursor right after an identifier is on it)."""
+    if span.start == span.end:
+        return False
+    return (
+        (span.start.line, span.start.col)
+        <= (pos.line, pos.col)
+        <= (
+            span.end.line,
+            span.end.col,
+        )
+    )
+
+
+def read_analysis(answer: dict[str, Any], text: str) -> tuple[Analysis | None, list[str]]:
+    """The agent's ``analysis`` event as an ``Analysis`` of ``text``, or None
+    and why (the module did not expand, or the answer is malformed).
+    Zero-width entries (introduced by macros, no source text) are left out."""
+    if answer.get("cancelled"):
+        return None, ["cancelled"]
+    if isinstance(answer.get("error"), str):
+        return None, [answer["error"]]
+    index = TextIndex(text)
+    problems: list[str] = []
+
+    def span(left: Any, right: Any) -> Span | None:
+        if not (isinstance(left, int) and isinstance(right, int)) or right <= left or left < 0:
+            return None
+        return Span(index.pos_of_offset(left), index.pos_of_offset(right))
+
+    def rows(key: str, width: int) -> list[list[Any]]:
+        value = answer.get(key)
+        if not isinstance(value, list):
+            problems.append(f"no {key} in the analysis")
+            return []
+        return [r for r in value if isinstance(r, list) and len(r) == width]
+
+    def names(value: Any) -> tuple[str, ...]:
+        return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+    arrows = []
+    for sl, sr, el, er, imported, phase in rows("arrows", 6):
+        b, u = span(sl, sr), span(el, er)
+        if b is not None and u is not None:
+            arrows.append(Arrow(b, u, imported is True, phase if isinstance(phase, int) else None))
+    mouse = []
+    for left, right, txt in rows("mouse", 3):
+        s = span(left, right)
+        if s is not None and isinstance(txt, str):
+            mouse.append((s, txt))
+    jumps = []
+    for left, right, name, file, subs in rows("jumps", 5):
+        s = span(left, right)
+        if s is not None and isinstance(name, str) and isinstance(file, str):
+            jumps.append(Jump(s, name, Path(file), names(subs)))
+    targets = []
+    for left, right, name, subs in rows("targets", 4):
+        s = span(left, right)
+        if s is not None and isinstance(name, str):
+            targets.append(Target(s, name, names(subs)))
+    arrows.sort(key=lambda a: (a.use.start.line, a.use.start.col))
+    return Analysis(tuple(arrows), tuple(mouse), tuple(jumps), tuple(targets)), problems

@@ -1,0 +1,64 @@
+"""The identifier analysis's Racket helper and its reader: headless
+(racket/gui never loaded, no display), and bad answers never raise."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from raco_lsp.core.records import Pos, Span
+from raco_lsp.racket.env import data_file
+from raco_lsp.racket.identifiers import read_analysis
+
+TEXT = "#lang racket/base\r\n(define (f x)\tx)\n(f 1)\n"
+
+
+def test_helper_is_headless(tmp_path: Path) -> None:
+    module = tmp_path / "m.rkt"
+    module.write_bytes(TEXT.encode())
+    helper = data_file("identifiers.rkt")
+    program = (
+        f"(require (file {json.dumps(str(helper))})) "
+        "(require json) "
+        f"(write-json (analyze-file {json.dumps(str(module))})) (newline) "
+        "(write (module-declared? 'racket/gui/base #f))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    run = subprocess.run(
+        ["racket", "-l", "racket/base", "-e", program],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert run.returncode == 0, run.stderr
+    answer, gui = run.stdout.splitlines()
+    assert gui == "#f"
+    analysis, problems = read_analysis(json.loads(answer), TEXT)
+    assert analysis is not None and problems == []
+    # CRLF is one Racket position, a TAB one character: `x` after the TAB.
+    (binding,) = [a for a in analysis.arrows if a.binder == Span(Pos(1, 11), Pos(1, 12))]
+    assert binding.use == Span(Pos(1, 14), Pos(1, 15))
+    assert not list(tmp_path.glob("compiled"))  # nothing written
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {},
+        {"error": "boom"},
+        {"cancelled": True},
+        {"arrows": None, "mouse": [[1]], "jumps": [["a", 2, 3, 4, 5]], "targets": 7},
+        {"arrows": [[5, 1, 2, 3, True, 0], [-1, 2, 3, 4, "x", "y"]], "mouse": [[0, 1, 2]]},
+    ],
+)
+def test_reader_never_raises(answer: dict[str, Any]) -> None:
+    analysis, problems = read_analysis(answer, TEXT)
+    assert analysis is None or analysis.arrows == ()
+    assert analysis is not None or problems
