@@ -380,6 +380,7 @@ async def _built(
         return step
     notes: list[str] = []
     logs: list[str] = []
+    unloaded = False  # the loader itself failed or timed out
     for form, flags in (("built", ()), ("binary-lib", ("--binary-lib",))):
         scope = Scope(work / form)
         scope.home.mkdir(parents=True)
@@ -423,6 +424,7 @@ async def _built(
         if loaded.returncode != 0 or loaded.timed_out:
             logs.append(_excerpt(loaded.stderr or loaded.stdout))
             notes.append(f"{form}: its modules could not be loaded")
+            unloaded = True
         elif found:
             logs += [p.message for p in found]
             notes.append(f"{form}: {len(found)} of {len(modules)} modules fail")
@@ -432,7 +434,7 @@ async def _built(
     step.seconds = time.perf_counter() - started
     step.log = "\n".join(logs)
     step.why = "; ".join(notes)
-    step.status = "failure" if step.problems or "could not" in step.why else "success"
+    step.status = "failure" if step.problems or unloaded else "success"
     return step
 
 
