@@ -9,6 +9,7 @@ import json
 import socket
 import subprocess
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,13 @@ def test_clean_package_succeeds_with_the_json_schema(
     assert report["package"] == "cleanpkg" and report["directory"] == str(pkg)
     assert report["verdict"] == "success" and report["categories"] == ["success"]
     assert report["networkIsolated"] is isolated
-    assert report["notYetChecked"] == ["built form", "documentation", "conflicts"]
-    assert [s["name"] for s in report["steps"]] == ["archive", "install", "dependencies", "tests"]
+    assert report["notYetChecked"] == [
+        "documentation",
+        "tests on the built install",
+        "extra system dependencies",
+    ]
+    steps = ["archive", "conflicts", "install", "dependencies", "built", "tests"]
+    assert [s["name"] for s in report["steps"]] == steps
     for s in report["steps"]:
         assert set(s) == {
             "name",
@@ -169,7 +175,7 @@ def test_deps_entry_naming_no_package_is_a_problem_on_that_entry(
     assert problem["path"] == str(pkg / "info.rkt")
     assert (problem["line"], problem["column"]) == (4, 3)  # the entry itself
     assert MISSING_PKG in problem["message"]
-    for name in ("dependencies", "tests"):
+    for name in ("dependencies", "built", "tests"):
         assert _step(report, name)["status"] == "skipped" and _step(report, name)["why"]
 
 
@@ -237,3 +243,147 @@ def test_the_whole_package_test_limit_stops_the_tests(tmp_path: Path, untouched:
     tests = report.step("tests")
     assert tests.status == "failure" and "did not finish within the 3 s limit" in tests.why
     assert report.categories == ["test failures"]
+
+
+def test_a_module_reading_its_own_source_breaks_in_binary_lib_form(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], untouched: None
+) -> None:
+    main_rkt = (
+        "#lang racket/base\n(require racket/runtime-path racket/file)\n(provide n)\n"
+        '(define-runtime-path here "main.rkt")\n(define n (length (file->lines here)))\n'
+    )
+    other = "#lang racket/base\n(provide m)\n(define m 2)\n"
+    pkg = _package(
+        tmp_path, "selfreadpkg", '\'("base")', {"main.rkt": main_rkt, "other.rkt": other}
+    )
+    code, report = _run(pkg, capsys, "--json")
+    assert code == 1
+    assert report["verdict"] == "failure" and report["categories"] == ["failure"]
+    for name in ("archive", "conflicts", "install", "dependencies", "tests"):
+        assert _step(report, name)["status"] == "success", name
+    built = _step(report, "built")
+    assert built["status"] == "failure"
+    # The built form keeps the sources; binary-lib strips them.
+    assert "built: 2 modules load" in built["why"] and "binary-lib: 1 of 2" in built["why"]
+    (problem,) = built["problems"]
+    assert (problem["path"], problem["line"], problem["code"]) == (
+        str(pkg / "main.rkt"),
+        1,
+        "built-form",
+    )
+    assert "binary-lib" in problem["message"] and "open-input-file" in problem["message"]
+    assert str(pkg / "main.rkt") in problem["message"]  # not the temporary install's path
+
+
+def test_a_module_colliding_with_an_installation_collection_is_a_conflict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], untouched: None
+) -> None:
+    # rackunit/text-ui belongs to the installation's rackunit-lib.
+    files = {"text-ui.rkt": "#lang racket/base\n", "extra.rkt": "#lang racket/base\n"}
+    pkg = _package(tmp_path, "conflpkg", '\'("base")', files)
+    info = (pkg / "info.rkt").read_text().replace('"conflpkg"', '"rackunit"')
+    (pkg / "info.rkt").write_text(info)
+    code, report = _run(pkg, capsys, "--json")
+    assert code == 1
+    assert report["verdict"] == "conflicts" and report["categories"] == ["conflicts"]
+    conflicts = _step(report, "conflicts")
+    assert conflicts["status"] == "failure"
+    (problem,) = conflicts["problems"]
+    assert (problem["path"], problem["line"], problem["code"]) == (
+        str(pkg / "text-ui.rkt"),
+        1,
+        "conflict",
+    )
+    assert "rackunit/text-ui" in problem["message"] and "rackunit-lib" in problem["message"]
+    # As the service does, the package is still built and tested.
+    for name in ("install", "dependencies", "built", "tests"):
+        assert _step(report, name)["status"] == "success", name
+
+
+def test_the_html_report_is_laid_out_like_the_service_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], untouched: None
+) -> None:
+    main_rkt = "#lang racket/base\n(require math/base)\n(provide y)\n(define y pi)\n"
+    pkg = _package(tmp_path, "htmlpkg", '\'("base")', {"main.rkt": main_rkt})
+    page = tmp_path / "out" / "report.html"
+    page.parent.mkdir()
+    code, text = _run(pkg, capsys, "--html", str(page))
+    assert code == 1 and text.splitlines()[-1] == "htmlpkg: dependency problems"
+    parsed = _parse_html(page.read_text(encoding="utf-8"))
+    assert parsed.title == "Package Build Results: htmlpkg"
+    assert parsed.external == []  # self-contained: no scripts, styles or images to fetch
+    cells = parsed.cells
+    assert cells["package"].startswith("htmlpkg")
+    assert cells["docs"].startswith("Docs:")
+    assert parsed.classes["status"] == "brake"  # the service's colour for dependency problems
+    assert cells["status"] == "install succeeds with dependency problems and with no test failures"
+    assert cells["conflicts"] == "" and parsed.classes["conflicts"] == "neutral"
+    assert parsed.links == ["#log-install", "#log-dependencies", "#log-tests"]
+    steps = ["archive", "conflicts", "install", "dependencies", "built", "tests"]
+    assert parsed.sections == [f"log-{s}" for s in steps]  # every link has its target
+    (problem,) = parsed.problems
+    assert problem.startswith(f"{pkg / 'info.rkt'}:3:") and '"math-lib"' in problem
+    assert parsed.verdict == "htmlpkg: dependency problems"
+
+
+class _Page(HTMLParser):
+    """What the report page shows: summary cells by id, links, sections,
+    problems, and anything it would fetch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = ""
+        self.verdict = ""
+        self.cells: dict[str, str] = {}
+        self.classes: dict[str, str] = {}
+        self.links: list[str] = []
+        self.sections: list[str] = []
+        self.problems: list[str] = []
+        self.external: list[str] = []
+        self._into: list[tuple[str, str]] = []  # (tag, where its text goes)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag in ("script", "img", "link", "iframe") or "src" in a:
+            self.external.append(tag)
+        where = ""
+        if tag == "title":
+            where = "title"
+        elif tag == "td" and a.get("id"):
+            where = "cell:" + a["id"]
+            self.cells[a["id"]] = ""
+            self.classes[a["id"]] = a.get("class", "")
+        elif tag == "p" and a.get("id") == "verdict":
+            where = "verdict"
+        elif tag == "li" and "problem" in a.get("class", ""):
+            where = "problem"
+            self.problems.append("")
+        elif tag == "a" and self._into and self._into[-1][1].startswith("cell:"):
+            self.links.append(a.get("href", ""))
+        if tag == "section":
+            self.sections.append(a.get("id", ""))
+        inherited = self._into[-1][1] if self._into and not where else where
+        self._into.append((tag, inherited))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self._into:
+            if self._into.pop()[0] == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        where = self._into[-1][1] if self._into else ""
+        if where == "title":
+            self.title += data
+        elif where == "verdict":
+            self.verdict += data
+        elif where.startswith("cell:"):
+            self.cells[where[5:]] += data
+        elif where == "problem":
+            self.problems[-1] += data
+
+
+def _parse_html(text: str) -> _Page:
+    page = _Page()
+    page.feed(text)
+    page.close()
+    return page

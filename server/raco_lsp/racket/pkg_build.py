@@ -13,12 +13,21 @@ packages stand in for the catalog (``--deps fail``: a ``deps`` entry that
 names no installed package is a missing dependency).  Paths Racket reports
 in the installed copy are mapped back to the workspace package.
 
-Not yet: the built form (step 4), documentation, conflicts (step 6).
+Conflicts (step 6) are what ``raco pkg install`` refuses the archive for
+(``--dry-run`` in a fresh scope); the other steps then install with ``--force``,
+as the service builds a conflicting package and reports the conflicts apart.
+The built form (step 4) is ``raco pkg create --from-install --built`` in the
+install step's scope, installed into two more fresh scopes, as is and with
+``--binary-lib`` (when ``raco pkg install`` accepts it); each module of those
+installs is then instantiated (``data/load-modules.rkt``).
+
+Not yet: documentation, tests on the built install.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import tempfile
@@ -28,6 +37,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.racket.env import data_file
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.packaging.pack import create_package_archive
 from raco_lsp.racket.process import run_process
@@ -43,7 +54,8 @@ from raco_lsp.racket.setup import (
 )
 from raco_lsp.racket.testing import FileResult, TestOptions, TestPool, TestReport, run_tests
 
-STEPS = ("archive", "install", "dependencies", "tests")
+STEPS = ("archive", "conflicts", "install", "dependencies", "built", "tests")
+SOURCE = "pkg-build"
 TEST_TIMEOUT = 90.0  # the service's default per test file
 PACKAGE_TEST_LIMIT = 600.0  # the service's hard limit for a package's tests
 # Ways to start a process without network, tried in order at run time.
@@ -62,6 +74,7 @@ class BuildStep:
     left_out: list[str] = field(default_factory=list)  # archive: paths not archived
     setup: SetupReport | None = None  # install, dependencies: what raco said
     tests: TestReport | None = None
+    problems: list[Problem] = field(default_factory=list)  # conflicts, built: at their files
 
 
 @dataclass
@@ -77,12 +90,14 @@ class PkgBuildReport:
     def categories(self) -> list[str]:
         """The service's result categories that apply, worst first."""
         out: list[str] = []
-        if any(self.step(n).status == "failure" for n in ("archive", "install")):
+        if any(self.step(n).status == "failure" for n in ("archive", "install", "built")):
             return ["failure"]
         if self.step("dependencies").status == "failure":
             out.append("dependency problems")
         if self.step("tests").status == "failure":
             out.append("test failures")
+        if self.step("conflicts").status == "failure":
+            out.append("conflicts")
         return out or ["success"]
 
     @property
@@ -183,6 +198,16 @@ async def _archive(
 # -- step 2: install and build ---------------------------------------------------
 
 
+def _install_argv(
+    install: RacketInstall, pkg: WorkspacePackage, archive: Path, *flags: str
+) -> list[str]:
+    """``raco pkg install`` of ``archive`` as ``pkg`` into the scope's user
+    scope, the installation's packages as the only source."""
+    assert install.raco is not None
+    argv = [str(install.raco), "pkg", "install", "--scope", "user", "--deps", "fail", *flags]
+    return [*argv, "--name", pkg.name, str(archive)]
+
+
 def _missing(stderr: str) -> list[str]:
     """``raco pkg install --deps fail``'s ``missing packages:`` list."""
     lines = stderr.splitlines()
@@ -193,10 +218,16 @@ def _missing(stderr: str) -> list[str]:
 
 
 async def _install_and_build(
-    install: RacketInstall, pkg: WorkspacePackage, archive: Path, scope: Scope, timeout: float
+    install: RacketInstall,
+    pkg: WorkspacePackage,
+    archive: Path,
+    scope: Scope,
+    timeout: float,
+    force: bool = False,
 ) -> tuple[BuildStep, Path | None]:
     """Install ``archive`` into the fresh ``scope`` and compile it (raco setup,
-    no docs); the step and the installed package's directory."""
+    no docs); the step and the installed package's directory.  ``force``:
+    despite conflicts."""
     assert install.raco is not None
     step = BuildStep("install")
     report = SetupReport(pkg, None)
@@ -204,8 +235,7 @@ async def _install_and_build(
     started = time.perf_counter()
     scope.home.mkdir(parents=True, exist_ok=True)
     scope.addon.mkdir(parents=True, exist_ok=True)
-    argv = [str(install.raco), "pkg", "install", "--scope", "user", "--deps", "fail"]
-    argv += ["--no-setup", "--name", pkg.name, str(archive)]
+    argv = _install_argv(install, pkg, archive, "--no-setup", *(["--force"] if force else []))
     r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
     installed = next(iter(sorted(scope.addon.glob(f"*/pkgs/{pkg.name}"))), None)
     if r.returncode != 0 or r.timed_out or installed is None:
@@ -247,7 +277,12 @@ async def _install_and_build(
 
 
 async def _dependencies(
-    install: RacketInstall, pkg: WorkspacePackage, archive: Path, work: Path, timeout: float
+    install: RacketInstall,
+    pkg: WorkspacePackage,
+    archive: Path,
+    work: Path,
+    timeout: float,
+    force: bool = False,
 ) -> BuildStep:
     """``raco setup --check-pkg-deps`` on the archive's content, in a fresh scope
     (the one mechanism of ``setup.check_package``)."""
@@ -258,7 +293,9 @@ async def _dependencies(
     with zipfile.ZipFile(archive) as z:  # raco pkg create's zip: the package's content
         z.extractall(unpacked)
     copy = WorkspacePackage(pkg.name, unpacked, pkg.collection)
-    checked = await check_package(install, copy, Scope(work / "scope"), timeout=timeout)
+    checked = await check_package(
+        install, copy, Scope(work / "scope"), timeout=timeout, force=force
+    )
     step.seconds = time.perf_counter() - started
     found = remap_output(checked.found, unpacked, pkg.directory)
     step.setup = replace(checked, package=pkg, found=found)
@@ -269,6 +306,206 @@ async def _dependencies(
         step.status, step.why = "failure", "raco setup --check-pkg-deps reports problems"
     else:
         step.status = "success"
+    return step
+
+
+# -- step 4: built form ------------------------------------------------------------
+
+_MODULE_SUFFIXES = (".rkt", ".ss", ".scm", ".rktl")
+
+
+def _compiled_modules(installed: Path) -> list[Path]:
+    """The modules of an installed package that were compiled (their source
+    path, which a binary install lacks), without info.rkt and docs."""
+    out: list[Path] = []
+    for zo in sorted(installed.rglob("compiled/*.zo")):
+        if "doc" in zo.relative_to(installed).parts:
+            continue
+        stem, _, ext = zo.name[: -len(".zo")].rpartition("_")
+        source = zo.parent.parent / f"{stem}.{ext}"
+        if source.suffix in _MODULE_SUFFIXES and source.name != "info.rkt":
+            out.append(source)
+    return out
+
+
+def load_problems(lines: str, installed: Path, pkg: WorkspacePackage, form: str) -> list[Problem]:
+    """``data/load-modules.rkt``'s failures at the workspace file (and line,
+    when the failure's context has one in the package)."""
+    out: list[Problem] = []
+    for line in lines.splitlines():
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(r, dict) or r.get("ok") is not False:
+            continue
+        path = Path(str(r.get("path", "")))
+        span = Span.at_line_start()
+        for frame in r.get("context") or []:
+            if isinstance(frame, dict) and Path(str(frame.get("source"))) == path:
+                span = Span.at_line_start(max(int(frame.get("line") or 1) - 1, 0))
+                break
+        where = _map_path(path, installed, pkg.directory) or path
+        said = str(r.get("message", "")).replace(str(installed), str(pkg.directory))
+        message = f"fails in {form} form when it runs: {said}"
+        out.append(Problem(where, span, Severity.ERROR, message, SOURCE, "built-form"))
+    return out
+
+
+async def _built(
+    install: RacketInstall,
+    pkg: WorkspacePackage,
+    from_scope: Scope,
+    work: Path,
+    timeout: float,
+    force: bool,
+) -> BuildStep:
+    """The service's built package: ``raco pkg create --from-install --built``
+    where the package was installed and built, then that archive installed into
+    a fresh scope as is and with ``--binary-lib``, and each module instantiated."""
+    assert install.raco is not None
+    step = BuildStep("built")
+    started = time.perf_counter()
+    dest = work / "archive"
+    dest.mkdir(parents=True)
+    argv = [str(install.raco), "pkg", "create", "--from-install", "--built", "--dest", str(dest)]
+    r = await run_process(
+        [*argv, pkg.name], cwd=from_scope.root, env=from_scope.env(), timeout=timeout
+    )
+    archive = dest / f"{pkg.name}.zip"
+    if r.returncode != 0 or r.timed_out or not archive.is_file():
+        step.seconds = time.perf_counter() - started
+        step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
+        step.why = "raco pkg create --from-install --built failed"
+        return step
+    notes: list[str] = []
+    logs: list[str] = []
+    unloaded = False  # the loader itself failed or timed out
+    for form, flags in (("built", ()), ("binary-lib", ("--binary-lib",))):
+        scope = Scope(work / form)
+        scope.home.mkdir(parents=True)
+        scope.addon.mkdir(parents=True)
+        flags = (*flags, *(("--force",) if force else ()))
+        r = await run_process(
+            _install_argv(install, pkg, archive, *flags),
+            cwd=scope.root,
+            env=scope.env(),
+            timeout=timeout,
+        )
+        installed = next(iter(sorted(scope.addon.glob(f"*/pkgs/{pkg.name}"))), None)
+        if form == "binary-lib" and "not compatible with the requested conversion" in r.stderr:
+            notes.append("binary-lib: not allowed by the package")
+            continue
+        if r.returncode != 0 or r.timed_out or installed is None:
+            logs.append(_excerpt(r.stderr or r.stdout))
+            notes.append(f"{form}: raco pkg install failed")
+            step.problems.append(
+                Problem(
+                    pkg.directory / "info.rkt",
+                    Span.at_line_start(),
+                    Severity.ERROR,
+                    f"the {form} form does not install: {logs[-1]}",
+                    SOURCE,
+                    "built-form",
+                )
+            )
+            continue
+        env = scope.env()
+        for var in ("DISPLAY", "WAYLAND_DISPLAY"):
+            env.pop(var, None)
+        modules = [str(m) for m in _compiled_modules(installed)]
+        loaded = await run_process(
+            [str(install.racket), str(data_file("load-modules.rkt")), *modules],
+            cwd=installed,
+            env=env,
+            timeout=timeout,
+        )
+        found = load_problems(loaded.stdout, installed, pkg, form)
+        if loaded.returncode != 0 or loaded.timed_out:
+            logs.append(_excerpt(loaded.stderr or loaded.stdout))
+            notes.append(f"{form}: its modules could not be loaded")
+            unloaded = True
+        elif found:
+            logs += [p.message for p in found]
+            notes.append(f"{form}: {len(found)} of {len(modules)} modules fail")
+        else:
+            notes.append(f"{form}: {len(modules)} modules load")
+        step.problems += found
+    step.seconds = time.perf_counter() - started
+    step.log = "\n".join(logs)
+    step.why = "; ".join(notes)
+    step.status = "failure" if step.problems or unloaded else "success"
+    return step
+
+
+# -- step 6: conflicts ---------------------------------------------------------
+
+
+def _conflict_file(pkg: WorkspacePackage, module: str) -> Path:
+    """The package's file for a module path ``raco pkg install`` names."""
+    parts = module.split("/")
+    rel = parts[1:] if pkg.collection == "string" else parts
+    base = pkg.directory.joinpath(*rel) if rel else pkg.directory
+    for candidate in [base.with_name(base.name + s) for s in _MODULE_SUFFIXES] + [
+        base / "main.rkt"
+    ]:
+        if rel and candidate.is_file():
+            return candidate
+    return pkg.directory / "info.rkt"
+
+
+def conflict_problems(stderr: str, pkg: WorkspacePackage) -> list[Problem]:
+    """``raco pkg install``'s conflict report as problems at the package's files."""
+    if "conflict" not in stderr:
+        return []
+    head = next((ln for ln in stderr.splitlines() if "conflict" in ln), "").strip()
+    head = head.removeprefix("raco pkg install: ")
+    others = [
+        ln.split(":", 1)[1].strip()
+        for ln in stderr.splitlines()
+        if ln.strip().startswith("package:") and not ln.strip().endswith(".zip")
+    ]
+    with_what = f" (package {', '.join(others)})" if others else ""
+    if "not part of a package" in stderr:
+        with_what = " (an installation module that is not part of a package)"
+    out = []
+    for ln in stderr.splitlines():
+        if ln.strip().startswith("module path:"):
+            module = ln.split(":", 1)[1].strip()
+            message = f"{head}: {module}{with_what}"
+            where = _conflict_file(pkg, module)
+            out.append(
+                Problem(where, Span.at_line_start(), Severity.ERROR, message, SOURCE, "conflict")
+            )
+    return out or [
+        Problem(
+            pkg.directory / "info.rkt",
+            Span.at_line_start(),
+            Severity.ERROR,
+            head,
+            SOURCE,
+            "conflict",
+        )
+    ]
+
+
+async def _conflicts(
+    install: RacketInstall, pkg: WorkspacePackage, archive: Path, scope: Scope, timeout: float
+) -> BuildStep:
+    """What ``raco pkg install`` (``--dry-run``, fresh scope) says conflicts."""
+    step = BuildStep("conflicts")
+    started = time.perf_counter()
+    scope.home.mkdir(parents=True)
+    scope.addon.mkdir(parents=True)
+    argv = _install_argv(install, pkg, archive, "--dry-run", "--no-setup")
+    r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
+    step.seconds = time.perf_counter() - started
+    step.problems = conflict_problems(r.stderr, pkg)
+    if step.problems:
+        step.status, step.log = "failure", _excerpt(r.stderr)
+        step.why = "conflicts with installation packages"
+    else:
+        step.status = "success"  # any other install failure is the install step's
     return step
 
 
@@ -300,9 +537,10 @@ async def _tests(
     timeout: float,
     no_network: Sequence[str] | None,
     limit: float,
+    force: bool = False,
 ) -> BuildStep:
     """A fresh install of the archive, then its tests as ``raco test --drdr``."""
-    built, installed = await _install_and_build(install, pkg, archive, scope, timeout)
+    built, installed = await _install_and_build(install, pkg, archive, scope, timeout, force)
     step = BuildStep("tests", seconds=built.seconds)
     if built.status != "success" or installed is None:
         step.status, step.why, step.log = "failure", f"fresh install failed: {built.why}", built.log
@@ -364,17 +602,22 @@ async def pkg_build(
             for name in STEPS[1:]:
                 done(BuildStep(name, why="the archive could not be made"))
             return report
-        step, _ = await _install_and_build(install, pkg, archive, Scope(work / "install"), timeout)
+        step = await _conflicts(install, pkg, archive, Scope(work / "conflicts"), timeout)
+        done(step)
+        force = step.status == "failure"
+        scope = Scope(work / "install")
+        step, _ = await _install_and_build(install, pkg, archive, scope, timeout, force)
         done(step)
         if step.status != "success":
-            for name in STEPS[2:]:
+            for name in STEPS[3:]:
                 done(BuildStep(name, why="the package did not install and build"))
             return report
-        done(await _dependencies(install, pkg, archive, work / "dependencies", timeout))
+        done(await _dependencies(install, pkg, archive, work / "dependencies", timeout, force))
+        done(await _built(install, pkg, scope, work / "built", timeout, force))
         no_network = await no_network_prefix()
         report.network_isolated = no_network is not None
-        scope = Scope(work / "tests")
-        done(await _tests(install, pkg, archive, scope, timeout, no_network, test_limit))
+        tests = Scope(work / "tests")
+        done(await _tests(install, pkg, archive, tests, timeout, no_network, test_limit, force))
         return report
     finally:
         shutil.rmtree(work, ignore_errors=True)

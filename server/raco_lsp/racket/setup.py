@@ -485,9 +485,10 @@ def setup_argv(raco: Path, package: str, *, docs: bool, check_deps: bool = True)
 
 
 async def _ensure_linked(
-    install: RacketInstall, scope: Scope, pkg: WorkspacePackage, timeout: float
+    install: RacketInstall, scope: Scope, pkg: WorkspacePackage, timeout: float, force: bool
 ) -> str | None:
-    """Link ``pkg`` into ``scope``; an error message, or None."""
+    """Link ``pkg`` into ``scope`` (``force``: despite conflicts); an error
+    message, or None."""
     assert install.raco is not None
     state = scope.read_state()
     linked = state.get("linked")
@@ -508,7 +509,8 @@ async def _ensure_linked(
         return None
     scope.write_state({"busy": True, "linked": linked})
     argv = [str(install.raco), "pkg", "install", "--scope", "user", "--link", "--no-setup"]
-    argv += ["--deps", "force", "--name", pkg.name, str(pkg.directory)]
+    argv += ["--deps", "force", *(["--force"] if force else [])]
+    argv += ["--name", pkg.name, str(pkg.directory)]
     r = await run_process(argv, cwd=pkg.directory, env=scope.env(), timeout=timeout)
     # raco pkg links a package whose info.rkt `collection` is invalid, with
     # a complaint and exit 0; it then has no collection to set up.
@@ -528,15 +530,17 @@ async def check_package(
     *,
     docs: bool = False,
     timeout: float = 600,
+    force: bool = False,
 ) -> SetupReport:
-    """Link ``pkg`` into ``scope`` and run ``raco setup`` with dependency checks."""
+    """Link ``pkg`` into ``scope`` and run ``raco setup`` with dependency checks
+    (``force``: link it despite conflicts with installed packages)."""
     report = SetupReport(pkg, None)
     if install.raco is None:
         report.failures.append("raco was not found next to racket")
         return report
     finished = False
     try:
-        why = await _ensure_linked(install, scope, pkg, timeout)
+        why = await _ensure_linked(install, scope, pkg, timeout, force)
         if why is not None:
             report.failures.append(why)
             finished = True
