@@ -10,14 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from raco_lsp.cli.test import describe
-from raco_lsp.core.records import Problem, Severity, Span
-from raco_lsp.info.setup_findings import findings_of
+from raco_lsp.core.records import Problem
+from raco_lsp.info.pkg_build import step_problems
 from raco_lsp.racket.locate import locate_or_report
-from raco_lsp.racket.pkg_build import BuildStep, PkgBuildReport, pkg_build
+from raco_lsp.racket.pkg_build import PkgBuildReport, pkg_build
 from raco_lsp.racket.setup import package_of
 
-SOURCE = "pkg-build"
 NOT_YET = ("built form", "documentation", "conflicts")
 
 
@@ -36,23 +34,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
     p.set_defaults(run=run)
-
-
-def step_problems(step: BuildStep) -> list[Problem]:
-    """A step's problems at their files: raco setup's as ``raco-lsp setup``
-    reports them, failing tests at the failing check or module."""
-    out: list[Problem] = []
-    if step.setup is not None:
-        out += [f.problem for f in findings_of(step.setup)]
-    if step.tests is not None:
-        for f in step.tests.files:
-            for item in f.items:
-                if item.status == "passed":
-                    continue
-                span = item.span or Span.at_line_start()
-                where = item.location or f.path
-                out.append(Problem(where, span, Severity.ERROR, describe(item), SOURCE, "test"))
-    return out
 
 
 def _problem_json(p: Problem) -> dict[str, Any]:
