@@ -6,29 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_support import diagnostics, lsp_session, open_file
-from racket_install import installation_dirs, pkg_show, snapshot
 from raco_lsp.lsp.uris import path_uri
 
 INFO = '#lang info\n(define collection "undeclpkg")\n(define deps \'("base"))\n'
 MAIN = "#lang racket/base\n(require math/base)\n(provide y)\n(define y pi)\n"
-
-
-@pytest.fixture
-def untouched() -> Iterator[None]:
-    dirs = installation_dirs()
-    before, shown = snapshot(dirs), pkg_show()
-    yield
-    assert pkg_show() == shown
-    assert snapshot(dirs) == before
 
 
 def _package(ws: Path) -> Path:
@@ -39,14 +29,15 @@ def _package(ws: Path) -> Path:
     return pkg
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
-    """The server's temporary directory is ``tmp_path/tmp``: the run's scopes go there."""
+@asynccontextmanager
+async def _session(ws: Path, tmp_path: Path) -> AsyncIterator[tuple[LanguageClient, Path]]:
+    """A server on ``ws`` holding the package; its temporary directory is
+    ``tmp_path/tmp``, where the run's scopes go."""
+    pkg = _package(ws)
     (tmp_path / "tmp").mkdir()
-    return {
-        **os.environ,
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "TMPDIR": str(tmp_path / "tmp"),
-    }
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "TMPDIR": str(tmp_path / "tmp")}
+    async with lsp_session(ws, env=env, init_options={"compileOnSave": "off"}) as client:
+        yield client, pkg
 
 
 async def _pkg_build(client: LanguageClient, path: Path) -> Any:
@@ -76,9 +67,8 @@ def _messages(reports: list[Any]) -> list[str]:
 async def test_undeclared_dependency_on_info_rkt_and_the_verdict(
     ws: Path, tmp_path: Path, untouched: None
 ) -> None:
-    pkg = _package(ws)
-    info = pkg / "info.rkt"
-    async with lsp_session(ws, env=_env(tmp_path), init_options={"compileOnSave": "off"}) as client:
+    async with _session(ws, tmp_path) as (client, pkg):
+        info = pkg / "info.rkt"
         open_file(client, info)
         earlier = set(client.progress_reports)
         result = await asyncio.wait_for(_pkg_build(client, pkg / "main.rkt"), 600)
@@ -135,9 +125,8 @@ def _processes_mentioning(text: str) -> list[str]:
 async def test_cancel_kills_the_step_and_removes_its_scopes(
     ws: Path, tmp_path: Path, untouched: None
 ) -> None:
-    pkg = _package(ws)
     tmp = tmp_path / "tmp"
-    async with lsp_session(ws, env=_env(tmp_path), init_options={"compileOnSave": "off"}) as client:
+    async with _session(ws, tmp_path) as (client, pkg):
         earlier = set(client.progress_reports)
         task = asyncio.ensure_future(_pkg_build(client, pkg / "info.rkt"))
         token = await _new_token(client, earlier)

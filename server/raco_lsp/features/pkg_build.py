@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from raco_lsp.features.setup import NO_TARGET, target_path
+from raco_lsp.features.setup import NO_TARGET, info_rkt_fixes, target_path
 from raco_lsp.info.findings import Finding
 from raco_lsp.info.pkg_build import SOURCE, report_findings, summary
 from raco_lsp.lsp.diagnostics import publish_replacing
@@ -48,14 +48,7 @@ class PkgBuild(Feature):
         self._locks: dict[Path, asyncio.Lock] = {}
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
-        from raco_lsp.lsp.uris import uri_path
-
-        path = uri_path(params.text_document.uri)
-        if path is None or path.name != "info.rkt" or path.parent not in self.reports:
-            return []
-        return self.server.range_converter().quick_fixes(
-            params.text_document.uri, path, self.findings(path.parent), params.range
-        )
+        return info_rkt_fixes(self.server, params, self.reports, self.findings)
 
     def findings(self, pkg_dir: Path) -> list[Finding]:
         report = self.reports.get(pkg_dir)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Container
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,24 @@ def target_path(target: PackageTarget) -> Path | None:
     return uri_path(target.uri) if target.uri else None
 
 
+def info_rkt_fixes(
+    server: RacoLanguageServer,
+    params: types.CodeActionParams,
+    checked: Container[Path],
+    findings: Callable[[Path], list[Finding]],
+) -> list[types.CodeAction]:
+    """The quick fixes on an info.rkt whose package directory was ``checked``,
+    from ``findings(package directory)``."""
+    from raco_lsp.lsp.uris import uri_path
+
+    path = uri_path(params.text_document.uri)
+    if path is None or path.name != "info.rkt" or path.parent not in checked:
+        return []
+    return server.range_converter().quick_fixes(
+        params.text_document.uri, path, findings(path.parent), params.range
+    )
+
+
 class PackageChecks(Feature):
     """raco setup checks of workspace packages.  State: the last report per
     package directory, the files each package's diagnostics were published
@@ -75,14 +94,7 @@ class PackageChecks(Feature):
             self.check_in_background(path)
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
-        from raco_lsp.lsp.uris import uri_path
-
-        path = uri_path(params.text_document.uri)
-        if path is None or path.name != "info.rkt" or path.parent not in self.reports:
-            return []
-        return self.server.range_converter().quick_fixes(
-            params.text_document.uri, path, self.findings(path.parent), params.range
-        )
+        return info_rkt_fixes(self.server, params, self.reports, self.findings)
 
     # -- commands and requests ------------------------------------------------
 
