@@ -365,9 +365,9 @@ class Distribution:
 
 @wire
 class PackagingRefusal:
-    """A packaging command (or checkPackage, clearPackageScope) that did not
-    run its job: not trusted, no Racket, a path outside the workspace, missing
-    arguments, or cancelled."""
+    """A packaging command (or checkPackage, pkgBuild, clearPackageScope) that
+    did not run its job: not trusted, no Racket, a path outside the workspace,
+    missing arguments, or cancelled."""
 
     ok: bool = False
     cancelled: bool | None = None
