@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,18 @@ def ws(tmp_path: Path) -> Path:
     d = tmp_path / "work space"
     d.mkdir()
     return d
+
+
+@pytest.fixture
+def untouched() -> Iterator[None]:
+    """The user's packages and the installation's files are the same afterwards."""
+    from racket_install import installation_dirs, pkg_show, snapshot
+
+    dirs = installation_dirs()
+    before, shown = snapshot(dirs), pkg_show()
+    yield
+    assert pkg_show() == shown
+    assert snapshot(dirs) == before
 
 
 @pytest.fixture

@@ -54,6 +54,7 @@ async def test_commands_refuse_paths_outside_the_workspace(ws: Path, tmp_path: P
         ("raco-lsp.packCollection", {"uri": path_uri(info), "output": str(outside / "a.plt")}),
         ("raco-lsp.createLaunchers", {"uri": path_uri(info), "dest": str(outside)}),
         ("raco-lsp.checkPackage", {"uri": path_uri(outside / "pkg" / "info.rkt")}),
+        ("raco-lsp.pkgBuild", {"uri": path_uri(outside / "pkg" / "main.rkt")}),
         ("raco-lsp.clearPackageScope", {"uri": path_uri(outside / "pkg" / "info.rkt")}),
     ]
     async with lsp_session(ws, init_options={"compileOnSave": "off"}) as client:

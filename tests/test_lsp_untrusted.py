@@ -135,6 +135,7 @@ async def test_untrusted_workspace_runs_nothing(ws: Path, tmp_path: Path, truste
             ("raco-lsp.packCollection", {"uri": path_uri(info)}),
             ("raco-lsp.createPackageArchive", {"uri": path_uri(info)}),
             ("raco-lsp.createLaunchers", {"uri": path_uri(info)}),
+            ("raco-lsp.pkgBuild", {"uri": path_uri(main)}),
         ]:
             result = await _command(client, command, arg)
             assert result["ok"] is False and "not trusted" in result["errors"][0], command

@@ -8,14 +8,12 @@ import asyncio
 import json
 import socket
 import subprocess
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from racket_install import installation_dirs, pkg_show, snapshot
 from raco_lsp.cli.main import main
 from raco_lsp.racket.locate import locate_racket
 from raco_lsp.racket.pkg_build import _missing, pkg_build
@@ -36,16 +34,6 @@ raco pkg install: missing dependencies;
 def test_missing_packages_are_read_from_raco_pkg_install() -> None:
     assert _missing(MISSING_OUTPUT) == ["raco-lsp-no-such-pkg", "other-pkg"]
     assert _missing("raco pkg install: something else\n") == []
-
-
-@pytest.fixture
-def untouched() -> Iterator[None]:
-    """The user's packages and the installation's files are the same afterwards."""
-    dirs = installation_dirs()
-    before, shown = snapshot(dirs), pkg_show()
-    yield
-    assert pkg_show() == shown
-    assert snapshot(dirs) == before
 
 
 def _package(root: Path, name: str, deps: str, files: dict[str, str]) -> Path:

@@ -9,12 +9,14 @@ import { graphHtml, staleText } from "./graphView";
 import {
   BUNDLE_FOLDER,
   EXE_FOLDER,
+  PKG_BUILD_COMMAND,
   dependents,
   moduleGraph,
   moduleGraphChanged,
   type BuildWorkspaceResult,
   type GraphNode,
   type PackagingResult,
+  type PkgBuildResult,
 } from "./lsp_ext";
 import { raco } from "./taskProvider";
 import type { RacketTests } from "./testing";
@@ -73,6 +75,15 @@ async function report(output: vscode.LogOutputChannel, title: string, r: Packagi
   } else if (p === "Show Log") {
     output.show();
   }
+}
+
+/** The package-build HTML report (a self-contained page), beside the editor. */
+async function showHtmlReport(file: string): Promise<void> {
+  const html = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(file)));
+  const panel = vscode.window.createWebviewPanel("raco-lsp.pkgBuild", path.basename(file), vscode.ViewColumn.Beside, {
+    enableScripts: false,
+  });
+  panel.webview.html = html;
 }
 
 /** Entry modules for Build Distribution: [] means the setting or info.rkt's launchers. */
@@ -250,6 +261,29 @@ export function registerCommands(
       [],
     );
     await vscode.tasks.executeTask(task);
+  });
+  reg("raco-lsp.vscode.checkPackageAsBuildService", async () => {
+    const title = "Check Package as the Build Service Would";
+    if (untrustedRefusal(title)) {
+      return;
+    }
+    // The package holding the active file, else the first folder's.
+    const uri = activeUri() ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+    if (uri === undefined) {
+      return;
+    }
+    // The server shows progress, the diagnostics (source pkg-build) and the verdict.
+    const r = await server.executeCommand<PkgBuildResult>(PKG_BUILD_COMMAND, { uri: uri.toString() });
+    if (r === undefined) {
+      return;
+    }
+    lastResults[title] = r;
+    output.appendLine(`${title}: ${JSON.stringify(r, null, 2)}`);
+    if (!r.ok && r.cancelled !== true) {
+      void vscode.window.showErrorMessage(`${title}: ${(r.errors ?? []).join(" ")}`);
+    } else if (r.html) {
+      await showHtmlReport(r.html);
+    }
   });
   reg("raco-lsp.vscode.runTestsInFile", async () => {
     if (untrustedRefusal("Running tests")) {

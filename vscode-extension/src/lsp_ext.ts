@@ -166,3 +166,33 @@ export interface PackagingResult {
   skipped?: string;
   compiled?: string[];
 }
+
+/** Server command: what the package-build service would say about a package (`{uri}`). */
+export const PKG_BUILD_COMMAND = "raco-lsp.pkgBuild";
+
+/** A step of `raco-lsp.pkgBuild` (protocol.py PkgBuildStepResult). */
+export interface PkgBuildStep {
+  name: string;
+  status: "success" | "failure" | "skipped";
+  why: string;
+  seconds: number;
+}
+
+/**
+ * Result of `raco-lsp.pkgBuild` (protocol.py PkgBuildResult), or its refusal
+ * (`ok: false`, `errors`, `cancelled`).
+ */
+export interface PkgBuildResult {
+  ok: boolean;
+  errors?: string[];
+  cancelled?: boolean | null;
+  package?: string;
+  directory?: string;
+  verdict?: string;
+  categories?: string[];
+  networkIsolated?: boolean | null;
+  steps?: PkgBuildStep[];
+  problems?: { path: string; severity: string; message: string; code: string | null }[];
+  /** The HTML report, once the server writes one (opened beside the editor); null until then. */
+  html?: string | null;
+}

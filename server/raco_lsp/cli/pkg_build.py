@@ -11,11 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from raco_lsp.cli.test import describe
-from raco_lsp.core.records import Problem, Severity, Span
-from raco_lsp.info.setup_findings import findings_of
+from raco_lsp.core.records import Problem
+from raco_lsp.info.pkg_build import step_problems
 from raco_lsp.racket.locate import locate_or_report
-from raco_lsp.racket.pkg_build import SOURCE, BuildStep, PkgBuildReport, pkg_build
+from raco_lsp.racket.pkg_build import PkgBuildReport, pkg_build
 from raco_lsp.racket.setup import package_of
 
 NOT_YET = ("documentation", "tests on the built install", "extra system dependencies")
@@ -42,23 +41,6 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--racket", metavar="PATH", help="racket executable or its directory")
     p.set_defaults(run=run)
-
-
-def step_problems(step: BuildStep) -> list[Problem]:
-    """A step's problems at their files: raco setup's as ``raco-lsp setup``
-    reports them, failing tests at the failing check or module."""
-    out: list[Problem] = list(step.problems)
-    if step.setup is not None:
-        out += [f.problem for f in findings_of(step.setup)]
-    if step.tests is not None:
-        for f in step.tests.files:
-            for item in f.items:
-                if item.status == "passed":
-                    continue
-                span = item.span or Span.at_line_start()
-                where = item.location or f.path
-                out.append(Problem(where, span, Severity.ERROR, describe(item), SOURCE, "test"))
-    return out
 
 
 def _problem_json(p: Problem) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from raco_lsp.racket.locate import locate_or_report
-from raco_lsp.racket.testing import FileResult, TestItemResult, TestReport
+from raco_lsp.racket.testing import FileResult, TestItemResult, TestReport, describe
 
 
 def _rel(path: Path, cwd: Path) -> str:
@@ -20,20 +20,6 @@ def _rel(path: Path, cwd: Path) -> str:
         return os.path.relpath(path, cwd)
     except ValueError:
         return str(path)
-
-
-def describe(item: TestItemResult) -> str:
-    """``message (actual: A, expected: E)``, or the params when there are none."""
-    text = item.message.replace("\n", " ").strip() or f"{item.check or 'check'} failed"
-    if item.kind == "test-case" and item.name:
-        text = f"{item.name}: {text}"
-    if item.check and item.check not in text:
-        text = f"{item.check}: {text}"
-    if item.actual is not None or item.expected is not None:
-        text += f" (actual: {item.actual}, expected: {item.expected})"
-    elif item.params is not None and item.status == "failed":
-        text += f" (params: {item.params})"
-    return text
 
 
 def format_text(report: TestReport, cwd: Path, out: TextIO) -> None:

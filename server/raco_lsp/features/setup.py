@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Container
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from lsprotocol import types
 
 from raco_lsp.info.findings import Finding
 from raco_lsp.info.setup_findings import SOURCE, findings_of
+from raco_lsp.lsp.diagnostics import publish_replacing
 from raco_lsp.lsp.feature import Feature, command, request
 from raco_lsp.lsp.progress import work_done
 from raco_lsp.lsp.protocol import (
@@ -47,10 +49,28 @@ log = logging.getLogger(__name__)
 NO_TARGET = PackageTarget()
 
 
-def _path_of(target: PackageTarget) -> Path | None:
+def target_path(target: PackageTarget) -> Path | None:
     from raco_lsp.lsp.uris import uri_path
 
     return uri_path(target.uri) if target.uri else None
+
+
+def info_rkt_fixes(
+    server: RacoLanguageServer,
+    params: types.CodeActionParams,
+    checked: Container[Path],
+    findings: Callable[[Path], list[Finding]],
+) -> list[types.CodeAction]:
+    """The quick fixes on an info.rkt whose package directory was ``checked``,
+    from ``findings(package directory)``."""
+    from raco_lsp.lsp.uris import uri_path
+
+    path = uri_path(params.text_document.uri)
+    if path is None or path.name != "info.rkt" or path.parent not in checked:
+        return []
+    return server.range_converter().quick_fixes(
+        params.text_document.uri, path, findings(path.parent), params.range
+    )
 
 
 class PackageChecks(Feature):
@@ -74,14 +94,7 @@ class PackageChecks(Feature):
             self.check_in_background(path)
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
-        from raco_lsp.lsp.uris import uri_path
-
-        path = uri_path(params.text_document.uri)
-        if path is None or path.name != "info.rkt" or path.parent not in self.reports:
-            return []
-        return self.server.range_converter().quick_fixes(
-            params.text_document.uri, path, self.findings(path.parent), params.range
-        )
+        return info_rkt_fixes(self.server, params, self.reports, self.findings)
 
     # -- commands and requests ------------------------------------------------
 
@@ -90,7 +103,7 @@ class PackageChecks(Feature):
         self, target: PackageTarget = NO_TARGET
     ) -> CheckPackageResult | PackagingRefusal:
         """Check the package holding ``{"uri": ...}`` with raco setup."""
-        path = _path_of(target)
+        path = target_path(target)
         if path is None:
             return PackagingRefusal(errors=["checkPackage needs {uri} of a file in a package"])
         outside = self.server.outside_workspace([path])
@@ -106,7 +119,7 @@ class PackageChecks(Feature):
         self, target: PackageTarget = NO_TARGET
     ) -> ClearScopeResult | PackagingRefusal:
         """Remove raco-lsp's package scope(s) of the workspace (or of ``{"uri": ...}``)."""
-        path = _path_of(target)
+        path = target_path(target)
         roots: list[Path] = []
         if path is not None:
             outside = self.server.outside_workspace([path])
@@ -163,15 +176,9 @@ class PackageChecks(Feature):
 
     def publish(self, pkg_dir: Path) -> list[Finding]:
         findings = self.findings(pkg_dir)
-        converter = self.server.range_converter()
-        by_path: dict[Path, list[types.Diagnostic]] = {}
-        for f in findings:
-            by_path.setdefault(f.problem.path, []).append(converter.diagnostic(f.problem))
-        for old in self._published.get(pkg_dir, set()) - set(by_path):
-            self.server.store.put(SOURCE, self.server.uri_of(old), [])
-        for p, diags in by_path.items():
-            self.server.store.put(SOURCE, self.server.uri_of(p), diags)
-        self._published[pkg_dir] = set(by_path)
+        before = self._published.get(pkg_dir, set())
+        problems = [f.problem for f in findings]
+        self._published[pkg_dir] = publish_replacing(self.server, SOURCE, problems, before)
         return findings
 
     async def check(self, path: Path) -> CheckPackageResult | PackagingRefusal:

@@ -170,3 +170,20 @@ def publish_owned(
                     seen.append(p)
         seen.sort(key=lambda p: (p.span.start, p.message))
         server.store.put(source, server.uri_of(f), [converter.diagnostic(p) for p in seen])
+
+
+def publish_replacing(
+    server: RacoLanguageServer, source: str, problems: Iterable[Problem], before: Iterable[Path]
+) -> set[Path]:
+    """Publish ``problems`` under ``source``, grouped by file, and clear the
+    files of ``before`` (what the previous run published) that have none now;
+    the files published."""
+    converter = server.range_converter()
+    by_path: dict[Path, list[types.Diagnostic]] = {}
+    for p in problems:
+        by_path.setdefault(p.path, []).append(converter.diagnostic(p))
+    for old in set(before) - set(by_path):
+        server.store.put(source, server.uri_of(old), [])
+    for path, diags in by_path.items():
+        server.store.put(source, server.uri_of(path), diags)
+    return set(by_path)

@@ -365,9 +365,9 @@ class Distribution:
 
 @wire
 class PackagingRefusal:
-    """A packaging command (or checkPackage, clearPackageScope) that did not
-    run its job: not trusted, no Racket, a path outside the workspace, missing
-    arguments, or cancelled."""
+    """A packaging command (or checkPackage, pkgBuild, clearPackageScope) that
+    did not run its job: not trusted, no Racket, a path outside the workspace,
+    missing arguments, or cancelled."""
 
     ok: bool = False
     cancelled: bool | None = None
@@ -489,8 +489,9 @@ request("raco/recompileOrder", ModuleParams)
 
 @wire
 class PackageTarget:
-    """Argument of ``raco-lsp.checkPackage`` and ``raco-lsp.clearPackageScope``:
-    ``{"uri"}`` of a file in the package (clearPackageScope: optional)."""
+    """Argument of ``raco-lsp.checkPackage``, ``raco-lsp.pkgBuild`` and
+    ``raco-lsp.clearPackageScope``: ``{"uri"}`` of a file in the package
+    (clearPackageScope: optional)."""
 
     uri: str | None = None
 
@@ -528,6 +529,20 @@ class SetupProblem:
     message: str
     code: str | None = nullable()
     fixes: list[str]  # their titles
+
+    @classmethod
+    def of(cls, f: Finding) -> Self:
+        return cls(
+            path=str(f.problem.path),
+            range=ProblemRange(
+                start=[f.problem.span.start.line, f.problem.span.start.col],
+                end=[f.problem.span.end.line, f.problem.span.end.col],
+            ),
+            severity=f.problem.severity.value,
+            message=f.problem.message,
+            code=f.problem.code,
+            fixes=[x.title for x in f.fixes],
+        )
 
 
 @wire
@@ -574,20 +589,7 @@ class SetupReportResult:
                 for e in report.found.errors
             ],
             failures=report.failures,
-            problems=[
-                SetupProblem(
-                    path=str(f.problem.path),
-                    range=ProblemRange(
-                        start=[f.problem.span.start.line, f.problem.span.start.col],
-                        end=[f.problem.span.end.line, f.problem.span.end.col],
-                    ),
-                    severity=f.problem.severity.value,
-                    message=f.problem.message,
-                    code=f.problem.code,
-                    fixes=[x.title for x in f.fixes],
-                )
-                for f in findings
-            ],
+            problems=[SetupProblem.of(f) for f in findings],
         )
 
 
@@ -596,6 +598,34 @@ class CheckPackageResult(SetupReportResult):
     """``raco-lsp.checkPackage`` when the check ran."""
 
     ok: bool = True
+
+
+@wire
+class PkgBuildStepResult:
+    """A step of ``raco-lsp.pkgBuild``: ``status`` success, failure or skipped."""
+
+    name: str
+    status: str
+    why: str
+    seconds: float
+
+
+@wire
+class PkgBuildResult:
+    """``raco-lsp.pkgBuild`` when the steps ran (``raco-lsp pkg-build --json``'s
+    verdict, categories and steps; the problems as the diagnostics say them)."""
+
+    ok: bool = True
+    package: str
+    directory: str
+    verdict: str
+    categories: list[str]
+    network_isolated: bool | None = nullable()
+    steps: list[PkgBuildStepResult]
+    problems: list[SetupProblem]
+    html: str | None = nullable()
+    """The HTML report, once the preflight writes one (the VS Code command
+    opens it beside the editor); null until then."""
 
 
 @wire

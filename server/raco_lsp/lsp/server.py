@@ -41,6 +41,7 @@ from raco_lsp.features.identifiers import Identifiers
 from raco_lsp.features.info_rkt import InfoRkt
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.features.packaging import PackagingFeature
+from raco_lsp.features.pkg_build import PkgBuild
 from raco_lsp.features.setup import PackageChecks
 from raco_lsp.features.testing import TestFeature
 from raco_lsp.lsp import protocol
@@ -524,6 +525,7 @@ def create_server() -> RacoLanguageServer:
     server.add_feature(PackageChecks(server))
     server.add_feature(DistroConfig(server))
     server.add_feature(Identifiers(server))
+    server.add_feature(PkgBuild(server))
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: RacoLanguageServer, params: types.InitializeParams) -> None:

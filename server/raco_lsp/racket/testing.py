@@ -113,6 +113,20 @@ class TestItemResult:
     extra: tuple[tuple[str, str], ...] = ()
 
 
+def describe(item: TestItemResult) -> str:
+    """``message (actual: A, expected: E)``, or the params when there are none."""
+    text = item.message.replace("\n", " ").strip() or f"{item.check or 'check'} failed"
+    if item.kind == "test-case" and item.name:
+        text = f"{item.name}: {text}"
+    if item.check and item.check not in text:
+        text = f"{item.check}: {text}"
+    if item.actual is not None or item.expected is not None:
+        text += f" (actual: {item.actual}, expected: {item.expected})"
+    elif item.params is not None and item.status == "failed":
+        text += f" (params: {item.params})"
+    return text
+
+
 @dataclass
 class ModuleResult:
     module: str
