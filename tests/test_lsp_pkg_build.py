@@ -75,8 +75,10 @@ async def test_undeclared_dependency_on_info_rkt_and_the_verdict(
         assert result["ok"] is True and result["verdict"] == "dependency problems", result
         assert [(s["name"], s["status"]) for s in result["steps"]] == [
             ("archive", "success"),
+            ("conflicts", "success"),
             ("install", "success"),
             ("dependencies", "failure"),
+            ("built", "success"),
             ("tests", "success"),
         ]
         diags = [d for d in diagnostics(client, info) if d.source == "pkg-build"]
@@ -96,7 +98,7 @@ async def test_undeclared_dependency_on_info_rkt_and_the_verdict(
         assert isinstance(reports[0], types.WorkDoneProgressBegin)
         assert reports[0].title == "Package build undeclpkg"
         steps = [m.split(":")[0] for m in _messages(reports) if ":" in m]
-        assert steps == ["archive", "install", "dependencies", "tests"]
+        assert steps == ["archive", "conflicts", "install", "dependencies", "built", "tests"]
         # raco setup's quick fix, on the pkg-build diagnostic.
         actions = await client.text_document_code_action_async(
             types.CodeActionParams(
