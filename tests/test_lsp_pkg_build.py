@@ -81,6 +81,10 @@ async def test_undeclared_dependency_on_info_rkt_and_the_verdict(
             ("built", "success"),
             ("tests", "success"),
         ]
+        # The results page, beside the answer: outside the workspace.
+        page = Path(result["html"])
+        assert not page.is_relative_to(ws) and page.suffix == ".html"
+        assert "<title>Package Build Results: undeclpkg</title>" in page.read_text()
         diags = [d for d in diagnostics(client, info) if d.source == "pkg-build"]
         (diag,) = diags
         assert diag.code == "undeclared" and '"math-lib"' in diag.message

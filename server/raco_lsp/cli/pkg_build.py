@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
 import json
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from raco_lsp.core.records import Problem
-from raco_lsp.info.pkg_build import step_problems
+from raco_lsp.info.pkg_build import NOT_YET, report_html, step_problems
 from raco_lsp.racket.locate import locate_or_report
 from raco_lsp.racket.pkg_build import PkgBuildReport, pkg_build
 from raco_lsp.racket.setup import package_of
-
-NOT_YET = ("documentation", "tests on the built install", "extra system dependencies")
 
 
 def add_parser(sub: Any) -> None:
@@ -107,103 +104,6 @@ def format_text(report: PkgBuildReport, cwd: Path, out: TextIO) -> None:
         out.write(f"tests: {network}, DISPLAY unset\n")
     out.write(f"not yet checked: {', '.join(NOT_YET)}\n")
     out.write(f"{report.package.name}: {', '.join(report.categories)}\n")
-
-
-_STYLE = """
-body { font-family: sans-serif; margin: 2em; }
-table { border-collapse: collapse; }
-td { border: 1px solid #ccc; padding: 0.4em 0.8em; vertical-align: top; }
-.go { background-color: #ccffcc } .ok { background-color: #ccffff }
-.yield { background-color: #ffffcc } .brake { background-color: #ffeecc }
-.stop { background-color: #ffcccc }
-.author, .annotation { font-size: small; font-weight: normal; }
-pre.log { background: #f4f4f4; padding: 0.5em; overflow-x: auto; }
-"""
-
-
-def _status_cell(report: PkgBuildReport) -> tuple[str, str]:
-    """The service's status column: its colour class and its text (linking to
-    the logs below, as the service links to its log files)."""
-
-    def link(step: str, text: str) -> str:
-        return f'<a href="#log-{step}">{html.escape(text)}</a>'
-
-    if report.verdict == "failure":
-        failed = next(s.name for s in report.steps if s.status == "failure")
-        return "stop", link(failed, "install fails")
-    results = [link("install", "install succeeds")]
-    if report.step("dependencies").status == "failure":
-        results.append(link("dependencies", "dependency problems"))
-    tests = report.step("tests").status
-    if tests == "failure":
-        results.append(link("tests", "test failures"))
-    elif tests == "success":
-        results.append(link("tests", "no test failures"))
-    text = results[0] + (" with " + " and with ".join(results[1:]) if results[1:] else "")
-    cats = report.categories
-    colour = (
-        "brake" if "dependency problems" in cats else "yield" if "test failures" in cats else "go"
-    )
-    return colour, text
-
-
-def report_html(report: PkgBuildReport) -> str:
-    """A self-contained page laid out like the service's results page: one row
-    (package, docs, status, conflicts), then each step's problems and log."""
-    e = html.escape
-    name = e(report.package.name)
-    colour, status = _status_cell(report)
-    conflicts = report.step("conflicts").status == "failure"
-    conflict_cell = (
-        '<td class="stop" id="conflicts"><a href="#log-conflicts">conflicts</a></td>'
-        if conflicts
-        else '<td class="neutral" id="conflicts"></td>'
-    )
-    rows = [
-        f'<tr><td id="package">{name}<div class="author">{e(str(report.package.directory))}'
-        "</div></td>",
-        '<td id="docs">Docs: <span class="annotation">(not built: not yet checked)</span></td>',
-        f'<td class="{colour}" id="status">{status}</td>',
-        conflict_cell + "</tr>",
-    ]
-    sections = []
-    for s in report.steps:
-        problems = "".join(
-            f'<li class="problem {p.severity.value}"><code>{e(str(p.path))}:'
-            f"{p.span.start.line + 1}:{p.span.start.col + 1}</code>: "
-            f"{e(p.message)}</li>"
-            for p in step_problems(s)
-        )
-        sections.append(
-            f'<section class="step {s.status}" id="log-{s.name}">'
-            f"<h2>{e(s.name)}: {e(s.status)}</h2>"
-            f'<p class="why">{e(s.why)} ({s.seconds:.1f} s)</p>'
-            + (f'<ul class="problems">{problems}</ul>' if problems else "")
-            + (
-                f'<p class="left-out">left out of the archive: {e(", ".join(s.left_out))}</p>'
-                if s.left_out
-                else ""
-            )
-            + (f'<pre class="log">{e(s.log)}</pre>' if s.log else "")
-            + "</section>"
-        )
-    notes = []
-    if report.network_isolated is not None:
-        network = "network isolated" if report.network_isolated else "network not isolated"
-        notes.append(f"tests: {network}, DISPLAY unset")
-    notes.append(f"not yet checked: {', '.join(NOT_YET)}")
-    verdict = e(", ".join(report.categories))
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>Package Build Results: {name}</title><style>{_STYLE}</style></head>\n"
-        f"<body><h1>Package Build Results</h1>\n"
-        f'<p id="verdict">{name}: {verdict}</p>\n'
-        f'<table id="summary">{"".join(rows)}</table>\n'
-        + "\n".join(sections)
-        + "\n"
-        + "".join(f'<p class="note">{e(n)}</p>' for n in notes)
-        + "\n</body></html>\n"
-    )
 
 
 def run(args: argparse.Namespace) -> int:

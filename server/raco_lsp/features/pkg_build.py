@@ -12,6 +12,7 @@ fixes on info.rkt), and a ``window/showMessage`` says the verdict.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ from lsprotocol import types
 
 from raco_lsp.features.setup import NO_TARGET, info_rkt_fixes, target_path
 from raco_lsp.info.findings import Finding
-from raco_lsp.info.pkg_build import report_findings, summary
+from raco_lsp.info.pkg_build import report_findings, report_html, summary
 from raco_lsp.lsp.diagnostics import publish_replacing
 from raco_lsp.lsp.feature import Feature, command
 from raco_lsp.lsp.progress import work_done
@@ -30,6 +31,7 @@ from raco_lsp.lsp.protocol import (
     PkgBuildStepResult,
     SetupProblem,
 )
+from raco_lsp.racket.install import cache_dir, write_cache_text
 from raco_lsp.racket.pkg_build import SOURCE, STEPS, BuildStep, PkgBuildReport, pkg_build
 from raco_lsp.racket.setup import package_of
 
@@ -95,6 +97,10 @@ class PkgBuild(Feature):
         except asyncio.CancelledError:
             return PackagingRefusal(cancelled=True, errors=["cancelled"])
         self.reports[pkg.directory] = report
+        # The results page, under the cache dir (never in the workspace).
+        key = hashlib.sha1(str(pkg.directory).encode()).hexdigest()[:12]
+        page = cache_dir() / "views" / f"pkg-build-{key}-{pkg.name}.html"
+        html = str(page) if write_cache_text(page, report_html(report)) else None
         findings = self.findings(pkg.directory)
         before = self._published.get(pkg.directory, set())
         problems = [f.problem for f in findings]
@@ -117,4 +123,5 @@ class PkgBuild(Feature):
                 for x in report.steps
             ],
             problems=[SetupProblem.of(f) for f in findings],
+            html=html,
         )
