@@ -38,6 +38,7 @@ FAST_FILES = {
 }
 RACKET_TESTS = {
     "test_agent.py::test_real_agent_cancel_breaks_a_looping_compile",
+    "test_agent.py::test_a_cancel_right_behind_its_compile_still_gets_the_result",
     "test_deps.py::test_an_unreadable_dep_is_stale_and_removing_it_lets_cm_recompile",
     "test_deps.py::test_fast_reader_agrees_with_general_reader_on_the_installation",
     "test_info_assist.py::test_hover_on_field_dep_and_flag",

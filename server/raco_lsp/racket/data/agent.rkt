@@ -36,14 +36,17 @@
 
 (define (run-compile id files roots)
   (define cancelled? #f)
+  ;; Breaks are enabled only inside the handler: a cancel that arrives as
+  ;; the job starts is still answered with a result.
   (define ok?
     (with-handlers ([exn:break? (lambda (e) (set! cancelled? #t) #f)])
-      (parameterize ([current-emit (lambda (h) (send! (hash-set h 'id id)))])
-        (for/fold ([ok? #t]) ([f (in-list files)])
-          (and (compile-one f
-                            (map (lambda (r) (simplify-path (path->complete-path r))) roots)
-                            receiver)
-               ok?)))))
+      (parameterize-break #t
+        (parameterize ([current-emit (lambda (h) (send! (hash-set h 'id id)))])
+          (for/fold ([ok? #t]) ([f (in-list files)])
+            (and (compile-one f
+                              (map (lambda (r) (simplify-path (path->complete-path r))) roots)
+                              receiver)
+                 ok?))))))
   (send! (hasheq 'id id 'event "result" 'ok (and ok? (not cancelled?)) 'cancelled cancelled?)))
 
 (define (handle req)
@@ -57,9 +60,7 @@
      (define roots (->paths (hash-ref req 'roots '())))
      (set! current-job
            (parameterize-break #f
-             (thread (lambda ()
-                       (parameterize-break #t
-                         (run-compile id files roots))))))]
+             (thread (lambda () (run-compile id files roots)))))]
     [("cancel")
      (when (and current-job (not (thread-dead? current-job)))
        (break-thread current-job))]
