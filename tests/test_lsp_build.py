@@ -345,7 +345,8 @@ async def test_open_agrees_with_cm_on_a_dependency_newer_within_the_same_second(
         open_file(client, main)
         await wait_idle(client)
         assert statuses == []
-        assert (await status(client))["agent"] is None  # no build was even asked for
+        agents = (await status(client))["agent"]["all"]  # started with the server
+        assert agents and all(a["compiles"] == 0 for a in agents)  # no build was asked for
     assert {p: p.stat().st_mtime_ns for p in compiled.iterdir()} == times
     # compiler/cm agrees: it checks both modules and neither compiles nor touches.
     assert cm_log(main) == [f"checking: {main}", f"checking: {util}"]
@@ -406,3 +407,20 @@ async def test_shutdown_stops_the_agents(ws: Path) -> None:
         assert not any(alive(p) for p in pids)  # at shutdown, before exit
         client.exit(None)
         client.capabilities = None  # the session is over: lsp_session has nothing to end
+
+
+async def test_the_agent_starts_with_the_server(ws: Path) -> None:
+    """The first compile (a stale module opened) does not wait for Racket
+    and compiler/cm to load: the first agent starts while the module graph
+    loads and scans, before any module is opened or saved."""
+    write_chain(ws)
+    quiet = {"checkOnStartup": False}
+    async with lsp_session(ws, init_options=quiet) as client:
+        await wait_idle(client)
+        first = (await status(client))["agent"]
+        assert first is not None and first["state"] == "idle" and first["compiles"] == 0
+        assert alive(first["pid"])
+    off = {**quiet, "compileOnSave": "off"}
+    async with lsp_session(ws, init_options=off) as client:
+        await wait_idle(client)
+        assert (await status(client))["agent"] is None  # nothing will compile

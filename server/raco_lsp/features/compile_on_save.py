@@ -74,8 +74,44 @@ class CompileOnSave(Feature):
         self._pools: dict[RacketInstall, list[CompileAgent]] = {}  # per folder's Racket
         self.last_build: list[Path] = []
         self._opening: set[asyncio.Future[None]] = set()  # opened/saved before the graph was ready
+        self._warming: asyncio.Task[None] | None = None
 
     # -- entry points -------------------------------------------------------
+
+    def on_configured(self) -> None:
+        """Start the first compile agent of each Racket that a trusted folder
+        compiles with, now, while the module graph loads the installation's
+        description and scans: the first compile (a stale module opened, a
+        save) then finds it ready."""
+        installs = self._compiling(self.server.client_roots())
+        if installs and (self._warming is None or self._warming.done()):
+            self._warming = asyncio.ensure_future(self._warm_up(installs))
+
+    def _compiling(self, roots: list[Path]) -> set[RacketInstall]:
+        """The Rackets that these folders compile with (trusted, with
+        ``compileOnSave`` on)."""
+        out = set()
+        for root in roots:
+            s, install = self.server.settings_for(root), self.server.install_for(root)
+            if s.trusted and s.compile_on_save != "off" and install is not None:
+                out.add(install)
+        return out
+
+    async def _warm_up(self, installs: set[RacketInstall]) -> None:
+        starts = {i: asyncio.ensure_future((await self.agents(i))[0].warm_up()) for i in installs}
+        await asyncio.wait(starts.values())
+        for t in starts.values():
+            if t.exception() is not None:  # the first compile starts it again and reports
+                log.warning("could not start the compile agent: %s", t.exception())
+        # A root inside the Racket installation is no workspace (known once
+        # the graph has loaded the installation): its Racket's agents go.
+        await self.server.feature_of(ModuleGraphFeature).ready.wait()
+        kept = self._compiling(self.server.folders())
+        for install in installs - kept:
+            pool = self._pools.get(install, [])
+            if all(a.compiles == 0 for a in pool):
+                for a in self._pools.pop(install, []):
+                    await a.stop()
 
     def on_open(self, path: Path) -> None:
         """Build an opened module if compiler/cm would do anything to it, as
@@ -227,6 +263,8 @@ class CompileOnSave(Feature):
 
     async def on_shutdown(self) -> None:
         """Cancel the build and stop the agents."""
+        if self._warming is not None:
+            self._warming.cancel()
         if self._startup is not None:
             self._startup.cancel()
         if self._build is not None and not self._build.done():
@@ -237,6 +275,8 @@ class CompileOnSave(Feature):
                 await a.stop()
 
     async def wait_idle(self) -> None:
+        if self._warming is not None:
+            await asyncio.wait([self._warming])
         startup = self._startup
         while (
             self._opening

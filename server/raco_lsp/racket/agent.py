@@ -144,6 +144,12 @@ class CompileAgent:
             )
             self._set(AgentState.CRASHED)
 
+    async def warm_up(self) -> None:
+        """Start the process now (as ``compile`` would), so that the first
+        compile does not wait for Racket and compiler/cm to load."""
+        async with self._lock:
+            await self.start()
+
     async def stop(self) -> None:
         helper, self._helper = self._helper, None
         if helper is not None:
