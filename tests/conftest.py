@@ -58,6 +58,7 @@ RACKET_TESTS = {
     "test_testing_runner.py::test_a_hang_in_atomic_mode_kills_and_replaces_the_process",
     "test_testing_runner.py::test_cli_prints_failures_at_checks_and_exits_like_raco_test",
     "test_testing_runner.py::test_drdr_mode_sets_the_package_build_service_variable",
+    "test_testing_runner.py::test_the_runner_starts_from_the_compiled_helpers_else_from_source",
     "test_text.py::test_decode_source_matches_racket_on_every_invalid_shape",
     "test_text.py::test_tree_sitter_positions_agree_with_the_racket_reader_after_invalid_bytes",
 }

@@ -424,3 +424,32 @@ async def test_the_agent_starts_with_the_server(ws: Path) -> None:
     async with lsp_session(ws, init_options=off) as client:
         await wait_idle(client)
         assert (await status(client))["agent"] is None  # nothing will compile
+
+
+def _cmdline(pid: int) -> list[bytes]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+
+
+async def test_agents_run_the_compiled_helpers_once_they_are_made(ws: Path, tmp_path: Path) -> None:
+    """The first server compiles the helpers into the cache folder (after its
+    first builds); the next server's agent runs that compiled copy, and
+    compiles with it.  Nothing is written into the installation."""
+    _, _, top = write_chain(ws)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    quiet = {"checkOnStartup": False}
+    dirs = installation_dirs()
+    before = snapshot(dirs)
+    async with lsp_session(ws, env=env, init_options=quiet) as client:
+        await wait_idle(client)
+    (made,) = (tmp_path / "cache" / "raco-lsp" / "helpers").iterdir()
+    assert (made / "compiled" / "agent_rkt.zo").is_file()
+    assert (made / "compiled" / "compile_rkt.zo").is_file()
+    assert (made / "compiled" / "test-runner_rkt.zo").is_file()
+    async with lsp_session(ws, env=env, init_options=quiet) as client:
+        open_file(client, top)  # never compiled
+        await wait_idle(client)
+        agent = (await status(client))["agent"]
+        assert str(made / "agent.rkt").encode() in _cmdline(agent["pid"])
+        assert agent["compiles"] > 0 and (ws / "compiled" / "top_rkt.zo").exists()
+        assert diagnostics(client, top) == []
+    assert snapshot(dirs) == before

@@ -40,11 +40,12 @@ from raco_lsp.lsp.diagnostics import publish_owned
 from raco_lsp.lsp.feature import Feature, command
 from raco_lsp.lsp.progress import Progress, work_done
 from raco_lsp.lsp.protocol import BuildStatusParams, BuildWorkspaceResult
-from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
+from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent
 from raco_lsp.racket.compile import SOURCE, CompileRun
 from raco_lsp.racket.deps import compiled_paths, discard_unreadable_dep
 from raco_lsp.racket.graph import norm
 from raco_lsp.racket.graph.staleness import Staleness
+from raco_lsp.racket.helpers import compile_helpers
 from raco_lsp.racket.locate import RacketInstall
 
 if TYPE_CHECKING:
@@ -112,6 +113,13 @@ class CompileOnSave(Feature):
             if all(a.compiles == 0 for a in pool):
                 for a in self._pools.pop(install, []):
                     await a.stop()
+        # Agents and test runners start from the helpers' source until their
+        # compiled copy exists: make it once the first builds (what the user
+        # waits for) and the check on startup are done.
+        await self.server.settled()
+        await self._builds_done()
+        for install in installs & kept:
+            await compile_helpers(install)
 
     def on_open(self, path: Path) -> None:
         """Build an opened module if compiler/cm would do anything to it, as
@@ -277,6 +285,10 @@ class CompileOnSave(Feature):
     async def wait_idle(self) -> None:
         if self._warming is not None:
             await asyncio.wait([self._warming])
+        await self._builds_done()
+
+    async def _builds_done(self) -> None:
+        """Until no build runs or waits, the check on startup included."""
         startup = self._startup
         while (
             self._opening
@@ -345,7 +357,7 @@ class CompileOnSave(Feature):
         pool = self._pools.setdefault(install, [])
         jobs = s.jobs or os.cpu_count() or 1
         while len(pool) < jobs:
-            pool.append(CompileAgent(racket_agent_factory(install)))
+            pool.append(racket_agent(install))
         while len(pool) > jobs:
             await pool.pop().stop()
         for a in pool:

@@ -27,7 +27,8 @@ from raco_lsp.racket.compile import (
     timeout_message,
     unfinished_problem,
 )
-from raco_lsp.racket.env import data_file, racket_env
+from raco_lsp.racket.env import racket_env
+from raco_lsp.racket.helpers import helper_file
 from raco_lsp.racket.jsonl import HelperDied, JsonLinesProcess, Pending
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import start_process
@@ -54,12 +55,17 @@ class AgentCrashed(Exception):
 def racket_agent_factory(install: RacketInstall) -> AgentFactory:
     async def start() -> asyncio.subprocess.Process:
         return await start_process(
-            [str(install.racket), str(data_file("agent.rkt"))],
+            [str(install.racket), str(helper_file(install, "agent.rkt"))],
             cwd=Path.home() if Path.home().is_dir() else Path("/"),
             env=racket_env(),
         )
 
     return start
+
+
+def racket_agent(install: RacketInstall) -> CompileAgent:
+    """A compile agent of ``install``."""
+    return CompileAgent(racket_agent_factory(install))
 
 
 def rss_bytes(pid: int) -> int | None:
