@@ -453,3 +453,28 @@ async def test_agents_run_the_compiled_helpers_once_they_are_made(ws: Path, tmp_
         assert agent["compiles"] > 0 and (ws / "compiled" / "top_rkt.zo").exists()
         assert diagnostics(client, top) == []
     assert snapshot(dirs) == before
+
+
+async def test_a_corrupt_compiled_helper_is_removed_and_the_source_runs(
+    ws: Path, tmp_path: Path
+) -> None:
+    """An agent that cannot start from the compiled copy (a corrupt .zo)
+    removes it and starts from the shipped source: the server still compiles."""
+    _, _, top = write_chain(ws)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    quiet = {"checkOnStartup": False}
+    async with lsp_session(ws, env=env, init_options=quiet) as client:
+        await wait_idle(client)
+    (made,) = (tmp_path / "cache" / "raco-lsp" / "helpers").iterdir()
+    (made / "compiled" / "agent_rkt.zo").write_bytes(b"#~not a compiled module")
+    async with lsp_session(ws, env=env, init_options=quiet) as client:
+        open_file(client, top)  # never compiled
+        await wait_idle(client)
+        agent = (await status(client))["agent"]
+        assert str(made / "agent.rkt").encode() not in _cmdline(agent["pid"])
+        assert agent["state"] == "idle" and agent["compiles"] > 0
+        assert (ws / "compiled" / "top_rkt.zo").exists()
+        assert diagnostics(client, top) == []
+    # Made again, whole, once the builds were done.
+    (again,) = (tmp_path / "cache" / "raco-lsp" / "helpers").iterdir()
+    assert (again / "compiled" / "agent_rkt.zo").read_bytes() != b"#~not a compiled module"

@@ -63,7 +63,7 @@ async def test_the_runner_starts_from_the_compiled_helpers_else_from_source(
     assert made != data_file("test-runner.rkt")
     zo = made.parent / "compiled" / "test-runner_rkt.zo"
     assert zo.is_file()
-    for corrupt in (False,):
+    for corrupt in (False, True):
         if corrupt:
             zo.write_bytes(b"#~not a compiled module")
         pool = TestPool(install, TestOptions(jobs=1))
@@ -77,6 +77,7 @@ async def test_the_runner_starts_from_the_compiled_helpers_else_from_source(
             assert argv[-3:-1] == [b"-t", str(expected).encode()]
         finally:
             await pool.close()
+    assert not made.parent.exists()  # the corrupt copy was removed
 
 
 def test_cli_prints_failures_at_checks_and_exits_like_raco_test(ws: Path) -> None:

@@ -7,7 +7,9 @@ test runner.  ``compile_helpers`` compiles copies of the helpers into
 ``<cache>/raco-lsp/helpers/<key>/`` (the key names the racket executable and
 the helpers' text) with ``compile.rkt`` itself, so nothing outside that folder
 is written; ``helper_file`` names the compiled copy once it is there, and the
-shipped source until then.
+shipped source until then.  A helper that does not start from the compiled
+copy (a corrupt or unloadable file) makes its starter ``discard_compiled``
+it and start again from the source.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from raco_lsp.racket.compile import compile_modules
 from raco_lsp.racket.env import data_file
 from raco_lsp.racket.install import cache_dir
+from raco_lsp.racket.jsonl import HelperDied
 from raco_lsp.racket.locate import RacketInstall
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,26 @@ def helper_file(install: RacketInstall, name: str) -> Path:
     if folder is not None and folder.is_dir():
         return folder / name
     return data_file(name)
+
+
+def discard_compiled(install: RacketInstall, died: HelperDied) -> bool:
+    """A helper exited while starting: when it exited by itself with an
+    error (not killed: a cancellation kills it) and a compiled copy for
+    ``install`` is in use, remove that copy; whether the caller should start
+    again (then from the source)."""
+    folder = _folder(install)
+    if died.returncode is None or died.returncode <= 0:
+        return False
+    if folder is None or not folder.is_dir():
+        return False
+    log.warning("a helper did not start from %s: removing it, running the sources", folder)
+    gone = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
+    try:
+        folder.rename(gone)  # out of the way at once, for every reader
+    except OSError:
+        gone = folder
+    shutil.rmtree(gone, ignore_errors=True)
+    return True
 
 
 async def compile_helpers(install: RacketInstall) -> None:

@@ -28,7 +28,7 @@ from raco_lsp.core.files import special_file
 from raco_lsp.core.records import Pos, Span
 from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.racket.env import racket_env
-from raco_lsp.racket.helpers import helper_file
+from raco_lsp.racket.helpers import discard_compiled, helper_file
 from raco_lsp.racket.jsonl import HelperDied, JsonLinesProcess
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import start_process
@@ -506,16 +506,21 @@ class Runner:
 
             self._helper = None
             # Start-up (loading rackunit...) does not count against a test's timeout.
-            try:
-                self._helper = await JsonLinesProcess.start(
-                    "test runner", start, ready_timeout=STARTUP_TIMEOUT
-                )
-            except TimeoutError as e:
-                raise RunnerDied(
-                    f"the test runner did not start within {STARTUP_TIMEOUT:g} s"
-                ) from e
-            except HelperDied as e:
-                raise RunnerDied(str(e)) from e
+            for again in (True, False):
+                try:
+                    self._helper = await JsonLinesProcess.start(
+                        "test runner", start, ready_timeout=STARTUP_TIMEOUT
+                    )
+                except TimeoutError as e:
+                    raise RunnerDied(
+                        f"the test runner did not start within {STARTUP_TIMEOUT:g} s"
+                    ) from e
+                except HelperDied as e:
+                    if again and discard_compiled(self._install, e):
+                        continue  # the compiled copy would not load: from source
+                    raise RunnerDied(str(e)) from e
+                break
+        assert self._helper is not None
         return self._helper
 
     async def kill(self) -> None:
