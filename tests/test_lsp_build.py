@@ -478,3 +478,33 @@ async def test_a_corrupt_compiled_helper_is_removed_and_the_source_runs(
     # Made again, whole, once the builds were done.
     (again,) = (tmp_path / "cache" / "raco-lsp" / "helpers").iterdir()
     assert (again / "compiled" / "agent_rkt.zo").read_bytes() != b"#~not a compiled module"
+
+
+async def test_a_stale_module_opened_before_the_scan_compiles_first(ws: Path) -> None:
+    """A module opened as the server starts, stale while everything it
+    requires is up to date, is compiled alone at once (before the workspace
+    scan is done); its dependents follow, in a second build, once the
+    scanned graph names them."""
+    _, mid, top = write_chain(ws)
+    subprocess.run(["raco", "make", str(top)], check=True, stdin=subprocess.DEVNULL)
+    mid.write_text(mid.read_text() + "(define h 2)\n")  # stale, and so is top
+    # top's .zo no older than mid's will be (compiled in the same second):
+    # by timestamps alone it would look current.
+    soon = time.time() + 1
+    for p in (ws / "compiled").glob("top_rkt.*"):
+        os.utime(p, (soon, soon))
+    async with lsp_session(ws) as client:
+        statuses = collect(client, "raco/buildStatus")
+        open_file(client, mid)
+        await wait_idle(client)
+        one = [
+            {"building": True, "done": 0, "total": 1, "errors": 0},
+            {"building": True, "done": 1, "total": 1, "errors": 0},
+            {"building": False, "done": 1, "total": 1, "errors": 0},
+        ]
+        assert statuses == one + one  # mid alone, then top
+        assert diagnostics(client, mid) == [] and diagnostics(client, top) == []
+        graph = await request(client, "raco/moduleGraph", None)
+        assert not [n["path"] for n in graph["nodes"] if n["workspace"] and n["stale"]]
+    # compiler/cm agrees: nothing is left to compile or touch.
+    assert all(line.startswith("checking: ") for line in cm_log(top))
