@@ -42,6 +42,7 @@ FAST_FILES = {
 RACKET_TESTS = {
     "test_identifiers.py::test_helper_is_headless",
     "test_agent.py::test_real_agent_cancel_breaks_a_looping_compile",
+    "test_agent.py::test_a_cancel_right_behind_its_compile_still_gets_the_result",
     "test_deps.py::test_an_unreadable_dep_is_stale_and_removing_it_lets_cm_recompile",
     "test_deps.py::test_fast_reader_agrees_with_general_reader_on_the_installation",
     "test_info_assist.py::test_hover_on_field_dep_and_flag",
@@ -61,6 +62,7 @@ RACKET_TESTS = {
     "test_testing_runner.py::test_a_hang_in_atomic_mode_kills_and_replaces_the_process",
     "test_testing_runner.py::test_cli_prints_failures_at_checks_and_exits_like_raco_test",
     "test_testing_runner.py::test_drdr_mode_sets_the_package_build_service_variable",
+    "test_testing_runner.py::test_the_runner_starts_from_the_compiled_helpers_else_from_source",
     "test_text.py::test_decode_source_matches_racket_on_every_invalid_shape",
     "test_text.py::test_tree_sitter_positions_agree_with_the_racket_reader_after_invalid_bytes",
 }

@@ -7,10 +7,12 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from raco_lsp.racket.agent import AgentCrashed, AgentState, CompileAgent, racket_agent_factory
+from raco_lsp.racket.jsonl import JsonLinesProcess
 from raco_lsp.racket.locate import locate_racket
 from raco_lsp.racket.process import start_process
 
@@ -101,3 +103,26 @@ async def test_real_agent_cancel_breaks_a_looping_compile(tmp_path: Path) -> Non
     with pytest.raises(AgentCrashed):
         await agent.compile([loop], roots=[tmp_path], timeout=60)
     await agent.stop()
+
+
+async def test_a_cancel_right_behind_its_compile_still_gets_the_result(tmp_path: Path) -> None:
+    """A cancel that reaches the agent right behind its compile (before the
+    compile's thread has run) stops it with a result, as any cancel does:
+    the break never kills the thread before its handler is in place."""
+    install, _ = locate_racket()
+    assert install is not None
+    ok = tmp_path / "ok.rkt"
+    ok.write_text("#lang racket/base\n(define x 1)\n")
+    helper = await JsonLinesProcess.start(
+        "compile agent", racket_agent_factory(install), ready_timeout=60
+    )
+    try:
+        for _ in range(5):
+            req = {"op": "compile", "files": [str(ok)], "roots": [str(tmp_path)]}
+            with await helper.request(req) as pending:
+                await helper.send({"op": "cancel", "id": pending.id})
+                events: list[dict[str, Any]] = []
+                while not events or events[-1]["event"] != "result":
+                    events.append(await asyncio.wait_for(pending.next(), 30))
+    finally:
+        await helper.close()

@@ -345,7 +345,8 @@ async def test_open_agrees_with_cm_on_a_dependency_newer_within_the_same_second(
         open_file(client, main)
         await wait_idle(client)
         assert statuses == []
-        assert (await status(client))["agent"] is None  # no build was even asked for
+        agents = (await status(client))["agent"]["all"]  # started with the server
+        assert agents and all(a["compiles"] == 0 for a in agents)  # no build was asked for
     assert {p: p.stat().st_mtime_ns for p in compiled.iterdir()} == times
     # compiler/cm agrees: it checks both modules and neither compiles nor touches.
     assert cm_log(main) == [f"checking: {main}", f"checking: {util}"]
@@ -406,3 +407,104 @@ async def test_shutdown_stops_the_agents(ws: Path) -> None:
         assert not any(alive(p) for p in pids)  # at shutdown, before exit
         client.exit(None)
         client.capabilities = None  # the session is over: lsp_session has nothing to end
+
+
+async def test_the_agent_starts_with_the_server(ws: Path) -> None:
+    """The first compile (a stale module opened) does not wait for Racket
+    and compiler/cm to load: the first agent starts while the module graph
+    loads and scans, before any module is opened or saved."""
+    write_chain(ws)
+    quiet = {"checkOnStartup": False}
+    async with lsp_session(ws, init_options=quiet) as client:
+        await wait_idle(client)
+        first = (await status(client))["agent"]
+        assert first is not None and first["state"] == "idle" and first["compiles"] == 0
+        assert alive(first["pid"])
+    off = {**quiet, "compileOnSave": "off"}
+    async with lsp_session(ws, init_options=off) as client:
+        await wait_idle(client)
+        assert (await status(client))["agent"] is None  # nothing will compile
+
+
+def _cmdline(pid: int) -> list[bytes]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+
+
+async def test_agents_run_the_compiled_helpers_once_they_are_made(ws: Path, tmp_path: Path) -> None:
+    """The first server compiles the helpers into the cache folder (after its
+    first builds); the next server's agent runs that compiled copy, and
+    compiles with it.  Nothing is written into the installation."""
+    _, _, top = write_chain(ws)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    quiet = {"checkOnStartup": False}
+    dirs = installation_dirs()
+    before = snapshot(dirs)
+    async with lsp_session(ws, env=env, init_options=quiet) as client:
+        await wait_idle(client)
+    (made,) = (tmp_path / "cache" / "raco-lsp" / "helpers").iterdir()
+    assert (made / "compiled" / "agent_rkt.zo").is_file()
+    assert (made / "compiled" / "compile_rkt.zo").is_file()
+    assert (made / "compiled" / "test-runner_rkt.zo").is_file()
+    async with lsp_session(ws, env=env, init_options=quiet) as client:
+        open_file(client, top)  # never compiled
+        await wait_idle(client)
+        agent = (await status(client))["agent"]
+        assert str(made / "agent.rkt").encode() in _cmdline(agent["pid"])
+        assert agent["compiles"] > 0 and (ws / "compiled" / "top_rkt.zo").exists()
+        assert diagnostics(client, top) == []
+    assert snapshot(dirs) == before
+
+
+async def test_a_corrupt_compiled_helper_is_removed_and_the_source_runs(
+    ws: Path, tmp_path: Path
+) -> None:
+    """An agent that cannot start from the compiled copy (a corrupt .zo)
+    removes it and starts from the shipped source: the server still compiles."""
+    _, _, top = write_chain(ws)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    quiet = {"checkOnStartup": False}
+    async with lsp_session(ws, env=env, init_options=quiet) as client:
+        await wait_idle(client)
+    (made,) = (tmp_path / "cache" / "raco-lsp" / "helpers").iterdir()
+    (made / "compiled" / "agent_rkt.zo").write_bytes(b"#~not a compiled module")
+    async with lsp_session(ws, env=env, init_options=quiet) as client:
+        open_file(client, top)  # never compiled
+        await wait_idle(client)
+        agent = (await status(client))["agent"]
+        assert str(made / "agent.rkt").encode() not in _cmdline(agent["pid"])
+        assert agent["state"] == "idle" and agent["compiles"] > 0
+        assert (ws / "compiled" / "top_rkt.zo").exists()
+        assert diagnostics(client, top) == []
+    # Made again, whole, once the builds were done.
+    (again,) = (tmp_path / "cache" / "raco-lsp" / "helpers").iterdir()
+    assert (again / "compiled" / "agent_rkt.zo").read_bytes() != b"#~not a compiled module"
+
+
+async def test_a_stale_module_opened_before_the_scan_compiles_first(ws: Path) -> None:
+    """A module opened as the server starts, stale while everything it
+    requires is up to date, is compiled alone at once (before the workspace
+    scan is done); its dependents follow, in a second build, once the
+    scanned graph names them."""
+    _, mid, top = write_chain(ws)
+    subprocess.run(["raco", "make", str(top)], check=True, stdin=subprocess.DEVNULL)
+    mid.write_text(mid.read_text() + "(define h 2)\n")  # stale, and so is top
+    # top's .zo no older than mid's will be (compiled in the same second):
+    # by timestamps alone it would look current.
+    soon = time.time() + 1
+    for p in (ws / "compiled").glob("top_rkt.*"):
+        os.utime(p, (soon, soon))
+    async with lsp_session(ws) as client:
+        statuses = collect(client, "raco/buildStatus")
+        open_file(client, mid)
+        await wait_idle(client)
+        one = [
+            {"building": True, "done": 0, "total": 1, "errors": 0},
+            {"building": True, "done": 1, "total": 1, "errors": 0},
+            {"building": False, "done": 1, "total": 1, "errors": 0},
+        ]
+        assert statuses == one + one  # mid alone, then top
+        assert diagnostics(client, mid) == [] and diagnostics(client, top) == []
+        graph = await request(client, "raco/moduleGraph", None)
+        assert not [n["path"] for n in graph["nodes"] if n["workspace"] and n["stale"]]
+    # compiler/cm agrees: nothing is left to compile or touch.
+    assert all(line.startswith("checking: ") for line in cm_log(top))

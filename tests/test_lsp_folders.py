@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from lsprotocol import types
@@ -130,6 +131,27 @@ async def test_a_trusted_module_that_requires_an_untrusted_one_is_not_compiled(
         assert d.message.startswith("oops: unbound identifier")
     assert not marks.exists() or list(marks.iterdir()) == []
     assert not (untrusted / "compiled").exists()
+
+
+async def test_a_module_opened_before_the_scan_that_requires_an_untrusted_one_waits(
+    tmp_path: Path,
+) -> None:
+    """The early build (a stale module opened before the first scan) runs
+    only when every folder is trusted: which modules reach an untrusted
+    folder is known after the scan, and then this one is not compiled."""
+    trusted, untrusted = _folders(tmp_path, "trusted", "untrusted")
+    lib = untrusted / "lib.rkt"
+    lib.write_text(BASE + "(provide x)\n(define x 1)\n")
+    subprocess.run(["raco", "make", str(lib)], check=True, stdin=subprocess.DEVNULL)
+    user = trusted / "user.rkt"
+    user.write_text(BASE + '(require (file "../untrusted/lib.rkt"))\n')
+    config = {trusted: None, untrusted: {"raco-lsp": {"trusted": False}}}
+    quiet = {"checkOnStartup": False}
+    async with lsp_session(trusted, folders=config, init_options=quiet) as client:
+        open_file(client, user)  # as the server starts
+        await wait_idle(client)
+        assert _raco_make(client, user) == []
+    assert not (trusted / "compiled").exists()
 
 
 async def test_each_folder_uses_its_own_racket(tmp_path: Path) -> None:

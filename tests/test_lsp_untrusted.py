@@ -96,6 +96,7 @@ async def test_untrusted_workspace_runs_nothing(ws: Path, tmp_path: Path, truste
         await wait_idle(client)  # the first scan, and language profiles when trusted
         status = await _command(client, "raco-lsp.serverStatus")
         assert status["trusted"] is False
+        assert status["agent"] is None  # no compile agent, not even a warm one
 
         # Compile on open and on save, and a whole build.
         main = files["main.rkt"]

@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from raco_lsp.racket.env import data_file
+from raco_lsp.racket.helpers import compile_helpers, helper_file
 from raco_lsp.racket.locate import locate_racket
 from raco_lsp.racket.testing import PlannedFile, TestOptions, TestPool
 from testing_fixtures import FILES
@@ -41,6 +45,39 @@ async def test_a_hang_in_atomic_mode_kills_and_replaces_the_process(ws: Path) ->
         assert (after.failed, after.total, after.status) == (0, 2, "pass")
     finally:
         await pool.close()
+
+
+async def test_the_runner_starts_from_the_compiled_helpers_else_from_source(
+    ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test runner runs the compiled copy of test-runner.rkt (with
+    main's argv: racket -N racket -t RUNNER); when that copy will not load,
+    it is removed and the runner starts from the shipped source."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ok = ws / "pass.rkt"
+    ok.write_text(FILES["pass.rkt"], encoding="utf-8")
+    install, _ = locate_racket(None)
+    assert install is not None
+    await compile_helpers(install)
+    made = helper_file(install, "test-runner.rkt")
+    assert made != data_file("test-runner.rkt")
+    zo = made.parent / "compiled" / "test-runner_rkt.zo"
+    assert zo.is_file()
+    for corrupt in (False, True):
+        if corrupt:
+            zo.write_bytes(b"#~not a compiled module")
+        pool = TestPool(install, TestOptions(jobs=1))
+        try:
+            result = await pool.run_file(PlannedFile(ok))
+            assert (result.failed, result.total, result.status) == (0, 2, "pass")
+            (runner,) = pool._runners
+            assert runner._helper is not None
+            argv = Path(f"/proc/{runner._helper.pid}/cmdline").read_bytes().split(b"\0")
+            expected = data_file("test-runner.rkt") if corrupt else made
+            assert argv[-3:-1] == [b"-t", str(expected).encode()]
+        finally:
+            await pool.close()
+    assert not made.parent.exists()  # the corrupt copy was removed
 
 
 def test_cli_prints_failures_at_checks_and_exits_like_raco_test(ws: Path) -> None:

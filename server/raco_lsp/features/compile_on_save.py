@@ -40,11 +40,12 @@ from raco_lsp.lsp.diagnostics import publish_owned
 from raco_lsp.lsp.feature import Feature, command
 from raco_lsp.lsp.progress import Progress, work_done
 from raco_lsp.lsp.protocol import BuildStatusParams, BuildWorkspaceResult
-from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent_factory
+from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent
 from raco_lsp.racket.compile import SOURCE, CompileRun
 from raco_lsp.racket.deps import compiled_paths, discard_unreadable_dep
 from raco_lsp.racket.graph import norm
 from raco_lsp.racket.graph.staleness import Staleness
+from raco_lsp.racket.helpers import compile_helpers
 from raco_lsp.racket.locate import RacketInstall
 
 if TYPE_CHECKING:
@@ -74,13 +75,119 @@ class CompileOnSave(Feature):
         self._pools: dict[RacketInstall, list[CompileAgent]] = {}  # per folder's Racket
         self.last_build: list[Path] = []
         self._opening: set[asyncio.Future[None]] = set()  # opened/saved before the graph was ready
+        self._warming: asyncio.Task[None] | None = None
 
     # -- entry points -------------------------------------------------------
 
+    def on_configured(self) -> None:
+        """Start the first compile agent of each Racket that a trusted folder
+        compiles with, now, while the module graph loads the installation's
+        description and scans: the first compile (a stale module opened, a
+        save) then finds it ready."""
+        installs = self._compiling(self.server.client_roots())
+        if installs and (self._warming is None or self._warming.done()):
+            self._warming = asyncio.ensure_future(self._warm_up(installs))
+
+    def _compiling(self, roots: list[Path]) -> set[RacketInstall]:
+        """The Rackets that these folders compile with (trusted, with
+        ``compileOnSave`` on)."""
+        out = set()
+        for root in roots:
+            s, install = self.server.settings_for(root), self.server.install_for(root)
+            if s.trusted and s.compile_on_save != "off" and install is not None:
+                out.add(install)
+        return out
+
+    async def _warm_up(self, installs: set[RacketInstall]) -> None:
+        starts = {i: asyncio.ensure_future((await self.agents(i))[0].warm_up()) for i in installs}
+        await asyncio.wait(starts.values())
+        for t in starts.values():
+            if t.exception() is not None:  # the first compile starts it again and reports
+                log.warning("could not start the compile agent: %s", t.exception())
+        # A root inside the Racket installation is no workspace (known once
+        # the graph has loaded the installation): its Racket's agents go.
+        await self.server.feature_of(ModuleGraphFeature).ready.wait()
+        kept = self._compiling(self.server.folders())
+        for install in installs - kept:
+            pool = self._pools.get(install, [])
+            if all(a.compiles == 0 for a in pool):
+                for a in self._pools.pop(install, []):
+                    await a.stop()
+        # Agents and test runners start from the helpers' source until their
+        # compiled copy exists: make it once the first builds (what the user
+        # waits for) and the check on startup are done.
+        await self.server.settled()
+        await self._builds_done()
+        for install in installs & kept:
+            await compile_helpers(install)
+
     def on_open(self, path: Path) -> None:
         """Build an opened module if compiler/cm would do anything to it, as
-        the module graph (the one staleness oracle) says once it is ready."""
-        self._when_ready(lambda graph: self._build_if_stale(graph, path))
+        the module graph (the one staleness oracle) says once it is ready;
+        before the first scan, at once when it compiles nothing else
+        (``_build_before_scan``)."""
+        graph = self.server.feature_of(ModuleGraphFeature)
+        if graph.ready.is_set():
+            self._build_if_stale(graph, path)
+            return
+        task = asyncio.ensure_future(self._open_before_scan(graph, path))
+        self._opening.add(task)
+        task.add_done_callback(self._opening.discard)
+
+    async def _open_before_scan(self, graph: ModuleGraphFeature, path: Path) -> None:
+        await graph.info_known.wait()
+        early = self._build_before_scan(graph, path)
+        await graph.ready.wait()
+        if early is None:
+            self._build_if_stale(graph, path)
+            return
+        # Requested now, a build would cancel the early one: it ends first
+        # (or its cancellation by a save carried its module on).
+        await asyncio.wait([early])
+        g = graph.graph_for(path)
+        order, _ = g.recompile_order(path)
+        dependents = [p for p in order if p != norm(path)]
+        for p in dependents:
+            # As a build does before compiling a dependent: compiled in the
+            # same second as ``path``, its .zo would look current.
+            age_compiled(p)
+        for p in [path, *dependents]:
+            g.reread_dep(p)
+        dependents = [p for p in dependents if not up_to_date(g.staleness(p))]
+        if dependents and self._enabled(path):
+            self.request(*dependents)
+
+    def _build_before_scan(
+        self, graph: ModuleGraphFeature, path: Path
+    ) -> asyncio.Task[None] | None:
+        """Opened before the first scan is done: build ``path`` at once, alone
+        (its dependents once the scan is done), when it is stale and
+        compiling it compiles nothing else -- every workspace module it
+        requires is up to date, so the scanned graph would order nothing
+        before it.  Only when every folder is trusted (which modules require
+        one of an untrusted folder is known after the scan).  The build, or
+        None (then the scanned graph decides, as for a save)."""
+        busy = self._targets or (self._build is not None and not self._build.done())
+        if (
+            busy
+            or not self.server.settings.trusted
+            or self.server.settings_for(path).compile_on_save == "workspace"
+            or not self._enabled(path)
+        ):
+            return None
+        g = graph.graph_before_scan(path)
+        if g is None or up_to_date(s := g.staleness(path)):
+            return None
+        required = [d for d in g.dependencies(path) if g.contains(d) and d != norm(path)]
+        if not all(up_to_date(g.staleness(d)) for d in required):
+            return None
+        why = s.reason or "compiler/cm would touch it"
+        log.info("compiling %s on open, before the workspace scan: %s", path, why)
+        self._targets.append(path)
+        self._build = asyncio.ensure_future(
+            self._run_build(None, expand=False, debounce=False, before_scan=True)
+        )
+        return self._build
 
     def on_save(self, path: Path) -> None:
         def save(graph: ModuleGraphFeature) -> None:
@@ -116,13 +223,14 @@ class CompileOnSave(Feature):
             log.info("compiling %s on open: %s", path, s.reason or "compiler/cm would touch it")
             self.request(path)
 
-    def request(self, path: Path) -> None:
-        """Build ``path`` (and, per the setting, its dependents): at once when
-        no build is running (leading edge); else cancel the build in flight
-        and start the next one after ``raco-lsp.debounce``, so that a burst of
-        saves coalesces into one build."""
-        if path not in self._targets:
-            self._targets.append(path)
+    def request(self, *paths: Path) -> None:
+        """Build ``paths`` (and, per the setting, their dependents): at once
+        when no build is running (leading edge); else cancel the build in
+        flight and start the next one after ``raco-lsp.debounce``, so that a
+        burst of saves coalesces into one build."""
+        for path in paths:
+            if path not in self._targets:
+                self._targets.append(path)
         busy = self._build is not None and not self._build.done()
         if busy:
             assert self._build is not None
@@ -227,6 +335,8 @@ class CompileOnSave(Feature):
 
     async def on_shutdown(self) -> None:
         """Cancel the build and stop the agents."""
+        if self._warming is not None:
+            self._warming.cancel()
         if self._startup is not None:
             self._startup.cancel()
         if self._build is not None and not self._build.done():
@@ -237,6 +347,12 @@ class CompileOnSave(Feature):
                 await a.stop()
 
     async def wait_idle(self) -> None:
+        if self._warming is not None:
+            await asyncio.wait([self._warming])
+        await self._builds_done()
+
+    async def _builds_done(self) -> None:
+        """Until no build runs or waits, the check on startup included."""
         startup = self._startup
         while (
             self._opening
@@ -307,7 +423,7 @@ class CompileOnSave(Feature):
         pool = self._pools.setdefault(install, [])
         jobs = s.jobs or os.cpu_count() or 1
         while len(pool) < jobs:
-            pool.append(CompileAgent(racket_agent_factory(install)))
+            pool.append(racket_agent(install))
         while len(pool) > jobs:
             await pool.pop().stop()
         for a in pool:
@@ -360,7 +476,10 @@ class CompileOnSave(Feature):
         expand: bool = True,
         debounce: bool = True,
         background: bool = False,
+        before_scan: bool = False,
     ) -> None:
+        """``before_scan``: one module that compiles nothing else
+        (``_build_before_scan``): no scanned graph needed, one agent."""
         if previous is not None:
             await asyncio.wait([previous])  # its cancellation carried its leftovers
         if debounce:
@@ -368,13 +487,17 @@ class CompileOnSave(Feature):
         if not self._targets:
             return
         graph = self.server.feature_of(ModuleGraphFeature)
-        if graph is not None:
+        if graph is not None and not before_scan:
             await graph.ready.wait()  # the dependents come from the scanned graph
         targets, self._targets = self._targets, []
         # Only files of trusted folders with a Racket, each by its folder's agents.
         order = [
             f
-            for f in self._with_stale_dependencies(self._order(targets, expand))
+            for f in (
+                targets
+                if before_scan
+                else self._with_stale_dependencies(self._order(targets, expand))
+            )
             if self.may_compile(f)
         ]
         install_of: dict[Path, RacketInstall] = {}
@@ -384,11 +507,11 @@ class CompileOnSave(Feature):
             assert install is not None  # may_compile
             install_of[f] = install
             if install not in pools:
-                pools[install] = await self.agents(install)
+                pools[install] = (await self.agents(install))[: 1 if before_scan else None]
         if not order:
             return
         log.debug("build order: %s", " ".join(p.name for p in order))
-        if self._nothing_to_do(order):
+        if not before_scan and self._nothing_to_do(order):
             log.info("nothing to compile: %s up to date", " ".join(p.name for p in order))
             self.last_build = []
             return
@@ -506,7 +629,7 @@ class CompileOnSave(Feature):
 
     def _deps_in(self, f: Path, among: set[Path]) -> set[Path]:
         graph = self.server.feature_of(ModuleGraphFeature)
-        if graph is None:
+        if graph is None or not among:
             return set()
         return {d for d in graph.graph_for(f).dependencies(f) if d in among and d != f}
 

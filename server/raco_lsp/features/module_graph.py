@@ -98,6 +98,9 @@ class ModuleGraphFeature(Feature):
         self.resolver = Resolver(None)
         self.graphs: dict[Path, ModuleGraph] = {}
         self.ready = asyncio.Event()
+        self.info_known = asyncio.Event()
+        """Each folder's Racket installation is loaded (the first scan may
+        still run): ``folders()`` and ``graph_before_scan`` can answer."""
         self._registered_watchers = False
         self.watching = False
         """The client tells us of file changes on disk (our watchers are
@@ -120,6 +123,9 @@ class ModuleGraphFeature(Feature):
             await self._load(self.server.install_for(f))
         if not self.ready.is_set():  # graphs made before the first scan are partial
             self.graphs, self._racket_of = {}, {}
+        if not self.info_known.is_set():
+            self.info_known.set()
+            await asyncio.sleep(0)  # what waits for it (graph_before_scan) goes first
         # A graph whose folder now has another Racket is made again.
         changed = [r for r, key in self._racket_of.items() if key != self._racket_key(r)]
         for root in changed:
@@ -314,7 +320,21 @@ class ModuleGraphFeature(Feature):
     def compile_ended(self, path: Path, error: str | None) -> None:
         """A compile of ``path`` ended, cleanly (None) or with ``error`` (its
         first line); a stale module whose compile failed is described as failing."""
-        self.graph_for(path).compiled(path, error)
+        self._when_ready(lambda: self.graph_for(path).compiled(path, error))
+
+    def graph_before_scan(self, path: Path) -> ModuleGraph | None:
+        """Before the first scan: a graph of ``path``'s folder (with its
+        folder's Racket) that holds only ``path`` (None once scanned, before
+        the installations are loaded, or when ``path`` cannot be read).  Its
+        up-to-date answers are those of the scanned graph: the staleness
+        model reads the ``.dep`` of a module that is no node, and other nodes
+        only refine its reasons."""
+        if self.ready.is_set() or not self.info_known.is_set():
+            return None
+        path = norm(path)
+        folder = self.server.folder_of(path)
+        g = self._new_graph(norm(folder) if folder is not None else path.parent)
+        return g if g.update(path) is not None else None
 
     # -- lookups ----------------------------------------------------------
 

@@ -61,6 +61,11 @@ class Feature:
 
     # -- lifecycle --------------------------------------------------------------
 
+    def on_configured(self) -> Any:
+        """Settings applied (after initialization and each settings change),
+        before any ``on_ready``: start, without waiting for it, what later
+        work will need (the compile agent starts while the graph scans)."""
+
     def on_ready(self) -> Any:
         """After initialization and after each settings change."""
 

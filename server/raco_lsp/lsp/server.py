@@ -480,6 +480,7 @@ class RacoLanguageServer(LanguageServer):
         self.apply_settings(base, per_folder)
 
     async def notify_ready(self) -> None:
+        await self.call_hooks("on_configured")
         task = asyncio.ensure_future(self.call_hooks("on_ready"))
         self._readying.add(task)
         task.add_done_callback(self._readying.discard)

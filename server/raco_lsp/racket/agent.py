@@ -27,7 +27,8 @@ from raco_lsp.racket.compile import (
     timeout_message,
     unfinished_problem,
 )
-from raco_lsp.racket.env import data_file, racket_env
+from raco_lsp.racket.env import racket_env
+from raco_lsp.racket.helpers import discard_compiled, helper_file
 from raco_lsp.racket.jsonl import HelperDied, JsonLinesProcess, Pending
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import start_process
@@ -54,12 +55,20 @@ class AgentCrashed(Exception):
 def racket_agent_factory(install: RacketInstall) -> AgentFactory:
     async def start() -> asyncio.subprocess.Process:
         return await start_process(
-            [str(install.racket), str(data_file("agent.rkt"))],
+            [str(install.racket), str(helper_file(install, "agent.rkt"))],
             cwd=Path.home() if Path.home().is_dir() else Path("/"),
             env=racket_env(),
         )
 
     return start
+
+
+def racket_agent(install: RacketInstall) -> CompileAgent:
+    """A compile agent of ``install``: from the helpers' compiled copy; when
+    it will not start from there, the copy is removed and it starts from
+    their source."""
+    factory = racket_agent_factory(install)
+    return CompileAgent(factory, retry_start=lambda e: discard_compiled(install, e))
 
 
 def rss_bytes(pid: int) -> int | None:
@@ -81,8 +90,12 @@ class CompileAgent:
         *,
         memory_limit: int = 2 * 1024**3,
         on_state: Callable[[AgentState], None] | None = None,
+        retry_start: Callable[[HelperDied], bool] | None = None,
     ) -> None:
+        """``retry_start``: called when the process exits while starting; True
+        to start once more (``racket_agent``: from the helper's source)."""
         self._factory = factory
+        self._retry_start = retry_start
         self.memory_limit = memory_limit
         self._on_state = on_state
         self.state = AgentState.STOPPED
@@ -121,16 +134,23 @@ class CompileAgent:
         old, self._helper = self._helper, None
         if old is not None:
             await old.kill()  # reaped and forgotten
-        try:
-            self._helper = await JsonLinesProcess.start(
-                "compile agent", self._factory, ready_timeout=READY_TIMEOUT, on_exit=self._exited
-            )
-        except HelperDied as e:
-            self._set(AgentState.CRASHED)
-            raise AgentCrashed(f"the agent exited while starting ({e})") from e
-        except BaseException:
-            self._set(AgentState.CRASHED)
-            raise
+        for again in (True, False):
+            try:
+                self._helper = await JsonLinesProcess.start(
+                    "compile agent",
+                    self._factory,
+                    ready_timeout=READY_TIMEOUT,
+                    on_exit=self._exited,
+                )
+            except HelperDied as e:
+                if again and self._retry_start is not None and self._retry_start(e):
+                    continue  # e.g. the helper's compiled copy would not load
+                self._set(AgentState.CRASHED)
+                raise AgentCrashed(f"the agent exited while starting ({e})") from e
+            except BaseException:
+                self._set(AgentState.CRASHED)
+                raise
+            break
         self._set(AgentState.IDLE)
 
     def _exited(self, helper: JsonLinesProcess) -> None:
@@ -143,6 +163,12 @@ class CompileAgent:
                 ": " + tail if tail else "",
             )
             self._set(AgentState.CRASHED)
+
+    async def warm_up(self) -> None:
+        """Start the process now (as ``compile`` would), so that the first
+        compile does not wait for Racket and compiler/cm to load."""
+        async with self._lock:
+            await self.start()
 
     async def stop(self) -> None:
         helper, self._helper = self._helper, None

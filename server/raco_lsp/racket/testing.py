@@ -27,7 +27,8 @@ from typing import Any
 from raco_lsp.core.files import special_file
 from raco_lsp.core.records import Pos, Span
 from raco_lsp.core.text import TextIndex, read_source
-from raco_lsp.racket.env import data_file, racket_env
+from raco_lsp.racket.env import racket_env
+from raco_lsp.racket.helpers import discard_compiled, helper_file
 from raco_lsp.racket.jsonl import HelperDied, JsonLinesProcess
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import start_process
@@ -508,26 +509,32 @@ class Runner:
 
             async def start() -> asyncio.subprocess.Process:
                 racket = str(self._install.racket)
+                runner = str(helper_file(self._install, "test-runner.rkt"))
                 # -N: tests see (find-system-path 'run-file) as racket itself,
                 # as in raco test's child process (`command-line`'s program name).
                 return await start_process(
-                    [*self._wrapper, racket, "-N", racket, "-t", str(data_file("test-runner.rkt"))],
+                    [*self._wrapper, racket, "-N", racket, "-t", runner],
                     cwd=self._cwd,
                     env=self._env,
                 )
 
             self._helper = None
             # Start-up (loading rackunit...) does not count against a test's timeout.
-            try:
-                self._helper = await JsonLinesProcess.start(
-                    "test runner", start, ready_timeout=STARTUP_TIMEOUT
-                )
-            except TimeoutError as e:
-                raise RunnerDied(
-                    f"the test runner did not start within {STARTUP_TIMEOUT:g} s"
-                ) from e
-            except HelperDied as e:
-                raise RunnerDied(str(e)) from e
+            for again in (True, False):
+                try:
+                    self._helper = await JsonLinesProcess.start(
+                        "test runner", start, ready_timeout=STARTUP_TIMEOUT
+                    )
+                except TimeoutError as e:
+                    raise RunnerDied(
+                        f"the test runner did not start within {STARTUP_TIMEOUT:g} s"
+                    ) from e
+                except HelperDied as e:
+                    if again and discard_compiled(self._install, e):
+                        continue  # the compiled copy would not load: from source
+                    raise RunnerDied(str(e)) from e
+                break
+        assert self._helper is not None
         return self._helper
 
     async def kill(self) -> None:

@@ -42,22 +42,26 @@
 
 (define (run-compile id files roots)
   (define cancelled? #f)
+  ;; Breaks are enabled only inside the handler: a cancel that arrives as
+  ;; the job starts is still answered with a result.
   (define ok?
     (with-handlers ([exn:break? (lambda (e) (set! cancelled? #t) #f)])
-      (parameterize ([current-emit (lambda (h) (send! (hash-set h 'id id)))])
-        (for/fold ([ok? #t]) ([f (in-list files)])
-          (and (compile-one f
-                            (map (lambda (r) (simplify-path (path->complete-path r))) roots)
-                            receiver)
-               ok?)))))
+      (parameterize-break #t
+        (parameterize ([current-emit (lambda (h) (send! (hash-set h 'id id)))])
+          (for/fold ([ok? #t]) ([f (in-list files)])
+            (and (compile-one f
+                              (map (lambda (r) (simplify-path (path->complete-path r))) roots)
+                              receiver)
+                 ok?))))))
   (send! (hasheq 'id id 'event "result" 'ok (and ok? (not cancelled?)) 'cancelled cancelled?)))
 
 (define (run-analyze id file)
   (define answer
     (with-handlers ([exn:break? (lambda (e) (hasheq 'cancelled #t))])
-      (if (string? file)
-          (analyze-file file)
-          (hasheq 'error "no file"))))
+      (parameterize-break #t
+        (if (string? file)
+            (analyze-file file)
+            (hasheq 'error "no file")))))
   (send! (hash-set (hash-set answer 'id id) 'event "analysis")))
 
 ;; Run `work` as the one job (breaking the one in flight first).
@@ -65,11 +69,11 @@
   (when (and current-job (not (thread-dead? current-job)))
     (break-thread current-job)
     (thread-wait current-job))
+  ;; Breaks stay off in the new thread: each job enables them inside its
+  ;; own handler, so a cancel right behind the request is still answered.
   (set! current-job
         (parameterize-break #f
-          (thread (lambda ()
-                    (parameterize-break #t
-                      (work)))))))
+          (thread work))))
 
 (define (handle req)
   (define id (hash-ref req 'id 'null))
