@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
 import logging
 import math
 import time
@@ -56,7 +55,7 @@ from raco_lsp.racket.graph.index import (
     ViewNode,
 )
 from raco_lsp.racket.graph.staleness import Staleness
-from raco_lsp.racket.install import InstallInfo, cache_dir, load_install_info, write_cache_text
+from raco_lsp.racket.install import InstallInfo, load_install_info, view_file, write_cache_text
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.modpath import Resolver
 
@@ -662,8 +661,7 @@ class ModuleGraphFeature(Feature):
         show = window.show_document if window is not None else None
         root = self._root_of(path)
         name = path.stem if path is not None else "workspace"
-        key = hashlib.sha1(str(path).encode()).hexdigest()[:12]
-        target = cache_dir() / "views" / f"graph-{key}-{name}.md"
+        target = view_file("graph", path, f"{name}.md")
         if (
             show is not None
             and show.support

@@ -12,7 +12,6 @@ fixes on info.rkt), and a ``window/showMessage`` says the verdict.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +30,7 @@ from raco_lsp.lsp.protocol import (
     PkgBuildStepResult,
     SetupProblem,
 )
-from raco_lsp.racket.install import cache_dir, write_cache_text
+from raco_lsp.racket.install import view_file, write_cache_text
 from raco_lsp.racket.pkg_build import SOURCE, STEPS, BuildStep, PkgBuildReport, pkg_build
 from raco_lsp.racket.setup import package_of
 
@@ -98,8 +97,7 @@ class PkgBuild(Feature):
             return PackagingRefusal(cancelled=True, errors=["cancelled"])
         self.reports[pkg.directory] = report
         # The results page, under the cache dir (never in the workspace).
-        key = hashlib.sha1(str(pkg.directory).encode()).hexdigest()[:12]
-        page = cache_dir() / "views" / f"pkg-build-{key}-{pkg.name}.html"
+        page = view_file("pkg-build", pkg.directory, f"{pkg.name}.html")
         html = str(page) if write_cache_text(page, report_html(report)) else None
         findings = self.findings(pkg.directory)
         before = self._published.get(pkg.directory, set())

@@ -178,6 +178,14 @@ def cache_dir() -> Path:
     return Path(base) / "raco-lsp"
 
 
+def view_file(kind: str, about: Path | None, name: str) -> Path:
+    """Where a generated view (a page the server writes for the client to
+    show, never in the workspace) about ``about`` goes: under the cache dir,
+    one file per kind and subject; ``name`` ends with its suffix."""
+    key = hashlib.sha1(str(about).encode()).hexdigest()[:12]
+    return cache_dir() / "views" / f"{kind}-{key}-{name}"
+
+
 def _mtime(p: Path) -> float | None:
     try:
         return p.stat().st_mtime
