@@ -233,11 +233,10 @@ async def _install_and_build(
     report = SetupReport(pkg, None)
     step.setup = report
     started = time.perf_counter()
-    scope.home.mkdir(parents=True, exist_ok=True)
-    scope.addon.mkdir(parents=True, exist_ok=True)
+    scope.make()
     argv = _install_argv(install, pkg, archive, "--no-setup", *(["--force"] if force else []))
     r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
-    installed = next(iter(sorted(scope.addon.glob(f"*/pkgs/{pkg.name}"))), None)
+    installed = scope.installed(pkg.name)
     if r.returncode != 0 or r.timed_out or installed is None:
         step.seconds = time.perf_counter() - started
         step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
@@ -383,8 +382,7 @@ async def _built(
     unloaded = False  # the loader itself failed or timed out
     for form, flags in (("built", ()), ("binary-lib", ("--binary-lib",))):
         scope = Scope(work / form)
-        scope.home.mkdir(parents=True)
-        scope.addon.mkdir(parents=True)
+        scope.make()
         flags = (*flags, *(("--force",) if force else ()))
         r = await run_process(
             _install_argv(install, pkg, archive, *flags),
@@ -392,7 +390,7 @@ async def _built(
             env=scope.env(),
             timeout=timeout,
         )
-        installed = next(iter(sorted(scope.addon.glob(f"*/pkgs/{pkg.name}"))), None)
+        installed = scope.installed(pkg.name)
         if form == "binary-lib" and "not compatible with the requested conversion" in r.stderr:
             notes.append("binary-lib: not allowed by the package")
             continue
@@ -495,8 +493,7 @@ async def _conflicts(
     """What ``raco pkg install`` (``--dry-run``, fresh scope) says conflicts."""
     step = BuildStep("conflicts")
     started = time.perf_counter()
-    scope.home.mkdir(parents=True)
-    scope.addon.mkdir(parents=True)
+    scope.make()
     argv = _install_argv(install, pkg, archive, "--dry-run", "--no-setup")
     r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
     step.seconds = time.perf_counter() - started

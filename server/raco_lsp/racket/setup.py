@@ -217,6 +217,15 @@ class Scope:
     def state_file(self) -> Path:
         return self.root / "state.json"
 
+    def make(self) -> None:
+        """Create the scope's add-on and home directories."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.addon.mkdir(parents=True, exist_ok=True)
+
+    def installed(self, package: str) -> Path | None:
+        """Where ``raco pkg install --scope user`` put ``package`` here."""
+        return next(iter(sorted(self.addon.glob(f"*/pkgs/{package}"))), None)
+
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         env = packaging_env(base)
         for var in ("PLTCOLLECTS", "PLTCOMPILEDROOTS", "PLTUSERHOME", "PLTADDONDIR"):
@@ -502,8 +511,7 @@ async def _ensure_linked(
     if stale:
         scope.clear()
         linked = {}
-    scope.home.mkdir(parents=True, exist_ok=True)
-    scope.addon.mkdir(parents=True, exist_ok=True)
+    scope.make()
     if pkg.name in linked:
         scope.write_state({"busy": True, "linked": linked})
         return None
