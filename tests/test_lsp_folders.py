@@ -133,6 +133,34 @@ async def test_a_trusted_module_that_requires_an_untrusted_one_is_not_compiled(
     assert not (untrusted / "compiled").exists()
 
 
+async def test_a_module_edited_to_require_an_untrusted_one_is_no_longer_compiled(
+    tmp_path: Path,
+) -> None:
+    """Which modules reach an untrusted folder is remembered between builds:
+    an edit that adds such a require must be seen at once."""
+    trusted, untrusted = _folders(tmp_path, "trusted", "untrusted")
+    marks = tmp_path / "marks"
+    make_payload_workspace(untrusted, marks)
+    user = trusted / "user.rkt"
+    user.write_text(BASE + "(define x 1)\n")
+    via = trusted / "via.rkt"
+    via.write_text(BASE + '(require "user.rkt")\n')
+    config = {trusted: None, untrusted: {"raco-lsp": {"trusted": False}}}
+    async with lsp_session(trusted, folders=config) as client:
+        for f in (via, user):
+            open_file(client, f)
+            save_file(client, f, f.read_text())
+        await wait_idle(client)
+        assert (trusted / "compiled" / "via_rkt.zo").exists()  # both compiled: no untrusted require
+        text = BASE + '(require (file "../untrusted/lib.rkt"))\n(define x 2)\n'
+        user.write_text(text)
+        save_file(client, user, text)
+        save_file(client, via, via.read_text())
+        await wait_idle(client)
+    assert not marks.exists() or list(marks.iterdir()) == []
+    assert not (untrusted / "compiled").exists()
+
+
 async def test_a_module_opened_before_the_scan_that_requires_an_untrusted_one_waits(
     tmp_path: Path,
 ) -> None:

@@ -76,6 +76,8 @@ class CompileOnSave(Feature):
         self.last_build: list[Path] = []
         self._opening: set[asyncio.Future[None]] = set()  # opened/saved before the graph was ready
         self._warming: asyncio.Task[None] | None = None
+        self._untrusted_stamp: object = None  # what _untrusted_memo was computed for
+        self._untrusted_memo: dict[Path, bool] = {}
 
     # -- entry points -------------------------------------------------------
 
@@ -387,24 +389,41 @@ class CompileOnSave(Feature):
 
     def _requires_untrusted(self, path: Path) -> bool:
         """``path`` requires, directly or through workspace modules, a module of
-        an untrusted folder (the module graph's edges)."""
+        an untrusted folder (the module graph's edges).  The answers are kept
+        until an edge or a folder's trust changes: a build asks for every file
+        it considers, and each walk would otherwise cover the same closure."""
         ls = self.server
-        untrusted = [norm(f) for f in ls.folders() if not ls.settings_for(f).trusted]
+        untrusted = tuple(norm(f) for f in ls.folders() if not ls.settings_for(f).trusted)
         if not untrusted:
             return False
         graph = ls.feature_of(ModuleGraphFeature)
-        seen = {norm(path)}
-        todo = [norm(path)]
-        while todo:
+        stamp = (untrusted, tuple((r, g.edges_version) for r, g in graph.graphs.items()))
+        if stamp != self._untrusted_stamp:
+            self._untrusted_stamp, self._untrusted_memo = stamp, {}
+        memo = self._untrusted_memo
+        start = norm(path)
+        if start in memo:
+            return memo[start]
+        seen = {start}
+        todo = [start]
+        culprit: Path | None = None
+        while todo and culprit is None:
             here = todo.pop()
             for d in graph.graph_for(here).dependencies(here):
-                if any(d.is_relative_to(u) for u in untrusted):
-                    log.info("not compiling %s: it requires %s (untrusted folder)", path, d)
-                    return True
-                if d not in seen and ls.folder_of(d) is not None:
+                if any(d.is_relative_to(u) for u in untrusted) or memo.get(d):
+                    culprit = d
+                    break
+                if d not in seen and d not in memo and ls.folder_of(d) is not None:
                     seen.add(d)
                     todo.append(d)
-        return False
+        if culprit is not None:
+            log.info(
+                "not compiling %s: it requires %s, of or through an untrusted folder", path, culprit
+            )
+            memo[start] = True
+        else:  # the whole closure walked: none of it reaches an untrusted folder
+            memo.update(dict.fromkeys(seen, False))
+        return culprit is not None
 
     def _enabled(self, path: Path) -> bool:
         """Compile ``path`` on open and save (its folder's ``compileOnSave``)."""

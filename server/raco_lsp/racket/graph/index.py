@@ -132,6 +132,8 @@ class ModuleGraph:
         self.nodes: dict[Path, ModuleNode] = {}
         self._rdeps: dict[Path, set[Path]] = defaultdict(set)
         self._fwd: dict[Path, set[Path]] = {}
+        self.edges_version = 0
+        """Bumped whenever an edge may have changed (memo keys of edge walks)."""
         self._staleness = StalenessModel(self)
         self._reexpanding: set[Path] = set()
         self._macro_paths: set[Path] = set()
@@ -352,6 +354,7 @@ class ModuleGraph:
             self._forget(path)
             for t in self._fwd.pop(path, set()):
                 self._rdeps[t].discard(path)
+            self.edges_version += 1
             if gone.rule_macros:
                 self._reexpand_users(path)
 
@@ -423,6 +426,7 @@ class ModuleGraph:
         node = self.nodes[path]
         targets = set(node.source_targets()) | set(self.dep_targets(node))
         self._fwd[path] = targets
+        self.edges_version += 1
         for t in targets:
             self._rdeps[t].add(path)
 
