@@ -42,6 +42,7 @@ from raco_lsp.features.info_rkt import InfoRkt
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.features.packaging import PackagingFeature
 from raco_lsp.features.pkg_build import PkgBuild
+from raco_lsp.features.references import References
 from raco_lsp.features.setup import PackageChecks
 from raco_lsp.features.testing import TestFeature
 from raco_lsp.lsp import protocol
@@ -290,6 +291,8 @@ class RacoLanguageServer(LanguageServer):
                 continue
             try:
                 results.append(await _call(getattr(f, hook), *args))
+            except JsonRpcException:
+                raise  # the hook's answer to the request is this error
             except Exception:
                 log.exception("%s.%s failed", type(f).__name__, hook)
         return results
@@ -526,6 +529,7 @@ def create_server() -> RacoLanguageServer:
     server.add_feature(PackageChecks(server))
     server.add_feature(DistroConfig(server))
     server.add_feature(Identifiers(server))
+    server.add_feature(References(server))
     server.add_feature(PkgBuild(server))
 
     @server.feature(types.INITIALIZE)
@@ -645,6 +649,30 @@ def create_server() -> RacoLanguageServer:
         ls: RacoLanguageServer, params: types.DocumentHighlightParams
     ) -> list[types.DocumentHighlight] | None:
         return await ls.gather_hooks("document_highlights", params) or None
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    async def references(
+        ls: RacoLanguageServer, params: types.ReferenceParams
+    ) -> list[types.Location] | None:
+        return await ls.gather_hooks("references", params) or None
+
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    async def prepare_rename(
+        ls: RacoLanguageServer, params: types.PrepareRenameParams
+    ) -> types.PrepareRenameResult | None:
+        return next((r for r in await ls.call_hooks("prepare_rename", params) if r), None)
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME)
+    async def rename(
+        ls: RacoLanguageServer, params: types.RenameParams
+    ) -> types.WorkspaceEdit | None:
+        return next((r for r in await ls.call_hooks("rename", params) if r), None)
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    async def document_symbol(
+        ls: RacoLanguageServer, params: types.DocumentSymbolParams
+    ) -> list[types.DocumentSymbol] | None:
+        return await ls.gather_hooks("document_symbols", params) or None
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: RacoLanguageServer, params: None) -> None:
