@@ -53,6 +53,7 @@ C = """\
 (let ([k 2]) (f k))
 (module+ main
   (displayln (f total)))
+(define (ignore y) 0)
 """
 BROKEN = """\
 #lang racket/base
@@ -196,6 +197,8 @@ async def test_rename_a_local(session: Session) -> None:
     s = session
     assert await rename(s, s.c, 9, 16, "kk") == words(s.c, "k")
     assert len(words(s.c, "k")) == 2
+    # An argument nothing uses (no arrows: check-syntax's mouse-over says so).
+    assert await rename(s, s.c, 12, 16, "unused") == words(s.c, "y") == {("c.rkt", 12, 16, 17)}
 
 
 async def test_rename_refusals(session: Session) -> None:

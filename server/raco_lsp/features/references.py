@@ -32,7 +32,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -49,9 +48,6 @@ from raco_lsp.racket.identifiers import Analysis, Target, contains
 from raco_lsp.syntax.parser import Source
 from raco_lsp.syntax.symbols import Symbol, is_identifier, names_in_requires, outline
 
-if TYPE_CHECKING:
-    from raco_lsp.lsp.server import RacoLanguageServer
-
 log = logging.getLogger(__name__)
 
 SYMBOL_KINDS = {
@@ -62,6 +58,10 @@ SYMBOL_KINDS = {
     "submodule": types.SymbolKind.Module,
     "test": types.SymbolKind.Method,
 }
+
+
+UNUSED = "no bound occurrences"
+"""check-syntax's mouse-over text on a binder nothing refers to."""
 
 
 class Refused(JsonRpcException):
@@ -105,9 +105,6 @@ class References(Feature):
     """Find references, rename and document symbols.  No state of its own:
     the analyses are ``Identifiers``' cache."""
 
-    def __init__(self, server: RacoLanguageServer) -> None:
-        super().__init__(server)
-
     # -- what is at a position ----------------------------------------------
 
     async def _binding(self, uri: str, position: types.Position) -> Binding | None:
@@ -137,6 +134,9 @@ class References(Feature):
             return Binding(
                 path, target.span, norm(path), target.name, target.submodules, target.span
             )
+        unused = next((s for s, t in analysis.mouse_at(pos) if t == UNUSED), None)
+        if unused is not None:  # a local binder: no arrows
+            return Binding(path, unused, binder=unused)
         return None
 
     def _in_workspace(self, path: Path) -> bool:
