@@ -620,59 +620,34 @@ def create_server() -> RacoLanguageServer:
                 return result
         return None
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION)
-    async def code_action(
-        ls: RacoLanguageServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction | types.Command] | None:
-        return await ls.gather_hooks("code_actions", params) or None
+    def gathered(method: str, hook: str) -> None:
+        """``method``'s answer: the concatenated lists of ``hook`` (None if empty)."""
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
-    async def code_lens(
-        ls: RacoLanguageServer, params: types.CodeLensParams
-    ) -> list[types.CodeLens] | None:
-        return await ls.gather_hooks("code_lenses", params) or None
+        async def handler(ls: RacoLanguageServer, params: Any) -> list[Any] | None:
+            return await ls.gather_hooks(hook, params) or None
 
-    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)
-    async def document_link(
-        ls: RacoLanguageServer, params: types.DocumentLinkParams
-    ) -> list[types.DocumentLink] | None:
-        return await ls.gather_hooks("document_links", params) or None
+        handler.__name__ = handler.__qualname__ = hook
+        server.feature(method)(handler)
 
-    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-    async def definition(
-        ls: RacoLanguageServer, params: types.DefinitionParams
-    ) -> list[types.Location] | None:
-        return await ls.gather_hooks("definitions", params) or None
+    gathered(types.TEXT_DOCUMENT_CODE_ACTION, "code_actions")
+    gathered(types.TEXT_DOCUMENT_CODE_LENS, "code_lenses")
+    gathered(types.TEXT_DOCUMENT_DOCUMENT_LINK, "document_links")
+    gathered(types.TEXT_DOCUMENT_DEFINITION, "definitions")
+    gathered(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT, "document_highlights")
+    gathered(types.TEXT_DOCUMENT_REFERENCES, "references")
+    gathered(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, "document_symbols")
 
-    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
-    async def document_highlight(
-        ls: RacoLanguageServer, params: types.DocumentHighlightParams
-    ) -> list[types.DocumentHighlight] | None:
-        return await ls.gather_hooks("document_highlights", params) or None
+    def first(method: str, hook: str) -> None:
+        """``method``'s answer: the first answer of ``hook`` that is not None."""
 
-    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
-    async def references(
-        ls: RacoLanguageServer, params: types.ReferenceParams
-    ) -> list[types.Location] | None:
-        return await ls.gather_hooks("references", params) or None
+        async def handler(ls: RacoLanguageServer, params: Any) -> Any:
+            return next((r for r in await ls.call_hooks(hook, params) if r is not None), None)
 
-    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
-    async def prepare_rename(
-        ls: RacoLanguageServer, params: types.PrepareRenameParams
-    ) -> types.PrepareRenameResult | None:
-        return next((r for r in await ls.call_hooks("prepare_rename", params) if r), None)
+        handler.__name__ = handler.__qualname__ = hook
+        server.feature(method)(handler)
 
-    @server.feature(types.TEXT_DOCUMENT_RENAME)
-    async def rename(
-        ls: RacoLanguageServer, params: types.RenameParams
-    ) -> types.WorkspaceEdit | None:
-        return next((r for r in await ls.call_hooks("rename", params) if r), None)
-
-    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    async def document_symbol(
-        ls: RacoLanguageServer, params: types.DocumentSymbolParams
-    ) -> list[types.DocumentSymbol] | None:
-        return await ls.gather_hooks("document_symbols", params) or None
+    first(types.TEXT_DOCUMENT_PREPARE_RENAME, "prepare_rename")
+    first(types.TEXT_DOCUMENT_RENAME, "rename")
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: RacoLanguageServer, params: None) -> None:
