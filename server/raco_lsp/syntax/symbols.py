@@ -42,11 +42,12 @@ def is_identifier(text: str) -> bool:
     boolean, a keyword, two symbols or a symbol and a comment)."""
     if not text or text == ".":
         return False
-    root = Source.from_text(text).root
+    source = Source.from_text(text)
+    root = source.root
     return (
         root.child_count == 1
         and root.children[0].type == "symbol"
-        and root.children[0].end_byte == len(text.encode("utf-8"))
+        and root.children[0].end_byte == len(source.data)
         and not root.has_error
     )
 
