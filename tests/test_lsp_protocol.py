@@ -311,6 +311,10 @@ def _check_answer(method: str, params: Any, answer: dict[str, Any], commands: se
     if method in UNKNOWN:
         assert code == METHOD_NOT_FOUND, answer
         return
+    if method in (types.TEXT_DOCUMENT_PREPARE_RENAME, types.TEXT_DOCUMENT_RENAME) and (
+        code == types.LSPErrorCodes.RequestFailed
+    ):
+        return  # a rename refused, with a message the user sees
     # No handler crashed (InternalError): what the server cannot use is the
     # client's mistake, and it says so.
     assert code in (INVALID_PARAMS, INVALID_REQUEST), answer

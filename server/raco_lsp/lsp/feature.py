@@ -54,7 +54,9 @@ def request(method: str) -> Callable[[F], F]:
 class Feature:
     """Base class of the server's features.  Every hook may be a plain or an
     ``async`` method; results of list hooks are concatenated over features,
-    and for ``hover`` the first answer wins."""
+    and for ``hover``, ``prepare_rename`` and ``rename`` the first answer
+    wins.  A hook that raises a pygls ``JsonRpcException`` answers the
+    request with that error (a refused rename); other failures are logged."""
 
     def __init__(self, server: RacoLanguageServer) -> None:
         self.server = server
@@ -118,6 +120,18 @@ class Feature:
 
     def document_highlights(self, params: types.DocumentHighlightParams) -> Any:
         """A list of ``DocumentHighlight`` (or None)."""
+
+    def references(self, params: types.ReferenceParams) -> Any:
+        """A list of ``Location`` (or None)."""
+
+    def prepare_rename(self, params: types.PrepareRenameParams) -> Any:
+        """A ``PrepareRenameResult`` or None."""
+
+    def rename(self, params: types.RenameParams) -> Any:
+        """A ``WorkspaceEdit`` or None."""
+
+    def document_symbols(self, params: types.DocumentSymbolParams) -> Any:
+        """A list of ``DocumentSymbol`` (or None)."""
 
 
 HOOKS = tuple(

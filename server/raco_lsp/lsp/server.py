@@ -42,6 +42,7 @@ from raco_lsp.features.info_rkt import InfoRkt
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.features.packaging import PackagingFeature
 from raco_lsp.features.pkg_build import PkgBuild
+from raco_lsp.features.references import References
 from raco_lsp.features.setup import PackageChecks
 from raco_lsp.features.testing import TestFeature
 from raco_lsp.lsp import protocol
@@ -290,6 +291,8 @@ class RacoLanguageServer(LanguageServer):
                 continue
             try:
                 results.append(await _call(getattr(f, hook), *args))
+            except JsonRpcException:
+                raise  # the hook's answer to the request is this error
             except Exception:
                 log.exception("%s.%s failed", type(f).__name__, hook)
         return results
@@ -526,6 +529,7 @@ def create_server() -> RacoLanguageServer:
     server.add_feature(PackageChecks(server))
     server.add_feature(DistroConfig(server))
     server.add_feature(Identifiers(server))
+    server.add_feature(References(server))
     server.add_feature(PkgBuild(server))
 
     @server.feature(types.INITIALIZE)
@@ -616,35 +620,34 @@ def create_server() -> RacoLanguageServer:
                 return result
         return None
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION)
-    async def code_action(
-        ls: RacoLanguageServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction | types.Command] | None:
-        return await ls.gather_hooks("code_actions", params) or None
+    def gathered(method: str, hook: str) -> None:
+        """``method``'s answer: the concatenated lists of ``hook`` (None if empty)."""
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
-    async def code_lens(
-        ls: RacoLanguageServer, params: types.CodeLensParams
-    ) -> list[types.CodeLens] | None:
-        return await ls.gather_hooks("code_lenses", params) or None
+        async def handler(ls: RacoLanguageServer, params: Any) -> list[Any] | None:
+            return await ls.gather_hooks(hook, params) or None
 
-    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)
-    async def document_link(
-        ls: RacoLanguageServer, params: types.DocumentLinkParams
-    ) -> list[types.DocumentLink] | None:
-        return await ls.gather_hooks("document_links", params) or None
+        handler.__name__ = handler.__qualname__ = hook
+        server.feature(method)(handler)
 
-    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-    async def definition(
-        ls: RacoLanguageServer, params: types.DefinitionParams
-    ) -> list[types.Location] | None:
-        return await ls.gather_hooks("definitions", params) or None
+    gathered(types.TEXT_DOCUMENT_CODE_ACTION, "code_actions")
+    gathered(types.TEXT_DOCUMENT_CODE_LENS, "code_lenses")
+    gathered(types.TEXT_DOCUMENT_DOCUMENT_LINK, "document_links")
+    gathered(types.TEXT_DOCUMENT_DEFINITION, "definitions")
+    gathered(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT, "document_highlights")
+    gathered(types.TEXT_DOCUMENT_REFERENCES, "references")
+    gathered(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, "document_symbols")
 
-    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
-    async def document_highlight(
-        ls: RacoLanguageServer, params: types.DocumentHighlightParams
-    ) -> list[types.DocumentHighlight] | None:
-        return await ls.gather_hooks("document_highlights", params) or None
+    def first(method: str, hook: str) -> None:
+        """``method``'s answer: the first answer of ``hook`` that is not None."""
+
+        async def handler(ls: RacoLanguageServer, params: Any) -> Any:
+            return next((r for r in await ls.call_hooks(hook, params) if r is not None), None)
+
+        handler.__name__ = handler.__qualname__ = hook
+        server.feature(method)(handler)
+
+    first(types.TEXT_DOCUMENT_PREPARE_RENAME, "prepare_rename")
+    first(types.TEXT_DOCUMENT_RENAME, "rename")
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: RacoLanguageServer, params: None) -> None:
