@@ -654,3 +654,38 @@ def node_json(n: PlanNode) -> dict[str, object]:
     if n.kind == "unknown":
         out["text"] = n.text
     return out
+
+
+def node_facts(n: PlanNode) -> tuple[str, list[str]]:
+    """A node's title and its facts, one line each, for the text and Markdown
+    views: a machine's reach, platform, installer and log, then the options
+    set here and those inherited (with the node they come from)."""
+    if n.kind == "unknown":
+        return f"unknown (line {n.span.start.line + 1}): {n.text}", list(n.undetermined)
+    title = f"{n.kind} {n.id} (line {n.span.start.line + 1})"
+    facts: list[str] = []
+    if n.kind == "machine":
+        title = f'machine {n.id} "{n.name or "?"}" (line {n.span.start.line + 1})'
+        facts.append("reach: " + (n.reach.summary if n.reach else "unknown"))
+        facts.append("platform: " + (n.platform or "the server's"))
+        facts.append("installer: " + (n.installer or "none"))
+        facts.append("log: " + (f"build/log/{n.log_file}" if n.log_file else "unknown"))
+    own = [f"#:{k} {written(e.setting.value)}" for k, e in n.options.items() if e.origin == n.id]
+    inherited = [
+        f"#:{k} {written(e.setting.value)} (from {e.origin})"
+        for k, e in n.options.items()
+        if e.origin != n.id
+    ]
+    if own:
+        facts.append("options: " + ", ".join(own))
+    if inherited and n.kind == "machine":
+        facts.append("inherited: " + ", ".join(inherited))
+    facts.extend("not known statically: " + u for u in n.undetermined)
+    return title, facts
+
+
+def walk_plan(n: PlanNode, depth: int = 0) -> Iterator[tuple[int, PlanNode]]:
+    """Each node with its depth, parents first."""
+    yield depth, n
+    for c in n.children:
+        yield from walk_plan(c, depth + 1)
