@@ -91,9 +91,9 @@ def test_plan_prints_problems_first_and_exits_1(farm: Path) -> None:
     r = run(["distro", "plan", "build/site.rkt", "--json", "--dist-version", "8.7"], farm)
     assert r.returncode == 1
     out = json.loads(r.stdout)
-    assert [(p["line"], p["severity"], p["code"]) for p in out["problems"]] == [
-        (29, "warning", "vbox-and-docker"),
-        (29, "error", "symbol-needs-docker"),
+    assert [(p["range"]["start"], p["severity"], p["code"]) for p in out["problems"]] == [
+        ([28, 20], "warning", "vbox-and-docker"),
+        ([28, 44], "error", "symbol-needs-docker"),
     ]
     cfg.write_text("#lang distro-build/config\n(define x 1)\n")
     r = run(["distro", "plan", "build/site.rkt", "--json"], farm)

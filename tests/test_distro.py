@@ -5,6 +5,7 @@ checks, completion or hover raise."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,9 +14,10 @@ from hypothesis import strategies as st
 from raco_lsp.core.records import Pos
 from raco_lsp.distro.assist import complete, hover
 from raco_lsp.distro.catalog import KEYWORDS, SHAPES
-from raco_lsp.distro.plan import Plan, PlanNode, node_json, plan_config
+from raco_lsp.distro.plan import Plan, PlanNode, plan_config
 from raco_lsp.distro.validate import is_site_config, validate_config
 from raco_lsp.info.assist import PackageInfo
+from raco_lsp.lsp.protocol import DistroPlanNode, converter
 
 SITE = (Path(__file__).parent / "fixtures" / "site.rkt").read_text()
 PATH = Path("/nonexistent/build/site.rkt")
@@ -261,6 +263,12 @@ def test_the_body_is_exactly_one_configuration_expression() -> None:
 
 
 # -- the plan -----------------------------------------------------------------
+
+
+def node_json(n: PlanNode) -> dict[str, Any]:
+    """The node as ``raco/distroPlan`` and ``raco-lsp distro plan --json`` send it."""
+    out: dict[str, Any] = converter().unstructure(DistroPlanNode.of(n))
+    return out
 
 
 def plan_of(text: str, mode: str = "default") -> Plan:

@@ -15,8 +15,8 @@ from raco_lsp.core.files import read_file
 from raco_lsp.core.records import Severity
 from raco_lsp.core.text import decode_source
 from raco_lsp.distro.checkout import TARGETS, find_source_checkout, make_command
-from raco_lsp.distro.plan import DEFAULT_MODE, node_facts, node_json, plan_config, walk_plan
-from raco_lsp.distro.validate import validate_config
+from raco_lsp.distro.plan import DEFAULT_MODE, node_facts, walk_plan
+from raco_lsp.distro.report import plan_report
 
 
 def add_parser(sub: Any) -> None:
@@ -74,37 +74,29 @@ def _version(args: argparse.Namespace) -> str | None:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    from raco_lsp.cli.check import CheckReport, format_text, problem_json
+    from raco_lsp.cli.check import CheckReport, format_text
+    from raco_lsp.lsp.protocol import DistroPlanResult, converter
 
     config: Path = args.config
     data, why = read_file(config)
     if data is None:
         print(f"raco-lsp distro: {why}", file=sys.stderr)
         return 2
-    text = decode_source(data)
-    problems = [f.problem for f in validate_config(config.absolute(), text)]
-    plan, plan_problems = plan_config(text, mode=args.mode, version=_version(args))
-    errors = any(p.severity is Severity.ERROR for p in problems) or plan is None
+    report = plan_report(
+        config.absolute(), decode_source(data), mode=args.mode, version=_version(args)
+    )
+    problems = [f.problem for f in report.findings]
+    errors = any(p.severity is Severity.ERROR for p in problems) or report.plan is None
     if args.json:
-        json.dump(
-            {
-                "problems": [problem_json(p) for p in problems],
-                "source": "static",
-                "mode": args.mode,
-                "plan": None if plan is None else node_json(plan.root),
-                "planProblems": plan_problems,
-            },
-            sys.stdout,
-            indent=2,
-        )
+        json.dump(converter().unstructure(DistroPlanResult.of(report)), sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 1 if errors else 0
     format_text(CheckReport([config], problems), Path.cwd(), sys.stdout, noun="configuration")
-    for p in plan_problems:
+    for p in report.plan_problems:
         print(f"{config}: no plan: {p}")
-    if plan is not None:
-        print(f"plan (static, mode {plan.mode}):")
-        for depth, node in walk_plan(plan.root):
+    if report.plan is not None:
+        print(f"plan (static, mode {report.plan.mode}):")
+        for depth, node in walk_plan(report.plan.root):
             title, facts = node_facts(node)
             print("  " * (depth + 1) + title)
             for f in facts:

@@ -611,49 +611,17 @@ def written(v: Value) -> str:
     return f"#<site-config:{v.kind}>"
 
 
-def _json_value(v: Value) -> object:
+def json_value(v: Value) -> object:
+    """``v`` as JSON: unknown values are None, symbols their names."""
     if isinstance(v, (Unknown, Config)):
         return None
     if isinstance(v, float) and math.isinf(v):
         return "+inf.0" if v > 0 else "-inf.0"
     if isinstance(v, list):
-        return [_json_value(x) for x in v]
+        return [json_value(x) for x in v]
     if isinstance(v, dict):
-        return {k: _json_value(x) for k, x in v.items()}
+        return {k: json_value(x) for k, x in v.items()}
     return str(v) if isinstance(v, Sym) else v
-
-
-def node_json(n: PlanNode) -> dict[str, object]:
-    """A plan node as the JSON the CLI prints and ``raco/distroPlan`` answers."""
-    options: dict[str, object] = {}
-    for k, e in sorted(n.options.items()):
-        o: dict[str, object] = {
-            "value": _json_value(e.setting.value),
-            "text": written(e.setting.value),
-            "from": e.origin,
-        }
-        if isinstance(e.setting.value, Unknown):
-            o["unknown"] = e.setting.value.why
-        options[k] = o
-    out: dict[str, object] = {
-        "kind": n.kind,
-        "id": n.id,
-        "line": n.span.start.line + 1,
-        "options": options,
-        "installer": n.installer,
-        "children": [node_json(c) for c in n.children],
-        "undetermined": n.undetermined,
-    }
-    if n.kind == "machine":
-        out["name"] = n.name
-        out["log"] = n.log_file
-        out["reach"] = (
-            None if n.reach is None else {"kind": n.reach.kind, "summary": n.reach.summary}
-        )
-        out["platform"] = n.platform
-    if n.kind == "unknown":
-        out["text"] = n.text
-    return out
 
 
 def node_facts(n: PlanNode) -> tuple[str, list[str]]:

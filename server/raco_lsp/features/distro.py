@@ -1,9 +1,13 @@
-"""distro-build site configurations: diagnostics, completion, hover, quick fixes.
+"""distro-build site configurations: diagnostics, completion, hover, quick
+fixes, and the plan (request ``raco/distroPlan``).
 
 A ``#lang distro-build/config`` module (or ``build/site.rkt``) is checked
 statically (``distro/validate.py``) on open and on every change, under the
 diagnostic source ``distro-build``.  Nothing runs the configuration: it is
-workspace code, and the distro-build packages need not be installed.
+workspace code, and the distro-build packages need not be installed.  The plan
+(``distro/plan.py``) is read from the buffer too, in trusted and untrusted
+folders alike, and written as a Markdown view (``install.view_file``) that
+links each machine to its log.
 """
 
 from __future__ import annotations
@@ -14,11 +18,16 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from raco_lsp.distro.assist import complete, hover
+from raco_lsp.distro.plan import DEFAULT_MODE, node_facts, walk_plan
+from raco_lsp.distro.report import PlanReport, plan_report
 from raco_lsp.distro.validate import SOURCE, is_site_config, validate_config
 from raco_lsp.features.info_rkt import InfoRkt, completion_item, hover_result
+from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.info.findings import Finding
-from raco_lsp.lsp.feature import Feature
+from raco_lsp.lsp.feature import Feature, request
+from raco_lsp.lsp.protocol import DistroPlanNode, DistroPlanParams, DistroPlanResult
 from raco_lsp.lsp.uris import uri_path
+from raco_lsp.racket.install import view_file, write_cache_text
 
 if TYPE_CHECKING:
     from raco_lsp.lsp.server import RacoLanguageServer
@@ -93,3 +102,73 @@ class DistroConfig(Feature):
         return self.server.range_converter().quick_fixes(
             params.text_document.uri, path, self.findings[path], params.range
         )
+
+    @request("raco/distroPlan")
+    async def distro_plan(self, params: DistroPlanParams | None) -> DistroPlanResult:
+        """The static plan of the configuration ``uri`` under ``mode``, with its
+        problems and a generated Markdown view; never runs the configuration."""
+        mode = (params.mode if params is not None else None) or DEFAULT_MODE
+        uri = params.uri if params is not None else None
+        path = uri_path(uri) if uri is not None else None
+        if path is None:
+            return _refusal(mode, "raco/distroPlan needs the uri of a site configuration")
+        outside = self.server.outside_workspace([path])
+        if outside:
+            return _refusal(mode, *outside)
+        text = self._text(path)
+        if text is None:
+            return _refusal(mode, f"{path} is not a distro-build site configuration")
+        info = self.server.feature_of(ModuleGraphFeature).graph_for(path).info
+        report = plan_report(path, text, mode=mode, version=info.version if info else None)
+        result = DistroPlanResult.of(report)
+        view = view_file("distro-plan", path, f"{path.stem}.md")
+        if write_cache_text(view, plan_markdown(report, result)):
+            result = DistroPlanResult.of(report, view)
+        return result
+
+
+def _refusal(mode: str, *why: str) -> DistroPlanResult:
+    return DistroPlanResult(
+        source="static", mode=mode, problems=[], plan_problems=list(why), commands=[]
+    )
+
+
+def plan_markdown(report: PlanReport, result: DistroPlanResult) -> str:
+    """The plan as a page: problems, the make commands, then the tree (one
+    nested list item per node, with its facts); each machine whose log exists
+    links to it."""
+    lines = [f"# Build farm plan: {report.path.name}", ""]
+    lines.append(f"Mode `{report.mode}`; read statically from `{report.path}` (nothing ran).")
+    lines.append("")
+    for f in report.findings:
+        p = f.problem
+        lines.append(
+            f"- {p.severity.value} at {p.span.start.line + 1}:{p.span.start.col + 1}: {p.message}"
+        )
+    if report.checkout is not None:
+        lines += ["", f"Run from the Racket source checkout `{report.checkout}`:", ""]
+        lines += [f"    {' '.join(c)}" for c in report.commands]
+    else:
+        lines += ["", "No Racket source checkout holds this configuration: run it from one."]
+    lines.append("")
+    lines += [f"No plan: {why}" for why in report.plan_problems]
+    logs: dict[str, str] = {}
+
+    def collect(n: DistroPlanNode) -> None:
+        if n.log_path is not None:
+            logs[n.id] = n.log_path
+        for c in n.children:
+            collect(c)
+
+    if result.plan is not None:
+        collect(result.plan)
+    if report.plan is not None:
+        for depth, node in walk_plan(report.plan.root):
+            title, facts = node_facts(node)
+            indent = "  " * depth
+            lines.append(f"{indent}- **{title}**")
+            if node.id in logs:
+                link = Path(logs[node.id]).as_uri()
+                lines.append(f"{indent}  - [log build/log/{node.log_file}]({link})")
+            lines += [f"{indent}  - {fact}" for fact in facts]
+    return "\n".join(lines) + "\n"
