@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import attrs
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -18,6 +20,24 @@ from raco_lsp.lsp.uris import path_uri
 from test_lsp_info import apply_edit
 
 SITE = Path(__file__).parent / "fixtures" / "site.rkt"
+
+
+def _distro_build_installed() -> bool:
+    """Whether Racket (with this environment's package scopes) has the
+    distro-build package's ``distro-build/config`` (not in Debian's Racket)."""
+    racket = shutil.which("racket")
+    if racket is None:
+        return False
+    probe = '(void (collection-file-path "config.rkt" "distro-build"))'
+    r = subprocess.run(
+        [racket, "-e", probe], capture_output=True, stdin=subprocess.DEVNULL, timeout=60
+    )
+    return r.returncode == 0
+
+
+DISTRO_BUILD = _distro_build_installed()
+# What a trusted folder's plan is checked with.
+SOURCE = "distro-build" if DISTRO_BUILD else "static"
 
 
 def at(text: str, needle: str, delta: int = 0) -> tuple[int, int]:
@@ -222,7 +242,7 @@ async def test_distro_plan_request_and_view(ws: Path) -> None:
         )
         got = await plan_request(client, {"uri": path_uri(f), "mode": "release"})
         assert (got["source"], got["mode"], got["problems"], got["planProblems"]) == (
-            "static",
+            SOURCE,
             "release",
             [],
             [],
@@ -284,3 +304,42 @@ async def test_distro_plan_in_an_untrusted_folder_is_static_and_runs_nothing(
         )
         assert "reach" not in machine and machine["installer"] is not None
     assert not mark.exists()
+
+
+@pytest.mark.skipif(not DISTRO_BUILD, reason="distro-build-server is not installed")
+async def test_distro_plan_cross_checked_with_the_distro_build_package(ws: Path) -> None:
+    f = ws / "farm.rkt"
+    text = (
+        "#lang distro-build/config\n"
+        '(define release? (equal? (current-mode) "release"))\n'
+        '(sequential #:pkgs \'("main-distribution") #:j 2\n'
+        '  (machine #:name "Linux 64" #:platform \'unix #:timeout (* 60 60)\n'
+        '           #:dist-suffix (if release? "" (string-append "pre" (number->string 7))))\n'
+        '  (machine #:host "mac" #:user "me" #:port 2222 #:platform \'macosx))\n'
+    )
+    f.write_text(text)
+    async with lsp_session(ws) as client:
+        open_file(client, f)
+        await wait_idle(client)
+        got = await plan_request(client, {"uri": path_uri(f)})
+        assert got["source"] == "distro-build"
+        # Only the computed suffix is news to the static plan; all else agrees.
+        assert got["crossCheck"] == ['1.1 #:dist-suffix: "pre7" (not known statically)']
+        assert got["agreed"] == 11
+        got = await plan_request(client, {"uri": path_uri(f), "mode": "release"})
+        assert (got["crossCheck"], got["agreed"]) == ([], 12)
+        page = Path(got["view"]).read_text()
+        assert "cross-checked with the distro-build package: 12 machine options agree" in page
+        # An unsaved edit is planned, but distro-build evaluates files.
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=path_uri(f), version=2),
+                content_changes=[
+                    types.TextDocumentContentChangeWholeDocument(text=text.replace("2222", "22"))
+                ],
+            )
+        )
+        got = await plan_request(client, {"uri": path_uri(f)})
+        assert got["crossCheck"] == [
+            "not cross-checked with distro-build: save the configuration first"
+        ]

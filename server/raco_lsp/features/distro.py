@@ -7,7 +7,9 @@ diagnostic source ``distro-build``.  Nothing runs the configuration: it is
 workspace code, and the distro-build packages need not be installed.  The plan
 (``distro/plan.py``) is read from the buffer too, in trusted and untrusted
 folders alike, and written as a Markdown view (``install.view_file``) that
-links each machine to its log.
+links each machine to its log.  Only when the folder is trusted and the
+distro-build package is installed is the saved configuration also evaluated
+with it (``racket/distro_eval.py``), to cross-check the static plan.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from raco_lsp.core.text import read_source
 from raco_lsp.distro.assist import complete, hover
-from raco_lsp.distro.plan import DEFAULT_MODE, node_facts, walk_plan
+from raco_lsp.distro.plan import DEFAULT_MODE, PlanNode, Unknown, node_facts, walk_plan, written
 from raco_lsp.distro.report import PlanReport, plan_report
 from raco_lsp.distro.validate import SOURCE, is_site_config, validate_config
 from raco_lsp.features.info_rkt import InfoRkt, completion_item, hover_result
@@ -27,7 +30,8 @@ from raco_lsp.info.findings import Finding
 from raco_lsp.lsp.feature import Feature, request
 from raco_lsp.lsp.protocol import DistroPlanNode, DistroPlanParams, DistroPlanResult
 from raco_lsp.lsp.uris import uri_path
-from raco_lsp.racket.install import view_file, write_cache_text
+from raco_lsp.racket.distro_eval import RealNode, distro_build_installed, evaluate_config
+from raco_lsp.racket.install import InstallInfo, view_file, write_cache_text
 
 if TYPE_CHECKING:
     from raco_lsp.lsp.server import RacoLanguageServer
@@ -120,11 +124,71 @@ class DistroConfig(Feature):
             return _refusal(mode, f"{path} is not a distro-build site configuration")
         info = self.server.feature_of(ModuleGraphFeature).graph_for(path).info
         report = plan_report(path, text, mode=mode, version=info.version if info else None)
-        result = DistroPlanResult.of(report)
+        cross = await self._cross_check(path, text, report, info)
+        result = DistroPlanResult.of(report, None, cross)
         view = view_file("distro-plan", path, f"{path.stem}.md")
         if write_cache_text(view, plan_markdown(report, result)):
-            result = DistroPlanResult.of(report, view)
+            result = DistroPlanResult.of(report, view, cross)
         return result
+
+    async def _cross_check(
+        self, path: Path, text: str, report: PlanReport, info: InstallInfo | None
+    ) -> tuple[list[str], int] | None:
+        """With the distro-build package installed and the folder trusted: the
+        saved configuration evaluated by it, against the static plan; None
+        otherwise (the plan stays static)."""
+        install = self.server.install_for(path)
+        if (
+            report.plan is None
+            or install is None
+            or not self.server.settings_for(path).trusted
+            or not distro_build_installed(info)
+        ):
+            return None
+        if read_source(path) != text:
+            return ["not cross-checked with distro-build: save the configuration first"], 0
+        real, why = await evaluate_config(install, path, report.mode)
+        if real is None:
+            return [f"distro-build could not evaluate the configuration: {w}" for w in why], 0
+        return cross_check(report.plan.root, real)
+
+
+def cross_check(static: PlanNode, real: RealNode) -> tuple[list[str], int]:
+    """Where the static plan and the package's evaluation differ, node by node
+    (kinds, children, and each machine's effective options as ``~v`` writes
+    them), and how many machine options agree."""
+    out: list[str] = []
+    agreed = 0
+
+    def walk(s: PlanNode, r: RealNode) -> None:
+        nonlocal agreed
+        if s.kind == "unknown":
+            out.append(f"{s.id}: {s.text} is a {r.kind} (not known statically)")
+            return
+        if s.kind != r.kind:
+            out.append(f"{s.id}: the static plan has a {s.kind}, distro-build a {r.kind}")
+            return
+        if s.kind == "machine":
+            for k in sorted(set(s.options) | set(r.options)):
+                e = s.options.get(k)
+                mine = None if e is None else e.setting.value
+                theirs = r.options.get(k)
+                if isinstance(mine, Unknown) and theirs is not None:
+                    out.append(f"{s.id} #:{k}: {theirs} (not known statically)")
+                elif mine is None or theirs is None or written(mine) != theirs:
+                    shown = "absent" if mine is None else written(mine)
+                    out.append(f"{s.id} #:{k}: static {shown}, distro-build {theirs or 'absent'}")
+                else:
+                    agreed += 1
+        if len(s.children) != len(r.children):
+            out.append(
+                f"{s.id}: {len(s.children)} children statically, {len(r.children)} in distro-build"
+            )
+        for a, b in zip(s.children, r.children, strict=False):
+            walk(a, b)
+
+    walk(static, real)
+    return out, agreed
 
 
 def _refusal(mode: str, *why: str) -> DistroPlanResult:
@@ -138,7 +202,14 @@ def plan_markdown(report: PlanReport, result: DistroPlanResult) -> str:
     nested list item per node, with its facts); each machine whose log exists
     links to it."""
     lines = [f"# Build farm plan: {report.path.name}", ""]
-    lines.append(f"Mode `{report.mode}`; read statically from `{report.path}` (nothing ran).")
+    if result.source == "static":
+        lines.append(f"Mode `{report.mode}`; read statically from `{report.path}` (nothing ran).")
+    else:
+        lines.append(
+            f"Mode `{report.mode}`; read statically from `{report.path}`, and cross-checked "
+            f"with the distro-build package: {result.agreed} machine options agree."
+        )
+        lines += ["", *[f"- cross-check: {c}" for c in result.cross_check or []]]
     lines.append("")
     for f in report.findings:
         p = f.problem

@@ -888,10 +888,15 @@ class DistroPlanNode:
 class DistroPlanResult:
     """``raco/distroPlan`` (and ``raco-lsp distro plan --json``): the static
     checks' problems, then the plan (null when there is no configuration
-    expression: ``planProblems`` says why).  ``source`` is ``static``: the
-    configuration is read, never run.  ``view`` is a generated Markdown page
-    of the plan (links to the machines' logs), ``checkout`` the Racket source
-    checkout that runs the farm, and ``commands`` its ``make`` commands."""
+    expression: ``planProblems`` says why), read statically.  ``view`` is a
+    generated Markdown page of the plan (links to the machines' logs),
+    ``checkout`` the Racket source checkout that runs the farm, and
+    ``commands`` its ``make`` commands.  ``source`` is ``static``, or
+    ``distro-build`` when the distro-build package is installed and the folder
+    trusted: the saved configuration was then also evaluated with it, and
+    ``crossCheck`` lists where the static plan and the package's differ (or
+    what only the package could tell), ``agreed`` counts the machine options
+    they agree on."""
 
     source: str
     mode: str
@@ -901,11 +906,20 @@ class DistroPlanResult:
     view: str | None = nullable()
     checkout: str | None = nullable()
     commands: list[list[str]]
+    cross_check: list[str] | None = None
+    agreed: int | None = None
 
     @classmethod
-    def of(cls, r: PlanReport, view: Path | None = None) -> DistroPlanResult:
+    def of(
+        cls,
+        r: PlanReport,
+        view: Path | None = None,
+        cross: tuple[list[str], int] | None = None,
+    ) -> DistroPlanResult:
         return cls(
-            source="static",
+            source="static" if cross is None else "distro-build",
+            cross_check=cross[0] if cross is not None else None,
+            agreed=cross[1] if cross is not None else None,
             mode=r.mode,
             problems=[SetupProblem.of(f) for f in r.findings],
             plan=DistroPlanNode.of(r.plan.root, r.log_dir) if r.plan is not None else None,
