@@ -237,7 +237,8 @@ export interface DistroPlanNode {
 
 /** Result of `raco/distroPlan` (protocol.py DistroPlanResult). */
 export interface DistroPlanResult {
-  source: "static";
+  /** "distro-build": also evaluated with the installed package (trusted folders only). */
+  source: "static" | "distro-build";
   mode: string;
   problems: { path: string; severity: string; message: string; code: string | null }[];
   plan: DistroPlanNode | null;
@@ -247,6 +248,10 @@ export interface DistroPlanResult {
   /** The Racket source checkout holding the configuration. */
   checkout: string | null;
   commands: string[][];
+  /** With source "distro-build": where the static plan and the package's differ. */
+  crossCheck?: string[];
+  /** With source "distro-build": how many machine options agree. */
+  agreed?: number;
 }
 
 export const distroPlan = new lc.RequestType<DistroPlanParams, DistroPlanResult, void>("raco/distroPlan");
