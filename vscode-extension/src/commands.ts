@@ -11,6 +11,7 @@ import {
   EXE_FOLDER,
   PKG_BUILD_COMMAND,
   dependents,
+  distroPlan,
   moduleGraph,
   moduleGraphChanged,
   type BuildWorkspaceResult,
@@ -283,6 +284,29 @@ export function registerCommands(
       void vscode.window.showErrorMessage(`${title}: ${(r.errors ?? []).join(" ")}`);
     } else if (r.html) {
       await showHtmlReport(r.html);
+    }
+  });
+  // The plan of the active site configuration: read statically by the server
+  // (never run, so also in an untrusted folder), shown as its Markdown view,
+  // which links each machine to its log in build/log.
+  reg("raco-lsp.vscode.showDistroPlan", async () => {
+    const title = "Show Build Farm Plan";
+    const c = server.current;
+    const uri = activeUri();
+    if (c === undefined || uri === undefined) {
+      void vscode.window.showErrorMessage(`${title}: open a site configuration (#lang distro-build/config) first.`);
+      return;
+    }
+    const mode = await vscode.window.showInputBox({ title: `${title}: CONFIG_MODE`, value: "default" });
+    if (mode === undefined) {
+      return;
+    }
+    const r = await c.sendRequest(distroPlan, { uri: uri.toString(), mode: mode.trim() || "default" });
+    lastResults[title] = r;
+    if (r.view) {
+      await vscode.commands.executeCommand("markdown.showPreviewToSide", vscode.Uri.file(r.view));
+    } else {
+      void vscode.window.showErrorMessage(`${title}: ${r.planProblems.join(" ")}`);
     }
   });
   reg("raco-lsp.vscode.runTestsInFile", async () => {

@@ -6,7 +6,7 @@ import * as vscode from "vscode";
 import { Server } from "./client";
 import { registerCommands } from "./commands";
 import { StatusBar } from "./status";
-import { registerTaskProvider } from "./taskProvider";
+import { registerDistroTaskProvider, registerTaskProvider } from "./taskProvider";
 import { registerTestHooks } from "./testHooks";
 import { RacketTests } from "./testing";
 
@@ -35,7 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     watcher.onDidDelete((u) => tests.remove(u.toString())),
   );
   registerCommands(context, server, tests, output);
-  context.subscriptions.push(registerTaskProvider());
+  context.subscriptions.push(registerTaskProvider(), registerDistroTaskProvider());
   registerTestHooks(context, status, tests);
   status.refresh();
   await server.start();

@@ -196,3 +196,62 @@ export interface PkgBuildResult {
   /** The HTML report, once the server writes one (opened beside the editor); null until then. */
   html?: string | null;
 }
+
+// -- build farms (features/distro.py) ----------------------------------------
+
+/** Params of `raco/distroPlan` (protocol.py DistroPlanParams). */
+export interface DistroPlanParams {
+  uri?: string;
+  /** CONFIG_MODE; "default" when absent. */
+  mode?: string;
+}
+
+/** An option in effect at a plan node (protocol.py DistroOption). */
+export interface DistroOption {
+  /** JSON value; null when unknown statically; a symbol as its name. */
+  value: unknown;
+  /** As Racket writes it. */
+  text: string;
+  /** The id of the node that set it. */
+  from: string;
+  unknown?: string;
+}
+
+/** A node of the plan (protocol.py DistroPlanNode). */
+export interface DistroPlanNode {
+  kind: "sequential" | "parallel" | "machine" | "unknown";
+  id: string;
+  line: number;
+  options: Record<string, DistroOption>;
+  installer: string | null;
+  children: DistroPlanNode[];
+  undetermined: string[];
+  name?: string;
+  log?: string;
+  /** `build/log/<log>` when it exists. */
+  logPath?: string;
+  reach?: { kind: "local" | "ssh" | "vbox" | "docker"; summary: string };
+  platform?: string;
+  text?: string;
+}
+
+/** Result of `raco/distroPlan` (protocol.py DistroPlanResult). */
+export interface DistroPlanResult {
+  /** "distro-build": also evaluated with the installed package (trusted folders only). */
+  source: "static" | "distro-build";
+  mode: string;
+  problems: { path: string; severity: string; message: string; code: string | null }[];
+  plan: DistroPlanNode | null;
+  planProblems: string[];
+  /** The generated Markdown view of the plan. */
+  view: string | null;
+  /** The Racket source checkout holding the configuration. */
+  checkout: string | null;
+  commands: string[][];
+  /** With source "distro-build": where the static plan and the package's differ. */
+  crossCheck?: string[];
+  /** With source "distro-build": how many machine options agree. */
+  agreed?: number;
+}
+
+export const distroPlan = new lc.RequestType<DistroPlanParams, DistroPlanResult, void>("raco/distroPlan");

@@ -1,7 +1,7 @@
 """The ``raco-lsp`` command line: ``serve`` and one module per subcommand
-(``check``, ``graph``, ``test``, ``info``, ``setup``, ``pkg-build``, and the packaging commands
-``exe``, ``dist``, ``pack``, ``inspect-plt`` in ``dist.py``).  Each module has
-``add_parser(sub)``, which sets ``run`` on its parser."""
+(``check``, ``graph``, ``test``, ``info``, ``setup``, ``pkg-build``, ``distro``, and the
+packaging commands ``exe``, ``dist``, ``pack``, ``inspect-plt`` in ``dist.py``).  Each module
+has ``add_parser(sub)``, which sets ``run`` on its parser."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from raco_lsp import __version__
-from raco_lsp.cli import check, dist, graph, info, pkg_build, setup, test
+from raco_lsp.cli import check, dist, distro, graph, info, pkg_build, setup, test
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         help="log level for stderr (default INFO: what the server does; DEBUG adds the "
         "JSON-RPC traffic)",
     )
-    for module in (check, graph, test, dist, info, setup, pkg_build):
+    for module in (check, graph, test, dist, info, setup, pkg_build, distro):
         module.add_parser(sub)
     return parser
 

@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from raco_lsp.core.records import Severity
+from raco_lsp.core.records import Related, Severity, Span
 from raco_lsp.distro.catalog import FORMS, KEYWORDS, SHAPES, Keyword
+from raco_lsp.distro.plan import Plan, Sym, body_expressions, keyword_options, plan_syntax
 from raco_lsp.info.findings import Finding, Findings, Fix
-from raco_lsp.syntax.info import Datum, parse_info
+from raco_lsp.syntax.info import Datum, InfoSyntax, parse_info
 
 SOURCE = "distro-build"
 
@@ -51,19 +52,7 @@ class Form:
 
     @property
     def options(self) -> list[Option]:
-        items = self.datum.items[1:]
-        out: list[Option] = []
-        i = 0
-        while i < len(items):
-            if items[i].kind == "keyword":
-                value = items[i + 1] if i + 1 < len(items) else None
-                if value is not None and value.kind == "keyword":
-                    value = None
-                out.append(Option(items[i], value))
-                i += 1 if value is None else 2
-            else:
-                i += 1
-        return out
+        return [Option(k, v) for k, v in keyword_options(self.datum)]
 
 
 def config_forms(forms: list[Datum]) -> Iterator[Form]:
@@ -228,4 +217,104 @@ def validate_config(path: Path, text: str) -> list[Finding]:
                     "url-slash",
                     Severity.WARNING,
                 )
+    if not syntax.syntax_errors:
+        _check_body(found, syntax)
+        plan, _ = plan_syntax(syntax)
+        if plan is not None:
+            _cross_checks(found, plan)
     return found.items
+
+
+def _check_body(found: Findings, syntax: InfoSyntax) -> None:
+    """The module body holds exactly one configuration expression (besides
+    definitions and requires), as the language's module-begin demands."""
+    exprs = body_expressions(syntax)
+    if not exprs:
+        found.add(
+            syntax.lang_span or Span.at_line_start(),
+            "no configuration expression: the module must end up with one "
+            "(machine ...), (sequential ...) or (parallel ...)",
+            "no-configuration",
+        )
+        return
+    for extra in exprs[1:]:
+        found.add(
+            extra.span,
+            "a second top-level expression: a site configuration has exactly one",
+            "second-expression",
+            related=(Related(found.path, exprs[0].span, "the configuration expression"),),
+        )
+    first = exprs[0]
+    if first.kind not in ("list", "symbol"):
+        found.add(
+            first.span,
+            "this expression is not a site configuration: use machine, sequential or parallel",
+            "not-a-configuration",
+        )
+
+
+def _cross_checks(found: Findings, plan: Plan) -> None:
+    """What the documentation says about options together, on each machine's
+    effective options (after inheritance), under the default mode."""
+    said: set[tuple[str, Span]] = set()
+
+    def once(code: str, span: Span) -> bool:
+        if (code, span) in said:
+            return False
+        said.add((code, span))
+        return True
+
+    logs: dict[str, tuple[Span, str]] = {}
+    for m in plan.machines():
+        vbox, docker = m.options.get("vbox"), m.options.get("docker")
+        vbox_on = vbox is not None and isinstance(vbox.setting.value, str)
+        docker_on = docker is not None and isinstance(docker.setting.value, str)
+        if (
+            vbox_on
+            and docker is not None
+            and docker_on
+            and once("vbox-docker", docker.setting.keyword_span)
+        ):
+            found.add(
+                docker.setting.keyword_span,
+                "#:docker is ignored where #:vbox is given: the machine is a VirtualBox VM "
+                "reached over SSH, not a Docker container",
+                "vbox-and-docker",
+                Severity.WARNING,
+            )
+        for key in ("racket", "dir", "recompile-cache"):
+            e = m.options.get(key)
+            if e is None or not isinstance(e.setting.value, Sym):
+                continue
+            if docker_on and not vbox_on:
+                continue
+            if once("symbol-" + key, e.setting.value_span):
+                found.add(
+                    e.setting.value_span,
+                    f"a symbol for #:{key} works only for a Docker client "
+                    "(#:docker without #:vbox)",
+                    "symbol-needs-docker",
+                )
+        if m.log_file is None:
+            continue
+        where = next(
+            (
+                m.options[k].setting.value_span
+                for k in ("log-file", "name", "host")
+                if k in m.options
+            ),
+            m.span,
+        )
+        first = logs.get(m.log_file)
+        if first is None:
+            logs[m.log_file] = (where, m.name or m.log_file)
+        elif once("duplicate-log", where):
+            found.add(
+                where,
+                f"another machine already writes the log file build/log/{m.log_file}: "
+                "give each machine its own #:name (or #:log-file)",
+                "duplicate-name",
+                related=(
+                    Related(found.path, first[0], f"the first machine with log {m.log_file}"),
+                ),
+            )

@@ -28,7 +28,11 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from lsprotocol import types
 from pygls.protocol import default_converter
 
+from raco_lsp.distro.plan import Unknown, json_value, written
+
 if TYPE_CHECKING:
+    from raco_lsp.distro.plan import PlanNode
+    from raco_lsp.distro.report import PlanReport
     from raco_lsp.info.findings import Finding
     from raco_lsp.racket.graph.index import GraphView
     from raco_lsp.racket.packaging.common import StepResult
@@ -797,3 +801,133 @@ class ServerFileResult:
 
 request("raco/discoverTests", DiscoverTestsParams)
 request("raco/runTests", RunTestsParams)
+
+
+# -- build farms (features/distro.py, cli/distro.py) ------------------------------
+
+
+@wire
+class DistroPlanParams:
+    """``raco/distroPlan``: the site configuration ``uri`` under ``mode``
+    (CONFIG_MODE; default ``default``)."""
+
+    uri: str | None = None
+    mode: str | None = None
+
+
+@wire
+class DistroOption:
+    """An option in effect at a plan node: its value as JSON (null when it
+    cannot be known statically; a symbol as its name), as Racket writes it,
+    the id of the node that set it, and why it is unknown."""
+
+    value: Any = nullable()
+    text: str
+    from_: str
+    unknown: str | None = None
+
+
+@wire
+class DistroReach:
+    kind: str
+    """``local``, ``ssh``, ``vbox`` or ``docker``."""
+    summary: str
+
+
+@wire
+class DistroPlanNode:
+    """A node of the plan: ``kind`` is ``sequential``, ``parallel``,
+    ``machine`` or ``unknown`` (a child computed when the configuration runs;
+    ``text`` is its source).  ``id`` is the path of child positions ("1.2")."""
+
+    kind: str
+    id: str
+    line: int
+    options: dict[str, DistroOption]
+    installer: str | None = nullable()
+    children: list[DistroPlanNode]
+    undetermined: list[str]
+    name: str | None = None
+    log: str | None = None
+    log_path: str | None = None
+    """The machine's log, ``build/log/<log>``, when it exists."""
+    reach: DistroReach | None = None
+    platform: str | None = None
+    text: str | None = None
+
+    @classmethod
+    def of(cls, n: PlanNode, log_dir: Path | None = None) -> DistroPlanNode:
+        machine = n.kind == "machine"
+        log = log_dir / n.log_file if log_dir is not None and n.log_file else None
+        return cls(
+            kind=n.kind,
+            id=n.id,
+            line=n.span.start.line + 1,
+            options={
+                k: DistroOption(
+                    value=json_value(e.setting.value),
+                    text=written(e.setting.value),
+                    from_=e.origin,
+                    unknown=e.setting.value.why if isinstance(e.setting.value, Unknown) else None,
+                )
+                for k, e in sorted(n.options.items())
+            },
+            installer=n.installer,
+            children=[cls.of(c, log_dir) for c in n.children],
+            undetermined=list(n.undetermined),
+            name=n.name if machine else None,
+            log=n.log_file if machine else None,
+            log_path=str(log) if log is not None and log.is_file() else None,
+            reach=DistroReach(kind=n.reach.kind, summary=n.reach.summary) if n.reach else None,
+            platform=n.platform,
+            text=n.text if n.kind == "unknown" else None,
+        )
+
+
+@wire
+class DistroPlanResult:
+    """``raco/distroPlan`` (and ``raco-lsp distro plan --json``): the static
+    checks' problems, then the plan (null when there is no configuration
+    expression: ``planProblems`` says why), read statically.  ``view`` is a
+    generated Markdown page of the plan (links to the machines' logs),
+    ``checkout`` the Racket source checkout that runs the farm, and
+    ``commands`` its ``make`` commands.  ``source`` is ``static``, or
+    ``distro-build`` when the distro-build package is installed and the folder
+    trusted: the saved configuration was then also evaluated with it, and
+    ``crossCheck`` lists where the static plan and the package's differ (or
+    what only the package could tell), ``agreed`` counts the machine options
+    they agree on."""
+
+    source: str
+    mode: str
+    problems: list[SetupProblem]
+    plan: DistroPlanNode | None = nullable()
+    plan_problems: list[str]
+    view: str | None = nullable()
+    checkout: str | None = nullable()
+    commands: list[list[str]]
+    cross_check: list[str] | None = None
+    agreed: int | None = None
+
+    @classmethod
+    def of(
+        cls,
+        r: PlanReport,
+        view: Path | None = None,
+        cross: tuple[list[str], int] | None = None,
+    ) -> DistroPlanResult:
+        return cls(
+            source="static" if cross is None else "distro-build",
+            cross_check=cross[0] if cross is not None else None,
+            agreed=cross[1] if cross is not None else None,
+            mode=r.mode,
+            problems=[SetupProblem.of(f) for f in r.findings],
+            plan=DistroPlanNode.of(r.plan.root, r.log_dir) if r.plan is not None else None,
+            plan_problems=r.plan_problems,
+            view=str(view) if view is not None else None,
+            checkout=str(r.checkout) if r.checkout is not None else None,
+            commands=r.commands,
+        )
+
+
+request("raco/distroPlan", DistroPlanParams)
