@@ -17,6 +17,7 @@ from raco_lsp.distro.assist import complete, hover
 from raco_lsp.distro.validate import SOURCE, is_site_config, validate_config
 from raco_lsp.features.info_rkt import InfoRkt, completion_item, hover_result
 from raco_lsp.info.findings import Finding
+from raco_lsp.lsp.diagnostics import document_quick_fixes
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
 
@@ -87,9 +88,4 @@ class DistroConfig(Feature):
         return hover_result(converter, path, hover(text, converter.pos(path, params.position)))
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
-        path = uri_path(params.text_document.uri)
-        if path is None or path not in self.findings:
-            return []
-        return self.server.range_converter().quick_fixes(
-            params.text_document.uri, path, self.findings[path], params.range
-        )
+        return document_quick_fixes(self.server, params, self.findings)

@@ -28,8 +28,8 @@ from raco_lsp.features.compile_on_save import is_module_path
 from raco_lsp.features.identifiers import Identifiers
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.info.findings import Finding, Fix
+from raco_lsp.lsp.diagnostics import document_quick_fixes
 from raco_lsp.lsp.feature import Feature
-from raco_lsp.lsp.uris import uri_path
 from raco_lsp.racket.graph import norm
 from raco_lsp.racket.identifiers import Analysis
 from raco_lsp.syntax.parser import Source
@@ -158,9 +158,4 @@ class UnusedRequires(Feature):
     # -- LSP ------------------------------------------------------------------
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
-        path = uri_path(params.text_document.uri)
-        if path is None or path not in self.findings:
-            return []
-        return self.server.range_converter().quick_fixes(
-            params.text_document.uri, path, self.findings[path], params.range
-        )
+        return document_quick_fixes(self.server, params, self.findings)
