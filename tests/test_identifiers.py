@@ -56,9 +56,32 @@ def test_helper_is_headless(tmp_path: Path) -> None:
         {"cancelled": True},
         {"arrows": None, "mouse": [[1]], "jumps": [["a", 2, 3, 4, 5]], "targets": 7},
         {"arrows": [[5, 1, 2, 3, True, 0], [-1, 2, 3, 4, "x", "y"]], "mouse": [[0, 1, 2]]},
+        {"unused": [[1], [3, 2]], "docs": [[0, 1, 5], [0, 1, "x"]], "doc_entries": [[1, 2, 3, 4]]},
+        {"types": [["a", 1, 2], [0, 1, None]], "doc_entries": None, "docs": [[0, 1, 0]]},
     ],
 )
 def test_reader_never_raises(answer: dict[str, Any]) -> None:
     analysis, problems = read_analysis(answer, TEXT)
     assert analysis is None or analysis.arrows == ()
     assert analysis is not None or problems
+
+
+def test_reader_docs_unused_and_types() -> None:
+    answer = {
+        "arrows": [],
+        "mouse": [],
+        "jumps": [],
+        "targets": [],
+        "unused": [[18, 34]],
+        "docs": [[19, 25, 0]],
+        "doc_entries": [
+            ["/d/r.html", "(form._x)", "View documentation for define", ["syntax", "(d)"]]
+        ],
+        "types": [[32, 33, "Integer"]],
+    }
+    analysis, problems = read_analysis(answer, TEXT)
+    assert analysis is not None and problems == []
+    assert analysis.unused == (Span(Pos(1, 0), Pos(1, 16)),)
+    doc = analysis.doc_at(Pos(1, 3))
+    assert doc is not None and doc.file == Path("/d/r.html") and doc.bluebox == ("syntax", "(d)")
+    assert analysis.types_at(Pos(1, 14)) == [(Span(Pos(1, 14), Pos(1, 15)), "Integer")]

@@ -1,9 +1,12 @@
 from pathlib import Path
 
+import pytest
+
 from raco_lsp.core.records import Pos, Span
+from raco_lsp.info.findings import TextEdit, apply_edits
 from raco_lsp.syntax.module_facts import module_facts
 from raco_lsp.syntax.parser import Source, captures
-from raco_lsp.syntax.requires import extract_requires, spec_names_file
+from raco_lsp.syntax.requires import extract_requires, require_removal, spec_names_file
 
 SRC = """#lang racket/base
 (require "util.rkt"
@@ -163,3 +166,42 @@ def test_implicit_forms_sorted_out() -> None:
     ]
     plain = module_facts("#lang racket/base\n(lazy-require [x (y)])\n")
     assert not plain.phase1_lazy_require
+
+
+@pytest.mark.parametrize(
+    ("text", "module_path", "expected"),
+    [
+        # A spec among others on the form's line: with the blank before it.
+        ("(require a b c)\n", "b", "(require a c)\n"),
+        # The first spec: with the blank before it (after the form's name).
+        ("(require a\n         b)\n", "a", "(require\n         b)\n"),
+        # A spec alone on its line: the line goes.
+        ("(require\n  a\n  b\n  c)\n", "b", "(require\n  a\n  c)\n"),
+        # The wrapper around the module path goes with it.
+        ("(require (only-in racket/set set) b)\n", "racket/set", "(require b)\n"),
+        # In a nesting form with other specs: only that spec.
+        ("(require (for-syntax a b) c)\n", "a", "(require (for-syntax b) c)\n"),
+        # A nesting form left empty goes too.
+        ("(require (for-syntax a) c)\n", "a", "(require c)\n"),
+        # The only spec: the whole form, with its line (CRLF included).
+        ("x\r\n(require a)\r\ny\r\n", "a", "x\r\ny\r\n"),
+        # ... or with the blank before it when it shares its line.
+        ("(module+ test (require rackunit))\n", "rackunit", "(module+ test)\n"),
+        # Positions are characters: 𝄞 before the spec.
+        ('(require "𝄞.rkt" "b.rkt")\n', '"b.rkt"', '(require "𝄞.rkt")\n'),
+    ],
+)
+def test_require_removal(text: str, module_path: str, expected: str) -> None:
+    src = Source.from_text(text)
+    at = text.rindex(module_path)
+    line = text.count("\n", 0, at)
+    col = at - (text.rfind("\n", 0, at) + 1)
+    span = Span(Pos(line, col), Pos(line, col + len(module_path)))
+    removal = require_removal(src, span)
+    assert removal is not None
+    assert apply_edits(text, (TextEdit(removal, ""),)) == expected
+
+
+def test_require_removal_of_no_require() -> None:
+    src = Source.from_text("(define a 1)\n")
+    assert require_removal(src, Span(Pos(0, 8), Pos(0, 9))) is None

@@ -27,6 +27,7 @@ from raco_lsp.distro.validate import SOURCE, is_site_config, validate_config
 from raco_lsp.features.info_rkt import InfoRkt, completion_item, hover_result
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.info.findings import Finding
+from raco_lsp.lsp.diagnostics import document_quick_fixes
 from raco_lsp.lsp.feature import Feature, request
 from raco_lsp.lsp.protocol import DistroPlanNode, DistroPlanParams, DistroPlanResult
 from raco_lsp.lsp.uris import uri_path
@@ -100,12 +101,7 @@ class DistroConfig(Feature):
         return hover_result(converter, path, hover(text, converter.pos(path, params.position)))
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
-        path = uri_path(params.text_document.uri)
-        if path is None or path not in self.findings:
-            return []
-        return self.server.range_converter().quick_fixes(
-            params.text_document.uri, path, self.findings[path], params.range
-        )
+        return document_quick_fixes(self.server, params, self.findings)
 
     @request("raco/distroPlan")
     async def distro_plan(self, params: DistroPlanParams | None) -> DistroPlanResult:

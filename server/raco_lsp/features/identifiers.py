@@ -11,8 +11,9 @@ differs from the saved file gets no answer (its positions would be wrong).
   definition site in the defining module (workspace or installation source:
   that module is analysed too, to find where it defines the name).
 - Highlight: the binder and every use of it in the file.
-- Hover: where an imported binding comes from, and check-syntax's
-  mouse-over texts.
+- Hover: Typed Racket's type, the installed documentation's blue box and
+  a link to its page (anchor included), where an imported binding comes
+  from, and check-syntax's mouse-over texts.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import logging
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from lsprotocol import types
 
@@ -33,7 +35,7 @@ from raco_lsp.features.compile_on_save import CompileOnSave, is_module_path
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
 from raco_lsp.racket.agent import AgentCrashed, AgentState
-from raco_lsp.racket.identifiers import Analysis, read_analysis
+from raco_lsp.racket.identifiers import Analysis, Doc, read_analysis
 
 if TYPE_CHECKING:
     from raco_lsp.lsp.server import RacoLanguageServer
@@ -178,9 +180,13 @@ class Identifiers(Feature):
         pos = conv.pos(path, position)
         texts = analysis.mouse_at(pos)
         jump = analysis.jump_at(pos)
-        if not texts and jump is None:
+        doc = analysis.doc_at(pos)
+        typed = analysis.types_at(pos)
+        if not texts and jump is None and doc is None and not typed:
             return None
-        lines = []
+        lines = [_code("\n".join(dict.fromkeys(t for _, t in typed)))] if typed else []
+        if doc is not None:
+            lines += self._doc_lines(doc)
         for _, t in texts:
             if jump is not None and t.startswith(IMPORTED):
                 written = self._text_at(path, jump.span)
@@ -192,10 +198,44 @@ class Identifiers(Feature):
             lines.append(t)
         if jump is not None:
             lines.append(f"defined in `{jump.file}`")
-        span = jump.span if jump is not None else texts[0][0]
+        span = next(
+            s
+            for s in (
+                jump.span if jump else None,
+                doc.span if doc else None,
+                typed[0][0] if typed else None,
+                texts[0][0] if texts else None,
+            )
+            if s is not None
+        )
         return types.Hover(
             contents=types.MarkupContent(
                 kind=types.MarkupKind.Markdown, value="\n\n".join(dict.fromkeys(lines))
             ),
             range=conv.range(path, span),
         )
+
+    def _doc_lines(self, doc: Doc) -> list[str]:
+        """The installed documentation's blue box (its kind, then the
+        signature lines) and a link to the page, at the entry's anchor."""
+        out = []
+        if doc.bluebox:
+            # Blue boxes space with no-break spaces: plain ones in a code block.
+            kind, *signature = (line.replace("\xa0", " ") for line in doc.bluebox)
+            out.append(f"_{kind}_")
+            if signature:
+                out.append(_code("\n".join(signature)))
+        label = doc.label.removeprefix("View documentation for ")
+        if doc.file is not None and doc.file.is_file():
+            link = f"{self.server.uri_of(doc.file)}#{quote(doc.anchor, safe='')}"
+            out.append(f"[Documentation: {label}]({link})")
+        elif label:
+            out.append(f"Documented: {label}")
+        return out
+
+
+def _code(text: str) -> str:
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{fence}racket\n{text}\n{fence}"

@@ -14,7 +14,7 @@ from pygls.workspace.position_codec import PositionCodec
 from raco_lsp.core.records import Pos, Problem, Severity, Span
 from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.info.findings import Finding
-from raco_lsp.lsp.uris import path_uri
+from raco_lsp.lsp.uris import path_uri, uri_path
 
 if TYPE_CHECKING:
     from raco_lsp.lsp.server import RacoLanguageServer
@@ -115,6 +115,21 @@ class RangeConverter:
                     )
                 )
         return out
+
+
+def document_quick_fixes(
+    server: RacoLanguageServer,
+    params: types.CodeActionParams,
+    findings: Mapping[Path, Iterable[Finding]],
+) -> list[types.CodeAction]:
+    """The quick fixes of ``findings`` (by file) on the document and range
+    of a code action request."""
+    path = uri_path(params.text_document.uri)
+    if path is None or path not in findings:
+        return []
+    return server.range_converter().quick_fixes(
+        params.text_document.uri, path, findings[path], params.range
+    )
 
 
 def _overlaps(a: types.Range, b: types.Range) -> bool:

@@ -45,6 +45,7 @@ from raco_lsp.features.pkg_build import PkgBuild
 from raco_lsp.features.references import References
 from raco_lsp.features.setup import PackageChecks
 from raco_lsp.features.testing import TestFeature
+from raco_lsp.features.unused_requires import UnusedRequires
 from raco_lsp.lsp import protocol
 from raco_lsp.lsp.diagnostics import DiagnosticStore, RangeConverter
 from raco_lsp.lsp.feature import COMMAND_MARK, REQUEST_MARK, Feature, overrides
@@ -530,6 +531,7 @@ def create_server() -> RacoLanguageServer:
     server.add_feature(DistroConfig(server))
     server.add_feature(Identifiers(server))
     server.add_feature(References(server))
+    server.add_feature(UnusedRequires(server))
     server.add_feature(PkgBuild(server))
 
     @server.feature(types.INITIALIZE)

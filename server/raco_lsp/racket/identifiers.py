@@ -3,7 +3,9 @@
 The compile agent's ``analyze`` op (``data/identifiers.rkt``) expands the
 module in a fresh namespace against its compiled dependencies and reports
 binding arrows, the files and names imported identifiers come from,
-definition sites and mouse-over texts, in Racket positions;
+definition sites, mouse-over texts, unused requires, installed
+documentation (page, anchor, blue box) and Typed Racket's types, in Racket
+positions;
 ``read_analysis`` turns that answer into an ``Analysis`` with character
 positions of the text that was analysed (never raising on a bad answer).
 """
@@ -49,11 +51,29 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Doc:
+    """An identifier's installed documentation: the HTML page (``file``,
+    when installed) and its ``anchor``, the index entry's ``label`` and the
+    blue box lines (the first is the kind: procedure, syntax, ...)."""
+
+    span: Span
+    file: Path | None
+    anchor: str
+    label: str
+    bluebox: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Analysis:
     arrows: tuple[Arrow, ...] = ()
     mouse: tuple[tuple[Span, str], ...] = ()
     jumps: tuple[Jump, ...] = ()
     targets: tuple[Target, ...] = ()
+    unused: tuple[Span, ...] = ()
+    """check-syntax's unused requires: the module path of each spec."""
+    docs: tuple[Doc, ...] = ()
+    types: tuple[tuple[Span, str], ...] = ()
+    """Typed Racket's type tooltips."""
 
     def binding_at(self, pos: Pos) -> tuple[Span, list[Arrow]] | None:
         """The binder of the identifier at ``pos`` (a binder or a use) and its
@@ -82,6 +102,12 @@ class Analysis:
 
     def mouse_at(self, pos: Pos) -> list[tuple[Span, str]]:
         return [(s, t) for s, t in self.mouse if contains(s, pos)]
+
+    def doc_at(self, pos: Pos) -> Doc | None:
+        return next((d for d in self.docs if contains(d.span, pos)), None)
+
+    def types_at(self, pos: Pos) -> list[tuple[Span, str]]:
+        return [(s, t) for s, t in self.types if contains(s, pos)]
 
     def target_named(self, name: str, submodules: tuple[str, ...]) -> Target | None:
         return next(
@@ -150,5 +176,44 @@ def read_analysis(answer: dict[str, Any], text: str) -> tuple[Analysis | None, l
         s = span(left, right)
         if s is not None and isinstance(name, str):
             targets.append(Target(s, name, names(subs)))
+    unused = []
+    for left, right in rows("unused", 2):
+        s = span(left, right)
+        if s is not None:
+            unused.append(s)
+    entries = []
+    for file, anchor, label, lines in rows("doc_entries", 4):
+        if not isinstance(lines, list):
+            lines = []
+        entries.append(
+            (
+                Path(file) if isinstance(file, str) else None,
+                anchor if isinstance(anchor, str) else "",
+                label if isinstance(label, str) else "",
+                tuple(x for x in lines if isinstance(x, str)),
+            )
+        )
+    docs = []
+    for left, right, entry in rows("docs", 3):
+        s = span(left, right)
+        if s is not None and isinstance(entry, int) and 0 <= entry < len(entries):
+            docs.append(Doc(s, *entries[entry]))
+    types = []
+    for left, right, txt in rows("types", 3):
+        s = span(left, right)
+        if s is not None and isinstance(txt, str):
+            types.append((s, txt))
     arrows.sort(key=lambda a: (a.use.start.line, a.use.start.col))
-    return Analysis(tuple(arrows), tuple(mouse), tuple(jumps), tuple(targets)), problems
+    unused.sort(key=lambda s: (s.start.line, s.start.col))
+    return (
+        Analysis(
+            tuple(arrows),
+            tuple(mouse),
+            tuple(jumps),
+            tuple(targets),
+            tuple(dict.fromkeys(unused)),
+            tuple(docs),
+            tuple(types),
+        ),
+        problems,
+    )

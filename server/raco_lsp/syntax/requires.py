@@ -246,3 +246,82 @@ def reader_specs(src: Source) -> list[RequireSpec]:
                 _spec(src, datum[0], out)
         at = src.data.find(b"#reader", at + 7)
     return out
+
+
+def require_removal(src: Source, module_path: Span) -> Span | None:
+    """What to delete to remove the require spec whose module path is at
+    ``module_path`` (check-syntax's span of an unused require): the
+    outermost spec around it that names no other module path (``(only-in
+    racket/set set)``, ``(for-syntax m)``), or the whole require form when
+    that was its only spec.  A spec or form alone on its lines goes with
+    those lines; otherwise with the blank before it (or after it, when it is
+    the first of its list).  None when no require form has that module path."""
+    forms = sorted(captures("requires", src.root).get("require", []), key=lambda n: n.start_byte)
+    for form in forms:
+        if in_datum_comment(form) or in_template(src, form):
+            continue
+        found = _node_with_span(src, form, module_path)
+        if found is None:
+            continue
+        node = found
+        while node.parent is not None and node.parent != form:
+            parent = node.parent
+            items = items_of(parent)
+            head = src.text_of(items[0]) if parent.type == "list" and items else ""
+            if head in _NESTING and len(items[1 + _NESTING[head] :]) > 1:
+                return _item_removal(src, node)
+            node = parent
+        items = items_of(form)
+        if len(items) > 2 and src.text_of(items[0]) not in _FIRST_ARG_ONLY:
+            return _item_removal(src, node)
+        return _item_removal(src, form)
+    return None
+
+
+def _node_with_span(src: Source, node: Node, span: Span) -> Node | None:
+    if src.span_of(node) == span:
+        return node
+    for child in node.named_children:
+        found = _node_with_span(src, child, span)
+        if found is not None:
+            return found
+    return None
+
+
+def _item_removal(src: Source, node: Node) -> Span:
+    """The span that removes ``node`` from the list it is in."""
+    span = src.span_of(node)
+    first = src.pos_of_byte(_line_start(src.data, node.start_byte))
+    before = src.data[_line_start(src.data, node.start_byte) : node.start_byte]
+    line_end = _line_end(src.data, node.end_byte)
+    after = src.data[node.end_byte : line_end]
+    if not before.strip() and not after.strip():
+        # Alone on its lines: the lines go, their line break included.
+        nxt = _next_line(src.data, line_end)
+        return Span(first, src.pos_of_byte(nxt))
+    parent = node.parent
+    siblings = list(parent.named_children) if parent is not None else []
+    at = next((i for i, n in enumerate(siblings) if n == node), -1)
+    items = [n for n in siblings if n.type not in ("comment", "block_comment")]
+    prev = next((n for n in reversed(siblings[:at]) if n in items), None) if at >= 0 else None
+    following = next((n for n in siblings[at + 1 :] if n in items), None) if at >= 0 else None
+    if prev is not None:
+        return Span(src.pos_of_byte(prev.end_byte), span.end)
+    if following is not None:
+        return Span(span.start, src.pos_of_byte(following.start_byte))
+    return span
+
+
+def _line_start(data: bytes, offset: int) -> int:
+    return max(data.rfind(b"\n", 0, offset), data.rfind(b"\r", 0, offset)) + 1
+
+
+def _line_end(data: bytes, offset: int) -> int:
+    ends = [i for i in (data.find(b"\n", offset), data.find(b"\r", offset)) if i >= 0]
+    return min(ends) if ends else len(data)
+
+
+def _next_line(data: bytes, line_end: int) -> int:
+    if data[line_end : line_end + 2] == b"\r\n":
+        return line_end + 2
+    return min(line_end + 1, len(data))

@@ -14,14 +14,52 @@
 ;;   {"arrows":  [[start-left, start-right, end-left, end-right, require?, phase], ...]
 ;;    "mouse":   [[left, right, text], ...]            check-syntax's mouse-over texts
 ;;    "jumps":   [[left, right, id, file, [submod ...]], ...]   imported identifiers
-;;    "targets": [[left, right, id, [submod ...]], ...]         definition sites}
+;;    "targets": [[left, right, id, [submod ...]], ...]         definition sites
+;;    "unused":  [[left, right], ...]          check-syntax's unused requires (module paths)
+;;    "docs":    [[left, right, entry], ...]      identifiers with installed documentation
+;;    "doc_entries": [[html-file, anchor, label, [blue-box-line ...]], ...]  (entry: an index)
+;;    "types":   [[left, right, text], ...]    Typed Racket's type tooltips}
 ;; or {"error": message} when the module does not read or expand.
 (require racket/class
          racket/list
          drracket/check-syntax
+         scribble/blueboxes
          syntax/modread)
 
 (provide analyze-file)
+
+;; The installed documentation's blue boxes, loaded once per agent.
+(define blueboxes-cache (make-blueboxes-cache #t))
+
+;; Typed Racket hands its type tooltips to check-syntax through this logger
+;; topic (DrRacket's online check syntax listens to it): vectors
+;; #(stx left right text-or-thunk) under the 'mouse-over-tooltips property.
+(define (tooltip-rows receiver ours?)
+  (let loop ([rows '()])
+    (define v (sync/timeout 0 receiver))
+    (cond
+      [(not v) rows]
+      [else
+       (define obj (vector-ref v 2))
+       (loop
+        (if (and (list? obj) (andmap syntax? obj))
+            (for*/fold ([rows rows])
+                       ([s (in-list obj)]
+                        [t (in-list (flatten-tooltips (syntax-property s 'mouse-over-tooltips)))]
+                        #:when (ours? (syntax-source (vector-ref t 0))))
+              (define text (vector-ref t 3))
+              (cons (list (vector-ref t 1) (vector-ref t 2)
+                          (format "~a" (if (procedure? text) (text) text)))
+                    rows))
+            rows))])))
+
+(define (flatten-tooltips prop)
+  (cond
+    [(pair? prop) (append (flatten-tooltips (car prop)) (flatten-tooltips (cdr prop)))]
+    [(and (vector? prop) (= (vector-length prop) 4) (syntax? (vector-ref prop 0))
+          (exact-integer? (vector-ref prop 1)) (exact-integer? (vector-ref prop 2)))
+     (list prop)]
+    [else '()]))
 
 (define (analyze-file file)
   (define path (simplify-path (path->complete-path file)))
@@ -30,6 +68,9 @@
   (define mouse '())
   (define jumps '())
   (define targets '())
+  (define unused '())
+  (define docs '())
+  (define doc-entries (make-hash))  ; definition tag -> (cons index row)
   (define (ours? src) (and (path? src) (equal? src path)))
   (define collector%
     (class (annotations-mixin object%)
@@ -57,9 +98,29 @@
         (when src
           (set! targets (cons (list left right (format "~a" id)
                                     (map (lambda (s) (format "~a" s)) mods))
-                              targets))))))
+                              targets))))
+      (define/override (syncheck:add-unused-require src left right)
+        (when src
+          (set! unused (cons (list left right) unused))))
+      (define/override (syncheck:add-docs-menu src left right _key label
+                                               file definition-tag tag)
+        (when (and src (< left right))
+          (define entry
+            (car (hash-ref! doc-entries definition-tag
+                            (lambda ()
+                              (cons (hash-count doc-entries)
+                                    (list (if (path? file) (path->string file) 'null)
+                                          (format "~a" tag)
+                                          (format "~a" label)
+                                          (or (fetch-blueboxes-strs
+                                               definition-tag
+                                               #:blueboxes-cache blueboxes-cache)
+                                              '())))))))
+          (set! docs (cons (list left right entry) docs))))))
   (with-handlers ([exn:fail? (lambda (e) (hasheq 'error (exn-message e)))])
     (define ns (make-base-namespace))
+    (define receiver (make-log-receiver (current-logger) 'info 'online-check-syntax))
+    (define types '())
     (parameterize ([current-annotations (new collector%)]
                    [current-namespace ns]
                    [current-load-relative-directory dir])
@@ -71,11 +132,16 @@
             (with-module-reading-parameterization
              (lambda () (read-syntax path port))))))
       (expanded-expression (expand stx))
+      (set! types (tooltip-rows receiver ours?))
       (expansion-completed))
     (hasheq 'arrows (remove-duplicates arrows)
             'mouse (remove-duplicates mouse)
             'jumps (remove-duplicates jumps)
-            'targets (remove-duplicates targets))))
+            'targets (remove-duplicates targets)
+            'unused (remove-duplicates unused)
+            'docs (remove-duplicates docs)
+            'doc_entries (map cdr (sort (hash-values doc-entries) < #:key car))
+            'types (remove-duplicates types))))
 
 (module+ main
   (require json)

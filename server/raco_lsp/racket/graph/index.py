@@ -409,10 +409,14 @@ class ModuleGraph:
         self._staleness.memo.clear()
 
     def dep_targets(self, node: ModuleNode) -> list[Path]:
-        if node.dep is None or self.oracle is None:
+        return self._dep_modules(node.dep)
+
+    def _dep_modules(self, dep: DepFile | None) -> list[Path]:
+        """The modules a .dep records."""
+        if dep is None or self.oracle is None:
             return []
         out = []
-        for e in node.dep.deps:
+        for e in dep.deps:
             if e.kind != "module":
                 continue
             p = self.oracle.entry_path(e)  # already normalised
@@ -448,6 +452,28 @@ class ModuleGraph:
 
     def dependents(self, path: Path) -> list[Path]:
         return sorted(self._rdeps.get(norm(path), set()))
+
+    def closure(self, path: Path, *, without: Path | None = None) -> set[Path]:
+        """Every module ``path`` depends on, transitively (``path`` left out):
+        a node's edges (its source's requires and its .dep's), any other
+        module's recorded dependencies (its .dep).  ``without``: as if the
+        direct edge from ``path`` to that module were gone."""
+        start = norm(path)
+        gone = norm(without) if without is not None else None
+        todo = [t for t in self._direct(start) if t != gone]
+        seen: set[Path] = set()
+        while todo:
+            p = todo.pop()
+            if p in seen or p == start:
+                continue
+            seen.add(p)
+            todo.extend(self._direct(p))
+        return seen
+
+    def _direct(self, path: Path) -> set[Path]:
+        if path in self._fwd:
+            return self._fwd[path]
+        return set(self._dep_modules(self.oracle.dep_of(path) if self.oracle else None))
 
     def recompile_order(self, path: Path) -> tuple[list[Path], list[list[Path]]]:
         """The saved module and its workspace dependents (reverse closure),
