@@ -6,11 +6,14 @@ binding arrows, the files and names imported identifiers come from,
 definition sites and mouse-over texts, in Racket positions;
 ``read_analysis`` turns that answer into an ``Analysis`` with character
 positions of the text that was analysed (never raising on a bad answer).
+When a later text does not expand, ``carried_over`` keeps the last good
+analysis, its positions mapped to the new text where that text is unchanged,
+marked stale.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +57,18 @@ class Analysis:
     mouse: tuple[tuple[Span, str], ...] = ()
     jumps: tuple[Jump, ...] = ()
     targets: tuple[Target, ...] = ()
+    stale: str | None = None
+    """Why this is the last good analysis of an earlier text (the first line
+    of the error of the current one), or None: the current text's."""
+    fresh_until: Pos | None = None
+    """Stale: where the current text starts to differ from the analysed one
+    (at the text's end when it does not)."""
+
+    def usable_at(self, pos: Pos) -> bool:
+        """Whether answers at ``pos`` may come from this analysis: it is the
+        current text's, or only text after ``pos`` changed since."""
+        until = self.fresh_until
+        return until is None or (pos.line, pos.col) < (until.line, until.col)
 
     def binding_at(self, pos: Pos) -> tuple[Span, list[Arrow]] | None:
         """The binder of the identifier at ``pos`` (a binder or a use) and its
@@ -152,3 +167,54 @@ def read_analysis(answer: dict[str, Any], text: str) -> tuple[Analysis | None, l
             targets.append(Target(s, name, names(subs)))
     arrows.sort(key=lambda a: (a.use.start.line, a.use.start.col))
     return Analysis(tuple(arrows), tuple(mouse), tuple(jumps), tuple(targets)), problems
+
+
+def carried_over(good: Analysis, old: str, new: str, why: str) -> Analysis:
+    """``good`` (the analysis of ``old``) for the text ``new``, which did not
+    expand (``why``): spans mapped where the text around them is unchanged
+    (before the first change, or after the last one, with a character of
+    unchanged text on the far side), the others left out."""
+    prefix = _common_prefix(old, new)
+    limit = min(len(old), len(new)) - prefix
+    suffix = _common_prefix(old[::-1][:limit], new[::-1][:limit])
+    old_index, new_index = TextIndex(old), TextIndex(new)
+    tail, delta = len(old) - suffix, len(new) - len(old)
+
+    def moved(span: Span) -> Span | None:
+        start, end = old_index.index_of(span.start), old_index.index_of(span.end)
+        if end < prefix:
+            return span
+        if start > tail:
+            return Span(new_index.pos_at(start + delta), new_index.pos_at(end + delta))
+        return None
+
+    arrows = []
+    for a in good.arrows:
+        binder, use = moved(a.binder), moved(a.use)
+        if binder is not None and use is not None:
+            arrows.append(replace(a, binder=binder, use=use))
+    mouse = [(s, t) for s0, t in good.mouse if (s := moved(s0)) is not None]
+    jumps = [replace(j, span=s) for j in good.jumps if (s := moved(j.span)) is not None]
+    targets = [replace(t, span=s) for t in good.targets if (s := moved(t.span)) is not None]
+    return replace(
+        good,
+        arrows=tuple(arrows),
+        mouse=tuple(mouse),
+        jumps=tuple(jumps),
+        targets=tuple(targets),
+        stale=(why.strip().splitlines() or [""])[0],
+        fresh_until=new_index.pos_at(prefix) if prefix < len(new) else Pos(len(new_index.lines), 0),
+    )
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix (bisection on slices: fast on
+    megabytes of text)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
