@@ -1,16 +1,31 @@
 """Identifiers from check-syntax's view, through the real server and Racket:
 go to a local definition and into racket/list's source, highlights of a
-binding and its uses, hover with an imported binding's origin."""
+binding and its uses, hover with an imported binding's origin; the analysis
+on its own agent (a save never waits for it, a newer edit cancels it), of
+unsaved buffers (nothing written), and kept, stale, when the text stops
+expanding."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import lsp_session, open_file, rng, save_file, wait_idle
+from lsp_support import (
+    collect,
+    diagnostics,
+    lsp_session,
+    open_file,
+    rng,
+    save_file,
+    wait_idle,
+)
 from raco_lsp.lsp.uris import path_uri, uri_path
 
 MAIN = """\
@@ -96,7 +111,11 @@ async def test_highlights_and_hover(ws: Path) -> None:
         assert "2 bound occurrences" in hover.contents.value
 
 
-async def test_a_saved_edit_is_analysed_again_and_unsaved_edits_get_no_answer(ws: Path) -> None:
+async def test_a_saved_edit_is_analysed_again_and_a_failing_text_keeps_the_last_good(
+    ws: Path,
+) -> None:
+    """A module that fails to expand keeps the last good analysis and says it
+    is stale; answers only where the text before the position is unchanged."""
     main = ws / "main.rkt"
     main.write_text(MAIN, encoding="utf-8")
     async with lsp_session(ws) as client:
@@ -112,14 +131,35 @@ async def test_a_saved_edit_is_analysed_again_and_unsaved_edits_get_no_answer(ws
         (loc,) = await _definition(client, main, 5, 15)
         print(f"definition after a save (warm agent): {(time.monotonic() - started) * 1000:.0f} ms")
         assert loc.range == rng(3, 9, 3, 15)
-        # An unsaved edit: the saved analysis no longer matches the buffer.
-        client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=path_uri(main), version=99),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=MAIN)],
-            )
+        _change(client, main, MAIN)  # unsaved, expands: fresh
+        (loc,) = await _definition(client, main, 4, 15)
+        assert loc.range == rng(2, 9, 2, 15)
+        # An unbound identifier at the end: everything before it is unchanged.
+        _change(client, main, MAIN + "(oops)\n")
+        text = await _hover_text(client, main, 2, 10)
+        assert text is not None and "2 bound occurrences" in text
+        assert "analysis is stale: main.rkt:6:1: oops: unbound identifier" in text
+        (loc,) = await _definition(client, main, 4, 15)
+        assert loc.range == rng(2, 9, 2, 15)
+        # In the middle: answers before the change only; spans after it moved.
+        lines = MAIN.splitlines(keepends=True)
+        _change(client, main, "".join([*lines[:4], "(oops)\n", *lines[4:]]))
+        assert await _definition(client, main, 5, 15) == []  # text before it changed
+        (loc,) = await _definition(client, main, 3, 12)
+        assert loc.range == rng(2, 9, 2, 15)
+        got = await client.text_document_document_highlight_async(
+            types.DocumentHighlightParams(text_document=_doc(main), position=types.Position(2, 10))
         )
-        assert await _definition(client, main, 4, 15) == []
+        assert got is not None
+        assert sorted((h.range.start.line, h.range.start.character) for h in got) == [
+            (2, 9),
+            (3, 11),
+            (5, 14),
+        ]
+        # Expanding again: fresh, not stale.
+        _change(client, main, MAIN)
+        text = await _hover_text(client, main, 2, 10)
+        assert text is not None and "stale" not in text
 
 
 async def test_definition_into_a_workspace_module_through_rename_out(ws: Path) -> None:
@@ -140,3 +180,151 @@ async def test_definition_into_a_workspace_module_through_rename_out(ws: Path) -
         assert hover is not None and isinstance(hover.contents, types.MarkupContent)
         assert "imported from" in hover.contents.value
         assert "(defines it as g)" in hover.contents.value
+
+
+_versions = itertools.count(100)
+
+
+def _change(client: LanguageClient, path: Path, text: str) -> None:
+    """An unsaved edit: the whole buffer becomes ``text``."""
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(
+                uri=path_uri(path), version=next(_versions)
+            ),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+
+
+async def _until(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """Wait for ``condition`` (a bound on a hang, not a speed assertion)."""
+
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.05)
+
+    try:
+        await asyncio.wait_for(poll(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"never happened: {what}") from None
+
+
+async def _hover_text(client: LanguageClient, path: Path, line: int, col: int) -> str | None:
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=_doc(path), position=types.Position(line, col))
+    )
+    if hover is None:
+        return None
+    assert isinstance(hover.contents, types.MarkupContent)
+    return hover.contents.value
+
+
+def _slow_module(ws: Path) -> str:
+    """A module whose expansion, once the file ``hold`` exists, says so
+    (file ``holding``) and waits for the file ``release``."""
+    hold, holding, release = (json.dumps(str(ws / n)) for n in ("hold", "holding", "release"))
+    return f"""\
+#lang racket/base
+(require (for-syntax racket/base))
+(define (helper x) (+ x 1))
+(helper 2)
+(begin-for-syntax
+  (when (file-exists? {hold})
+    (close-output-port (open-output-file {holding} #:exists 'truncate))
+    (let loop () (unless (file-exists? {release}) (sleep 0.05) (loop)))))
+"""
+
+
+async def test_a_save_never_waits_for_an_analysis_and_an_edit_cancels_it(ws: Path) -> None:
+    """While an analysis is in flight (its expansion waits), a save of another
+    module gets its diagnostics; an edit of the analysed module cancels the
+    analysis, and the request gets the analysis of the new text."""
+    slow, other = ws / "slow.rkt", ws / "other.rkt"
+    slow.write_text(_slow_module(ws), encoding="utf-8")
+    other.write_text("#lang racket/base\n(define a 1)\n", encoding="utf-8")
+    async with lsp_session(ws, init_options={"jobs": 1}) as client:
+        open_file(client, slow)
+        open_file(client, other)
+        await wait_idle(client)
+        assert diagnostics(client, other) == []
+        (ws / "hold").touch()
+        # Opening analysed it already (its unused requires): an edit makes a new one.
+        _change(client, slow, _slow_module(ws) + ";; edited\n")
+        hover = asyncio.ensure_future(_hover_text(client, slow, 2, 10))
+        await _until((ws / "holding").exists, "the analysis reached the waiting macro")
+        save_file(client, other, "#lang racket/base\n(define a undefined-thing)\n")
+        await _until(lambda: bool(diagnostics(client, other)), "the save's diagnostics")
+        assert "undefined-thing" in diagnostics(client, other)[0].message
+        assert not hover.done()  # the analysis still waits: the save did not wait for it
+        # An edit of the analysed module (the waiting macro gone): the analysis
+        # in flight is cancelled and the hover gets the new text's.
+        _change(client, slow, _slow_module(ws).split("(begin-for-syntax")[0])
+        text = await asyncio.wait_for(hover, 60)
+        assert not (ws / "release").exists()
+        assert text is not None and "1 bound occurrence" in text
+
+
+def _compiled_state(ws: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(ws)): p.stat().st_mtime_ns
+        for p in sorted(ws.rglob("*"))
+        if "compiled" in p.relative_to(ws).parts
+    }
+
+
+async def test_an_unsaved_buffer_is_analysed_and_nothing_is_written(ws: Path) -> None:
+    lib = ws / "lib.rkt"
+    lib.write_text("#lang racket/base\n(provide g)\n(define (g n) n)\n", encoding="utf-8")
+    main = ws / "main.rkt"
+    main.write_text(MAIN.replace("(require racket/list)", '(require racket/list "lib.rkt")'))
+    async with lsp_session(ws) as client:
+        await _opened(client, main)
+        (loc,) = await _definition(client, main, 4, 15)
+        assert loc.range == rng(2, 9, 2, 15)
+        before = _compiled_state(ws)
+        assert "compiled/main_rkt.zo" in before and "compiled/lib_rkt.zo" in before
+        # Unsaved: a line inserted, and a binding only the buffer has.
+        buffer = main.read_text().replace(
+            "(define (helper", "(define (extra q) (g q))\n(define (helper"
+        )
+        buffer += "(extra 5)\n"
+        _change(client, main, "#lang racket/base\n(oops")  # superseded at once
+        _change(client, main, buffer)
+        (loc,) = await _definition(client, main, 5, 15)  # helper, a line lower
+        assert loc.uri == path_uri(main) and loc.range == rng(3, 9, 3, 15)
+        (loc,) = await _definition(client, main, 6, 2)  # extra, defined in the buffer only
+        assert loc.range == rng(2, 9, 2, 14)
+        (loc,) = await _definition(client, main, 2, 19)  # g, into lib.rkt
+        assert loc.uri == path_uri(lib) and loc.range == rng(2, 9, 2, 10)
+        text = await _hover_text(client, main, 2, 10)
+        assert text is not None and "stale" not in text
+        await wait_idle(client)
+        assert _compiled_state(ws) == before  # nothing written into compiled/
+        assert main.read_text() != buffer
+
+
+async def test_an_analysis_waits_for_its_own_build_only(ws: Path) -> None:
+    """A saved module is analysed once its own diagnostics are published,
+    while the build goes on with another module (whose compile waits)."""
+    slow, main = ws / "slow.rkt", ws / "main.rkt"
+    slow.write_text(_slow_module(ws), encoding="utf-8")
+    main.write_text(MAIN, encoding="utf-8")
+    async with lsp_session(ws, init_options={"jobs": 1}) as client:
+        statuses = collect(client, "raco/buildStatus")
+        open_file(client, slow)
+        open_file(client, main)
+        await wait_idle(client)
+        (loc,) = await _definition(client, main, 4, 15)
+        assert loc.range == rng(2, 9, 2, 15)
+        (ws / "hold").touch()
+        save_file(client, slow, _slow_module(ws) + "(define c 2)\n")
+        await _until((ws / "holding").exists, "the build reached the waiting macro")
+        save_file(client, main, MAIN + "(oops)\n")  # main first, then slow again
+        (loc,) = await asyncio.wait_for(_definition(client, main, 4, 15), 60)
+        assert loc.range == rng(2, 9, 2, 15)  # the last good analysis, carried over
+        assert "oops" in diagnostics(client, main)[0].message  # published before
+        assert statuses[-1]["building"] is True  # slow.rkt's compile still waits
+        (ws / "release").touch()
+        await wait_idle(client)
+        assert statuses[-1]["building"] is False

@@ -29,7 +29,7 @@ import contextlib
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +69,10 @@ class CompileOnSave(Feature):
         self._targets: list[Path] = []  # saved files waiting for a build
         self._carry: set[Path] = set()  # files a cancelled build had not done
         self._build: asyncio.Task[None] | None = None
+        # The files of the build in flight not published yet (None: its order
+        # is not known yet); ``_step`` is set whenever one is published.
+        self._unbuilt: set[Path] | None = None
+        self._step = asyncio.Event()
         self._background = False  # the build in flight is the check on startup
         self._startup: asyncio.Task[None] | None = None
         self._checked: set[Path] = set()  # folders checked on startup
@@ -186,10 +190,9 @@ class CompileOnSave(Feature):
         why = s.reason or "compiler/cm would touch it"
         log.info("compiling %s on open, before the workspace scan: %s", path, why)
         self._targets.append(path)
-        self._build = asyncio.ensure_future(
+        return self._start_build(
             self._run_build(None, expand=False, debounce=False, before_scan=True)
         )
-        return self._build
 
     def on_save(self, path: Path) -> None:
         def save(graph: ModuleGraphFeature) -> None:
@@ -239,7 +242,7 @@ class CompileOnSave(Feature):
             self._build.cancel()
         # A check on startup gives way at once: nothing to coalesce with.
         debounce, self._background = busy and not self._background, False
-        self._build = asyncio.ensure_future(self._run_build(self._build, debounce=debounce))
+        self._start_build(self._run_build(self._build, debounce=debounce))
 
     @command("raco-lsp.buildWorkspace")
     async def build_workspace_command(self, *args: Any) -> BuildWorkspaceResult:
@@ -293,10 +296,10 @@ class CompileOnSave(Feature):
         if self._build is not None and not self._build.done():
             self._build.cancel()
         self._background = background
-        self._build = asyncio.ensure_future(
+        build = self._start_build(
             self._run_build(self._build, expand=False, debounce=False, background=background)
         )
-        await asyncio.wait([self._build])
+        await asyncio.wait([build])
         return BuildWorkspaceResult(
             compiled=[str(p) for p in self.last_build], errors=self.error_count()
         )
@@ -365,6 +368,38 @@ class CompileOnSave(Feature):
             if startup is not None:
                 await asyncio.wait([startup])
 
+    def _start_build(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Make ``work`` the build in flight (the one place that starts builds)."""
+        self._build = build = asyncio.ensure_future(work)
+        self._unbuilt = None
+        build.add_done_callback(lambda _: self._stepped())
+        return build
+
+    def _stepped(self) -> None:
+        """A file of the build was published, or a build ended."""
+        self._step.set()
+        self._step = asyncio.Event()
+
+    def _building(self, path: Path) -> bool:
+        """Whether the build in flight (or the one waiting) may still compile
+        ``path``: it is among its unpublished files, or its order is not known
+        yet, or a build waits for the module graph's first scan."""
+        if self._opening:
+            return True
+        build = self._build
+        if build is None or build.done():
+            return False
+        return self._unbuilt is None or norm(path) in self._unbuilt
+
+    async def wait_built(self, path: Path) -> None:
+        """Until the diagnostics of ``path``'s build are published (at once if
+        no build would compile it); builds of other files are not waited for."""
+        while self._building(path):
+            if self._opening:
+                await asyncio.wait(list(self._opening))
+            else:
+                await self._step.wait()
+
     async def wait_builds(self) -> None:
         """Until the build in flight (and the builds of files opened before the
         module graph was ready) has ended."""
@@ -429,13 +464,18 @@ class CompileOnSave(Feature):
         """Compile ``path`` on open and save (its folder's ``compileOnSave``)."""
         return self.server.settings_for(path).compile_on_save != "off" and self.may_compile(path)
 
+    def rackets_in_use(self, install: RacketInstall) -> set[RacketInstall | None]:
+        """The Rackets that a folder (or the workspace) uses, and ``install``:
+        agents of any other are stopped."""
+        return {self.server.install, install} | {
+            self.server.install_for(f) for f in self.server.folders()
+        }
+
     async def agents(self, install: RacketInstall) -> list[CompileAgent]:
         """The pool of compile agents of ``install`` (``raco-lsp.jobs``; started
         lazily).  Pools of a Racket no folder uses any more are stopped."""
         s = self.server.settings
-        in_use = {self.server.install, install} | {
-            self.server.install_for(f) for f in self.server.folders()
-        }
+        in_use = self.rackets_in_use(install)
         for old in [i for i in self._pools if i not in in_use]:
             for a in self._pools.pop(old):
                 await a.stop()
@@ -527,6 +567,9 @@ class CompileOnSave(Feature):
             install_of[f] = install
             if install not in pools:
                 pools[install] = (await self.agents(install))[: 1 if before_scan else None]
+        if self._build is asyncio.current_task():
+            self._unbuilt = {norm(f) for f in order}
+            self._stepped()
         if not order:
             return
         log.debug("build order: %s", " ".join(p.name for p in order))
@@ -605,6 +648,11 @@ class CompileOnSave(Feature):
                             busy = {g for g, _ in running.values()}
                             if again not in pending and again not in done and again not in busy:
                                 pending.append(again)
+                                if self._unbuilt is not None:
+                                    self._unbuilt.add(norm(again))
+                        if self._unbuilt is not None:
+                            self._unbuilt.discard(norm(f))
+                        self._stepped()  # f's diagnostics are published
                         await self.server.notify_built([f, *run.compiled, *run.touched])
                     status()
         except asyncio.CancelledError:

@@ -1,11 +1,20 @@
-"""Identifier intelligence from check-syntax's view of a saved module.
+"""Identifier intelligence from check-syntax's view of a module's current text.
 
 On a definition, highlight or hover request in a module of a trusted folder
 (what ``CompileOnSave.may_compile`` allows: the analysis expands the module,
-which runs its macros), the compile agent analyses the saved file
-(``racket/identifiers.py``), once per content hash, after the build in
-flight has ended (so its dependencies are compiled).  An open buffer that
-differs from the saved file gets no answer (its positions would be wrong).
+which runs its macros), the module's current text -- the open buffer's, even
+unsaved, else the file's -- is analysed (``racket/identifiers.py``), once per
+content hash, by an analysis agent of its own (one per Racket, started on the
+first request or after the first build of a trusted folder): compile-on-save
+never waits for an analysis.  An analysis starts once the diagnostics of the
+module's own build are published (its dependencies are compiled), and a newer
+edit or save of the module cancels it (the agent breaks it); a module already
+analysed is analysed again shortly after each edit.  An unsaved buffer is
+read as the file's text in a fresh namespace: nothing is written.
+
+When the current text does not expand, the last good analysis stays, marked
+stale (``carried_over``): answers come from it only where the text before
+the position is unchanged, and hover says so.
 
 - Definition: a local binding's binder in the file; an imported binding's
   definition site in the defining module (workspace or installation source:
@@ -19,6 +28,7 @@ differs from the saved file gets no answer (its positions would be wrong).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -29,13 +39,14 @@ from urllib.parse import quote
 from lsprotocol import types
 
 from raco_lsp.core.files import read_file
-from raco_lsp.core.records import Span
-from raco_lsp.core.text import TextIndex, decode_source, read_source
+from raco_lsp.core.records import Pos, Span
+from raco_lsp.core.text import TextIndex, decode_source
 from raco_lsp.features.compile_on_save import CompileOnSave, is_module_path
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
-from raco_lsp.racket.agent import AgentCrashed, AgentState
-from raco_lsp.racket.identifiers import Analysis, Doc, read_analysis
+from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent
+from raco_lsp.racket.identifiers import Analysis, Doc, carried_over, read_analysis
+from raco_lsp.racket.locate import RacketInstall
 
 if TYPE_CHECKING:
     from raco_lsp.lsp.server import RacoLanguageServer
@@ -43,16 +54,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IMPORTED = "imported from "
+CHANGE_DEBOUNCE = 0.3
+"""Seconds after an edit before a module already analysed is analysed again."""
+ATTEMPTS = 5
+"""Analyses a request starts before it gives up (each cancelled by a newer edit)."""
 
 
 class Identifiers(Feature):
     """Definition, document highlight and hover for identifiers.  State: the
-    analyses by file (with the content hash they were made of)."""
+    analysis of each module's last text (by content hash), its last good
+    analysis (with that text), the analyses in flight and the agents."""
 
     def __init__(self, server: RacoLanguageServer) -> None:
         super().__init__(server)
-        self._cache: dict[Path, tuple[str, Analysis]] = {}
-        self._locks: dict[Path, asyncio.Lock] = {}
+        self._cache: dict[Path, tuple[str, Analysis | None]] = {}
+        self._good: dict[Path, tuple[str, Analysis]] = {}
+        self._runs: dict[Path, tuple[str, asyncio.Task[Analysis | None]]] = {}
+        self._soon: dict[Path, asyncio.Task[None]] = {}  # analyses after an edit
+        self._agents: dict[RacketInstall, CompileAgent] = {}
+        self._warming: set[asyncio.Task[None]] = set()
         self.runs = 0  # analyses the agent ran
 
     def _may_analyse(self, path: Path, *, definition_site: bool) -> bool:
@@ -67,64 +87,192 @@ class Identifiers(Feature):
             and self.server.install is not None
         )
 
+    def _current(self, path: Path) -> tuple[str, bool] | None:
+        """The text to analyse (the open buffer's, else the file's) and
+        whether it differs from the file (then it is sent to the agent)."""
+        data, _ = read_file(path)
+        saved = None if data is None else decode_source(data)
+        buffer = self.server.open_text(path)
+        if buffer is None:
+            return None if saved is None else (saved, False)
+        return buffer, buffer != saved
+
     async def analysis(self, path: Path, *, definition_site: bool = False) -> Analysis | None:
-        """check-syntax's view of the saved ``path``, or None (not allowed,
-        unreadable, unsaved edits in the buffer, or it does not expand)."""
+        """check-syntax's view of the current text of ``path``: the open
+        buffer's (saved or not), else the file's.  When that text does not
+        expand, the last good analysis marked stale (``Analysis.stale``,
+        positions mapped, ``usable_at``); None when not allowed, unreadable,
+        or no text of it ever expanded."""
         if not self._may_analyse(path, definition_site=definition_site):
             return None
-        async with self._locks.setdefault(path, asyncio.Lock()):
-            data, _ = read_file(path)
-            if data is None:
+        for _ in range(ATTEMPTS):
+            current = self._current(path)
+            if current is None:
                 return None
-            text = decode_source(data)
-            if not definition_site:
-                buffer = self.server.open_text(path)
-                if buffer is not None and buffer != text:
-                    return None
-            key = hashlib.sha256(data).hexdigest()
+            text, unsaved = current
+            key = _key(text)
             cached = self._cache.get(path)
             if cached is not None and cached[0] == key:
                 return cached[1]
-            install = self.server.install_for(path) or self.server.install
-            if install is None:
-                return None
-            cos = self.server.feature_of(CompileOnSave)
-            await cos.wait_builds()  # its dependencies compiled, the agents free
-            agents = await cos.agents(install)
-            agent = next((a for a in agents if a.state is AgentState.IDLE), agents[0])
-            started = time.monotonic()
-            try:
-                answer = await agent.analyze(
-                    path, timeout=self.server.settings_for(path).compile_timeout
-                )
-            except AgentCrashed as e:
-                log.warning("analysis of %s: %s", path, e)
-                return None
-            self.runs += 1
-            log.info("analysis of %s: %.0f ms", path, (time.monotonic() - started) * 1000)
-            analysis, problems = read_analysis(answer, text)
-            for p in problems:
-                log.info("analysis of %s: %s", path, p)
-            if analysis is None:
-                return None
-            self._cache[path] = (key, analysis)
-            return analysis
+            run = self._runs.get(path)
+            if run is None or run[0] != key or run[1].done():
+                if run is not None:
+                    run[1].cancel()
+                task = asyncio.ensure_future(self._run(path, key, text, unsaved))
+                self._runs[path] = run = (key, task)
+            # Not cancelled with this request: other requests may share it.
+            await asyncio.wait([run[1]])
+            if not run[1].cancelled():
+                return run[1].result()
+            # A newer edit cancelled it: analyse the text as it is now.
+        return None
 
-    async def _at(
-        self, uri: str, position: types.Position
-    ) -> tuple[Path, Analysis, types.Position] | None:
+    async def _run(self, path: Path, key: str, text: str, unsaved: bool) -> Analysis | None:
+        """Analyse ``text`` (``unsaved``: the buffer's, sent to the agent) once
+        the diagnostics of the module's build are published."""
+        cos = self.server.feature_of(CompileOnSave)
+        await cos.wait_built(path)  # its dependencies compiled
+        install = self.server.install_for(path) or self.server.install
+        if install is None:
+            return None
+        started = time.monotonic()
+        try:
+            answer = await self._agent(install).analyze(
+                path,
+                text=text if unsaved else None,
+                timeout=self.server.settings_for(path).compile_timeout,
+            )
+        except AgentCrashed as e:
+            log.warning("analysis of %s: %s", path, e)
+            return self._outcome(path, text, None, str(e))
+        self.runs += 1
+        log.info("analysis of %s: %.0f ms", path, (time.monotonic() - started) * 1000)
+        analysis, problems = read_analysis(answer, text)
+        for p in problems:
+            log.info("analysis of %s: %s", path, p)
+        if answer.get("cancelled"):
+            return None  # not ours to keep
+        result = self._outcome(path, text, analysis, problems[0] if problems else "no analysis")
+        self._cache[path] = (key, result)
+        return result
+
+    def _outcome(
+        self, path: Path, text: str, analysis: Analysis | None, why: str
+    ) -> Analysis | None:
+        """``analysis`` (kept as the last good one), or else the last good
+        analysis carried over to ``text``, stale because of ``why``."""
+        if analysis is not None:
+            self._good[path] = (text, analysis)
+            return analysis
+        good = self._good.get(path)
+        if good is None:
+            return None
+        return carried_over(good[1], good[0], text, why.replace(str(path), path.name))
+
+    def _agent(self, install: RacketInstall) -> CompileAgent:
+        """The analysis agent of ``install`` (started by its first request);
+        those of a Racket no folder uses any more are stopped."""
+        in_use = self.server.feature_of(CompileOnSave).rackets_in_use(install)
+        for old in [i for i in self._agents if i not in in_use]:
+            self._keep(asyncio.ensure_future(self._agents.pop(old).stop()))
+        if install not in self._agents:
+            self._agents[install] = racket_agent(install)
+        agent = self._agents[install]
+        agent.memory_limit = self.server.settings.agent_memory_limit * 2**20
+        return agent
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
+        self._warming.add(task)
+        task.add_done_callback(self._warming.discard)
+
+    # -- lifecycle and documents ------------------------------------------
+
+    def on_built(self, paths: list[Path]) -> None:
+        """After the first build of a trusted folder's module, start its
+        Racket's analysis agent (once the build has ended)."""
+        cos = self.server.feature_of(CompileOnSave)
+        for path in paths[:1]:
+            install = self.server.install_for(path)
+            if install is None or install in self._agents or not cos.may_compile(path):
+                continue
+            agent = self._agent(install)
+
+            async def warm(agent: CompileAgent = agent) -> None:
+                await cos.wait_builds()
+                try:
+                    await agent.warm_up()
+                except (AgentCrashed, OSError) as e:  # the first request starts it again
+                    log.warning("could not start the analysis agent: %s", e)
+
+            self._keep(asyncio.ensure_future(warm()))
+
+    def on_change(self, path: Path) -> None:
+        self._edited(path, CHANGE_DEBOUNCE)
+
+    def on_save(self, path: Path) -> None:
+        self._edited(path, 0.0)
+
+    def on_close(self, path: Path) -> None:
+        self._edited(path, None)
+
+    def _edited(self, path: Path, debounce: float | None) -> None:
+        """The text of ``path`` may have changed: cancel the analysis of an
+        older text in flight, and (``debounce``) analyse the new one soon if
+        the module was analysed before."""
+        soon = self._soon.pop(path, None)
+        if soon is not None:
+            soon.cancel()
+        run = self._runs.get(path)
+        current = self._current(path) if run is not None and not run[1].done() else None
+        if run is not None and current is not None and run[0] != _key(current[0]):
+            run[1].cancel()
+        if debounce is None or (path not in self._cache and path not in self._good):
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(debounce)
+            try:
+                await self.analysis(path)
+            except Exception:
+                log.exception("analysis of %s after an edit", path)
+
+        self._soon[path] = task = asyncio.ensure_future(later())
+        task.add_done_callback(
+            lambda t: self._soon.pop(path, None) if self._soon.get(path) is t else None
+        )
+
+    async def wait_idle(self) -> None:
+        while busy := [
+            *self._warming,
+            *self._soon.values(),
+            *(t for _, t in self._runs.values() if not t.done()),
+        ]:
+            await asyncio.wait(busy)
+
+    async def on_shutdown(self) -> None:
+        for task in [*self._warming, *self._soon.values(), *(t for _, t in self._runs.values())]:
+            task.cancel()
+        for agent in self._agents.values():
+            with contextlib.suppress(Exception):
+                await agent.stop()
+
+    async def _at(self, uri: str, position: types.Position) -> tuple[Path, Analysis, Pos] | None:
+        """The analysis of the module at ``uri`` and the position in it, when
+        answers may come from it there (``Analysis.usable_at``)."""
         path = uri_path(uri)
         if path is None or not is_module_path(path):
             return None
         analysis = await self.analysis(path)
-        return None if analysis is None else (path, analysis, position)
+        if analysis is None:
+            return None
+        pos = self.server.range_converter().pos(path, position)
+        return (path, analysis, pos) if analysis.usable_at(pos) else None
 
     def _text_at(self, path: Path, span: Span) -> str | None:
-        text = self.server.open_text(path)
-        if text is None:
-            text = read_source(path)  # what was analysed
-        if text is None:
+        current = self._current(path)  # what was analysed
+        if current is None:
             return None
+        text = current[0]
         index = TextIndex(text)
         return text[index.index_of(span.start) : index.index_of(span.end)]
 
@@ -134,9 +282,8 @@ class Identifiers(Feature):
         found = await self._at(params.text_document.uri, params.position)
         if found is None:
             return []
-        path, analysis, position = found
+        path, analysis, pos = found
         conv = self.server.range_converter()
-        pos = conv.pos(path, position)
         jump = analysis.jump_at(pos)
         if jump is not None:
             site = await self.analysis(jump.file, definition_site=True)
@@ -158,9 +305,9 @@ class Identifiers(Feature):
         found = await self._at(params.text_document.uri, params.position)
         if found is None:
             return []
-        path, analysis, position = found
+        path, analysis, pos = found
         conv = self.server.range_converter()
-        binding = analysis.binding_at(conv.pos(path, position))
+        binding = analysis.binding_at(pos)
         if binding is None:
             return []
         binder, arrows = binding
@@ -175,9 +322,8 @@ class Identifiers(Feature):
         found = await self._at(params.text_document.uri, params.position)
         if found is None:
             return None
-        path, analysis, position = found
+        path, analysis, pos = found
         conv = self.server.range_converter()
-        pos = conv.pos(path, position)
         texts = analysis.mouse_at(pos)
         jump = analysis.jump_at(pos)
         doc = analysis.doc_at(pos)
@@ -198,6 +344,8 @@ class Identifiers(Feature):
             lines.append(t)
         if jump is not None:
             lines.append(f"defined in `{jump.file}`")
+        if analysis.stale is not None:
+            lines.append(f"analysis is stale: {analysis.stale}")
         span = next(
             s
             for s in (
@@ -239,3 +387,8 @@ def _code(text: str) -> str:
     while fence in text:
         fence += "`"
     return f"{fence}racket\n{text}\n{fence}"
+
+
+def _key(text: str) -> str:
+    """The cache key of a text analysed."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -267,18 +267,22 @@ class CompileAgent:
         lines = [json.dumps(e) for e in events]
         return parse_events(lines, list(files), text_of)
 
-    async def analyze(self, file: Path, *, timeout: float | None) -> dict[str, Any]:
-        """The agent's ``analyze`` answer for ``file`` (``data/identifiers.rkt``):
-        check-syntax's view as JSON, or ``{"error": ...}``.  A timeout
-        replaces the agent; ``AgentCrashed`` and ``CancelledError`` as for
-        ``compile``."""
+    async def analyze(
+        self, file: Path, *, timeout: float | None, text: str | None = None
+    ) -> dict[str, Any]:
+        """The agent's ``analyze`` answer for ``file`` (``data/identifiers.rkt``),
+        or for ``text`` read as ``file``'s (an unsaved buffer): check-syntax's
+        view as JSON, or ``{"error": ...}``.  A timeout replaces the agent;
+        ``AgentCrashed`` and ``CancelledError`` as for ``compile`` (a cancel
+        breaks the analysis in the agent)."""
+        req: dict[str, Any] = {"op": "analyze", "file": str(file)}
+        if text is not None:
+            req["text"] = text
         async with self._lock:
             await self.start()
             self._set(AgentState.BUILDING)
             try:
-                events = await self._request(
-                    {"op": "analyze", "file": str(file)}, until="analysis", timeout=timeout
-                )
+                events = await self._request(req, until="analysis", timeout=timeout)
             except TimeoutError:
                 await self.restart(f"analysis of {file.name} timed out")
                 return {"error": f"the analysis of {file.name} timed out after {timeout} s"}

@@ -8,11 +8,14 @@ documentation (page, anchor, blue box) and Typed Racket's types, in Racket
 positions;
 ``read_analysis`` turns that answer into an ``Analysis`` with character
 positions of the text that was analysed (never raising on a bad answer).
+When a later text does not expand, ``carried_over`` keeps the last good
+analysis, its positions mapped to the new text where that text is unchanged,
+marked stale.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +77,18 @@ class Analysis:
     docs: tuple[Doc, ...] = ()
     types: tuple[tuple[Span, str], ...] = ()
     """Typed Racket's type tooltips."""
+    stale: str | None = None
+    """Why this is the last good analysis of an earlier text (the first line
+    of the error of the current one), or None: the current text's."""
+    fresh_until: Pos | None = None
+    """Stale: where the current text starts to differ from the analysed one
+    (at the text's end when it does not)."""
+
+    def usable_at(self, pos: Pos) -> bool:
+        """Whether answers at ``pos`` may come from this analysis: it is the
+        current text's, or only text after ``pos`` changed since."""
+        until = self.fresh_until
+        return until is None or (pos.line, pos.col) < (until.line, until.col)
 
     def binding_at(self, pos: Pos) -> tuple[Span, list[Arrow]] | None:
         """The binder of the identifier at ``pos`` (a binder or a use) and its
@@ -217,3 +232,60 @@ def read_analysis(answer: dict[str, Any], text: str) -> tuple[Analysis | None, l
         ),
         problems,
     )
+
+
+def carried_over(good: Analysis, old: str, new: str, why: str) -> Analysis:
+    """``good`` (the analysis of ``old``) for the text ``new``, which did not
+    expand (``why``): spans mapped where the text around them is unchanged
+    (before the first change, or after the last one, with a character of
+    unchanged text on the far side), the others left out."""
+    prefix = _common_prefix(old, new)
+    limit = min(len(old), len(new)) - prefix
+    suffix = _common_prefix(old[::-1][:limit], new[::-1][:limit])
+    old_index, new_index = TextIndex(old), TextIndex(new)
+    tail, delta = len(old) - suffix, len(new) - len(old)
+
+    def moved(span: Span) -> Span | None:
+        start, end = old_index.index_of(span.start), old_index.index_of(span.end)
+        if end < prefix:
+            return span
+        if start > tail:
+            return Span(new_index.pos_at(start + delta), new_index.pos_at(end + delta))
+        return None
+
+    arrows = []
+    for a in good.arrows:
+        binder, use = moved(a.binder), moved(a.use)
+        if binder is not None and use is not None:
+            arrows.append(replace(a, binder=binder, use=use))
+    mouse = [(s, t) for s0, t in good.mouse if (s := moved(s0)) is not None]
+    jumps = [replace(j, span=s) for j in good.jumps if (s := moved(j.span)) is not None]
+    targets = [replace(t, span=s) for t in good.targets if (s := moved(t.span)) is not None]
+    unused = [s for s0 in good.unused if (s := moved(s0)) is not None]
+    docs = [replace(d, span=s) for d in good.docs if (s := moved(d.span)) is not None]
+    types = [(s, t) for s0, t in good.types if (s := moved(s0)) is not None]
+    return replace(
+        good,
+        arrows=tuple(arrows),
+        mouse=tuple(mouse),
+        jumps=tuple(jumps),
+        targets=tuple(targets),
+        unused=tuple(unused),
+        docs=tuple(docs),
+        types=tuple(types),
+        stale=(why.strip().splitlines() or [""])[0],
+        fresh_until=new_index.pos_at(prefix) if prefix < len(new) else Pos(len(new_index.lines), 0),
+    )
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix (bisection on slices: fast on
+    megabytes of text)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo

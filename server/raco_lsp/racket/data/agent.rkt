@@ -4,10 +4,11 @@
 ;;
 ;; Protocol: JSON lines.  Requests on stdin:
 ;;   {"id": N, "op": "compile", "files": [F ...], "roots": [DIR ...]}
-;;   {"id": N, "op": "analyze", "file": F}
+;;   {"id": N, "op": "analyze", "file": F, "text": T}
 ;;                                    check-syntax's view of F (identifiers.rkt,
-;;                                    loaded on first use) -> {"id": N, "event":
-;;                                    "analysis", ...analyze-file's answer}
+;;                                    loaded on first use), or of the text T read
+;;                                    as F's (optional: an unsaved buffer) ->
+;;                                    {"id": N, "event": "analysis", ...analyze-file's answer}
 ;;   {"id": N, "op": "cancel"}        break the compile or analysis in flight (if any)
 ;;   {"id": N, "op": "ping"}          -> {"id": N, "event": "pong", "memory": BYTES}
 ;;   {"id": N, "op": "shutdown"}      -> exits
@@ -55,12 +56,12 @@
                  ok?))))))
   (send! (hasheq 'id id 'event "result" 'ok (and ok? (not cancelled?)) 'cancelled cancelled?)))
 
-(define (run-analyze id file)
+(define (run-analyze id file text)
   (define answer
     (with-handlers ([exn:break? (lambda (e) (hasheq 'cancelled #t))])
       (parameterize-break #t
         (if (string? file)
-            (analyze-file file)
+            (analyze-file file (and (string? text) text))
             (hasheq 'error "no file")))))
   (send! (hash-set (hash-set answer 'id id) 'event "analysis")))
 
@@ -84,7 +85,8 @@
      (start-job! (lambda () (run-compile id files roots)))]
     [("analyze")
      (define file (hash-ref req 'file #f))
-     (start-job! (lambda () (run-analyze id file)))]
+     (define text (hash-ref req 'text #f))
+     (start-job! (lambda () (run-analyze id file text)))]
     [("cancel")
      (when (and current-job (not (thread-dead? current-job)))
        (break-thread current-job))]

@@ -9,8 +9,11 @@
 ;; those are current (compile-on-save keeps them so) and are expanded in
 ;; memory otherwise; nothing is written.
 ;;
-;; analyze-file : path-string -> jsexpr, with positions 0-based Racket
-;; positions (a CRLF is one position) of the file's text:
+;; An unsaved buffer's text is read instead of the file, with the file's
+;; path as its source (so srclocs and relative requires are the file's).
+;;
+;; analyze-file : path-string [(or/c string #f)] -> jsexpr, with positions
+;; 0-based Racket positions (a CRLF is one position) of the text analysed:
 ;;   {"arrows":  [[start-left, start-right, end-left, end-right, require?, phase], ...]
 ;;    "mouse":   [[left, right, text], ...]            check-syntax's mouse-over texts
 ;;    "jumps":   [[left, right, id, file, [submod ...]], ...]   imported identifiers
@@ -61,7 +64,7 @@
      (list prop)]
     [else '()]))
 
-(define (analyze-file file)
+(define (analyze-file file [text #f])
   (define path (simplify-path (path->complete-path file)))
   (define-values (dir _name _dir?) (split-path path))
   (define arrows '())
@@ -125,12 +128,14 @@
                    [current-namespace ns]
                    [current-load-relative-directory dir])
       (define-values (expanded-expression expansion-completed) (make-traversal ns dir))
+      (define (read-module port)
+        (port-count-lines! port)
+        (with-module-reading-parameterization
+         (lambda () (read-syntax path port))))
       (define stx
-        (call-with-input-file path
-          (lambda (port)
-            (port-count-lines! port)
-            (with-module-reading-parameterization
-             (lambda () (read-syntax path port))))))
+        (if text
+            (read-module (open-input-string text))
+            (call-with-input-file path read-module)))
       (expanded-expression (expand stx))
       (set! types (tooltip-rows receiver ours?))
       (expansion-completed))
