@@ -391,14 +391,24 @@ class CompileOnSave(Feature):
             return False
         return self._unbuilt is None or norm(path) in self._unbuilt
 
-    async def wait_built(self, path: Path) -> None:
+    async def wait_built(self, path: Path) -> bool:
         """Until the diagnostics of ``path``'s build are published (at once if
-        no build would compile it); builds of other files are not waited for."""
+        no build would compile it); builds of other files are not waited for.
+        False when the build it waited for was cancelled before ``path``."""
+        waited: asyncio.Task[None] | None = None
         while self._building(path):
+            waited = self._build
             if self._opening:
                 await asyncio.wait(list(self._opening))
             else:
                 await self._step.wait()
+        return not (
+            waited is not None
+            and waited is self._build
+            and waited.cancelled()
+            and self._unbuilt is not None
+            and norm(path) in self._unbuilt
+        )
 
     async def wait_builds(self) -> None:
         """Until the build in flight (and the builds of files opened before the

@@ -73,6 +73,7 @@ class Identifiers(Feature):
         self._soon: dict[Path, asyncio.Task[None]] = {}  # analyses after an edit
         self._agents: dict[RacketInstall, CompileAgent] = {}
         self._warming: set[asyncio.Task[None]] = set()
+        self._closed = False  # shut down: no more analyses, no new agents
         self.runs = 0  # analyses the agent ran
 
     def _may_analyse(self, path: Path, *, definition_site: bool) -> bool:
@@ -103,7 +104,7 @@ class Identifiers(Feature):
         expand, the last good analysis marked stale (``Analysis.stale``,
         positions mapped, ``usable_at``); None when not allowed, unreadable,
         or no text of it ever expanded."""
-        if not self._may_analyse(path, definition_site=definition_site):
+        if self._closed or not self._may_analyse(path, definition_site=definition_site):
             return None
         for _ in range(ATTEMPTS):
             current = self._current(path)
@@ -124,6 +125,8 @@ class Identifiers(Feature):
             await asyncio.wait([run[1]])
             if not run[1].cancelled():
                 return run[1].result()
+            if self._closed:
+                return None
             # A newer edit cancelled it: analyse the text as it is now.
         return None
 
@@ -231,6 +234,8 @@ class Identifiers(Feature):
 
         async def later() -> None:
             await asyncio.sleep(debounce)
+            if not await self.server.feature_of(CompileOnSave).wait_built(path):
+                return  # its build was cancelled: analyse when asked, not now
             try:
                 await self.analysis(path)
             except Exception:
@@ -250,6 +255,7 @@ class Identifiers(Feature):
             await asyncio.wait(busy)
 
     async def on_shutdown(self) -> None:
+        self._closed = True
         for task in [*self._warming, *self._soon.values(), *(t for _, t in self._runs.values())]:
             task.cancel()
         for agent in self._agents.values():

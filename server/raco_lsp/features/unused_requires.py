@@ -70,6 +70,10 @@ class UnusedRequires(Feature):
         self.findings.pop(path, None)
         self.server.store.put(STORE_KEY, self.server.uri_of(path), [])
 
+    def on_shutdown(self) -> None:
+        for task in self._running.values():
+            task.cancel()
+
     async def wait_idle(self) -> None:
         while self._running:
             await asyncio.wait(list(self._running.values()))
