@@ -3,13 +3,15 @@
 The compile agent's ``analyze`` op (``data/identifiers.rkt``) expands the
 module in a fresh namespace against its compiled dependencies and reports
 binding arrows, the files and names imported identifiers come from,
-definition sites and mouse-over texts, in Racket positions;
+definition sites, mouse-over texts and the identifiers in scope
+(``data/scope.rkt``: module-level bindings, local binders), in Racket positions;
 ``read_analysis`` turns that answer into an ``Analysis`` with character
 positions of the text that was analysed (never raising on a bad answer).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,11 +51,43 @@ class Target:
 
 
 @dataclass(frozen=True)
+class InScope:
+    """A module-level binding of the module body (phase 0): ``kind``
+    procedure, variable or syntax; ``origin`` definition, require or lang;
+    ``module`` as the require names it; ``file`` and ``id``: the defining
+    module and its name there; ``arities`` (min, max or None) of an
+    installation procedure; ``params``: the signatures of a procedure the
+    module defines (``[b]`` optional, ``r ...`` rest)."""
+
+    name: str
+    kind: str
+    origin: str
+    module: str | None
+    file: Path | None
+    id: str
+    arities: tuple[tuple[int, int | None], ...] | None
+    params: tuple[tuple[str, ...], ...] | None
+
+
+@dataclass(frozen=True)
+class Local:
+    """A local binder and the span of the binding form around it (its scope,
+    approximately); ``params`` when it is bound to a procedure."""
+
+    span: Span
+    name: str
+    scope: Span
+    params: tuple[tuple[str, ...], ...] | None
+
+
+@dataclass(frozen=True)
 class Analysis:
     arrows: tuple[Arrow, ...] = ()
     mouse: tuple[tuple[Span, str], ...] = ()
     jumps: tuple[Jump, ...] = ()
     targets: tuple[Target, ...] = ()
+    scope: tuple[InScope, ...] = ()
+    locals: tuple[Local, ...] = ()
 
     def binding_at(self, pos: Pos) -> tuple[Span, list[Arrow]] | None:
         """The binder of the identifier at ``pos`` (a binder or a use) and its
@@ -87,6 +121,18 @@ class Analysis:
         return next(
             (t for t in self.targets if t.name == name and t.submodules == submodules), None
         ) or next((t for t in self.targets if t.name == name), None)
+
+    def locals_at(self, pos: Pos) -> list[Local]:
+        """The local binders whose scope holds ``pos``, innermost first, one per name."""
+        inside = [b for b in self.locals if contains(b.scope, pos) and not contains(b.span, pos)]
+        inside.sort(key=lambda b: (b.scope.start.line, b.scope.start.col), reverse=True)
+        innermost: dict[str, Local] = {}
+        for b in inside:
+            innermost.setdefault(b.name, b)
+        return list(innermost.values())
+
+    def in_scope_named(self, name: str) -> InScope | None:
+        return next((b for b in self.scope if b.name == name), None)
 
 
 def contains(span: Span, pos: Pos) -> bool:
@@ -151,4 +197,62 @@ def read_analysis(answer: dict[str, Any], text: str) -> tuple[Analysis | None, l
         if s is not None and isinstance(name, str):
             targets.append(Target(s, name, names(subs)))
     arrows.sort(key=lambda a: (a.use.start.line, a.use.start.col))
-    return Analysis(tuple(arrows), tuple(mouse), tuple(jumps), tuple(targets)), problems
+    scope, local = _read_scope(answer, span)
+    return Analysis(
+        tuple(arrows), tuple(mouse), tuple(jumps), tuple(targets), scope, local
+    ), problems
+
+
+def _read_scope(
+    answer: dict[str, Any], span: Callable[[Any, Any], Span | None]
+) -> tuple[tuple[InScope, ...], tuple[Local, ...]]:
+    """The ``scope`` and ``locals`` keys (``data/scope.rkt``); bad rows are left out."""
+
+    def strs(v: Any) -> tuple[str, ...] | None:
+        return tuple(v) if isinstance(v, list) and all(isinstance(x, str) for x in v) else None
+
+    def sigs(v: Any) -> tuple[tuple[str, ...], ...] | None:
+        if not isinstance(v, list):
+            return None
+        out = [strs(s) for s in v]
+        return tuple(s for s in out if s is not None) or None
+
+    def arities(v: Any) -> tuple[tuple[int, int | None], ...] | None:
+        if not isinstance(v, list):
+            return None
+        out = tuple(
+            (lo, hi)
+            for lo, hi in (a for a in v if isinstance(a, list) and len(a) == 2)
+            if isinstance(lo, int) and (hi is None or isinstance(hi, int))
+        )
+        return out or None
+
+    scope = []
+    rows = answer.get("scope")
+    for r in rows if isinstance(rows, list) else []:
+        if not (isinstance(r, list) and len(r) == 8):
+            continue
+        name, kind, origin, module, file, ident, ar, params = r
+        if not all(isinstance(x, str) for x in (name, kind, origin, ident)):
+            continue
+        scope.append(
+            InScope(
+                name,
+                kind,
+                origin,
+                module if isinstance(module, str) else None,
+                Path(file) if isinstance(file, str) else None,
+                ident,
+                arities(ar),
+                sigs(params),
+            )
+        )
+    local = []
+    rows = answer.get("locals")
+    for r in rows if isinstance(rows, list) else []:
+        if not (isinstance(r, list) and len(r) == 6) or not isinstance(r[2], str):
+            continue
+        b, sc = span(r[0], r[1]), span(r[3], r[4])
+        if b is not None and sc is not None:
+            local.append(Local(b, r[2], sc, sigs(r[5])))
+    return tuple(scope), tuple(local)

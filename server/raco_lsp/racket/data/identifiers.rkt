@@ -14,12 +14,14 @@
 ;;   {"arrows":  [[start-left, start-right, end-left, end-right, require?, phase], ...]
 ;;    "mouse":   [[left, right, text], ...]            check-syntax's mouse-over texts
 ;;    "jumps":   [[left, right, id, file, [submod ...]], ...]   imported identifiers
-;;    "targets": [[left, right, id, [submod ...]], ...]         definition sites}
+;;    "targets": [[left, right, id, [submod ...]], ...]         definition sites
+;;    "scope", "locals": identifiers in scope (scope.rkt)}
 ;; or {"error": message} when the module does not read or expand.
 (require racket/class
          racket/list
          drracket/check-syntax
-         syntax/modread)
+         syntax/modread
+         "scope.rkt")
 
 (provide analyze-file)
 
@@ -60,22 +62,28 @@
                               targets))))))
   (with-handlers ([exn:fail? (lambda (e) (hasheq 'error (exn-message e)))])
     (define ns (make-base-namespace))
-    (parameterize ([current-annotations (new collector%)]
-                   [current-namespace ns]
-                   [current-load-relative-directory dir])
-      (define-values (expanded-expression expansion-completed) (make-traversal ns dir))
-      (define stx
-        (call-with-input-file path
-          (lambda (port)
-            (port-count-lines! port)
-            (with-module-reading-parameterization
-             (lambda () (read-syntax path port))))))
-      (expanded-expression (expand stx))
-      (expansion-completed))
-    (hasheq 'arrows (remove-duplicates arrows)
-            'mouse (remove-duplicates mouse)
-            'jumps (remove-duplicates jumps)
-            'targets (remove-duplicates targets))))
+    (define scope ; scope.rkt's keys, for completion and signature help
+      (parameterize ([current-annotations (new collector%)]
+                     [current-namespace ns]
+                     [current-load-relative-directory dir])
+        (define-values (expanded-expression expansion-completed) (make-traversal ns dir))
+        (define stx
+          (call-with-input-file path
+            (lambda (port)
+              (port-count-lines! port)
+              (with-module-reading-parameterization
+               (lambda () (read-syntax path port))))))
+        (define expanded (expand stx))
+        (expanded-expression expanded)
+        (expansion-completed)
+        (with-handlers ([exn:fail? (lambda (e) (hasheq 'scope-error (exn-message e)))])
+          (scope-keys expanded path))))
+    (for/fold ([answer (hasheq 'arrows (remove-duplicates arrows)
+                               'mouse (remove-duplicates mouse)
+                               'jumps (remove-duplicates jumps)
+                               'targets (remove-duplicates targets))])
+              ([(k v) (in-hash scope)])
+      (hash-set answer k v))))
 
 (module+ main
   (require json)
