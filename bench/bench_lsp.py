@@ -131,8 +131,8 @@ class Session:
             )
         )
 
-    def save(self, path: Path, text: str) -> None:
-        path.write_text(text)
+    def change(self, path: Path, text: str) -> None:
+        """An edit, unsaved: the whole buffer replaced by ``text``."""
         uri = path.as_uri()
         self.versions[uri] = self.versions.get(uri, 1) + 1
         self.client.text_document_did_change(
@@ -143,8 +143,14 @@ class Session:
                 content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
             )
         )
+
+    def save(self, path: Path, text: str) -> None:
+        path.write_text(text)
+        self.change(path, text)
         self.client.text_document_did_save(
-            types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+            types.DidSaveTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=path.as_uri())
+            )
         )
 
     async def wait_idle(self) -> None:
@@ -420,20 +426,6 @@ async def _until_answered(send: Callable[[], Awaitable[object]], limit: float) -
     return None
 
 
-def _change(session: Session, path: Path, text: str) -> None:
-    """An unsaved edit: the whole buffer replaced by ``text``."""
-    uri = path.as_uri()
-    session.versions[uri] = session.versions.get(uri, 1) + 1
-    session.client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(
-                uri=uri, version=session.versions[uri]
-            ),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-        )
-    )
-
-
 async def _identifier_figures(
     session: Session, path: Path, at: dict[str, types.Position], references: bool
 ) -> list[str]:
@@ -454,7 +446,7 @@ async def _identifier_figures(
     text = path.read_text()
     added = text + "(define bench-added 1)\n(add1 bench-added)\n"
     new_use = types.Position(line=len(added.splitlines()) - 1, character=6)
-    _change(session, path, added)
+    session.change(path, added)
     refreshed = await _until_answered(
         lambda: client.text_document_definition_async(types.DefinitionParams(doc, new_use)),
         UNSAVED_WAIT,
@@ -467,7 +459,7 @@ async def _identifier_figures(
             else "n/a: unsaved analysis not on this build"
         )
     )
-    _change(session, path, text)  # the saved text again: its analysis answers below
+    session.change(path, text)  # the saved text again: its analysis answers below
     await _until_answered(definition, 600)
 
     kinds: list[tuple[str, Callable[[], Awaitable[object]]]] = [
