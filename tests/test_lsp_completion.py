@@ -24,6 +24,7 @@ UTIL = """\
 #lang racket/base
 (provide scale)
 (define (scale factor value) (* factor value))
+(call-with-output-file {marker} void)  ; runs only if util.rkt is instantiated
 """
 
 MAIN = """\
@@ -53,7 +54,8 @@ async def session(
 ) -> AsyncIterator[tuple[LanguageClient, Path]]:
     ws = tmp_path_factory.mktemp("completion") / "work space"
     ws.mkdir()
-    (ws / "util.rkt").write_text(UTIL, encoding="utf-8")
+    marker = '"' + str(ws / "instantiated").replace("\\", "\\\\") + '"'
+    (ws / "util.rkt").write_text(UTIL.format(marker=marker), encoding="utf-8")
     (ws / "main.rkt").write_text(MAIN, encoding="utf-8")
     (ws / "info.rkt").write_text(INFO, encoding="utf-8")
     async with lsp_session(ws) as client:
@@ -179,3 +181,15 @@ async def test_signature_help_active_parameter(session: tuple[LanguageClient, Pa
     # in a let's binding brackets, or on a macro use: nothing
     assert await _signature(client, ws, 6, "([total", 2) is None
     assert await _signature(client, ws, 6, "(let ", 5) is None
+
+
+async def test_workspace_modules_are_not_instantiated(
+    session: tuple[LanguageClient, Path],
+) -> None:
+    """Arities come from instantiating installation modules only: util.rkt's
+    top level (which writes a file) never runs."""
+    client, ws = session
+    items = await _labels(client, ws, 10, "(scale", 3)  # "sc|ale"
+    assert items["scale"].detail == '"util.rkt"'
+    assert await _signature(client, ws, 10, "3)", 0) is not None
+    assert not (ws / "instantiated").exists()

@@ -254,7 +254,9 @@
       (and (not own?) (equal? kind "variable")
            (installation-module? (car b)) (installation-module? (caddr b))
            (with-handlers ([exn:fail? (lambda (_) #f)])
-             (parameterize ([current-output-port (open-output-bytes)])
+             (parameterize ([current-output-port (open-output-bytes)]
+                            [current-error-port (open-output-bytes)]
+                            [current-input-port (open-input-bytes #"")])
                (dynamic-require (caddr b) (cadddr b) (lambda () #f))))))
     (define arities (and (procedure? value) (arity->json (procedure-arity value))))
     (list (symbol->string name)
