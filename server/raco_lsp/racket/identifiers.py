@@ -203,6 +203,16 @@ def read_analysis(answer: dict[str, Any], text: str) -> tuple[Analysis | None, l
     ), problems
 
 
+SHARED_MAX = 50_000
+"""Bindings kept for sharing between analyses (most modules' language is the same)."""
+
+_SHARED: dict[Any, InScope] = {}
+
+
+def _frozen(v: Any) -> Any:
+    return tuple(_frozen(x) for x in v) if isinstance(v, list) else v
+
+
 def _read_scope(
     answer: dict[str, Any], span: Callable[[Any, Any], Span | None]
 ) -> tuple[tuple[InScope, ...], tuple[Local, ...]]:
@@ -232,11 +242,13 @@ def _read_scope(
     for r in rows if isinstance(rows, list) else []:
         if not (isinstance(r, list) and len(r) == 8):
             continue
-        name, kind, origin, module, file, ident, ar, params = r
-        if not all(isinstance(x, str) for x in (name, kind, origin, ident)):
-            continue
-        scope.append(
-            InScope(
+        key = _frozen(r)
+        entry = _SHARED.get(key)
+        if entry is None:
+            name, kind, origin, module, file, ident, ar, params = r
+            if not all(isinstance(x, str) for x in (name, kind, origin, ident)):
+                continue
+            entry = InScope(
                 name,
                 kind,
                 origin,
@@ -246,7 +258,10 @@ def _read_scope(
                 arities(ar),
                 sigs(params),
             )
-        )
+            if len(_SHARED) >= SHARED_MAX:
+                _SHARED.clear()
+            _SHARED[key] = entry
+        scope.append(entry)
     local = []
     rows = answer.get("locals")
     for r in rows if isinstance(rows, list) else []:
