@@ -62,7 +62,9 @@ def test_helper_is_headless(tmp_path: Path) -> None:
             "locals": [[0, 1, "x", 5, 2, None], [0, 1, 2, 3, 4, 5], "bad"],
         },
         {
-            "scope": [["f", "procedure", "lang", None, None, "f", [[1, "x"], 7], [["a", 2]]]],
+            "scope": [
+                ["f", "procedure", "lang", None, None, "f", [[1, "x"], 7], [["a", 2]], [["#:k", 1]]]
+            ],
             "locals": [[0, 1, "x", 0, 3, [["a"], 5]]],
         },
     ],
@@ -73,5 +75,5 @@ def test_reader_never_raises(answer: dict[str, Any]) -> None:
     assert analysis is not None or problems
     if analysis is not None:
         assert all(isinstance(s.name, str) and s.arities is None for s in analysis.scope)
-        assert all(s.params is None for s in analysis.scope)
+        assert all(s.params is None and not s.keywords for s in analysis.scope)
         assert all(b.params in (None, (("a",),)) for b in analysis.locals)

@@ -39,6 +39,7 @@ MAIN = """\
 (s:string-trim (lap "x"))
 (string-append (substring "abc" 1 2))
 (scale 2 3)
+(s:string-split (sort (list "b" "a") string<? #:key values))
 """
 
 INFO = """\
@@ -176,6 +177,18 @@ async def test_signature_help_active_parameter(session: tuple[LanguageClient, Pa
     got = await _signature(client, ws, 10, "3)", 0)
     assert got is not None and got.signatures[0].label == "(scale factor value)"
     assert got.active_parameter == 1
+    # keyword procedures of the installation: their keywords, the one whose value is typed
+    got = await _signature(client, ws, 11, "#:key ", 6)
+    assert got is not None
+    assert got.signatures[0].label == "(sort v1 v2 [#:cache-keys? v] [#:key v])"
+    assert got.active_parameter == 3
+    got = await _signature(client, ws, 11, "#:key", 3)  # typing "#:k"
+    assert got is not None and got.active_parameter == 3
+    got = await _signature(client, ws, 11, "string<?", 0)  # after a list argument
+    assert got is not None and got.active_parameter == 1
+    got = await _signature(client, ws, 11, "(sort", 0)  # s:string-split's first argument
+    assert got is not None and got.active_parameter == 0
+    assert got.signatures[0].label.startswith("(s:string-split v1 [v2] ")
     got = await _signature(client, ws, 6, "(length", 8)  # (length |items)
     assert got is not None and got.signatures[0].label == "(length v1)"
     # in a let's binding brackets, or on a macro use: nothing

@@ -13,8 +13,9 @@ typed, the innermost list and the argument the cursor is on.
   those), in a string, or after a quote.  ``completionItem/resolve`` adds
   the signature and where the binding comes from.
 - Signature help in ``(f arg ...)``: the parameters of a procedure the module
-  (or a workspace module it imports from) defines, or the arity of an
-  installation procedure; the active parameter is the argument at the cursor.
+  (or a workspace module it imports from) defines, or the arity and keywords
+  of an installation procedure; the active parameter is the positional
+  argument at the cursor, or the keyword whose value (or name) is typed.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class Completion(Feature):
         pos = conv.pos(path, position)
         index = TextIndex(text)
         ctx = scan(text, index.index_of(pos))
-        if ctx.in_string or ctx.quote_prefix or ctx.token.startswith("#"):
+        if ctx.in_string or ctx.quote_prefix:
             return None
         analysis = await self.server.feature_of(Identifiers).analysis(path)
         if analysis is None:
@@ -87,6 +88,8 @@ class Completion(Feature):
         if found is None:
             return None
         path, analysis, ctx, word = found
+        if ctx.token.startswith("#"):
+            return None  # a keyword, #t, #:x, #(...)
         rng = self.server.range_converter().range(path, word)
         items: list[types.CompletionItem] = []
         seen: set[str] = set()
@@ -138,7 +141,7 @@ class Completion(Feature):
         if s.params:
             return s.params
         if s.arities:
-            return (_from_arities(s.arities),)
+            return (_from_arities(s.arities, s.keywords or ()),)
         if s.kind == "syntax" or s.file is None or not is_module_path(s.file):
             return None
         site = await self.server.feature_of(Identifiers).analysis(s.file, definition_site=True)
@@ -165,16 +168,24 @@ class Completion(Feature):
             sigs = await self._signatures(s) if s is not None and s.kind != "syntax" else None
         if not sigs:
             return None
-        arg = len(frame.items) - 1  # the head is items[0]; the word being typed is not in items
-        signatures = [_signature(name, p) for p in sigs]
-        active = next(
-            (i for i, p in enumerate(sigs) if arg < len(p) or (p and p[-1].endswith(" ..."))),
-            0,
-        )
+        # The arguments before the cursor (the head is items[0]; the word
+        # being typed is not in items): positional ones, and the keyword
+        # whose value (or name) is being typed, if any.
+        args = frame.items[1:]
+        keyword = ctx.token if ctx.token.startswith("#:") else None
+        arg, i = 0, 0
+        while i < len(args):
+            if args[i].startswith("#:"):
+                if i == len(args) - 1:
+                    keyword = args[i]
+                i += 2
+            else:
+                arg, i = arg + 1, i + 1
+        active = next((k for k, p in enumerate(sigs) if _active(p, arg, keyword) is not None), 0)
         return types.SignatureHelp(
-            signatures=signatures,
+            signatures=[_signature(name, p) for p in sigs],
             active_signature=active,
-            active_parameter=_active(sigs[active], arg),
+            active_parameter=_active(sigs[active], arg, keyword),
         )
 
 
@@ -210,15 +221,20 @@ def _local_item(b: Local, rng: types.Range, uri: str) -> types.CompletionItem:
     )
 
 
-def _from_arities(arities: tuple[tuple[int, int | None], ...]) -> tuple[str, ...]:
-    """One parameter list that covers the arities: v1 v2 [v3] or v1 v ...."""
+def _from_arities(
+    arities: tuple[tuple[int, int | None], ...], keywords: tuple[tuple[str, bool], ...]
+) -> tuple[str, ...]:
+    """One parameter list that covers the arities (v1 v2 [v3], or v1 v ...),
+    then the keywords (#:k v, [#:k v] when optional)."""
     lo = min(a for a, _ in arities)
     highs = [b for _, b in arities]
-    required = tuple(f"v{i + 1}" for i in range(lo))
+    positional = tuple(f"v{i + 1}" for i in range(lo))
     if None in highs:
-        return (*required, "v ...")
-    top = max(b for b in highs if b is not None)
-    return (*required, *(f"[v{i + 1}]" for i in range(lo, top)))
+        positional += ("v ...",)
+    else:
+        top = max(b for b in highs if b is not None)
+        positional += tuple(f"[v{i + 1}]" for i in range(lo, top))
+    return positional + tuple(f"{k} v" if req else f"[{k} v]" for k, req in keywords)
 
 
 def _label(name: str, params: tuple[str, ...]) -> str:
@@ -236,7 +252,17 @@ def _signature(name: str, params: tuple[str, ...]) -> types.SignatureInformation
     return types.SignatureInformation(label=label, parameters=offsets)
 
 
-def _active(params: tuple[str, ...], arg: int) -> int:
-    if params and params[-1].endswith(" ...") and arg >= len(params):
-        return len(params) - 1
-    return arg
+def _active(params: tuple[str, ...], arg: int, keyword: str | None) -> int | None:
+    """The index in ``params`` of keyword ``keyword`` (a prefix of it while
+    it is typed), else of positional argument ``arg``; None if it has none."""
+    names = [p.strip("[]").split(" ")[0] for p in params]
+    if keyword is not None:
+        exact = (k for k, n in enumerate(names) if n == keyword)
+        started = (k for k, n in enumerate(names) if n.startswith("#:") and n.startswith(keyword))
+        return next(exact, None) if keyword in names else next(started, None)
+    positional = [p for p in names if not p.startswith("#:")]
+    if arg < len(positional):
+        return arg
+    if positional and params[len(positional) - 1].endswith(" ..."):
+        return len(positional) - 1
+    return None

@@ -57,7 +57,8 @@ class InScope:
     ``module`` as the require names it; ``file`` and ``id``: the defining
     module and its name there; ``arities`` (min, max or None) of an
     installation procedure; ``params``: the signatures of a procedure the
-    module defines (``[b]`` optional, ``r ...`` rest)."""
+    module defines (``[b]`` optional, ``r ...`` rest); ``keywords``: an
+    installation procedure's keywords (``#:key``) and whether each is required."""
 
     name: str
     kind: str
@@ -67,6 +68,7 @@ class InScope:
     id: str
     arities: tuple[tuple[int, int | None], ...] | None
     params: tuple[tuple[str, ...], ...] | None
+    keywords: tuple[tuple[str, bool], ...] | None
 
 
 @dataclass(frozen=True)
@@ -237,15 +239,24 @@ def _read_scope(
         )
         return out or None
 
+    def keywords(v: Any) -> tuple[tuple[str, bool], ...] | None:
+        if not isinstance(v, list):
+            return None
+        return tuple(
+            (k, r)
+            for k, r in (x for x in v if isinstance(x, list) and len(x) == 2)
+            if isinstance(k, str) and isinstance(r, bool)
+        )
+
     scope = []
     rows = answer.get("scope")
     for r in rows if isinstance(rows, list) else []:
-        if not (isinstance(r, list) and len(r) == 8):
+        if not (isinstance(r, list) and len(r) == 9):
             continue
         key = _frozen(r)
         entry = _SHARED.get(key)
         if entry is None:
-            name, kind, origin, module, file, ident, ar, params = r
+            name, kind, origin, module, file, ident, ar, params, kws = r
             if not all(isinstance(x, str) for x in (name, kind, origin, ident)):
                 continue
             entry = InScope(
@@ -257,6 +268,7 @@ def _read_scope(
                 ident,
                 arities(ar),
                 sigs(params),
+                keywords(kws),
             )
             if len(_SHARED) >= SHARED_MAX:
                 _SHARED.clear()

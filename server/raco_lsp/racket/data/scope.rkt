@@ -3,7 +3,7 @@
 ;; fully expanded module binds, as plain JSON data (new keys of the analysis).
 ;;
 ;; scope-keys : expanded-module-syntax path -> (hash 'scope rows 'locals rows)
-;;   "scope":  [[name, kind, from, module, file, id, arities, params], ...]
+;;   "scope":  [[name, kind, from, module, file, id, arities, params, keywords], ...]
 ;;             the module-level bindings of phase 0 in the module body:
 ;;             kind "procedure" | "variable" | "syntax"; from "definition" |
 ;;             "require" | "lang"; module as written in the require (null for
@@ -12,7 +12,8 @@
 ;;             ...] of an installation procedure (its module instantiated:
 ;;             installation code only), else null; params: the signatures of a
 ;;             procedure this module defines ([[param, ...], ...], a rest
-;;             argument written "name ...", an optional one "[name]"), else null.
+;;             argument written "name ...", an optional one "[name]"), else null;
+;;             keywords: [[keyword, required?], ...] of an installation procedure.
 ;;   "locals": [[left, right, name, scope-left, scope-right, params], ...]
 ;;             local binders (lambda formals, let/letrec bindings) with the
 ;;             span of the innermost expanded binding form around them: the
@@ -251,14 +252,28 @@
     (define kind (if own? (if def (car def) "syntax") (caddr c)))
     (define file (and (not own?) (module-file (car b))))
     (define value
-      (and (not own?) (equal? kind "variable")
-           (installation-module? (car b)) (installation-module? (caddr b))
+      (and (not own?) (installation-module? (car b)) (installation-module? (caddr b))
            (with-handlers ([exn:fail? (lambda (_) #f)])
              (parameterize ([current-output-port (open-output-bytes)]
                             [current-error-port (open-output-bytes)]
                             [current-input-port (open-input-bytes #"")])
-               (dynamic-require (caddr b) (cadddr b) (lambda () #f))))))
+               (cond
+                 [(equal? kind "variable")
+                  (dynamic-require (caddr b) (cadddr b) (lambda () #f))]
+                 [else
+                  ;; a keyword procedure is exported as syntax: its bare
+                  ;; name expands to a variable (a macro's does not)
+                  (dynamic-require (caddr b) 0)
+                  (define x (expand (datum->syntax ctx name)))
+                  (and (identifier? x) (eval x))])))))
     (define arities (and (procedure? value) (arity->json (procedure-arity value))))
+    (define keywords
+      (and (procedure? value)
+           (let-values ([(required allowed) (procedure-keywords value)])
+             (and (list? allowed)
+                  (for/list ([k (in-list allowed)])
+                    (list (string-append "#:" (keyword->string k))
+                          (and (memq k required) #t)))))))
     (list (symbol->string name)
           (if (procedure? value) "procedure" kind)
           from
@@ -266,7 +281,8 @@
           (if file (path->string file) 'null)
           (if own? (symbol->string name) (symbol->string (cadr b)))
           (or arities 'null)
-          (or (and def (cdr def)) 'null))))
+          (or (and def (cdr def)) 'null)
+          (or keywords 'null))))
 
 (define (arity->json a)
   (define (one x)
