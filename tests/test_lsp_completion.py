@@ -49,6 +49,12 @@ INFO = """\
 """
 
 
+SITE = """\
+#lang racket/base
+(define x (list 1))
+"""
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def session(
     tmp_path_factory: pytest.TempPathFactory,
@@ -59,6 +65,8 @@ async def session(
     (ws / "util.rkt").write_text(UTIL.format(marker=marker), encoding="utf-8")
     (ws / "main.rkt").write_text(MAIN, encoding="utf-8")
     (ws / "info.rkt").write_text(INFO, encoding="utf-8")
+    (ws / "build").mkdir()
+    (ws / "build" / "site.rkt").write_text(SITE, encoding="utf-8")
     async with lsp_session(ws) as client:
         open_file(client, ws / "main.rkt")
         open_file(client, ws / "info.rkt")
@@ -135,12 +143,19 @@ async def test_locals_only_inside_their_binding_form(session: tuple[LanguageClie
     assert "totals" in items and "total" not in items and "items" not in items
 
 
-async def test_nothing_from_identifiers_in_info_rkt(session: tuple[LanguageClient, Path]) -> None:
+async def test_nothing_from_identifiers_in_info_rkt_or_a_site_configuration(
+    session: tuple[LanguageClient, Path],
+) -> None:
+    """info.rkt and distro-build's build/site.rkt have completion of their
+    own: no identifiers there, even where the module would expand."""
     client, ws = session
-    pos = _at(INFO, 2, "(list", 3)  # "li|st"
-    items = await _complete(client, ws / "info.rkt", pos)
-    assert not [i for i in items if isinstance(i.data, dict) and "raco-lsp.identifier" in i.data]
-    assert "list" not in {i.label for i in items}
+    for path, text, line in ((ws / "info.rkt", INFO, 2), (ws / "build" / "site.rkt", SITE, 1)):
+        open_file(client, path)
+        items = await _complete(client, path, _at(text, line, "(list", 3))  # "li|st"
+        assert not [
+            i for i in items if isinstance(i.data, dict) and "raco-lsp.identifier" in i.data
+        ]
+        assert "list" not in {i.label for i in items}
 
 
 async def _signature(
