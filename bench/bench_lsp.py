@@ -26,13 +26,45 @@ baseline / ours, so higher is better.  On the 1,000-module workspace also:
   descendants in /proc: compile agents and other Racket helpers), idle after
   opening the workspace and again after ``SAVES`` saves of one module
   alternating error/fixed content, each waited for its diagnostics.
+
+Identifiers (``bench_identifiers``), on the 200-module workspace (a module of
+its last layer) and on a typical 500-line module (``synth.make_typical_module``)
+in it, in one server:
+
+- didOpen -> analysis ready: until the first definition request answers with
+  a location;
+- didChange (an unsaved edit adding a definition and a use) -> a definition
+  request on the new use answers, when the build analyses unsaved buffers
+  (else "n/a");
+- hover, definition, references (if the server offers them) and completion:
+  p50 and p95 over ``REQUESTS`` requests once analysed (target p95 < 50 ms);
+- server + agents RSS after opening 20 modules and asking a definition in
+  each (target: below racket-langserver's 251 MB after initialize).
+
+racket-langserver is measured the same way in the same run when it is
+installed or ``RACKET_LANGSERVER`` is a command that starts it, and otherwise
+skipped with the reason printed (the bench needs no network).  To install it
+in a scope of its own, offline, from GitHub checkouts of jeapostrophe/
+racket-langserver, 6cdh/racket-fixw (``fixw``) and jeapostrophe/html-parsing
+(Neil Van Dyke's ``html-parsing`` under the collection ``sxml/html``; a
+two-line package ``html-parsing`` re-exporting ``html->xexp`` from
+``sxml/html`` stands in for the catalog's): with ``PLTUSERHOME`` and
+``PLTADDONDIR`` pointing into a temporary directory, ``raco pkg install
+--scope user --no-setup --link`` each (racket-langserver with ``--deps force``:
+its build dependency profile-flame-graph is not installed), then ``raco setup
+--no-docs --pkgs racket-langserver fixw html-parsing ...``; run with
+``RACKET_LANGSERVER="env PLTUSERHOME=... PLTADDONDIR=... racket -l
+racket-langserver"``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import logging
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -40,11 +72,12 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from bench.synth import Synth, make_workspace
+from bench.synth import Synth, make_typical_module, make_workspace
 
 ROUNDS = 6
 REQUESTS = 50
@@ -66,6 +99,7 @@ class Session:
         self.client = client
         self.waiters: list[tuple[str, bool, asyncio.Future[float]]] = []
         self.versions: dict[str, int] = {}
+        self.capabilities = types.ServerCapabilities()
 
         def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
             now = time.perf_counter()
@@ -97,8 +131,8 @@ class Session:
             )
         )
 
-    def save(self, path: Path, text: str) -> None:
-        path.write_text(text)
+    def change(self, path: Path, text: str) -> None:
+        """An edit, unsaved: the whole buffer replaced by ``text``."""
         uri = path.as_uri()
         self.versions[uri] = self.versions.get(uri, 1) + 1
         self.client.text_document_did_change(
@@ -109,8 +143,14 @@ class Session:
                 content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
             )
         )
+
+    def save(self, path: Path, text: str) -> None:
+        path.write_text(text)
+        self.change(path, text)
         self.client.text_document_did_save(
-            types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+            types.DidSaveTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=path.as_uri())
+            )
         )
 
     async def wait_idle(self) -> None:
@@ -122,9 +162,26 @@ class Session:
         )
 
 
-async def _start(root: Path, env: dict[str, str]) -> Session:
-    client = await ClientServerConfig(server_command=SERVER, server_env=env).start()
+async def _start(
+    root: Path,
+    env: dict[str, str],
+    command: list[str] = SERVER,
+    capabilities: types.ClientCapabilities | None = None,
+    *,
+    integer_ids: bool = False,
+) -> Session:
+    client = await ClientServerConfig(server_command=command, server_env=env).start()
     assert isinstance(client, LanguageClient)
+    if integer_ids:
+        # racket-langserver takes only numbers as request ids (pygls sends UUIDs).
+        send, ids = client.protocol.send_request, itertools.count(1)
+
+        def numbered(
+            method: str, params: Any = None, callback: Any = None, msg_id: Any = None
+        ) -> Any:
+            return send(method, params, callback, next(ids) if msg_id is None else msg_id)
+
+        client.protocol.send_request = numbered  # type: ignore[method-assign]
     session = Session(client)
 
     # Accept the server's file watchers, as editors do (a save then
@@ -134,13 +191,15 @@ async def _start(root: Path, env: dict[str, str]) -> Session:
     def register(params: types.RegistrationParams) -> None:
         return None
 
-    await client.initialize_session(
+    result = await client.initialize_session(
         types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
+            capabilities=capabilities or client_capabilities("visual-studio-code"),
             root_uri=root.as_uri(),
+            root_path=str(root),  # racket-langserver refuses an initialize without it
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
         )
     )
+    session.capabilities = result.capabilities
     return session
 
 
@@ -352,6 +411,197 @@ async def bench_workspace(n: int, cache: Path, *, requests: bool) -> None:
         )
 
 
+UNSAVED_WAIT = 15.0
+"""Seconds an unsaved edit's analysis is waited for before it reads n/a."""
+
+
+async def _until_answered(send: Callable[[], Awaitable[object]], limit: float) -> float | None:
+    """Seconds until ``send`` answers with something (asked again every
+    20 ms), or None after ``limit`` seconds."""
+    t = time.perf_counter()
+    while time.perf_counter() - t < limit:
+        if await asyncio.wait_for(send(), 600):
+            return time.perf_counter() - t
+        await asyncio.sleep(0.02)
+    return None
+
+
+async def _identifier_figures(
+    session: Session, path: Path, at: dict[str, types.Position], references: bool
+) -> list[str]:
+    """The identifier figures of one module, as printed lines."""
+    client = session.client
+    doc = types.TextDocumentIdentifier(uri=path.as_uri())
+
+    def definition() -> Awaitable[object]:
+        return client.text_document_definition_async(types.DefinitionParams(doc, at["use"]))
+
+    t = time.perf_counter()
+    session.open(path)
+    if await _until_answered(definition, 600) is None:
+        raise RuntimeError(f"{path.name}: no definition answer")
+    ready = time.perf_counter() - t
+    lines = [f"didOpen -> analysis ready (first definition answered): {ready * 1000:.0f} ms"]
+
+    text = path.read_text()
+    added = text + "(define bench-added 1)\n(add1 bench-added)\n"
+    new_use = types.Position(line=len(added.splitlines()) - 1, character=6)
+    session.change(path, added)
+    refreshed = await _until_answered(
+        lambda: client.text_document_definition_async(types.DefinitionParams(doc, new_use)),
+        UNSAVED_WAIT,
+    )
+    lines.append(
+        "didChange (unsaved edit) -> refreshed analysis: "
+        + (
+            f"{refreshed * 1000:.0f} ms"
+            if refreshed is not None
+            else "n/a: unsaved analysis not on this build"
+        )
+    )
+    session.change(path, text)  # the saved text again: its analysis answers below
+    await _until_answered(definition, 600)
+
+    kinds: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        (
+            "hover, imported identifier",
+            lambda: client.text_document_hover_async(types.HoverParams(doc, at["imported"])),
+        ),
+        ("definition, local use", definition),
+        (
+            "completion, 2-letter word",
+            lambda: client.text_document_completion_async(
+                types.CompletionParams(doc, at["complete"])
+            ),
+        ),
+    ]
+    if references:
+        kinds.append(
+            (
+                "references, definition",
+                lambda: client.text_document_references_async(
+                    types.ReferenceParams(
+                        context=types.ReferenceContext(include_declaration=True),
+                        text_document=doc,
+                        position=at["defined"],
+                    )
+                ),
+            )
+        )
+    else:
+        lines.append("references: n/a (not offered by this build)")
+    for name, send in kinds:
+        if not await asyncio.wait_for(send(), 600):
+            raise RuntimeError(f"{path.name}, {name}: no answer")
+        times: list[float] = []
+        for _ in range(REQUESTS):
+            t = time.perf_counter()
+            await asyncio.wait_for(send(), 60)
+            times.append(time.perf_counter() - t)
+        p50, p95 = _percentile(times, 50) * 1000, _percentile(times, 95) * 1000
+        lines.append(f"{name:<28} p50 {p50:5.1f} ms  p95 {p95:5.1f} ms (target p95 < 50 ms)")
+    return lines
+
+
+def _racket_langserver() -> tuple[list[str] | None, str]:
+    """The command that starts racket-langserver, or None and why not."""
+    given = os.environ.get("RACKET_LANGSERVER")
+    if given:
+        return shlex.split(given), f"RACKET_LANGSERVER={given}"
+    probe = subprocess.run(
+        ["racket", "-e", '(collection-file-path "main.rkt" "racket-langserver")'],
+        capture_output=True,
+    )
+    if probe.returncode == 0:
+        return ["racket", "-l", "racket-langserver"], "installed"
+    return None, (
+        "not installed (set RACKET_LANGSERVER to a command that starts it, "
+        "e.g. 'env PLTADDONDIR=... racket -l racket-langserver')"
+    )
+
+
+async def _identifier_server(
+    name: str, command: list[str], synth: Synth, big: Path, env: dict[str, str]
+) -> None:
+    """One server's identifier figures on the 200-module workspace and the
+    typical module."""
+    raco_lsp = command == SERVER
+    caps = client_capabilities("visual-studio-code")
+    if not raco_lsp and caps.workspace is not None:
+        # racket-langserver's workspace/configuration request has no
+        # "jsonrpc" member, which pygls' client cannot read: not offered.
+        caps.workspace.configuration = False
+    t = time.perf_counter()
+    session = await _start(synth.root, env, command, caps, integer_ids=not raco_lsp)
+    init = time.perf_counter() - t
+    print(f"{name}: initialize {init * 1000:.0f} ms; RSS after initialize {_fmt_rss(_rss())}")
+    references = bool(session.capabilities.references_provider)
+    if raco_lsp:
+        await session.wait_idle()
+    target = _target(synth)
+    modules = [
+        (
+            f"200-module workspace, {target.relative_to(synth.root)}",
+            target,
+            {
+                "use": _position(target, "(helper (", 2),
+                "imported": _position(target, "(range", 2),
+                "complete": _position(target, "(helper (", 3),
+                "defined": _position(target, "(define (helper", 10),
+            },
+        ),
+        (
+            f"{big.name} ({len(big.read_text().splitlines())} lines)",
+            big,
+            {
+                "use": _position(big, "(score-0 (list", 3),
+                "imported": _position(big, "(string-join", 3),
+                "complete": _position(big, "(string-join", 3),
+                "defined": _position(big, "(define (parse-line", 10),
+            },
+        ),
+    ]
+    for title, path, at in modules:
+        print(f"  {title}:")
+        for line in await _identifier_figures(session, path, at, references):
+            print(f"    {line}")
+    opened = [p for p in synth.modules if p not in (target, synth.main)][:18]
+    for p in opened:
+        session.open(p)
+        params = types.DefinitionParams(
+            types.TextDocumentIdentifier(uri=p.as_uri()), _position(p, "(helper (", 2)
+        )
+        await _until_answered(
+            functools.partial(session.client.text_document_definition_async, params), 600
+        )
+    if raco_lsp:
+        await session.wait_idle()
+    print(
+        f"  server + helpers RSS, {len(opened) + 2} modules open and analysed: "
+        f"{_fmt_rss(_rss())} (target: below racket-langserver's 251 MB after initialize)"
+    )
+    await _stop(session)
+
+
+async def bench_identifiers(cache: Path) -> None:
+    root = Path(tempfile.mkdtemp(prefix="raco-lsp-bench-ids-")) / "ws"
+    synth = make_workspace(root, 200)
+    big = make_typical_module(
+        root / "typical.rkt",
+        [f"{p.parent.name}/{p.name}" for p in (synth.layers[0][0], synth.layers[1][0])],
+    )
+    for main in (synth.main, big):
+        subprocess.run(["raco", "make", str(main)], check=True, capture_output=True)
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    print("identifiers:")
+    await _identifier_server("raco-lsp", SERVER, synth, big, env)
+    command, why = _racket_langserver()
+    if command is None:
+        print(f"racket-langserver: skipped, {why}")
+        return
+    await _identifier_server(f"racket-langserver ({why})", command, synth, big, env)
+
+
 def main(argv: list[str] | None = None) -> None:
     # The client ignores raco-lsp's own notifications (raco/testItems, ...).
     logging.getLogger("pygls").setLevel(logging.ERROR)
@@ -361,3 +611,5 @@ def main(argv: list[str] | None = None) -> None:
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="raco-lsp-bench-cache-") as cache:
             asyncio.run(bench_workspace(n, Path(cache), requests=n == 1000))
+    with tempfile.TemporaryDirectory(prefix="raco-lsp-bench-cache-") as cache:
+        asyncio.run(bench_identifiers(Path(cache)))

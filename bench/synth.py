@@ -90,3 +90,60 @@ def make_workspace(
     )
     modules = [p for layer_mods in all_layers for p in layer_mods] + [main]
     return Synth(root, modules, all_layers)
+
+
+def make_typical_module(path: Path, requires: list[str], lines: int = 500) -> Path:
+    """A module of about ``lines`` lines of everyday code: a struct,
+    definitions with lets, loops, racket/list and racket/string calls, and
+    uses of ``requires`` (module paths, each providing ``helper``)."""
+    head = [
+        "#lang racket/base",
+        ";; a typical module: records, parsing, summaries",
+        "(require racket/list racket/string "
+        + " ".join(f'(prefix-in r{i}: "{r}")' for i, r in enumerate(requires))
+        + ")",
+        "(provide (struct-out entry) parse-line summarize)",
+        "",
+        "(struct entry (name score tags) #:transparent)",
+        "",
+        "(define (parse-line line)",
+        '  (define parts (string-split line ","))',
+        "  (entry (string-trim (first parts))",
+        "         (string->number (second parts))",
+        "         (drop parts 2)))",
+        "",
+    ]
+    body: list[str] = []
+    k = 0
+    while len(head) + len(body) < lines - 12:
+        r = f"r{k % len(requires)}:helper" if requires else "add1"
+        body += [
+            f";; block {k}",
+            f"(define (score-{k} entries [bonus {k}])",
+            "  (let* ([scores (map entry-score entries)]",
+            "         [total (foldl + 0 scores)]",
+            "         [best (if (null? scores) 0 (apply max scores))])",
+            f"    (+ total best bonus ({r} {k}))))",
+            "",
+            f"(define (tags-{k} entries)",
+            "  (remove-duplicates",
+            "   (append* (for/list ([e (in-list entries)])",
+            f'              (filter (lambda (t) (string-prefix? t "t{k}")) (entry-tags e))))))',
+            "",
+            f"(define (label-{k} e)",
+            f'  (string-join (list (entry-name e) (number->string (score-{k} (list e)))) ":"))',
+            "",
+        ]
+        k += 1
+    tail = [
+        "(define (summarize lines)",
+        "  (define entries (map parse-line lines))",
+        "  (for/fold ([acc '()]) ([e (in-list entries)] [i (in-naturals)])",
+        "    (let ([name (entry-name e)])",
+        "      (cons (list i name (last (cons 0 (entry-tags e)))) acc))))",
+        "",
+        "(module+ main",
+        '  (summarize (list "a,1,t0x" "b,2,t1y")))',
+    ]
+    path.write_text("\n".join(head + body + tail) + "\n")
+    return path

@@ -58,12 +58,27 @@ def test_helper_is_headless(tmp_path: Path) -> None:
         {"arrows": [[5, 1, 2, 3, True, 0], [-1, 2, 3, 4, "x", "y"]], "mouse": [[0, 1, 2]]},
         {"unused": [[1], [3, 2]], "docs": [[0, 1, 5], [0, 1, "x"]], "doc_entries": [[1, 2, 3, 4]]},
         {"types": [["a", 1, 2], [0, 1, None]], "doc_entries": None, "docs": [[0, 1, 0]]},
+        {"scope": {}, "locals": None},
+        {
+            "scope": [["a"], [1, "procedure", "lang", 1, 2, "id", [[1, "x"]], [[1, 2]]], 5],
+            "locals": [[0, 1, "x", 5, 2, None], [0, 1, 2, 3, 4, 5], "bad"],
+        },
+        {
+            "scope": [
+                ["f", "procedure", "lang", None, None, "f", [[1, "x"], 7], [["a", 2]], [["#:k", 1]]]
+            ],
+            "locals": [[0, 1, "x", 0, 3, [["a"], 5]]],
+        },
     ],
 )
 def test_reader_never_raises(answer: dict[str, Any]) -> None:
     analysis, problems = read_analysis(answer, TEXT)
     assert analysis is None or analysis.arrows == ()
     assert analysis is not None or problems
+    if analysis is not None:
+        assert all(isinstance(s.name, str) and s.arities is None for s in analysis.scope)
+        assert all(s.params is None and not s.keywords for s in analysis.scope)
+        assert all(b.params in (None, (("a",),)) for b in analysis.locals)
 
 
 def test_reader_docs_unused_and_types() -> None:

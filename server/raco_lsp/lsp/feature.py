@@ -54,9 +54,10 @@ def request(method: str) -> Callable[[F], F]:
 class Feature:
     """Base class of the server's features.  Every hook may be a plain or an
     ``async`` method; results of list hooks are concatenated over features,
-    and for ``hover``, ``prepare_rename`` and ``rename`` the first answer
-    wins.  A hook that raises a pygls ``JsonRpcException`` answers the
-    request with that error (a refused rename); other failures are logged."""
+    and for ``hover``, ``completion_resolve``, ``signature_help``,
+    ``prepare_rename`` and ``rename`` the first answer wins.  A hook that
+    raises a pygls ``JsonRpcException`` answers the request with that error (a
+    refused rename); other failures are logged."""
 
     def __init__(self, server: RacoLanguageServer) -> None:
         self.server = server
@@ -101,7 +102,15 @@ class Feature:
     # -- language features --------------------------------------------------------
 
     def completion(self, params: types.CompletionParams) -> Any:
-        """A list of ``CompletionItem`` (or None)."""
+        """A list of ``CompletionItem``, a ``CompletionList`` (its items are
+        added; one that is incomplete makes the answer incomplete) or None."""
+
+    def completion_resolve(self, item: types.CompletionItem) -> Any:
+        """``completionItem/resolve``: the item completed, or None when it is
+        another feature's (the first answer wins)."""
+
+    def signature_help(self, params: types.SignatureHelpParams) -> Any:
+        """A ``SignatureHelp`` or None (the first answer wins)."""
 
     def hover(self, params: types.HoverParams) -> Any:
         """A ``Hover`` or None."""

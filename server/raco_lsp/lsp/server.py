@@ -36,6 +36,7 @@ from pygls.protocol.language_server import lsp_method
 from raco_lsp import __version__
 from raco_lsp.core import files
 from raco_lsp.features.compile_on_save import CompileOnSave
+from raco_lsp.features.completion import Completion
 from raco_lsp.features.distro import DistroConfig
 from raco_lsp.features.identifiers import Identifiers
 from raco_lsp.features.info_rkt import InfoRkt
@@ -532,6 +533,7 @@ def create_server() -> RacoLanguageServer:
     server.add_feature(Identifiers(server))
     server.add_feature(References(server))
     server.add_feature(UnusedRequires(server))
+    server.add_feature(Completion(server))
     server.add_feature(PkgBuild(server))
 
     @server.feature(types.INITIALIZE)
@@ -596,19 +598,54 @@ def create_server() -> RacoLanguageServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
-        types.CompletionOptions(trigger_characters=COMPLETION_TRIGGERS),
+        types.CompletionOptions(trigger_characters=COMPLETION_TRIGGERS, resolve_provider=True),
     )
     async def completion(
         ls: RacoLanguageServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
-        items = await ls.gather_hooks("completion", params)
+        items: list[types.CompletionItem] = []
+        incomplete = False
+        for r in await ls.call_hooks("completion", params):
+            if isinstance(r, types.CompletionList):
+                items += r.items
+                incomplete = incomplete or r.is_incomplete
+            elif r:
+                items += r
         text = ls.client_capabilities.text_document
         item = text.completion.completion_item if text and text.completion else None
         if wants_plain(item.documentation_format if item else None):
             for i in items:
                 if isinstance(i.documentation, types.MarkupContent):
                     i.documentation = as_plain(i.documentation)
-        return types.CompletionList(is_incomplete=False, items=items) if items else None
+        return types.CompletionList(is_incomplete=incomplete, items=items) if items else None
+
+    @server.feature(types.COMPLETION_ITEM_RESOLVE)
+    async def completion_resolve(
+        ls: RacoLanguageServer, item: types.CompletionItem
+    ) -> types.CompletionItem:
+        for result in await ls.call_hooks("completion_resolve", item):
+            if isinstance(result, types.CompletionItem):
+                item = result
+                break
+        text = ls.client_capabilities.text_document
+        caps = text.completion.completion_item if text and text.completion else None
+        if isinstance(item.documentation, types.MarkupContent) and wants_plain(
+            caps.documentation_format if caps else None
+        ):
+            item.documentation = as_plain(item.documentation)
+        return item
+
+    @server.feature(
+        types.TEXT_DOCUMENT_SIGNATURE_HELP,
+        types.SignatureHelpOptions(trigger_characters=["(", " "]),
+    )
+    async def signature_help(
+        ls: RacoLanguageServer, params: types.SignatureHelpParams
+    ) -> types.SignatureHelp | None:
+        for result in await ls.call_hooks("signature_help", params):
+            if isinstance(result, types.SignatureHelp):
+                return result
+        return None
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: RacoLanguageServer, params: types.HoverParams) -> types.Hover | None:

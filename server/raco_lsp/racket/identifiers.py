@@ -4,8 +4,9 @@ The compile agent's ``analyze`` op (``data/identifiers.rkt``) expands the
 module in a fresh namespace against its compiled dependencies and reports
 binding arrows, the files and names imported identifiers come from,
 definition sites, mouse-over texts, unused requires, installed
-documentation (page, anchor, blue box) and Typed Racket's types, in Racket
-positions;
+documentation (page, anchor, blue box), Typed Racket's types and the
+identifiers in scope (``data/scope.rkt``: module-level bindings, local
+binders), in Racket positions;
 ``read_analysis`` turns that answer into an ``Analysis`` with character
 positions of the text that was analysed (never raising on a bad answer).
 When a later text does not expand, ``carried_over`` keeps the last good
@@ -15,6 +16,7 @@ marked stale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,38 @@ class Doc:
 
 
 @dataclass(frozen=True)
+class InScope:
+    """A module-level binding of the module body (phase 0): ``kind``
+    procedure, variable or syntax; ``origin`` definition, require or lang;
+    ``module`` as the require names it; ``file`` and ``id``: the defining
+    module and its name there; ``arities`` (min, max or None) of an
+    installation procedure; ``params``: the signatures of a procedure the
+    module defines (``[b]`` optional, ``r ...`` rest); ``keywords``: an
+    installation procedure's keywords (``#:key``) and whether each is required."""
+
+    name: str
+    kind: str
+    origin: str
+    module: str | None
+    file: Path | None
+    id: str
+    arities: tuple[tuple[int, int | None], ...] | None
+    params: tuple[tuple[str, ...], ...] | None
+    keywords: tuple[tuple[str, bool], ...] | None
+
+
+@dataclass(frozen=True)
+class Local:
+    """A local binder and the span of the binding form around it (its scope,
+    approximately); ``params`` when it is bound to a procedure."""
+
+    span: Span
+    name: str
+    scope: Span
+    params: tuple[tuple[str, ...], ...] | None
+
+
+@dataclass(frozen=True)
 class Analysis:
     arrows: tuple[Arrow, ...] = ()
     mouse: tuple[tuple[Span, str], ...] = ()
@@ -83,6 +117,9 @@ class Analysis:
     fresh_until: Pos | None = None
     """Stale: where the current text starts to differ from the analysed one
     (at the text's end when it does not)."""
+
+    scope: tuple[InScope, ...] = ()
+    locals: tuple[Local, ...] = ()
 
     def usable_at(self, pos: Pos) -> bool:
         """Whether answers at ``pos`` may come from this analysis: it is the
@@ -128,6 +165,18 @@ class Analysis:
         return next(
             (t for t in self.targets if t.name == name and t.submodules == submodules), None
         ) or next((t for t in self.targets if t.name == name), None)
+
+    def locals_at(self, pos: Pos) -> list[Local]:
+        """The local binders whose scope holds ``pos``, innermost first, one per name."""
+        inside = [b for b in self.locals if contains(b.scope, pos) and not contains(b.span, pos)]
+        inside.sort(key=lambda b: (b.scope.start.line, b.scope.start.col), reverse=True)
+        innermost: dict[str, Local] = {}
+        for b in inside:
+            innermost.setdefault(b.name, b)
+        return list(innermost.values())
+
+    def in_scope_named(self, name: str) -> InScope | None:
+        return next((b for b in self.scope if b.name == name), None)
 
 
 def contains(span: Span, pos: Pos) -> bool:
@@ -220,6 +269,7 @@ def read_analysis(answer: dict[str, Any], text: str) -> tuple[Analysis | None, l
             types.append((s, txt))
     arrows.sort(key=lambda a: (a.use.start.line, a.use.start.col))
     unused.sort(key=lambda s: (s.start.line, s.start.col))
+    scope, local = _read_scope(answer, span)
     return (
         Analysis(
             tuple(arrows),
@@ -229,6 +279,8 @@ def read_analysis(answer: dict[str, Any], text: str) -> tuple[Analysis | None, l
             tuple(dict.fromkeys(unused)),
             tuple(docs),
             tuple(types),
+            scope=scope,
+            locals=local,
         ),
         problems,
     )
@@ -264,6 +316,11 @@ def carried_over(good: Analysis, old: str, new: str, why: str) -> Analysis:
     unused = [s for s0 in good.unused if (s := moved(s0)) is not None]
     docs = [replace(d, span=s) for d in good.docs if (s := moved(d.span)) is not None]
     types = [(s, t) for s0, t in good.types if (s := moved(s0)) is not None]
+    local = [
+        replace(v, span=s, scope=sc)
+        for v in good.locals
+        if (s := moved(v.span)) is not None and (sc := moved(v.scope)) is not None
+    ]
     return replace(
         good,
         arrows=tuple(arrows),
@@ -273,6 +330,7 @@ def carried_over(good: Analysis, old: str, new: str, why: str) -> Analysis:
         unused=tuple(unused),
         docs=tuple(docs),
         types=tuple(types),
+        locals=tuple(local),
         stale=(why.strip().splitlines() or [""])[0],
         fresh_until=new_index.pos_at(prefix) if prefix < len(new) else Pos(len(new_index.lines), 0),
     )
@@ -289,3 +347,83 @@ def _common_prefix(a: str, b: str) -> int:
         else:
             hi = mid - 1
     return lo
+
+
+SHARED_MAX = 50_000
+"""Bindings kept for sharing between analyses (most modules' language is the same)."""
+
+_SHARED: dict[Any, InScope] = {}
+
+
+def _frozen(v: Any) -> Any:
+    return tuple(_frozen(x) for x in v) if isinstance(v, list) else v
+
+
+def _read_scope(
+    answer: dict[str, Any], span: Callable[[Any, Any], Span | None]
+) -> tuple[tuple[InScope, ...], tuple[Local, ...]]:
+    """The ``scope`` and ``locals`` keys (``data/scope.rkt``); bad rows are left out."""
+
+    def strs(v: Any) -> tuple[str, ...] | None:
+        return tuple(v) if isinstance(v, list) and all(isinstance(x, str) for x in v) else None
+
+    def sigs(v: Any) -> tuple[tuple[str, ...], ...] | None:
+        if not isinstance(v, list):
+            return None
+        out = [strs(s) for s in v]
+        return tuple(s for s in out if s is not None) or None
+
+    def arities(v: Any) -> tuple[tuple[int, int | None], ...] | None:
+        if not isinstance(v, list):
+            return None
+        out = tuple(
+            (lo, hi)
+            for lo, hi in (a for a in v if isinstance(a, list) and len(a) == 2)
+            if isinstance(lo, int) and (hi is None or isinstance(hi, int))
+        )
+        return out or None
+
+    def keywords(v: Any) -> tuple[tuple[str, bool], ...] | None:
+        if not isinstance(v, list):
+            return None
+        return tuple(
+            (k, r)
+            for k, r in (x for x in v if isinstance(x, list) and len(x) == 2)
+            if isinstance(k, str) and isinstance(r, bool)
+        )
+
+    scope = []
+    rows = answer.get("scope")
+    for r in rows if isinstance(rows, list) else []:
+        if not (isinstance(r, list) and len(r) == 9):
+            continue
+        key = _frozen(r)
+        entry = _SHARED.get(key)
+        if entry is None:
+            name, kind, origin, module, file, ident, ar, params, kws = r
+            if not all(isinstance(x, str) for x in (name, kind, origin, ident)):
+                continue
+            entry = InScope(
+                name,
+                kind,
+                origin,
+                module if isinstance(module, str) else None,
+                Path(file) if isinstance(file, str) else None,
+                ident,
+                arities(ar),
+                sigs(params),
+                keywords(kws),
+            )
+            if len(_SHARED) >= SHARED_MAX:
+                _SHARED.clear()
+            _SHARED[key] = entry
+        scope.append(entry)
+    local = []
+    rows = answer.get("locals")
+    for r in rows if isinstance(rows, list) else []:
+        if not (isinstance(r, list) and len(r) == 6) or not isinstance(r[2], str):
+            continue
+        b, sc = span(r[0], r[1]), span(r[3], r[4])
+        if b is not None and sc is not None:
+            local.append(Local(b, r[2], sc, sigs(r[5])))
+    return tuple(scope), tuple(local)

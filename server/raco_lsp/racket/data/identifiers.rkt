@@ -21,13 +21,15 @@
 ;;    "unused":  [[left, right], ...]          check-syntax's unused requires (module paths)
 ;;    "docs":    [[left, right, entry], ...]      identifiers with installed documentation
 ;;    "doc_entries": [[html-file, anchor, label, [blue-box-line ...]], ...]  (entry: an index)
-;;    "types":   [[left, right, text], ...]    Typed Racket's type tooltips}
+;;    "types":   [[left, right, text], ...]    Typed Racket's type tooltips
+;;    "scope", "locals": identifiers in scope (scope.rkt)}
 ;; or {"error": message} when the module does not read or expand.
 (require racket/class
          racket/list
          drracket/check-syntax
          scribble/blueboxes
-         syntax/modread)
+         syntax/modread
+         "scope.rkt")
 
 (provide analyze-file)
 
@@ -124,29 +126,35 @@
     (define ns (make-base-namespace))
     (define receiver (make-log-receiver (current-logger) 'info 'online-check-syntax))
     (define types '())
-    (parameterize ([current-annotations (new collector%)]
-                   [current-namespace ns]
-                   [current-load-relative-directory dir])
-      (define-values (expanded-expression expansion-completed) (make-traversal ns dir))
-      (define (read-module port)
-        (port-count-lines! port)
-        (with-module-reading-parameterization
-         (lambda () (read-syntax path port))))
-      (define stx
-        (if text
-            (read-module (open-input-string text))
-            (call-with-input-file path read-module)))
-      (expanded-expression (expand stx))
-      (set! types (tooltip-rows receiver ours?))
-      (expansion-completed))
-    (hasheq 'arrows (remove-duplicates arrows)
-            'mouse (remove-duplicates mouse)
-            'jumps (remove-duplicates jumps)
-            'targets (remove-duplicates targets)
-            'unused (remove-duplicates unused)
-            'docs (remove-duplicates docs)
-            'doc_entries (map cdr (sort (hash-values doc-entries) < #:key car))
-            'types (remove-duplicates types))))
+    (define scope ; scope.rkt's keys, for completion and signature help
+      (parameterize ([current-annotations (new collector%)]
+                     [current-namespace ns]
+                     [current-load-relative-directory dir])
+        (define-values (expanded-expression expansion-completed) (make-traversal ns dir))
+        (define (read-module port)
+          (port-count-lines! port)
+          (with-module-reading-parameterization
+           (lambda () (read-syntax path port))))
+        (define stx
+          (if text
+              (read-module (open-input-string text))
+              (call-with-input-file path read-module)))
+        (define expanded (expand stx))
+        (expanded-expression expanded)
+        (set! types (tooltip-rows receiver ours?))
+        (expansion-completed)
+        (with-handlers ([exn:fail? (lambda (e) (hasheq 'scope-error (exn-message e)))])
+          (scope-keys expanded path))))
+    (for/fold ([answer (hasheq 'arrows (remove-duplicates arrows)
+                               'mouse (remove-duplicates mouse)
+                               'jumps (remove-duplicates jumps)
+                               'targets (remove-duplicates targets)
+                               'unused (remove-duplicates unused)
+                               'docs (remove-duplicates docs)
+                               'doc_entries (map cdr (sort (hash-values doc-entries) < #:key car))
+                               'types (remove-duplicates types))])
+              ([(k v) (in-hash scope)])
+      (hash-set answer k v))))
 
 (module+ main
   (require json)
