@@ -19,9 +19,11 @@ as the service builds a conflicting package and reports the conflicts apart.
 The built form (step 4) is ``raco pkg create --from-install --built`` in the
 install step's scope, installed into two more fresh scopes, as is and with
 ``--binary-lib`` (when ``raco pkg install`` accepts it); each module of those
-installs is then instantiated (``data/load-modules.rkt``).
+installs is then instantiated (``data/load-modules.rkt``); the tests (step 5)
+run in the as-is install, as the service tests a fresh install of the built
+package.
 
-Not yet: documentation, tests on the built install.
+Not yet: documentation.
 """
 
 from __future__ import annotations
@@ -358,12 +360,14 @@ async def _built(
     work: Path,
     timeout: float,
     force: bool,
-) -> BuildStep:
+) -> tuple[BuildStep, tuple[Scope, Path] | None]:
     """The service's built package: ``raco pkg create --from-install --built``
     where the package was installed and built, then that archive installed into
-    a fresh scope as is and with ``--binary-lib``, and each module instantiated."""
+    a fresh scope as is and with ``--binary-lib``, and each module instantiated.
+    Also the scope and directory of the as-is install (where the tests run)."""
     assert install.raco is not None
     step = BuildStep("built")
+    as_is: tuple[Scope, Path] | None = None
     started = time.perf_counter()
     dest = work / "archive"
     dest.mkdir(parents=True)
@@ -376,7 +380,7 @@ async def _built(
         step.seconds = time.perf_counter() - started
         step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
         step.why = "raco pkg create --from-install --built failed"
-        return step
+        return step, None
     notes: list[str] = []
     logs: list[str] = []
     unloaded = False  # the loader itself failed or timed out
@@ -408,6 +412,8 @@ async def _built(
                 )
             )
             continue
+        if form == "built":
+            as_is = scope, installed
         env = scope.env()
         for var in ("DISPLAY", "WAYLAND_DISPLAY"):
             env.pop(var, None)
@@ -433,7 +439,7 @@ async def _built(
     step.log = "\n".join(logs)
     step.why = "; ".join(notes)
     step.status = "failure" if step.problems or unloaded else "success"
-    return step
+    return step, as_is
 
 
 # -- step 6: conflicts ---------------------------------------------------------
@@ -529,19 +535,14 @@ async def no_network_prefix() -> list[str] | None:
 async def _tests(
     install: RacketInstall,
     pkg: WorkspacePackage,
-    archive: Path,
     scope: Scope,
-    timeout: float,
+    installed: Path,
     no_network: Sequence[str] | None,
     limit: float,
-    force: bool = False,
 ) -> BuildStep:
-    """A fresh install of the archive, then its tests as ``raco test --drdr``."""
-    built, installed = await _install_and_build(install, pkg, archive, scope, timeout, force)
-    step = BuildStep("tests", seconds=built.seconds)
-    if built.status != "success" or installed is None:
-        step.status, step.why, step.log = "failure", f"fresh install failed: {built.why}", built.log
-        return step
+    """The tests of the package installed in built form at ``installed`` (the
+    built step's fresh install of the built archive), as ``raco test --drdr``."""
+    step = BuildStep("tests")
     started = time.perf_counter()
     env = scope.env()
     for var in ("DISPLAY", "WAYLAND_DISPLAY"):
@@ -551,13 +552,13 @@ async def _tests(
     try:
         report = await asyncio.wait_for(run_tests(install, [installed], options, pool=pool), limit)
     except TimeoutError:
-        step.seconds += time.perf_counter() - started
+        step.seconds = time.perf_counter() - started
         step.status = "failure"
         step.why = f"the package's tests did not finish within the {limit:g} s limit"
         return step
     finally:
         await pool.close()
-    step.seconds += time.perf_counter() - started
+    step.seconds = time.perf_counter() - started
     step.tests = remap_tests(report, installed, pkg.directory)
     if report.exit_code != 0 or report.problems:
         step.status = "failure"
@@ -610,11 +611,14 @@ async def pkg_build(
                 done(BuildStep(name, why="the package did not install and build"))
             return report
         done(await _dependencies(install, pkg, archive, work / "dependencies", timeout, force))
-        done(await _built(install, pkg, scope, work / "built", timeout, force))
+        step, as_is = await _built(install, pkg, scope, work / "built", timeout, force)
+        done(step)
+        if as_is is None:
+            done(BuildStep("tests", why="the built form did not install"))
+            return report
         no_network = await no_network_prefix()
         report.network_isolated = no_network is not None
-        tests = Scope(work / "tests")
-        done(await _tests(install, pkg, archive, tests, timeout, no_network, test_limit, force))
+        done(await _tests(install, pkg, *as_is, no_network, test_limit))
         return report
     finally:
         shutil.rmtree(work, ignore_errors=True)
