@@ -106,7 +106,7 @@ def test_clean_package_succeeds_with_the_json_schema(
     assert report["package"] == "cleanpkg" and report["directory"] == str(pkg)
     assert report["verdict"] == "success" and report["categories"] == ["success"]
     assert report["networkIsolated"] is isolated
-    assert report["notYetChecked"] == ["documentation", "extra system dependencies"]
+    assert report["notYetChecked"] == ["documentation"]
     steps = ["archive", "conflicts", "install", "dependencies", "built", "tests"]
     assert [s["name"] for s in report["steps"]] == steps
     for s in report["steps"]:
@@ -125,7 +125,12 @@ def test_clean_package_succeeds_with_the_json_schema(
     assert _step(report, "archive")["leftOut"] == ["notes.txt~"]
     # raco test --drdr runs info.rkt too (as a module without tests).
     tests = _step(report, "tests")["tests"]
-    assert tests == {"failed": 0, "total": 5 if isolated else 4, "files": 2}
+    assert tests == {
+        "failed": 0,
+        "total": 5 if isolated else 4,
+        "files": 2,
+        "extraSystemDependencies": [],
+    }
 
     code, text = _run(pkg, capsys)
     assert code == 0
@@ -203,6 +208,51 @@ def test_a_test_writing_to_stderr_fails_under_drdr(
     (problem,) = tests["problems"]
     assert problem["path"] == str(pkg / "main.rkt") and problem["code"] == "test"
     assert "non-empty stderr" in problem["message"]
+
+
+def test_tests_failing_only_without_network_or_display_are_extra_system_dependencies(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    untouched: None,
+) -> None:
+    monkeypatch.setenv("DISPLAY", ":99")  # the user's display: the retry keeps it
+    isolated = _netns_allowed()
+    head = "#lang racket/base\n(module+ test\n  (require rackunit racket/tcp)\n"
+    files = {
+        "display.rkt": head + '  (check-true (string? (getenv "DISPLAY"))))\n',
+        # Loopback only: deterministic offline, yet down in a new network namespace.
+        "net.rkt": head
+        + "  (check-not-exn\n"
+        + "    (lambda ()\n"
+        + '      (define l (tcp-listen 0 4 #t "127.0.0.1"))\n'
+        + "      (define-values (a port b c) (tcp-addresses l #t))\n"
+        + '      (tcp-connect "127.0.0.1" port))))\n',
+        "broken.rkt": head + "  (check-equal? 1 2))\n",
+    }
+    pkg = _package(tmp_path, "extrapkg", '\'("base" "rackunit-lib")', files)
+    page = tmp_path / "report.html"
+    code, report = _run(pkg, capsys, "--json", "--html", str(page))
+    assert code == 1
+    assert report["categories"] == ["test failures", "extra system dependencies"]
+    tests = _step(report, "tests")
+    assert tests["status"] == "failure"
+    extra = [str(pkg / "display.rkt")] + ([str(pkg / "net.rkt")] if isolated else [])
+    assert sorted(tests["tests"]["extraSystemDependencies"]) == sorted(extra)
+    assert tests["tests"]["failed"] == 1 and tests["tests"]["files"] == 4  # with info.rkt
+    assert "extra system dependencies" in tests["why"]
+    found = {(p["path"], p["line"], p["code"], p["severity"]) for p in tests["problems"]}
+    # The failing check (line 4), and its printout on stderr at the test submodule (line 2).
+    expected = {(str(pkg / "broken.rkt"), line, "test", "error") for line in (2, 4)}
+    expected |= {
+        (path, line, "extra-system-dependencies", "warning") for path in extra for line in (2, 4)
+    }
+    assert found == expected
+    parsed = _parse_html(page.read_text(encoding="utf-8"))
+    assert parsed.classes["status"] == "yield"
+    assert parsed.cells["status"] == (
+        "install succeeds with test failures and with extra system dependencies"
+    )
 
 
 def test_usage_errors_and_missing_racket_exit_2(

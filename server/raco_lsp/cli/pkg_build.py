@@ -15,6 +15,7 @@ from raco_lsp.info.pkg_build import NOT_YET, report_html, step_problems
 from raco_lsp.racket.locate import locate_or_report
 from raco_lsp.racket.pkg_build import PkgBuildReport, pkg_build
 from raco_lsp.racket.setup import package_of
+from raco_lsp.racket.testing import FileResult, TestReport
 
 
 def add_parser(sub: Any) -> None:
@@ -51,6 +52,17 @@ def _problem_json(p: Problem) -> dict[str, Any]:
     }
 
 
+def _tests_json(tests: TestReport, extra: list[FileResult]) -> dict[str, Any]:
+    """Counts over every test file; ``failed`` leaves out the files that pass
+    with the user's environment (``extraSystemDependencies``)."""
+    return {
+        "failed": tests.failed,
+        "total": tests.total + sum(f.total for f in extra),
+        "files": len(tests.files) + len(extra),
+        "extraSystemDependencies": [str(f.path) for f in extra],
+    }
+
+
 def report_json(report: PkgBuildReport) -> dict[str, Any]:
     steps = []
     for s in report.steps:
@@ -64,9 +76,7 @@ def report_json(report: PkgBuildReport) -> dict[str, Any]:
                 "log": s.log,
                 "leftOut": s.left_out,
                 "problems": [_problem_json(p) for p in step_problems(s)],
-                "tests": None
-                if tests is None
-                else {"failed": tests.failed, "total": tests.total, "files": len(tests.files)},
+                "tests": None if tests is None else _tests_json(tests, s.extra),
             }
         )
     return {

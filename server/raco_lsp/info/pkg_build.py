@@ -13,9 +13,9 @@ from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.info.findings import Finding
 from raco_lsp.info.setup_findings import findings_of
 from raco_lsp.racket.pkg_build import SOURCE, BuildStep, PkgBuildReport
-from raco_lsp.racket.testing import describe
+from raco_lsp.racket.testing import FileResult, describe
 
-NOT_YET = ("documentation", "extra system dependencies")
+NOT_YET = ("documentation",)
 """What the preflight does not check yet (the service does)."""
 
 
@@ -27,14 +27,29 @@ def step_findings(step: BuildStep, info_text: str | None = None) -> list[Finding
         for f in findings_of(step.setup, info_text):
             out.append(Finding(replace(f.problem, source=SOURCE), f.fixes))
     if step.tests is not None:
-        for file in step.tests.files:
-            for item in file.items:
-                if item.status == "passed":
-                    continue
-                span = item.span or Span.at_line_start()
-                where = item.location or file.path
-                problem = Problem(where, span, Severity.ERROR, describe(item), SOURCE, "test")
-                out.append(Finding(problem))
+        out += _test_findings(step.tests.files, Severity.ERROR, "test", "")
+    out += _test_findings(
+        step.extra,
+        Severity.WARNING,
+        "extra-system-dependencies",
+        "fails without network and display, passes with yours (extra system dependencies): ",
+    )
+    return out
+
+
+def _test_findings(
+    files: list[FileResult], severity: Severity, code: str, prefix: str
+) -> list[Finding]:
+    """The failing checks (or modules) of ``files``, at the check or module."""
+    out = []
+    for file in files:
+        for item in file.items:
+            if item.status == "passed":
+                continue
+            span = item.span or Span.at_line_start()
+            where = item.location or file.path
+            problem = Problem(where, span, severity, prefix + describe(item), SOURCE, code)
+            out.append(Finding(problem))
     return out
 
 
@@ -84,10 +99,18 @@ def _status_cell(report: PkgBuildReport) -> tuple[str, str]:
         results.append(link("tests", "test failures"))
     elif tests == "success":
         results.append(link("tests", "no test failures"))
+    if report.step("tests").extra:
+        results.append(link("tests", "extra system dependencies"))
     text = results[0] + (" with " + " and with ".join(results[1:]) if results[1:] else "")
     cats = report.categories
     colour = (
-        "brake" if "dependency problems" in cats else "yield" if "test failures" in cats else "go"
+        "brake"
+        if "dependency problems" in cats
+        else "yield"
+        if "test failures" in cats
+        else "ok"
+        if "extra system dependencies" in cats
+        else "go"
     )
     return colour, text
 

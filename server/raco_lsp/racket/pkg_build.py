@@ -75,7 +75,8 @@ class BuildStep:
     log: str = ""  # the excerpt of the output that matters
     left_out: list[str] = field(default_factory=list)  # archive: paths not archived
     setup: SetupReport | None = None  # install, dependencies: what raco said
-    tests: TestReport | None = None
+    tests: TestReport | None = None  # tests: all but the extra system dependencies
+    extra: list[FileResult] = field(default_factory=list)  # tests: pass only outside
     problems: list[Problem] = field(default_factory=list)  # conflicts, built: at their files
 
 
@@ -98,6 +99,8 @@ class PkgBuildReport:
             out.append("dependency problems")
         if self.step("tests").status == "failure":
             out.append("test failures")
+        if self.step("tests").extra:
+            out.append("extra system dependencies")
         if self.step("conflicts").status == "failure":
             out.append("conflicts")
         return out or ["success"]
@@ -541,32 +544,59 @@ async def _tests(
     limit: float,
 ) -> BuildStep:
     """The tests of the package installed in built form at ``installed`` (the
-    built step's fresh install of the built archive), as ``raco test --drdr``."""
+    built step's fresh install of the built archive), as ``raco test --drdr``
+    in the minimal environment (no network when ``no_network``, no display);
+    a file that fails there runs again with the user's environment, and one
+    that passes then is an extra system dependency (``step.extra``), not a
+    test failure.  ``limit`` bounds both runs together."""
     step = BuildStep("tests")
     started = time.perf_counter()
-    env = scope.env()
+    minimal = scope.env()
     for var in ("DISPLAY", "WAYLAND_DISPLAY"):
-        env.pop(var, None)
+        minimal.pop(var, None)
     options = TestOptions(mode="drdr", timeout=TEST_TIMEOUT, jobs=1)
-    pool = TestPool(install, options, env=env, cwd=installed, wrapper=no_network or ())
+    pools = [TestPool(install, options, env=minimal, cwd=installed, wrapper=no_network or ())]
+
+    async def both() -> tuple[TestReport, list[FileResult]]:
+        report = await run_tests(install, [installed], options, pool=pools[0])
+        failing = [f for f in report.files if f.failed or f.timed_out]
+        if not failing:
+            return report, []
+        pools.append(TestPool(install, options, env=scope.env(), cwd=installed))
+        extra = []
+        for f in failing:
+            again = await run_tests(install, [f.path], options, pool=pools[1])
+            if again.files and again.exit_code == 0 and not again.problems:
+                extra.append(f)
+        return report, extra
+
     try:
-        report = await asyncio.wait_for(run_tests(install, [installed], options, pool=pool), limit)
+        report, extra = await asyncio.wait_for(both(), limit)
     except TimeoutError:
         step.seconds = time.perf_counter() - started
         step.status = "failure"
         step.why = f"the package's tests did not finish within the {limit:g} s limit"
         return step
     finally:
-        await pool.close()
+        for pool in pools:
+            await pool.close()
     step.seconds = time.perf_counter() - started
-    step.tests = remap_tests(report, installed, pkg.directory)
-    if report.exit_code != 0 or report.problems:
+    failed = replace(report, files=[f for f in report.files if all(f is not e for e in extra)])
+    step.tests = remap_tests(failed, installed, pkg.directory)
+    step.extra = remap_tests(TestReport(files=extra), installed, pkg.directory).files
+    notes = []
+    if failed.exit_code != 0 or failed.problems:
         step.status = "failure"
-        step.why = f"{report.failed}/{report.total} test failures"
-        step.log = _excerpt("\n".join(m.stderr for f in report.files for m in f.modules))
+        notes.append(f"{failed.failed}/{report.total} test failures")
     else:
         step.status = "success"
-        step.why = f"{report.total} passed"
+        notes.append(f"{report.total - sum(f.total for f in extra)}/{report.total} passed")
+    if extra:
+        files = ", ".join(str(f.path.relative_to(pkg.directory)) for f in step.extra)
+        notes.append(f"extra system dependencies: {files} pass only with your environment")
+    step.why = "; ".join(notes)
+    if step.status == "failure" or extra:
+        step.log = _excerpt("\n".join(m.stderr for f in report.files for m in f.modules))
     return step
 
 
