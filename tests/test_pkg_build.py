@@ -93,9 +93,13 @@ def test_clean_package_succeeds_with_the_json_schema(
         '  (check-equal? (getenv "PLT_PKG_BUILD_SERVICE") "1")\n'
         f"  {network})\n"
     )
-    pkg = _package(tmp_path, "cleanpkg", '\'("base")', {"main.rkt": main_rkt})
+    doc = "#lang scribble/manual\n@title{Clean}\nNothing to see.\n"
+    files = {"main.rkt": main_rkt, "scribblings/cleanpkg.scrbl": doc}
+    pkg = _package(tmp_path, "cleanpkg", '\'("base")', files)
     (pkg / "info.rkt").write_text(
-        (pkg / "info.rkt").read_text() + '(define build-deps \'("rackunit-lib"))\n'
+        (pkg / "info.rkt").read_text()
+        + '(define build-deps \'("rackunit-lib" "scribble-lib"))\n'
+        + '(define scribblings \'(("scribblings/cleanpkg.scrbl" ())))\n'
     )
     (pkg / "notes.txt~").write_text("an editor backup\n")
     try:
@@ -106,8 +110,8 @@ def test_clean_package_succeeds_with_the_json_schema(
     assert report["package"] == "cleanpkg" and report["directory"] == str(pkg)
     assert report["verdict"] == "success" and report["categories"] == ["success"]
     assert report["networkIsolated"] is isolated
-    assert report["notYetChecked"] == ["documentation"]
-    steps = ["archive", "conflicts", "install", "dependencies", "built", "tests"]
+    assert "notYetChecked" not in report
+    steps = ["archive", "conflicts", "install", "docs", "dependencies", "built", "tests"]
     assert [s["name"] for s in report["steps"]] == steps
     for s in report["steps"]:
         assert set(s) == {
@@ -123,12 +127,13 @@ def test_clean_package_succeeds_with_the_json_schema(
         assert s["status"] == "success" and s["problems"] == []
         assert isinstance(s["seconds"], float) and isinstance(s["log"], str)
     assert _step(report, "archive")["leftOut"] == ["notes.txt~"]
-    # raco test --drdr runs info.rkt too (as a module without tests).
+    assert _step(report, "docs")["why"] == "built"
+    # raco test --drdr runs info.rkt and the .scrbl too (as modules without tests).
     tests = _step(report, "tests")["tests"]
     assert tests == {
         "failed": 0,
         "total": 5 if isolated else 4,
-        "files": 2,
+        "files": 3,  # info.rkt and the document too
         "extraSystemDependencies": [],
     }
 
@@ -190,6 +195,40 @@ def test_compile_error_fails_at_its_file_and_line(
     assert install["status"] == "failure"
     (problem,) = install["problems"]
     assert (problem["path"], problem["line"], problem["column"]) == (str(pkg / "bad.rkt"), 3, 14)
+
+
+def test_documentation_errors_fail_the_install_at_their_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], untouched: None
+) -> None:
+    head = "#lang scribble/manual\n@title{Broken}\n\n"
+    files = {
+        "main.rkt": "#lang racket/base\n",
+        # A syntax error in a scribble expression: line 5.
+        "syntax.scrbl": head + "Some text.\n@(let ([x]) x)\n",
+        # An error while the document is built (no line: at the document).
+        "run.scrbl": head + '@(+ 1 "a")\n',
+    }
+    pkg = _package(tmp_path, "docerrpkg", '\'("base")', files)
+    (pkg / "info.rkt").write_text(
+        (pkg / "info.rkt").read_text()
+        + '(define build-deps \'("scribble-lib"))\n'
+        + '(define scribblings \'(("syntax.scrbl" ()) ("run.scrbl" ())))\n'
+    )
+    page = tmp_path / "report.html"
+    code, report = _run(pkg, capsys, "--json", "--html", str(page))
+    assert code == 1
+    assert report["verdict"] == "failure" and report["categories"] == ["failure", "documentation"]
+    assert _step(report, "install")["status"] == "success"
+    docs = _step(report, "docs")
+    assert docs["status"] == "failure"
+    found = {(p["path"], p["line"]) for p in docs["problems"]}
+    assert found == {(str(pkg / "syntax.scrbl"), 5), (str(pkg / "run.scrbl"), 1)}
+    messages = " ".join(p["message"] for p in docs["problems"])
+    assert "let: bad syntax" in messages and "+: contract violation" in messages
+    parsed = _parse_html(page.read_text(encoding="utf-8"))
+    assert parsed.cells["docs"] == "Docs: build errors"
+    assert parsed.cells["status"] == "install fails" and parsed.classes["status"] == "stop"
+    assert parsed.links[:2] == ["#log-docs", "#log-docs"]
 
 
 def test_a_test_writing_to_stderr_fails_under_drdr(
@@ -358,7 +397,7 @@ def test_the_html_report_is_laid_out_like_the_service_page(
     assert cells["status"] == "install succeeds with dependency problems and with no test failures"
     assert cells["conflicts"] == "" and parsed.classes["conflicts"] == "neutral"
     assert parsed.links == ["#log-install", "#log-dependencies", "#log-tests"]
-    steps = ["archive", "conflicts", "install", "dependencies", "built", "tests"]
+    steps = ["archive", "conflicts", "install", "docs", "dependencies", "built", "tests"]
     assert parsed.sections == [f"log-{s}" for s in steps]  # every link has its target
     (problem,) = parsed.problems
     assert problem.startswith(f"{pkg / 'info.rkt'}:3:") and '"math-lib"' in problem

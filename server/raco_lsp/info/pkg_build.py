@@ -15,9 +15,6 @@ from raco_lsp.info.setup_findings import findings_of
 from raco_lsp.racket.pkg_build import SOURCE, BuildStep, PkgBuildReport
 from raco_lsp.racket.testing import FileResult, describe
 
-NOT_YET = ("documentation",)
-"""What the preflight does not check yet (the service does)."""
-
 
 def step_findings(step: BuildStep, info_text: str | None = None) -> list[Finding]:
     """A step's problems at their files (``info_text``: info.rkt's text, when
@@ -89,7 +86,8 @@ def _status_cell(report: PkgBuildReport) -> tuple[str, str]:
         return f'<a href="#log-{step}">{html.escape(text)}</a>'
 
     if report.verdict == "failure":
-        failed = next(s.name for s in report.steps if s.status == "failure")
+        steps = ("archive", "install", "docs", "built")
+        failed = next(s.name for s in report.steps if s.status == "failure" and s.name in steps)
         return "stop", link(failed, "install fails")
     results = [link("install", "install succeeds")]
     if report.step("dependencies").status == "failure":
@@ -115,6 +113,13 @@ def _status_cell(report: PkgBuildReport) -> tuple[str, str]:
     return colour, text
 
 
+def _docs_cell(docs: BuildStep) -> str:
+    if docs.status == "skipped":
+        return f'Docs: <span class="annotation">(not built: {html.escape(docs.why)})</span>'
+    text = "built" if docs.status == "success" else "build errors"
+    return f'Docs: <a href="#log-docs">{text}</a>'
+
+
 def report_html(report: PkgBuildReport) -> str:
     """A self-contained page laid out like the service's results page: one row
     (package, docs, status, conflicts), then each step's problems and log."""
@@ -130,7 +135,7 @@ def report_html(report: PkgBuildReport) -> str:
     rows = [
         f'<tr><td id="package">{name}<div class="author">{e(str(report.package.directory))}'
         "</div></td>",
-        '<td id="docs">Docs: <span class="annotation">(not built: not yet checked)</span></td>',
+        f'<td id="docs">{_docs_cell(report.step("docs"))}</td>',
         f'<td class="{colour}" id="status">{status}</td>',
         conflict_cell + "</tr>",
     ]
@@ -159,7 +164,6 @@ def report_html(report: PkgBuildReport) -> str:
     if report.network_isolated is not None:
         network = "network isolated" if report.network_isolated else "network not isolated"
         notes.append(f"tests: {network}, DISPLAY unset")
-    notes.append(f"not yet checked: {', '.join(NOT_YET)}")
     verdict = e(", ".join(report.categories))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -23,14 +23,18 @@ installs is then instantiated (``data/load-modules.rkt``); the tests (step 5)
 run in the as-is install, as the service tests a fresh install of the built
 package.
 
-Not yet: documentation.
+Documentation is built where the package declares ``scribblings`` (the
+install step's raco setup, as the service's install builds it); its errors
+are the docs step's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -40,6 +44,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.core.text import read_source
 from raco_lsp.racket.env import data_file
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.packaging.pack import create_package_archive
@@ -47,6 +52,7 @@ from raco_lsp.racket.process import run_process
 from raco_lsp.racket.setup import (
     NotInstalled,
     Scope,
+    SetupError,
     SetupOutput,
     SetupReport,
     WorkspacePackage,
@@ -55,8 +61,10 @@ from raco_lsp.racket.setup import (
     setup_argv,
 )
 from raco_lsp.racket.testing import FileResult, TestOptions, TestPool, TestReport, run_tests
+from raco_lsp.racket.workspace import walk_files
+from raco_lsp.syntax.info import parse_info
 
-STEPS = ("archive", "conflicts", "install", "dependencies", "built", "tests")
+STEPS = ("archive", "conflicts", "install", "docs", "dependencies", "built", "tests")
 SOURCE = "pkg-build"
 TEST_TIMEOUT = 90.0  # the service's default per test file
 PACKAGE_TEST_LIMIT = 600.0  # the service's hard limit for a package's tests
@@ -93,6 +101,8 @@ class PkgBuildReport:
     def categories(self) -> list[str]:
         """The service's result categories that apply, worst first."""
         out: list[str] = []
+        if self.step("docs").status == "failure":  # raco pkg install fails
+            return ["failure", "documentation"]
         if any(self.step(n).status == "failure" for n in ("archive", "install", "built")):
             return ["failure"]
         if self.step("dependencies").status == "failure":
@@ -222,6 +232,37 @@ def _missing(stderr: str) -> list[str]:
     return []
 
 
+def has_scribblings(directory: Path) -> bool:
+    """Does an info.rkt of the package at ``directory`` declare ``scribblings``
+    (read statically)?"""
+    for info in walk_files(directory, lambda name: name == "info.rkt"):
+        text = read_source(info)
+        if text is not None and parse_info(text).define("scribblings") is not None:
+            return True
+    return False
+
+
+_SECTION = re.compile(r"^raco setup: --- (.*?) ---\s+\[(\d+):(\d+):(\d+)\]\s*$", re.M)
+
+
+def section_seconds(stdout: str, section: str) -> float:
+    """How long raco setup's ``--- SECTION ---`` took, by its timestamps (whole
+    seconds: the next section's stamp minus its own)."""
+    stamps = [(m.group(1), m.group(2, 3, 4)) for m in _SECTION.finditer(stdout)]
+    for (name, (h, m, sec)), (_, (h2, m2, sec2)) in itertools.pairwise(stamps):
+        if name == section:
+            diff = (int(h2) - int(h)) * 3600 + (int(m2) - int(m)) * 60 + int(sec2) - int(sec)
+            return float(diff % 86400)
+    return 0.0
+
+
+def _is_doc_error(e: SetupError) -> bool:
+    """An error of building the docs, or of compiling a document."""
+    return e.kind == "doc" or any(
+        p is not None and p.suffix == ".scrbl" for p in (e.path, e.target)
+    )
+
+
 async def _install_and_build(
     install: RacketInstall,
     pkg: WorkspacePackage,
@@ -229,12 +270,15 @@ async def _install_and_build(
     scope: Scope,
     timeout: float,
     force: bool = False,
-) -> tuple[BuildStep, Path | None]:
-    """Install ``archive`` into the fresh ``scope`` and compile it (raco setup,
-    no docs); the step and the installed package's directory.  ``force``:
-    despite conflicts."""
+) -> tuple[BuildStep, BuildStep, Path | None]:
+    """Install ``archive`` into the fresh ``scope`` and set it up as ``raco pkg
+    install`` does (with its docs when it declares ``scribblings``, as the
+    service builds them; otherwise ``--no-docs``); the install step, the docs
+    step (errors of building or compiling documents) and the installed
+    package's directory.  ``force``: despite conflicts."""
     assert install.raco is not None
     step = BuildStep("install")
+    docs = BuildStep("docs", why="the package did not install")
     report = SetupReport(pkg, None)
     step.setup = report
     started = time.perf_counter()
@@ -253,9 +297,10 @@ async def _install_and_build(
         else:
             step.why = "raco pkg install timed out" if r.timed_out else "raco pkg install failed"
             report.failures.append(f"{step.why}: {step.log}")
-        return step, None
+        return step, docs, None
+    with_docs = has_scribblings(installed)
     s = await run_process(
-        setup_argv(install.raco, pkg.name, docs=False, check_deps=False),
+        setup_argv(install.raco, pkg.name, docs=with_docs, check_deps=False),
         cwd=installed,
         env=scope.env(),
         timeout=timeout,
@@ -266,15 +311,32 @@ async def _install_and_build(
     found = parse_setup_output(
         s.stdout, s.stderr, package=pkg.name, cwd=installed, pkgs={pkg.name: installed}
     )
-    report.found.errors = remap_output(found, installed, pkg.directory).errors
-    if s.returncode != 0 or s.timed_out or report.found.errors:
+    errors = remap_output(found, installed, pkg.directory).errors
+    report.found.errors = [e for e in errors if not _is_doc_error(e)]
+    doc_errors: list[SetupError] = []
+    for e in errors:  # a document that fails to compile fails to build too: once
+        if _is_doc_error(e) and all(
+            (e.message, e.path, e.line) != (d.message, d.path, d.line) for d in doc_errors
+        ):
+            doc_errors.append(e)
+    if not with_docs:
+        docs.why = "no scribblings in info.rkt"
+    else:
+        docs.seconds = section_seconds(s.stdout, "building documentation")
+        step.seconds -= docs.seconds
+        docs.setup = replace(report, found=SetupOutput(errors=doc_errors))
+        docs.status = "failure" if doc_errors else "success"
+        docs.why = f"{len(doc_errors)} documentation errors" if doc_errors else "built"
+        if doc_errors:
+            docs.log = _excerpt(s.stderr)
+    if s.timed_out or report.found.errors or (s.returncode != 0 and not doc_errors):
         step.status, step.log = "failure", _excerpt(s.stderr or s.stdout)
         step.why = "raco setup timed out" if s.timed_out else "raco setup failed"
         if not report.found.errors:
             report.failures.append(f"{step.why}: {step.log}")
-        return step, installed
+        return step, docs, installed
     step.status = "success"
-    return step, installed
+    return step, docs, installed
 
 
 # -- step 3: dependency check ------------------------------------------------------
@@ -297,11 +359,17 @@ async def _dependencies(
     with zipfile.ZipFile(archive) as z:  # raco pkg create's zip: the package's content
         z.extractall(unpacked)
     copy = WorkspacePackage(pkg.name, unpacked, pkg.collection)
+    # With the docs when it has some: what they use is used.
+    docs = has_scribblings(unpacked)
     checked = await check_package(
-        install, copy, Scope(work / "scope"), timeout=timeout, force=force
+        install, copy, Scope(work / "scope"), docs=docs, timeout=timeout, force=force
     )
     step.seconds = time.perf_counter() - started
     found = remap_output(checked.found, unpacked, pkg.directory)
+    if any(_is_doc_error(e) for e in found.errors):
+        # The docs step's errors; what the failed documents use looks unused.
+        found.errors = [e for e in found.errors if not _is_doc_error(e)]
+        found.unused = []
     step.setup = replace(checked, package=pkg, found=found)
     step.log = _excerpt(checked.stderr)
     if checked.failures:
@@ -634,10 +702,11 @@ async def pkg_build(
         done(step)
         force = step.status == "failure"
         scope = Scope(work / "install")
-        step, _ = await _install_and_build(install, pkg, archive, scope, timeout, force)
+        step, docs, _ = await _install_and_build(install, pkg, archive, scope, timeout, force)
         done(step)
+        done(docs)
         if step.status != "success":
-            for name in STEPS[3:]:
+            for name in STEPS[4:]:
                 done(BuildStep(name, why="the package did not install and build"))
             return report
         done(await _dependencies(install, pkg, archive, work / "dependencies", timeout, force))
