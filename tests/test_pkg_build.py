@@ -353,28 +353,45 @@ def test_a_module_reading_its_own_source_breaks_in_binary_lib_form(
     assert str(pkg / "main.rkt") in problem["message"]  # not the temporary install's path
 
 
-def test_a_module_colliding_with_an_installation_collection_is_a_conflict(
+def test_every_conflict_at_once_with_documents_and_the_natipkg_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], untouched: None
 ) -> None:
-    # rackunit/text-ui belongs to the installation's rackunit-lib.
-    files = {"text-ui.rkt": "#lang racket/base\n", "extra.rkt": "#lang racket/base\n"}
-    pkg = _package(tmp_path, "conflpkg", '\'("base")', files)
+    # rackunit/text-ui belongs to the installation's rackunit-lib, rackunit/gui to
+    # rackunit-gui (raco pkg install names only the first), the document "reference"
+    # to racket-doc.
+    empty = "#lang racket/base\n"
+    doc = "#lang scribble/manual\n@title{Not the Reference}\n"
+    files = {"text-ui.rkt": empty, "gui.rkt": empty, "extra.rkt": empty, "reference.scrbl": doc}
+    natipkg = '("racket-x86_64-linux-natipkg-3" #:platform "x86_64-linux-natipkg")'
+    pkg = _package(tmp_path, "conflpkg", f'\'("base"\n  {natipkg})', files)
     info = (pkg / "info.rkt").read_text().replace('"conflpkg"', '"rackunit"')
+    info += '(define build-deps \'("scribble-lib"))\n'
+    info += '(define scribblings \'(("reference.scrbl" ())))\n'
     (pkg / "info.rkt").write_text(info)
     code, report = _run(pkg, capsys, "--json")
     assert code == 1
     assert report["verdict"] == "conflicts" and report["categories"] == ["conflicts"]
     conflicts = _step(report, "conflicts")
     assert conflicts["status"] == "failure"
-    (problem,) = conflicts["problems"]
-    assert (problem["path"], problem["line"], problem["code"]) == (
-        str(pkg / "text-ui.rkt"),
-        1,
-        "conflict",
+    found = {(p["path"], p["line"], p["column"], p["code"]) for p in conflicts["problems"]}
+    assert found == {
+        (str(pkg / "text-ui.rkt"), 1, 1, "conflict"),
+        (str(pkg / "gui.rkt"), 1, 1, "conflict"),
+        (str(pkg / "info.rkt"), 6, 24, "conflict"),  # at "reference.scrbl"
+        (str(pkg / "info.rkt"), 4, 4, "natipkg"),  # at the entry's package name
+    }
+    messages = {p["code"] + ":" + p["message"] for p in conflicts["problems"]}
+    assert "conflict:packages conflict: rackunit/text-ui (package rackunit-lib)" in messages
+    assert "conflict:packages conflict: rackunit/gui (package rackunit-gui)" in messages
+    assert any('document "reference"' in m and "racket-doc" in m for m in messages)
+    (note,) = [p for p in conflicts["problems"] if p["code"] == "natipkg"]
+    assert note["severity"] == "info"
+    assert (
+        "x86_64-linux-natipkg, where it is installed (here it is not installed)"
+        in (note["message"])
     )
-    assert "rackunit/text-ui" in problem["message"] and "rackunit-lib" in problem["message"]
     # As the service does, the package is still built and tested.
-    for name in ("install", "dependencies", "built", "tests"):
+    for name in ("install", "docs", "dependencies", "built", "tests"):
         assert _step(report, name)["status"] == "success", name
 
 

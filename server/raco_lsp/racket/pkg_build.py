@@ -13,9 +13,11 @@ packages stand in for the catalog (``--deps fail``: a ``deps`` entry that
 names no installed package is a missing dependency).  Paths Racket reports
 in the installed copy are mapped back to the workspace package.
 
-Conflicts (step 6) are what ``raco pkg install`` refuses the archive for
-(``--dry-run`` in a fresh scope); the other steps then install with ``--force``,
-as the service builds a conflicting package and reports the conflicts apart.
+Conflicts (step 6) are every module and document of the archive that is
+already installed (``data/pkg-conflicts.rkt``, by raco pkg install's rules),
+confirmed by what ``raco pkg install --dry-run`` refuses (it stops at the
+first), in a fresh scope; the other steps then install with ``--force``, as
+the service builds a conflicting package and reports the conflicts apart.
 The built form (step 4) is ``raco pkg create --from-install --built`` in the
 install step's scope, installed into two more fresh scopes, as is and with
 ``--binary-lib`` (when ``raco pkg install`` accepts it); each module of those
@@ -43,7 +45,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.core.records import Pos, Problem, Severity, Span
 from raco_lsp.core.text import read_source
 from raco_lsp.racket.env import data_file
 from raco_lsp.racket.locate import RacketInstall
@@ -64,6 +66,7 @@ from raco_lsp.racket.testing import FileResult, TestOptions, TestPool, TestRepor
 from raco_lsp.racket.workspace import walk_files
 from raco_lsp.syntax.info import parse_info
 
+SERVICE_PLATFORM = "x86_64-linux-natipkg"  # data/pkg-conflicts.rkt's too
 STEPS = ("archive", "conflicts", "install", "docs", "dependencies", "built", "tests")
 SOURCE = "pkg-build"
 TEST_TIMEOUT = 90.0  # the service's default per test file
@@ -210,6 +213,14 @@ async def _archive(
     return step, archive
 
 
+def _unpack(archive: Path, dest: Path) -> Path:
+    """The archive's content (raco pkg create's zip: the package's files) in ``dest``."""
+    dest.mkdir(parents=True)
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(dest)
+    return dest
+
+
 # -- step 2: install and build ---------------------------------------------------
 
 
@@ -354,10 +365,7 @@ async def _dependencies(
     (the one mechanism of ``setup.check_package``)."""
     step = BuildStep("dependencies")
     started = time.perf_counter()
-    unpacked = work / "unpacked" / pkg.name
-    unpacked.mkdir(parents=True)
-    with zipfile.ZipFile(archive) as z:  # raco pkg create's zip: the package's content
-        z.extractall(unpacked)
+    unpacked = _unpack(archive, work / "unpacked" / pkg.name)
     copy = WorkspacePackage(pkg.name, unpacked, pkg.collection)
     # With the docs when it has some: what they use is used.
     docs = has_scribblings(unpacked)
@@ -564,22 +572,105 @@ def conflict_problems(stderr: str, pkg: WorkspacePackage) -> list[Problem]:
     ]
 
 
+def _literal_span(path: Path, literal: str) -> Span:
+    """Where the string ``literal`` is first written in ``path`` (else line 1)."""
+    text = read_source(path) or ""
+    index = text.find(json.dumps(literal))
+    if index < 0:
+        return Span.at_line_start()
+    line = text.count("\n", 0, index)
+    col = index - (text.rfind("\n", 0, index) + 1)
+    return Span(Pos(line, col), Pos(line, col + len(json.dumps(literal))))
+
+
+def helper_conflicts(lines: str, content: Path, pkg: WorkspacePackage) -> list[Problem]:
+    """``data/pkg-conflicts.rkt``'s answer (run on the archive's ``content``)
+    as problems at the package's files: module and document conflicts are
+    errors, platform-specific dependencies a note."""
+    out: list[Problem] = []
+    for line in lines.splitlines():
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(r, dict):
+            continue
+        other = r.get("package")
+        kind = r.get("kind")
+        if kind == "module":
+            module = str(r.get("module"))
+            if isinstance(other, str):
+                message = f"packages conflict: {module} (package {other})"
+            else:
+                message = (
+                    f"package conflicts with existing installed module: {module} "
+                    "(an installation module that is not part of a package)"
+                )
+            where = _conflict_file(pkg, module)
+            span = Span.at_line_start()
+            out.append(Problem(where, span, Severity.ERROR, message, SOURCE, "conflict"))
+            continue
+        info = _map_path(Path(str(r.get("info"))), content, pkg.directory)
+        if info is None:
+            continue
+        if kind == "doc":
+            owner = f"package {other}" if isinstance(other, str) else "the installation"
+            message = (
+                f'document "{r.get("name")}" conflicts with the documentation of {owner} '
+                "(the service installs every package's docs together)"
+            )
+            span = _literal_span(info, str(r.get("entry")))
+            out.append(Problem(info, span, Severity.ERROR, message, SOURCE, "conflict"))
+        elif kind == "platform":
+            dep = str(r.get("package"))
+            there = "installed" if r.get("service") else "not installed"
+            here = "installed" if r.get("here") else "not installed"
+            message = (
+                f'"{dep}" is for #:platform {r.get("platform")}: the service builds on '
+                f"{SERVICE_PLATFORM}, where it is {there} (here it is {here})"
+            )
+            span = _literal_span(info, dep)
+            out.append(Problem(info, span, Severity.INFO, message, SOURCE, "natipkg"))
+    return out
+
+
 async def _conflicts(
-    install: RacketInstall, pkg: WorkspacePackage, archive: Path, scope: Scope, timeout: float
+    install: RacketInstall,
+    pkg: WorkspacePackage,
+    archive: Path,
+    work: Path,
+    timeout: float,
 ) -> BuildStep:
-    """What ``raco pkg install`` (``--dry-run``, fresh scope) says conflicts."""
+    """Every conflict of the archive's content with the installation
+    (``data/pkg-conflicts.rkt``: modules and documents), confirmed by what
+    ``raco pkg install --dry-run --strict-doc-conflicts`` refuses (it stops
+    at the first), both in a fresh scope."""
     step = BuildStep("conflicts")
     started = time.perf_counter()
+    scope = Scope(work / "scope")
     scope.make()
-    argv = _install_argv(install, pkg, archive, "--dry-run", "--no-setup")
+    content = _unpack(archive, work / "content")
+    helper = [str(install.racket), str(data_file("pkg-conflicts.rkt")), str(content), pkg.name]
+    found = await run_process(helper, cwd=scope.root, env=scope.env(), timeout=timeout)
+    strict = ("--dry-run", "--no-setup", "--strict-doc-conflicts")
+    argv = _install_argv(install, pkg, archive, *strict)
     r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
     step.seconds = time.perf_counter() - started
-    step.problems = conflict_problems(r.stderr, pkg)
-    if step.problems:
+    step.problems = helper_conflicts(found.stdout, content, pkg)
+    errors = [p for p in step.problems if p.severity == Severity.ERROR]
+    seen = {p.path for p in errors}  # raco's first conflict, unless the helper saw it
+    step.problems += [p for p in conflict_problems(r.stderr, pkg) if p.path not in seen]
+    notes = [p for p in step.problems if p.severity != Severity.ERROR]
+    conflicts = len(step.problems) - len(notes)
+    if conflicts:
         step.status, step.log = "failure", _excerpt(r.stderr)
-        step.why = "conflicts with installation packages"
+        step.why = f"{conflicts} conflicts with installation packages"
     else:
         step.status = "success"  # any other install failure is the install step's
+    if found.returncode != 0:
+        step.log = _excerpt(found.stderr)
+    if notes:
+        step.why = "; ".join([*([step.why] if step.why else []), f"{len(notes)} platform notes"])
     return step
 
 
@@ -698,7 +789,7 @@ async def pkg_build(
             for name in STEPS[1:]:
                 done(BuildStep(name, why="the archive could not be made"))
             return report
-        step = await _conflicts(install, pkg, archive, Scope(work / "conflicts"), timeout)
+        step = await _conflicts(install, pkg, archive, work / "conflicts", timeout)
         done(step)
         force = step.status == "failure"
         scope = Scope(work / "install")
