@@ -294,6 +294,37 @@ def test_tests_failing_only_without_network_or_display_are_extra_system_dependen
     )
 
 
+def test_sibling_packages_of_the_repository_are_offered_as_the_catalog_would(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], untouched: None
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    lib = _package(repo, "sib-lib", '\'("base")', {"util.rkt": UTIL})
+    (lib / "info.rkt").write_text((lib / "info.rkt").read_text().replace('"sib-lib"', '"sib"'))
+    more = "#lang racket/base\n(require sib/util)\n(provide more)\n(define (more) (+ 1 (one)))\n"
+    _package(repo, "sib-more", '\'("base" "sib-lib")', {"main.rkt": more})
+    _package(repo, "unrelated", '\'("base")', {"main.rkt": "#lang racket/base\n"})
+    app = (
+        "#lang racket/base\n(require sib-more sib/util)\n(provide two)\n(define two (more))\n"
+        '(module+ test\n  (unless (= two (+ (one) 1)) (error "wrong")))\n'
+    )
+    (repo / "apps").mkdir()
+    pkg = _package(repo / "apps", "sib-app", '\'("base" "sib-more" "sib-lib")', {"main.rkt": app})
+    code, report = _run(pkg, capsys, "--json")
+    assert code == 0, report
+    assert report["verdict"] == "success"
+    assert report["siblings"] == [
+        {"name": "sib-lib", "directory": str(lib)},
+        {"name": "sib-more", "directory": str(repo / "sib-more")},
+    ]
+    for s in report["steps"]:
+        assert s["status"] in ("success", "skipped") and s["problems"] == [], s
+    assert _step(report, "tests")["tests"]["failed"] == 0
+
+
+UTIL = "#lang racket/base\n(provide one)\n(define (one) 1)\n"
+
+
 def test_usage_errors_and_missing_racket_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

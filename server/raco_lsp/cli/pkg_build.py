@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from raco_lsp.core.records import Problem
-from raco_lsp.info.pkg_build import report_html, step_problems
+from raco_lsp.info.pkg_build import report_html, sibling_note, step_problems
 from raco_lsp.racket.locate import locate_or_report
 from raco_lsp.racket.pkg_build import PkgBuildReport, pkg_build
 from raco_lsp.racket.setup import package_of
@@ -85,6 +85,7 @@ def report_json(report: PkgBuildReport) -> dict[str, Any]:
         "verdict": report.verdict,
         "categories": report.categories,
         "networkIsolated": report.network_isolated,
+        "siblings": [{"name": p.name, "directory": str(p.directory)} for p in report.siblings],
         "steps": steps,
     }
 
@@ -111,6 +112,8 @@ def format_text(report: PkgBuildReport, cwd: Path, out: TextIO) -> None:
     if report.network_isolated is not None:
         network = "network isolated" if report.network_isolated else "network not isolated"
         out.write(f"tests: {network}, DISPLAY unset\n")
+    if report.siblings:
+        out.write(f"{sibling_note(report)}\n")
     out.write(f"{report.package.name}: {', '.join(report.categories)}\n")
 
 

@@ -59,6 +59,13 @@ def report_findings(report: PkgBuildReport, info_text: str | None = None) -> lis
     return [f for s in report.steps for f in step_findings(s, info_text)]
 
 
+def sibling_note(report: PkgBuildReport) -> str:
+    """What the run installed from the package's repository (the service's
+    catalog would offer those packages)."""
+    names = ", ".join(f"{p.name} ({p.directory})" for p in report.siblings)
+    return f"installed first in each scope, from their folders in the repository: {names}"
+
+
 def summary(report: PkgBuildReport) -> str:
     """One line: the package, the verdict's categories and each failed step's why."""
     failed = [f"{s.name}: {s.why}" for s in report.steps if s.status == "failure" and s.why]
@@ -164,6 +171,8 @@ def report_html(report: PkgBuildReport) -> str:
     if report.network_isolated is not None:
         network = "network isolated" if report.network_isolated else "network not isolated"
         notes.append(f"tests: {network}, DISPLAY unset")
+    if report.siblings:
+        notes.append(sibling_note(report))
     verdict = e(", ".join(report.categories))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -48,6 +48,7 @@ from pathlib import Path
 from raco_lsp.core.records import Pos, Problem, Severity, Span
 from raco_lsp.core.text import read_source
 from raco_lsp.racket.env import data_file
+from raco_lsp.racket.info import installed_packages
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.packaging.pack import create_package_archive
 from raco_lsp.racket.process import run_process
@@ -59,6 +60,7 @@ from raco_lsp.racket.setup import (
     SetupReport,
     WorkspacePackage,
     check_package,
+    find_packages,
     parse_setup_output,
     setup_argv,
 )
@@ -96,6 +98,8 @@ class PkgBuildReport:
     package: WorkspacePackage
     steps: list[BuildStep]
     network_isolated: bool | None = None  # None: no tests ran
+    # Packages of its repository installed into each scope first (``Siblings``).
+    siblings: list[WorkspacePackage] = field(default_factory=list)
 
     def step(self, name: str) -> BuildStep:
         return next(s for s in self.steps if s.name == name)
@@ -167,6 +171,81 @@ def remap_tests(report: TestReport, src: Path, dst: Path) -> TestReport:
         return FileResult(_map_path(f.path, src, dst) or f.path, f.modules, items)
 
     return replace(report, files=[file(f) for f in report.files])
+
+
+# -- sibling packages --------------------------------------------------------------
+
+
+def declared_deps(directory: Path) -> list[str]:
+    """The package names of ``deps`` and ``build-deps`` in ``directory``'s
+    info.rkt, read statically (an entry's ``#:platform`` is not looked at)."""
+    text = read_source(directory / "info.rkt")
+    if text is None:
+        return []
+    info = parse_info(text)
+    out: list[str] = []
+    for name in ("deps", "build-deps"):
+        d = info.define(name)
+        v = d.value if d is not None else None
+        if v is None or v.kind != "quote" or not v.items or v.items[0].kind != "list":
+            continue
+        for entry in v.items[0].items:
+            first = entry.items[0] if entry.kind == "list" and entry.items else entry
+            if first.kind == "string" and first.value:
+                out.append(first.value)
+    return out
+
+
+def repository_root(directory: Path) -> Path:
+    """The repository holding a package: the nearest folder with ``.git``,
+    else the package's parent folder."""
+    for d in [directory, *directory.parents]:
+        if (d / ".git").exists():
+            return d
+    return directory.parent
+
+
+@dataclass
+class Siblings:
+    """Packages of the package's repository that it needs (through ``deps``
+    and ``build-deps``, transitively) and the installation lacks: the
+    service's catalog would offer them, so each scope gets them first,
+    copied from their folders."""
+
+    packages: list[WorkspacePackage] = field(default_factory=list)
+
+    async def into(self, install: RacketInstall, scope: Scope, timeout: float) -> str | None:
+        """Install them into ``scope`` (``--copy``, no setup: what the package
+        uses is compiled when it is); what went wrong, or None."""
+        if not self.packages:
+            return None
+        assert install.raco is not None
+        scope.make()
+        argv = [str(install.raco), "pkg", "install", "--scope", "user", "--deps", "fail"]
+        argv += ["--no-setup", "--copy", *(str(p.directory) for p in self.packages)]
+        r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
+        if r.returncode == 0 and not r.timed_out:
+            return None
+        return "sibling packages did not install: " + _excerpt(r.stderr or r.stdout)
+
+
+async def find_siblings(install: RacketInstall, pkg: WorkspacePackage) -> Siblings:
+    root = repository_root(pkg.directory)
+    others = {p.name: p for p in find_packages([root]) if p.directory != pkg.directory}
+    if not others:
+        return Siblings()
+    installed = await installed_packages(install)
+    need: dict[str, WorkspacePackage] = {}
+    todo = declared_deps(pkg.directory)
+    while todo:
+        name = todo.pop()
+        p = others.get(name)
+        there = installed.get(name)
+        if p is None or name in need or (there is not None and there.scope == "installation"):
+            continue
+        need[name] = p
+        todo += declared_deps(p.directory)
+    return Siblings(sorted(need.values(), key=lambda p: p.name))
 
 
 # -- step 1: archive -----------------------------------------------------------
@@ -281,6 +360,7 @@ async def _install_and_build(
     scope: Scope,
     timeout: float,
     force: bool = False,
+    siblings: Siblings | None = None,
 ) -> tuple[BuildStep, BuildStep, Path | None]:
     """Install ``archive`` into the fresh ``scope`` and set it up as ``raco pkg
     install`` does (with its docs when it declares ``scribblings``, as the
@@ -294,12 +374,15 @@ async def _install_and_build(
     step.setup = report
     started = time.perf_counter()
     scope.make()
+    offered = await (siblings or Siblings()).into(install, scope, timeout)
     argv = _install_argv(install, pkg, archive, "--no-setup", *(["--force"] if force else []))
     r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
     installed = scope.installed(pkg.name)
     if r.returncode != 0 or r.timed_out or installed is None:
         step.seconds = time.perf_counter() - started
         step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
+        if offered:
+            step.log = f"{offered}\n{step.log}"
         report.returncode, report.timed_out = r.returncode, r.timed_out
         missing = _missing(r.stderr)
         report.found.not_installed = [NotInstalled(m, None) for m in missing]
@@ -360,6 +443,7 @@ async def _dependencies(
     work: Path,
     timeout: float,
     force: bool = False,
+    siblings: Siblings | None = None,
 ) -> BuildStep:
     """``raco setup --check-pkg-deps`` on the archive's content, in a fresh scope
     (the one mechanism of ``setup.check_package``)."""
@@ -369,9 +453,9 @@ async def _dependencies(
     copy = WorkspacePackage(pkg.name, unpacked, pkg.collection)
     # With the docs when it has some: what they use is used.
     docs = has_scribblings(unpacked)
-    checked = await check_package(
-        install, copy, Scope(work / "scope"), docs=docs, timeout=timeout, force=force
-    )
+    scope = Scope(work / "scope")
+    await (siblings or Siblings()).into(install, scope, timeout)
+    checked = await check_package(install, copy, scope, docs=docs, timeout=timeout, force=force)
     step.seconds = time.perf_counter() - started
     found = remap_output(checked.found, unpacked, pkg.directory)
     if any(_is_doc_error(e) for e in found.errors):
@@ -439,6 +523,7 @@ async def _built(
     work: Path,
     timeout: float,
     force: bool,
+    siblings: Siblings | None = None,
 ) -> tuple[BuildStep, tuple[Scope, Path] | None]:
     """The service's built package: ``raco pkg create --from-install --built``
     where the package was installed and built, then that archive installed into
@@ -466,6 +551,7 @@ async def _built(
     for form, flags in (("built", ()), ("binary-lib", ("--binary-lib",))):
         scope = Scope(work / form)
         scope.make()
+        await (siblings or Siblings()).into(install, scope, timeout)
         flags = (*flags, *(("--force",) if force else ()))
         r = await run_process(
             _install_argv(install, pkg, archive, *flags),
@@ -640,6 +726,7 @@ async def _conflicts(
     archive: Path,
     work: Path,
     timeout: float,
+    siblings: Siblings | None = None,
 ) -> BuildStep:
     """Every conflict of the archive's content with the installation
     (``data/pkg-conflicts.rkt``: modules and documents), confirmed by what
@@ -649,6 +736,7 @@ async def _conflicts(
     started = time.perf_counter()
     scope = Scope(work / "scope")
     scope.make()
+    await (siblings or Siblings()).into(install, scope, timeout)
     content = _unpack(archive, work / "content")
     helper = [str(install.racket), str(data_file("pkg-conflicts.rkt")), str(content), pkg.name]
     found = await run_process(helper, cwd=scope.root, env=scope.env(), timeout=timeout)
@@ -789,19 +877,24 @@ async def pkg_build(
             for name in STEPS[1:]:
                 done(BuildStep(name, why="the archive could not be made"))
             return report
-        step = await _conflicts(install, pkg, archive, work / "conflicts", timeout)
+        siblings = await find_siblings(install, pkg)
+        report.siblings = siblings.packages
+        step = await _conflicts(install, pkg, archive, work / "conflicts", timeout, siblings)
         done(step)
         force = step.status == "failure"
         scope = Scope(work / "install")
-        step, docs, _ = await _install_and_build(install, pkg, archive, scope, timeout, force)
+        step, docs, _ = await _install_and_build(
+            install, pkg, archive, scope, timeout, force, siblings
+        )
         done(step)
         done(docs)
         if step.status != "success":
             for name in STEPS[4:]:
                 done(BuildStep(name, why="the package did not install and build"))
             return report
-        done(await _dependencies(install, pkg, archive, work / "dependencies", timeout, force))
-        step, as_is = await _built(install, pkg, scope, work / "built", timeout, force)
+        deps_work = work / "dependencies"
+        done(await _dependencies(install, pkg, archive, deps_work, timeout, force, siblings))
+        step, as_is = await _built(install, pkg, scope, work / "built", timeout, force, siblings)
         done(step)
         if as_is is None:
             done(BuildStep("tests", why="the built form did not install"))
