@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.synth import make_workspace
@@ -74,15 +75,36 @@ def _by_hand(install: RacketInstall, pkg: WorkspacePackage, work: Path) -> dict[
     return times
 
 
-def _measure(install: RacketInstall, label: str, pkg: WorkspacePackage, root: Path) -> None:
-    start = time.perf_counter()
-    report = asyncio.run(pkg_build(install, pkg))
-    total = time.perf_counter() - start
-    hand_work = root / f"hand-{pkg.name}"
-    hand_work.mkdir()
-    start = time.perf_counter()
-    hand = _by_hand(install, pkg, hand_work)
-    hand_total = time.perf_counter() - start
+def _example(root: Path) -> WorkspacePackage:
+    example = root / "hello-pkg"
+    shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns("compiled"))
+    return WorkspacePackage("hello-pkg", example, "string")
+
+
+def _generated(root: Path) -> WorkspacePackage:
+    synth = root / "benchpkg"
+    make_workspace(synth, 20, tests=True, seed=7)
+    (synth / "scribblings").mkdir()
+    (synth / "scribblings" / "benchpkg.scrbl").write_text(DOC)
+    (synth / "info.rkt").write_text(
+        '#lang info\n(define collection "benchpkg")\n(define deps \'("base"))\n'
+        '(define build-deps \'("rackunit-lib" "scribble-lib"))\n'
+        '(define scribblings \'(("scribblings/benchpkg.scrbl" ())))\n'
+    )
+    return WorkspacePackage("benchpkg", synth, "string")
+
+
+def _measure(install: RacketInstall, label: str, make: Callable[[Path], WorkspacePackage]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        pkg = make(Path(tmp))
+        start = time.perf_counter()
+        report = asyncio.run(pkg_build(install, pkg))
+        total = time.perf_counter() - start
+        hand_work = Path(tmp) / "by-hand"
+        hand_work.mkdir()
+        start = time.perf_counter()
+        hand = _by_hand(install, pkg, hand_work)
+        hand_total = time.perf_counter() - start
     print(f"{label}: verdict {', '.join(report.categories)}")
     print(f"  {'step':<13} {'preflight':>10} {'by hand':>10}")
     for s in report.steps:
@@ -97,24 +119,5 @@ def main() -> None:
     if install is None or install.raco is None:
         print("racket not found:", problems)
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        example = root / "hello-pkg"
-        shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns("compiled"))
-        _measure(
-            install,
-            "example package (4 files)",
-            WorkspacePackage("hello-pkg", example, "string"),
-            root,
-        )
-        synth = root / "benchpkg"
-        make_workspace(synth, 20, tests=True, seed=7)
-        (synth / "scribblings").mkdir()
-        (synth / "scribblings" / "benchpkg.scrbl").write_text(DOC)
-        (synth / "info.rkt").write_text(
-            '#lang info\n(define collection "benchpkg")\n(define deps \'("base"))\n'
-            '(define build-deps \'("rackunit-lib" "scribble-lib"))\n'
-            '(define scribblings \'(("scribblings/benchpkg.scrbl" ())))\n'
-        )
-        pkg = WorkspacePackage("benchpkg", synth, "string")
-        _measure(install, "generated package (20 modules, one-page document)", pkg, root)
+    _measure(install, "example package (4 files)", _example)
+    _measure(install, "generated package (20 modules, one-page document)", _generated)

@@ -23,11 +23,13 @@ def add_parser(sub: Any) -> None:
         "pkg-build",
         help="what the package-build service would say about the package holding PATH",
         description="Run the package-build service's steps on the package holding PATH, each "
-        "in a fresh isolated package scope: archive (raco pkg create --source), install and "
-        "build from the archive (only the installation's packages are available), dependency "
-        "check (raco setup --check-pkg-deps), tests (raco test --drdr, 10 minutes for the "
-        "package, no network when the machine allows it, no DISPLAY). Exit 0 on success, 1 "
-        "otherwise, 2 on usage errors or when Racket is missing.",
+        "in a fresh isolated package scope: archive (raco pkg create --source), conflicts, "
+        "install and build from the archive with its docs (only the installation's packages "
+        "and the repository's sibling packages are available), dependency check (raco setup "
+        "--check-pkg-deps), built form, tests on the built install (raco test --drdr, 10 "
+        "minutes for the package, no network when the machine allows it, no DISPLAY; a file "
+        "that passes only with your environment is an extra system dependency). Exit 0 on "
+        "success, 1 otherwise, 2 on usage errors or when Racket is missing.",
     )
     p.add_argument("path", type=Path, metavar="PATH")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -49,6 +49,7 @@ from raco_lsp.core.records import Pos, Problem, Severity, Span
 from raco_lsp.core.text import read_source
 from raco_lsp.racket.env import data_file
 from raco_lsp.racket.info import installed_packages
+from raco_lsp.racket.jsonl import json_objects
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.packaging.pack import create_package_archive
 from raco_lsp.racket.process import run_process
@@ -496,12 +497,8 @@ def load_problems(lines: str, installed: Path, pkg: WorkspacePackage, form: str)
     """``data/load-modules.rkt``'s failures at the workspace file (and line,
     when the failure's context has one in the package)."""
     out: list[Problem] = []
-    for line in lines.splitlines():
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(r, dict) or r.get("ok") is not False:
+    for r in json_objects(lines):
+        if r.get("ok") is not False:
             continue
         path = Path(str(r.get("path", "")))
         span = Span.at_line_start()
@@ -674,13 +671,7 @@ def helper_conflicts(lines: str, content: Path, pkg: WorkspacePackage) -> list[P
     as problems at the package's files: module and document conflicts are
     errors, platform-specific dependencies a note."""
     out: list[Problem] = []
-    for line in lines.splitlines():
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(r, dict):
-            continue
+    for r in json_objects(lines):
         other = r.get("package")
         kind = r.get("kind")
         if kind == "module":
