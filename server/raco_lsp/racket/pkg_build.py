@@ -231,18 +231,21 @@ class Siblings:
 
 
 async def find_siblings(install: RacketInstall, pkg: WorkspacePackage) -> Siblings:
+    """The ``Siblings`` of ``pkg`` (the repository is looked at only when a
+    dependency is not in the installation)."""
+    installed = {
+        name for name, p in (await installed_packages(install)).items() if p.scope == "installation"
+    }
+    todo = [name for name in declared_deps(pkg.directory) if name not in installed]
+    if not todo:
+        return Siblings()
     root = repository_root(pkg.directory)
     others = {p.name: p for p in find_packages([root]) if p.directory != pkg.directory}
-    if not others:
-        return Siblings()
-    installed = await installed_packages(install)
     need: dict[str, WorkspacePackage] = {}
-    todo = declared_deps(pkg.directory)
     while todo:
         name = todo.pop()
         p = others.get(name)
-        there = installed.get(name)
-        if p is None or name in need or (there is not None and there.scope == "installation"):
+        if p is None or name in need or name in installed:
             continue
         need[name] = p
         todo += declared_deps(p.directory)
