@@ -77,6 +77,7 @@ async def test_undeclared_dependency_on_info_rkt_and_the_verdict(
             ("archive", "success"),
             ("conflicts", "success"),
             ("install", "success"),
+            ("docs", "skipped"),  # no scribblings
             ("dependencies", "failure"),
             ("built", "success"),
             ("tests", "success"),
@@ -102,7 +103,15 @@ async def test_undeclared_dependency_on_info_rkt_and_the_verdict(
         assert isinstance(reports[0], types.WorkDoneProgressBegin)
         assert reports[0].title == "Package build undeclpkg"
         steps = [m.split(":")[0] for m in _messages(reports) if ":" in m]
-        assert steps == ["archive", "conflicts", "install", "dependencies", "built", "tests"]
+        assert steps == [
+            "archive",
+            "conflicts",
+            "install",
+            "docs",
+            "dependencies",
+            "built",
+            "tests",
+        ]
         # raco setup's quick fix, on the pkg-build diagnostic.
         actions = await client.text_document_code_action_async(
             types.CodeActionParams(

@@ -83,14 +83,23 @@ def test_clean_package_succeeds_with_the_json_schema(
     )
     main_rkt = (
         "#lang racket/base\n(provide x)\n(define x 1)\n"
-        "(module+ test\n  (require rackunit racket/tcp)\n  (check-equal? x 1)\n"
+        "(module+ test\n  (require rackunit racket/tcp setup/getinfo)\n  (check-equal? x 1)\n"
         '  (check-false (getenv "DISPLAY"))\n'
+        # The tests run in a fresh install of the built form (raco pkg create --built
+        # marks its info.rkt), as the service tests the built package.
+        '  (define info (get-info/full (collection-path "cleanpkg")))\n'
+        "  (check-equal? (cond [(info 'package-content-state (lambda () #f)) => car]"
+        " [else 'source]) 'built)\n"
         '  (check-equal? (getenv "PLT_PKG_BUILD_SERVICE") "1")\n'
         f"  {network})\n"
     )
-    pkg = _package(tmp_path, "cleanpkg", '\'("base")', {"main.rkt": main_rkt})
+    doc = "#lang scribble/manual\n@title{Clean}\nNothing to see.\n"
+    files = {"main.rkt": main_rkt, "scribblings/cleanpkg.scrbl": doc}
+    pkg = _package(tmp_path, "cleanpkg", '\'("base")', files)
     (pkg / "info.rkt").write_text(
-        (pkg / "info.rkt").read_text() + '(define build-deps \'("rackunit-lib"))\n'
+        (pkg / "info.rkt").read_text()
+        + '(define build-deps \'("rackunit-lib" "scribble-lib"))\n'
+        + '(define scribblings \'(("scribblings/cleanpkg.scrbl" ())))\n'
     )
     (pkg / "notes.txt~").write_text("an editor backup\n")
     try:
@@ -101,12 +110,8 @@ def test_clean_package_succeeds_with_the_json_schema(
     assert report["package"] == "cleanpkg" and report["directory"] == str(pkg)
     assert report["verdict"] == "success" and report["categories"] == ["success"]
     assert report["networkIsolated"] is isolated
-    assert report["notYetChecked"] == [
-        "documentation",
-        "tests on the built install",
-        "extra system dependencies",
-    ]
-    steps = ["archive", "conflicts", "install", "dependencies", "built", "tests"]
+    assert "notYetChecked" not in report
+    steps = ["archive", "conflicts", "install", "docs", "dependencies", "built", "tests"]
     assert [s["name"] for s in report["steps"]] == steps
     for s in report["steps"]:
         assert set(s) == {
@@ -122,9 +127,15 @@ def test_clean_package_succeeds_with_the_json_schema(
         assert s["status"] == "success" and s["problems"] == []
         assert isinstance(s["seconds"], float) and isinstance(s["log"], str)
     assert _step(report, "archive")["leftOut"] == ["notes.txt~"]
-    # raco test --drdr runs info.rkt too (as a module without tests).
+    assert _step(report, "docs")["why"] == "built"
+    # raco test --drdr runs info.rkt and the .scrbl too (as modules without tests).
     tests = _step(report, "tests")["tests"]
-    assert tests == {"failed": 0, "total": 4 if isolated else 3, "files": 2}
+    assert tests == {
+        "failed": 0,
+        "total": 5 if isolated else 4,
+        "files": 3,  # info.rkt and the document too
+        "extraSystemDependencies": [],
+    }
 
     code, text = _run(pkg, capsys)
     assert code == 0
@@ -186,6 +197,40 @@ def test_compile_error_fails_at_its_file_and_line(
     assert (problem["path"], problem["line"], problem["column"]) == (str(pkg / "bad.rkt"), 3, 14)
 
 
+def test_documentation_errors_fail_the_install_at_their_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], untouched: None
+) -> None:
+    head = "#lang scribble/manual\n@title{Broken}\n\n"
+    files = {
+        "main.rkt": "#lang racket/base\n",
+        # A syntax error in a scribble expression: line 5.
+        "syntax.scrbl": head + "Some text.\n@(let ([x]) x)\n",
+        # An error while the document is built (no line: at the document).
+        "run.scrbl": head + '@(+ 1 "a")\n',
+    }
+    pkg = _package(tmp_path, "docerrpkg", '\'("base")', files)
+    (pkg / "info.rkt").write_text(
+        (pkg / "info.rkt").read_text()
+        + '(define build-deps \'("scribble-lib"))\n'
+        + '(define scribblings \'(("syntax.scrbl" ()) ("run.scrbl" ())))\n'
+    )
+    page = tmp_path / "report.html"
+    code, report = _run(pkg, capsys, "--json", "--html", str(page))
+    assert code == 1
+    assert report["verdict"] == "failure" and report["categories"] == ["failure", "documentation"]
+    assert _step(report, "install")["status"] == "success"
+    docs = _step(report, "docs")
+    assert docs["status"] == "failure"
+    found = {(p["path"], p["line"]) for p in docs["problems"]}
+    assert found == {(str(pkg / "syntax.scrbl"), 5), (str(pkg / "run.scrbl"), 1)}
+    messages = " ".join(p["message"] for p in docs["problems"])
+    assert "let: bad syntax" in messages and "+: contract violation" in messages
+    parsed = _parse_html(page.read_text(encoding="utf-8"))
+    assert parsed.cells["docs"] == "Docs: build errors"
+    assert parsed.cells["status"] == "install fails" and parsed.classes["status"] == "stop"
+    assert parsed.links[:2] == ["#log-docs", "#log-docs"]
+
+
 def test_a_test_writing_to_stderr_fails_under_drdr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], untouched: None
 ) -> None:
@@ -202,6 +247,82 @@ def test_a_test_writing_to_stderr_fails_under_drdr(
     (problem,) = tests["problems"]
     assert problem["path"] == str(pkg / "main.rkt") and problem["code"] == "test"
     assert "non-empty stderr" in problem["message"]
+
+
+def test_tests_failing_only_without_network_or_display_are_extra_system_dependencies(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    untouched: None,
+) -> None:
+    monkeypatch.setenv("DISPLAY", ":99")  # the user's display: the retry keeps it
+    isolated = _netns_allowed()
+    head = "#lang racket/base\n(module+ test\n  (require rackunit racket/tcp)\n"
+    files = {
+        "display.rkt": head + '  (check-true (string? (getenv "DISPLAY"))))\n',
+        # Loopback only: deterministic offline, yet down in a new network namespace.
+        "net.rkt": head
+        + "  (check-not-exn\n"
+        + "    (lambda ()\n"
+        + '      (define l (tcp-listen 0 4 #t "127.0.0.1"))\n'
+        + "      (define-values (a port b c) (tcp-addresses l #t))\n"
+        + '      (tcp-connect "127.0.0.1" port))))\n',
+        "broken.rkt": head + "  (check-equal? 1 2))\n",
+    }
+    pkg = _package(tmp_path, "extrapkg", '\'("base" "rackunit-lib")', files)
+    page = tmp_path / "report.html"
+    code, report = _run(pkg, capsys, "--json", "--html", str(page))
+    assert code == 1
+    assert report["categories"] == ["test failures", "extra system dependencies"]
+    tests = _step(report, "tests")
+    assert tests["status"] == "failure"
+    extra = [str(pkg / "display.rkt")] + ([str(pkg / "net.rkt")] if isolated else [])
+    assert sorted(tests["tests"]["extraSystemDependencies"]) == sorted(extra)
+    assert tests["tests"]["failed"] == 1 and tests["tests"]["files"] == 4  # with info.rkt
+    assert "extra system dependencies" in tests["why"]
+    found = {(p["path"], p["line"], p["code"], p["severity"]) for p in tests["problems"]}
+    # The failing check (line 4), and its printout on stderr at the test submodule (line 2).
+    expected = {(str(pkg / "broken.rkt"), line, "test", "error") for line in (2, 4)}
+    expected |= {
+        (path, line, "extra-system-dependencies", "warning") for path in extra for line in (2, 4)
+    }
+    assert found == expected
+    parsed = _parse_html(page.read_text(encoding="utf-8"))
+    assert parsed.classes["status"] == "yield"
+    assert parsed.cells["status"] == (
+        "install succeeds with test failures and with extra system dependencies"
+    )
+
+
+def test_sibling_packages_of_the_repository_are_offered_as_the_catalog_would(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], untouched: None
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    lib = _package(repo, "sib-lib", '\'("base")', {"util.rkt": UTIL})
+    (lib / "info.rkt").write_text((lib / "info.rkt").read_text().replace('"sib-lib"', '"sib"'))
+    more = "#lang racket/base\n(require sib/util)\n(provide more)\n(define (more) (+ 1 (one)))\n"
+    _package(repo, "sib-more", '\'("base" "sib-lib")', {"main.rkt": more})
+    _package(repo, "unrelated", '\'("base")', {"main.rkt": "#lang racket/base\n"})
+    app = (
+        "#lang racket/base\n(require sib-more sib/util)\n(provide two)\n(define two (more))\n"
+        '(module+ test\n  (unless (= two (+ (one) 1)) (error "wrong")))\n'
+    )
+    (repo / "apps").mkdir()
+    pkg = _package(repo / "apps", "sib-app", '\'("base" "sib-more" "sib-lib")', {"main.rkt": app})
+    code, report = _run(pkg, capsys, "--json")
+    assert code == 0, report
+    assert report["verdict"] == "success"
+    assert report["siblings"] == [
+        {"name": "sib-lib", "directory": str(lib)},
+        {"name": "sib-more", "directory": str(repo / "sib-more")},
+    ]
+    for s in report["steps"]:
+        assert s["status"] in ("success", "skipped") and s["problems"] == [], s
+    assert _step(report, "tests")["tests"]["failed"] == 0
+
+
+UTIL = "#lang racket/base\n(provide one)\n(define (one) 1)\n"
 
 
 def test_usage_errors_and_missing_racket_exit_2(
@@ -263,28 +384,45 @@ def test_a_module_reading_its_own_source_breaks_in_binary_lib_form(
     assert str(pkg / "main.rkt") in problem["message"]  # not the temporary install's path
 
 
-def test_a_module_colliding_with_an_installation_collection_is_a_conflict(
+def test_every_conflict_at_once_with_documents_and_the_natipkg_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], untouched: None
 ) -> None:
-    # rackunit/text-ui belongs to the installation's rackunit-lib.
-    files = {"text-ui.rkt": "#lang racket/base\n", "extra.rkt": "#lang racket/base\n"}
-    pkg = _package(tmp_path, "conflpkg", '\'("base")', files)
+    # rackunit/text-ui belongs to the installation's rackunit-lib, rackunit/gui to
+    # rackunit-gui (raco pkg install names only the first), the document "reference"
+    # to racket-doc.
+    empty = "#lang racket/base\n"
+    doc = "#lang scribble/manual\n@title{Not the Reference}\n"
+    files = {"text-ui.rkt": empty, "gui.rkt": empty, "extra.rkt": empty, "reference.scrbl": doc}
+    natipkg = '("racket-x86_64-linux-natipkg-3" #:platform "x86_64-linux-natipkg")'
+    pkg = _package(tmp_path, "conflpkg", f'\'("base"\n  {natipkg})', files)
     info = (pkg / "info.rkt").read_text().replace('"conflpkg"', '"rackunit"')
+    info += '(define build-deps \'("scribble-lib"))\n'
+    info += '(define scribblings \'(("reference.scrbl" ())))\n'
     (pkg / "info.rkt").write_text(info)
     code, report = _run(pkg, capsys, "--json")
     assert code == 1
     assert report["verdict"] == "conflicts" and report["categories"] == ["conflicts"]
     conflicts = _step(report, "conflicts")
     assert conflicts["status"] == "failure"
-    (problem,) = conflicts["problems"]
-    assert (problem["path"], problem["line"], problem["code"]) == (
-        str(pkg / "text-ui.rkt"),
-        1,
-        "conflict",
+    found = {(p["path"], p["line"], p["column"], p["code"]) for p in conflicts["problems"]}
+    assert found == {
+        (str(pkg / "text-ui.rkt"), 1, 1, "conflict"),
+        (str(pkg / "gui.rkt"), 1, 1, "conflict"),
+        (str(pkg / "info.rkt"), 6, 24, "conflict"),  # at "reference.scrbl"
+        (str(pkg / "info.rkt"), 4, 4, "natipkg"),  # at the entry's package name
+    }
+    messages = {p["code"] + ":" + p["message"] for p in conflicts["problems"]}
+    assert "conflict:packages conflict: rackunit/text-ui (package rackunit-lib)" in messages
+    assert "conflict:packages conflict: rackunit/gui (package rackunit-gui)" in messages
+    assert any('document "reference"' in m and "racket-doc" in m for m in messages)
+    (note,) = [p for p in conflicts["problems"] if p["code"] == "natipkg"]
+    assert note["severity"] == "info"
+    assert (
+        "x86_64-linux-natipkg, where it is installed (here it is not installed)"
+        in (note["message"])
     )
-    assert "rackunit/text-ui" in problem["message"] and "rackunit-lib" in problem["message"]
     # As the service does, the package is still built and tested.
-    for name in ("install", "dependencies", "built", "tests"):
+    for name in ("install", "docs", "dependencies", "built", "tests"):
         assert _step(report, name)["status"] == "success", name
 
 
@@ -307,7 +445,7 @@ def test_the_html_report_is_laid_out_like_the_service_page(
     assert cells["status"] == "install succeeds with dependency problems and with no test failures"
     assert cells["conflicts"] == "" and parsed.classes["conflicts"] == "neutral"
     assert parsed.links == ["#log-install", "#log-dependencies", "#log-tests"]
-    steps = ["archive", "conflicts", "install", "dependencies", "built", "tests"]
+    steps = ["archive", "conflicts", "install", "docs", "dependencies", "built", "tests"]
     assert parsed.sections == [f"log-{s}" for s in steps]  # every link has its target
     (problem,) = parsed.problems
     assert problem.startswith(f"{pkg / 'info.rkt'}:3:") and '"math-lib"' in problem

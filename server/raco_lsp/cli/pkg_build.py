@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from raco_lsp.core.records import Problem
-from raco_lsp.info.pkg_build import NOT_YET, report_html, step_problems
+from raco_lsp.info.pkg_build import report_html, sibling_note, step_problems
 from raco_lsp.racket.locate import locate_or_report
 from raco_lsp.racket.pkg_build import PkgBuildReport, pkg_build
 from raco_lsp.racket.setup import package_of
+from raco_lsp.racket.testing import FileResult, TestReport
 
 
 def add_parser(sub: Any) -> None:
@@ -22,11 +23,13 @@ def add_parser(sub: Any) -> None:
         "pkg-build",
         help="what the package-build service would say about the package holding PATH",
         description="Run the package-build service's steps on the package holding PATH, each "
-        "in a fresh isolated package scope: archive (raco pkg create --source), install and "
-        "build from the archive (only the installation's packages are available), dependency "
-        "check (raco setup --check-pkg-deps), tests (raco test --drdr, 10 minutes for the "
-        "package, no network when the machine allows it, no DISPLAY). Exit 0 on success, 1 "
-        "otherwise, 2 on usage errors or when Racket is missing.",
+        "in a fresh isolated package scope: archive (raco pkg create --source), conflicts, "
+        "install and build from the archive with its docs (only the installation's packages "
+        "and the repository's sibling packages are available), dependency check (raco setup "
+        "--check-pkg-deps), built form, tests on the built install (raco test --drdr, 10 "
+        "minutes for the package, no network when the machine allows it, no DISPLAY; a file "
+        "that passes only with your environment is an extra system dependency). Exit 0 on "
+        "success, 1 otherwise, 2 on usage errors or when Racket is missing.",
     )
     p.add_argument("path", type=Path, metavar="PATH")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -51,6 +54,17 @@ def _problem_json(p: Problem) -> dict[str, Any]:
     }
 
 
+def _tests_json(tests: TestReport, extra: list[FileResult]) -> dict[str, Any]:
+    """Counts over every test file; ``failed`` leaves out the files that pass
+    with the user's environment (``extraSystemDependencies``)."""
+    return {
+        "failed": tests.failed,
+        "total": tests.total + sum(f.total for f in extra),
+        "files": len(tests.files) + len(extra),
+        "extraSystemDependencies": [str(f.path) for f in extra],
+    }
+
+
 def report_json(report: PkgBuildReport) -> dict[str, Any]:
     steps = []
     for s in report.steps:
@@ -64,9 +78,7 @@ def report_json(report: PkgBuildReport) -> dict[str, Any]:
                 "log": s.log,
                 "leftOut": s.left_out,
                 "problems": [_problem_json(p) for p in step_problems(s)],
-                "tests": None
-                if tests is None
-                else {"failed": tests.failed, "total": tests.total, "files": len(tests.files)},
+                "tests": None if tests is None else _tests_json(tests, s.extra),
             }
         )
     return {
@@ -75,7 +87,7 @@ def report_json(report: PkgBuildReport) -> dict[str, Any]:
         "verdict": report.verdict,
         "categories": report.categories,
         "networkIsolated": report.network_isolated,
-        "notYetChecked": list(NOT_YET),
+        "siblings": [{"name": p.name, "directory": str(p.directory)} for p in report.siblings],
         "steps": steps,
     }
 
@@ -102,7 +114,8 @@ def format_text(report: PkgBuildReport, cwd: Path, out: TextIO) -> None:
     if report.network_isolated is not None:
         network = "network isolated" if report.network_isolated else "network not isolated"
         out.write(f"tests: {network}, DISPLAY unset\n")
-    out.write(f"not yet checked: {', '.join(NOT_YET)}\n")
+    if report.siblings:
+        out.write(f"{sibling_note(report)}\n")
     out.write(f"{report.package.name}: {', '.join(report.categories)}\n")
 
 

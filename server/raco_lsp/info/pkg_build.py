@@ -13,10 +13,7 @@ from raco_lsp.core.records import Problem, Severity, Span
 from raco_lsp.info.findings import Finding
 from raco_lsp.info.setup_findings import findings_of
 from raco_lsp.racket.pkg_build import SOURCE, BuildStep, PkgBuildReport
-from raco_lsp.racket.testing import describe
-
-NOT_YET = ("documentation", "tests on the built install", "extra system dependencies")
-"""What the preflight does not check yet (the service does)."""
+from raco_lsp.racket.testing import FileResult, describe
 
 
 def step_findings(step: BuildStep, info_text: str | None = None) -> list[Finding]:
@@ -27,14 +24,29 @@ def step_findings(step: BuildStep, info_text: str | None = None) -> list[Finding
         for f in findings_of(step.setup, info_text):
             out.append(Finding(replace(f.problem, source=SOURCE), f.fixes))
     if step.tests is not None:
-        for file in step.tests.files:
-            for item in file.items:
-                if item.status == "passed":
-                    continue
-                span = item.span or Span.at_line_start()
-                where = item.location or file.path
-                problem = Problem(where, span, Severity.ERROR, describe(item), SOURCE, "test")
-                out.append(Finding(problem))
+        out += _test_findings(step.tests.files, Severity.ERROR, "test", "")
+    out += _test_findings(
+        step.extra,
+        Severity.WARNING,
+        "extra-system-dependencies",
+        "fails without network and display, passes with yours (extra system dependencies): ",
+    )
+    return out
+
+
+def _test_findings(
+    files: list[FileResult], severity: Severity, code: str, prefix: str
+) -> list[Finding]:
+    """The failing checks (or modules) of ``files``, at the check or module."""
+    out = []
+    for file in files:
+        for item in file.items:
+            if item.status == "passed":
+                continue
+            span = item.span or Span.at_line_start()
+            where = item.location or file.path
+            problem = Problem(where, span, severity, prefix + describe(item), SOURCE, code)
+            out.append(Finding(problem))
     return out
 
 
@@ -45,6 +57,13 @@ def step_problems(step: BuildStep) -> list[Problem]:
 def report_findings(report: PkgBuildReport, info_text: str | None = None) -> list[Finding]:
     """Every step's findings, in step order."""
     return [f for s in report.steps for f in step_findings(s, info_text)]
+
+
+def sibling_note(report: PkgBuildReport) -> str:
+    """What the run installed from the package's repository (the service's
+    catalog would offer those packages)."""
+    names = ", ".join(f"{p.name} ({p.directory})" for p in report.siblings)
+    return f"installed first in each scope, from their folders in the repository: {names}"
 
 
 def summary(report: PkgBuildReport) -> str:
@@ -74,7 +93,8 @@ def _status_cell(report: PkgBuildReport) -> tuple[str, str]:
         return f'<a href="#log-{step}">{html.escape(text)}</a>'
 
     if report.verdict == "failure":
-        failed = next(s.name for s in report.steps if s.status == "failure")
+        steps = ("archive", "install", "docs", "built")
+        failed = next(s.name for s in report.steps if s.status == "failure" and s.name in steps)
         return "stop", link(failed, "install fails")
     results = [link("install", "install succeeds")]
     if report.step("dependencies").status == "failure":
@@ -84,12 +104,27 @@ def _status_cell(report: PkgBuildReport) -> tuple[str, str]:
         results.append(link("tests", "test failures"))
     elif tests == "success":
         results.append(link("tests", "no test failures"))
+    if report.step("tests").extra:
+        results.append(link("tests", "extra system dependencies"))
     text = results[0] + (" with " + " and with ".join(results[1:]) if results[1:] else "")
     cats = report.categories
     colour = (
-        "brake" if "dependency problems" in cats else "yield" if "test failures" in cats else "go"
+        "brake"
+        if "dependency problems" in cats
+        else "yield"
+        if "test failures" in cats
+        else "ok"
+        if "extra system dependencies" in cats
+        else "go"
     )
     return colour, text
+
+
+def _docs_cell(docs: BuildStep) -> str:
+    if docs.status == "skipped":
+        return f'Docs: <span class="annotation">(not built: {html.escape(docs.why)})</span>'
+    text = "built" if docs.status == "success" else "build errors"
+    return f'Docs: <a href="#log-docs">{text}</a>'
 
 
 def report_html(report: PkgBuildReport) -> str:
@@ -107,7 +142,7 @@ def report_html(report: PkgBuildReport) -> str:
     rows = [
         f'<tr><td id="package">{name}<div class="author">{e(str(report.package.directory))}'
         "</div></td>",
-        '<td id="docs">Docs: <span class="annotation">(not built: not yet checked)</span></td>',
+        f'<td id="docs">{_docs_cell(report.step("docs"))}</td>',
         f'<td class="{colour}" id="status">{status}</td>',
         conflict_cell + "</tr>",
     ]
@@ -136,7 +171,8 @@ def report_html(report: PkgBuildReport) -> str:
     if report.network_isolated is not None:
         network = "network isolated" if report.network_isolated else "network not isolated"
         notes.append(f"tests: {network}, DISPLAY unset")
-    notes.append(f"not yet checked: {', '.join(NOT_YET)}")
+    if report.siblings:
+        notes.append(sibling_note(report))
     verdict = e(", ".join(report.categories))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -4,7 +4,6 @@ the installed packages (for deps completion and hover)."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pathlib import Path
 from raco_lsp.core.records import Problem, Severity
 from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.racket.env import data_file, racket_env
+from raco_lsp.racket.jsonl import json_objects
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.process import run_process
 
@@ -26,18 +26,6 @@ class InstalledPkg:
     name: str
     scope: str
     directory: Path | None
-
-
-def _json_lines(text: str) -> list[dict[str, object]]:
-    out = []
-    for line in text.splitlines():
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            out.append(value)
-    return out
 
 
 def _int(v: object) -> int | None:
@@ -93,7 +81,7 @@ async def get_info_problems(
     argv = [str(install.racket), str(data_file("getinfo.rkt")), "check", *by_dir]
     result = await run_process(argv, cwd=files[0].parent, env=racket_env(), timeout=timeout)
     out: dict[Path, list[Problem]] = {}
-    for ev in _json_lines(result.stdout):
+    for ev in json_objects(result.stdout):
         d = ev.get("dir")
         if not isinstance(d, str) or d not in by_dir:
             continue
@@ -126,7 +114,7 @@ async def installed_packages(
         argv, cwd=data_file("getinfo.rkt").parent, env=racket_env(), timeout=timeout
     )
     pkgs: dict[str, InstalledPkg] = {}
-    for ev in _json_lines(result.stdout):
+    for ev in json_objects(result.stdout):
         name, scope, d = ev.get("pkg"), ev.get("scope"), ev.get("dir")
         if isinstance(name, str) and isinstance(scope, str) and name not in pkgs:
             pkgs[name] = InstalledPkg(name, scope, Path(d) if isinstance(d, str) else None)

@@ -38,6 +38,20 @@ STDERR_LINES = 20
 EXIT_GRACE = 2.0  # seconds for an exiting helper to finish and flush its stderr
 
 
+def json_objects(text: str) -> list[dict[str, Any]]:
+    """The JSON objects of a one-shot helper's output, one per line (other
+    lines are skipped)."""
+    out = []
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            out.append(value)
+    return out
+
+
 class HelperDied(Exception):
     """The helper process ended (or was never running) before answering."""
 

@@ -13,22 +13,30 @@ packages stand in for the catalog (``--deps fail``: a ``deps`` entry that
 names no installed package is a missing dependency).  Paths Racket reports
 in the installed copy are mapped back to the workspace package.
 
-Conflicts (step 6) are what ``raco pkg install`` refuses the archive for
-(``--dry-run`` in a fresh scope); the other steps then install with ``--force``,
-as the service builds a conflicting package and reports the conflicts apart.
+Conflicts (step 6) are every module and document of the archive that is
+already installed (``data/pkg-conflicts.rkt``, by raco pkg install's rules),
+confirmed by what ``raco pkg install --dry-run`` refuses (it stops at the
+first), in a fresh scope; the other steps then install with ``--force``, as
+the service builds a conflicting package and reports the conflicts apart.
 The built form (step 4) is ``raco pkg create --from-install --built`` in the
 install step's scope, installed into two more fresh scopes, as is and with
 ``--binary-lib`` (when ``raco pkg install`` accepts it); each module of those
-installs is then instantiated (``data/load-modules.rkt``).
+installs is then instantiated (``data/load-modules.rkt``); the tests (step 5)
+run in the as-is install, as the service tests a fresh install of the built
+package.
 
-Not yet: documentation, tests on the built install.
+Documentation is built where the package declares ``scribblings`` (the
+install step's raco setup, as the service's install builds it); its errors
+are the docs step's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -37,24 +45,32 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from raco_lsp.core.records import Problem, Severity, Span
+from raco_lsp.core.records import Pos, Problem, Severity, Span
+from raco_lsp.core.text import read_source
 from raco_lsp.racket.env import data_file
+from raco_lsp.racket.info import installed_packages
+from raco_lsp.racket.jsonl import json_objects
 from raco_lsp.racket.locate import RacketInstall
 from raco_lsp.racket.packaging.pack import create_package_archive
 from raco_lsp.racket.process import run_process
 from raco_lsp.racket.setup import (
     NotInstalled,
     Scope,
+    SetupError,
     SetupOutput,
     SetupReport,
     WorkspacePackage,
     check_package,
+    find_packages,
     parse_setup_output,
     setup_argv,
 )
 from raco_lsp.racket.testing import FileResult, TestOptions, TestPool, TestReport, run_tests
+from raco_lsp.racket.workspace import walk_files
+from raco_lsp.syntax.info import parse_info
 
-STEPS = ("archive", "conflicts", "install", "dependencies", "built", "tests")
+SERVICE_PLATFORM = "x86_64-linux-natipkg"  # data/pkg-conflicts.rkt's too
+STEPS = ("archive", "conflicts", "install", "docs", "dependencies", "built", "tests")
 SOURCE = "pkg-build"
 TEST_TIMEOUT = 90.0  # the service's default per test file
 PACKAGE_TEST_LIMIT = 600.0  # the service's hard limit for a package's tests
@@ -73,7 +89,8 @@ class BuildStep:
     log: str = ""  # the excerpt of the output that matters
     left_out: list[str] = field(default_factory=list)  # archive: paths not archived
     setup: SetupReport | None = None  # install, dependencies: what raco said
-    tests: TestReport | None = None
+    tests: TestReport | None = None  # tests: all but the extra system dependencies
+    extra: list[FileResult] = field(default_factory=list)  # tests: pass only outside
     problems: list[Problem] = field(default_factory=list)  # conflicts, built: at their files
 
 
@@ -82,6 +99,8 @@ class PkgBuildReport:
     package: WorkspacePackage
     steps: list[BuildStep]
     network_isolated: bool | None = None  # None: no tests ran
+    # Packages of its repository installed into each scope first (``Siblings``).
+    siblings: list[WorkspacePackage] = field(default_factory=list)
 
     def step(self, name: str) -> BuildStep:
         return next(s for s in self.steps if s.name == name)
@@ -90,12 +109,16 @@ class PkgBuildReport:
     def categories(self) -> list[str]:
         """The service's result categories that apply, worst first."""
         out: list[str] = []
+        if self.step("docs").status == "failure":  # raco pkg install fails
+            return ["failure", "documentation"]
         if any(self.step(n).status == "failure" for n in ("archive", "install", "built")):
             return ["failure"]
         if self.step("dependencies").status == "failure":
             out.append("dependency problems")
         if self.step("tests").status == "failure":
             out.append("test failures")
+        if self.step("tests").extra:
+            out.append("extra system dependencies")
         if self.step("conflicts").status == "failure":
             out.append("conflicts")
         return out or ["success"]
@@ -151,6 +174,84 @@ def remap_tests(report: TestReport, src: Path, dst: Path) -> TestReport:
     return replace(report, files=[file(f) for f in report.files])
 
 
+# -- sibling packages --------------------------------------------------------------
+
+
+def declared_deps(directory: Path) -> list[str]:
+    """The package names of ``deps`` and ``build-deps`` in ``directory``'s
+    info.rkt, read statically (an entry's ``#:platform`` is not looked at)."""
+    text = read_source(directory / "info.rkt")
+    if text is None:
+        return []
+    info = parse_info(text)
+    out: list[str] = []
+    for name in ("deps", "build-deps"):
+        d = info.define(name)
+        v = d.value if d is not None else None
+        if v is None or v.kind != "quote" or not v.items or v.items[0].kind != "list":
+            continue
+        for entry in v.items[0].items:
+            first = entry.items[0] if entry.kind == "list" and entry.items else entry
+            if first.kind == "string" and first.value:
+                out.append(first.value)
+    return out
+
+
+def repository_root(directory: Path) -> Path:
+    """The repository holding a package: the nearest folder with ``.git``,
+    else the package's parent folder."""
+    for d in [directory, *directory.parents]:
+        if (d / ".git").exists():
+            return d
+    return directory.parent
+
+
+@dataclass
+class Siblings:
+    """Packages of the package's repository that it needs (through ``deps``
+    and ``build-deps``, transitively) and the installation lacks: the
+    service's catalog would offer them, so each scope gets them first,
+    copied from their folders."""
+
+    packages: list[WorkspacePackage] = field(default_factory=list)
+
+    async def into(self, install: RacketInstall, scope: Scope, timeout: float) -> str | None:
+        """Install them into ``scope`` (``--copy``, no setup: what the package
+        uses is compiled when it is); what went wrong, or None."""
+        if not self.packages:
+            return None
+        assert install.raco is not None
+        scope.make()
+        argv = [str(install.raco), "pkg", "install", "--scope", "user", "--deps", "fail"]
+        argv += ["--no-setup", "--copy", *(str(p.directory) for p in self.packages)]
+        r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
+        if r.returncode == 0 and not r.timed_out:
+            return None
+        return "sibling packages did not install: " + _excerpt(r.stderr or r.stdout)
+
+
+async def find_siblings(install: RacketInstall, pkg: WorkspacePackage) -> Siblings:
+    """The ``Siblings`` of ``pkg`` (the repository is looked at only when a
+    dependency is not in the installation)."""
+    installed = {
+        name for name, p in (await installed_packages(install)).items() if p.scope == "installation"
+    }
+    todo = [name for name in declared_deps(pkg.directory) if name not in installed]
+    if not todo:
+        return Siblings()
+    root = repository_root(pkg.directory)
+    others = {p.name: p for p in find_packages([root]) if p.directory != pkg.directory}
+    need: dict[str, WorkspacePackage] = {}
+    while todo:
+        name = todo.pop()
+        p = others.get(name)
+        if p is None or name in need or name in installed:
+            continue
+        need[name] = p
+        todo += declared_deps(p.directory)
+    return Siblings(sorted(need.values(), key=lambda p: p.name))
+
+
 # -- step 1: archive -----------------------------------------------------------
 
 
@@ -195,6 +296,14 @@ async def _archive(
     return step, archive
 
 
+def _unpack(archive: Path, dest: Path) -> Path:
+    """The archive's content (raco pkg create's zip: the package's files) in ``dest``."""
+    dest.mkdir(parents=True)
+    with zipfile.ZipFile(archive) as z:
+        z.extractall(dest)
+    return dest
+
+
 # -- step 2: install and build ---------------------------------------------------
 
 
@@ -217,6 +326,37 @@ def _missing(stderr: str) -> list[str]:
     return []
 
 
+def has_scribblings(directory: Path) -> bool:
+    """Does an info.rkt of the package at ``directory`` declare ``scribblings``
+    (read statically)?"""
+    for info in walk_files(directory, lambda name: name == "info.rkt"):
+        text = read_source(info)
+        if text is not None and parse_info(text).define("scribblings") is not None:
+            return True
+    return False
+
+
+_SECTION = re.compile(r"^raco setup: --- (.*?) ---\s+\[(\d+):(\d+):(\d+)\]\s*$", re.M)
+
+
+def section_seconds(stdout: str, section: str) -> float:
+    """How long raco setup's ``--- SECTION ---`` took, by its timestamps (whole
+    seconds: the next section's stamp minus its own)."""
+    stamps = [(m.group(1), m.group(2, 3, 4)) for m in _SECTION.finditer(stdout)]
+    for (name, (h, m, sec)), (_, (h2, m2, sec2)) in itertools.pairwise(stamps):
+        if name == section:
+            diff = (int(h2) - int(h)) * 3600 + (int(m2) - int(m)) * 60 + int(sec2) - int(sec)
+            return float(diff % 86400)
+    return 0.0
+
+
+def _is_doc_error(e: SetupError) -> bool:
+    """An error of building the docs, or of compiling a document."""
+    return e.kind == "doc" or any(
+        p is not None and p.suffix == ".scrbl" for p in (e.path, e.target)
+    )
+
+
 async def _install_and_build(
     install: RacketInstall,
     pkg: WorkspacePackage,
@@ -224,22 +364,29 @@ async def _install_and_build(
     scope: Scope,
     timeout: float,
     force: bool = False,
-) -> tuple[BuildStep, Path | None]:
-    """Install ``archive`` into the fresh ``scope`` and compile it (raco setup,
-    no docs); the step and the installed package's directory.  ``force``:
-    despite conflicts."""
+    siblings: Siblings | None = None,
+) -> tuple[BuildStep, BuildStep, Path | None]:
+    """Install ``archive`` into the fresh ``scope`` and set it up as ``raco pkg
+    install`` does (with its docs when it declares ``scribblings``, as the
+    service builds them; otherwise ``--no-docs``); the install step, the docs
+    step (errors of building or compiling documents) and the installed
+    package's directory.  ``force``: despite conflicts."""
     assert install.raco is not None
     step = BuildStep("install")
+    docs = BuildStep("docs", why="the package did not install")
     report = SetupReport(pkg, None)
     step.setup = report
     started = time.perf_counter()
     scope.make()
+    offered = await (siblings or Siblings()).into(install, scope, timeout)
     argv = _install_argv(install, pkg, archive, "--no-setup", *(["--force"] if force else []))
     r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
     installed = scope.installed(pkg.name)
     if r.returncode != 0 or r.timed_out or installed is None:
         step.seconds = time.perf_counter() - started
         step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
+        if offered:
+            step.log = f"{offered}\n{step.log}"
         report.returncode, report.timed_out = r.returncode, r.timed_out
         missing = _missing(r.stderr)
         report.found.not_installed = [NotInstalled(m, None) for m in missing]
@@ -248,9 +395,10 @@ async def _install_and_build(
         else:
             step.why = "raco pkg install timed out" if r.timed_out else "raco pkg install failed"
             report.failures.append(f"{step.why}: {step.log}")
-        return step, None
+        return step, docs, None
+    with_docs = has_scribblings(installed)
     s = await run_process(
-        setup_argv(install.raco, pkg.name, docs=False, check_deps=False),
+        setup_argv(install.raco, pkg.name, docs=with_docs, check_deps=False),
         cwd=installed,
         env=scope.env(),
         timeout=timeout,
@@ -261,15 +409,32 @@ async def _install_and_build(
     found = parse_setup_output(
         s.stdout, s.stderr, package=pkg.name, cwd=installed, pkgs={pkg.name: installed}
     )
-    report.found.errors = remap_output(found, installed, pkg.directory).errors
-    if s.returncode != 0 or s.timed_out or report.found.errors:
+    errors = remap_output(found, installed, pkg.directory).errors
+    report.found.errors = [e for e in errors if not _is_doc_error(e)]
+    doc_errors: list[SetupError] = []
+    for e in errors:  # a document that fails to compile fails to build too: once
+        if _is_doc_error(e) and all(
+            (e.message, e.path, e.line) != (d.message, d.path, d.line) for d in doc_errors
+        ):
+            doc_errors.append(e)
+    if not with_docs:
+        docs.why = "no scribblings in info.rkt"
+    else:
+        docs.seconds = section_seconds(s.stdout, "building documentation")
+        step.seconds -= docs.seconds
+        docs.setup = replace(report, found=SetupOutput(errors=doc_errors))
+        docs.status = "failure" if doc_errors else "success"
+        docs.why = f"{len(doc_errors)} documentation errors" if doc_errors else "built"
+        if doc_errors:
+            docs.log = _excerpt(s.stderr)
+    if s.timed_out or report.found.errors or (s.returncode != 0 and not doc_errors):
         step.status, step.log = "failure", _excerpt(s.stderr or s.stdout)
         step.why = "raco setup timed out" if s.timed_out else "raco setup failed"
         if not report.found.errors:
             report.failures.append(f"{step.why}: {step.log}")
-        return step, installed
+        return step, docs, installed
     step.status = "success"
-    return step, installed
+    return step, docs, installed
 
 
 # -- step 3: dependency check ------------------------------------------------------
@@ -282,21 +447,25 @@ async def _dependencies(
     work: Path,
     timeout: float,
     force: bool = False,
+    siblings: Siblings | None = None,
 ) -> BuildStep:
     """``raco setup --check-pkg-deps`` on the archive's content, in a fresh scope
     (the one mechanism of ``setup.check_package``)."""
     step = BuildStep("dependencies")
     started = time.perf_counter()
-    unpacked = work / "unpacked" / pkg.name
-    unpacked.mkdir(parents=True)
-    with zipfile.ZipFile(archive) as z:  # raco pkg create's zip: the package's content
-        z.extractall(unpacked)
+    unpacked = _unpack(archive, work / "unpacked" / pkg.name)
     copy = WorkspacePackage(pkg.name, unpacked, pkg.collection)
-    checked = await check_package(
-        install, copy, Scope(work / "scope"), timeout=timeout, force=force
-    )
+    # With the docs when it has some: what they use is used.
+    docs = has_scribblings(unpacked)
+    scope = Scope(work / "scope")
+    await (siblings or Siblings()).into(install, scope, timeout)
+    checked = await check_package(install, copy, scope, docs=docs, timeout=timeout, force=force)
     step.seconds = time.perf_counter() - started
     found = remap_output(checked.found, unpacked, pkg.directory)
+    if any(_is_doc_error(e) for e in found.errors):
+        # The docs step's errors; what the failed documents use looks unused.
+        found.errors = [e for e in found.errors if not _is_doc_error(e)]
+        found.unused = []
     step.setup = replace(checked, package=pkg, found=found)
     step.log = _excerpt(checked.stderr)
     if checked.failures:
@@ -331,12 +500,8 @@ def load_problems(lines: str, installed: Path, pkg: WorkspacePackage, form: str)
     """``data/load-modules.rkt``'s failures at the workspace file (and line,
     when the failure's context has one in the package)."""
     out: list[Problem] = []
-    for line in lines.splitlines():
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(r, dict) or r.get("ok") is not False:
+    for r in json_objects(lines):
+        if r.get("ok") is not False:
             continue
         path = Path(str(r.get("path", "")))
         span = Span.at_line_start()
@@ -358,12 +523,15 @@ async def _built(
     work: Path,
     timeout: float,
     force: bool,
-) -> BuildStep:
+    siblings: Siblings | None = None,
+) -> tuple[BuildStep, tuple[Scope, Path] | None]:
     """The service's built package: ``raco pkg create --from-install --built``
     where the package was installed and built, then that archive installed into
-    a fresh scope as is and with ``--binary-lib``, and each module instantiated."""
+    a fresh scope as is and with ``--binary-lib``, and each module instantiated.
+    Also the scope and directory of the as-is install (where the tests run)."""
     assert install.raco is not None
     step = BuildStep("built")
+    as_is: tuple[Scope, Path] | None = None
     started = time.perf_counter()
     dest = work / "archive"
     dest.mkdir(parents=True)
@@ -376,13 +544,14 @@ async def _built(
         step.seconds = time.perf_counter() - started
         step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
         step.why = "raco pkg create --from-install --built failed"
-        return step
+        return step, None
     notes: list[str] = []
     logs: list[str] = []
     unloaded = False  # the loader itself failed or timed out
     for form, flags in (("built", ()), ("binary-lib", ("--binary-lib",))):
         scope = Scope(work / form)
         scope.make()
+        await (siblings or Siblings()).into(install, scope, timeout)
         flags = (*flags, *(("--force",) if force else ()))
         r = await run_process(
             _install_argv(install, pkg, archive, *flags),
@@ -408,6 +577,8 @@ async def _built(
                 )
             )
             continue
+        if form == "built":
+            as_is = scope, installed
         env = scope.env()
         for var in ("DISPLAY", "WAYLAND_DISPLAY"):
             env.pop(var, None)
@@ -433,7 +604,7 @@ async def _built(
     step.log = "\n".join(logs)
     step.why = "; ".join(notes)
     step.status = "failure" if step.problems or unloaded else "success"
-    return step
+    return step, as_is
 
 
 # -- step 6: conflicts ---------------------------------------------------------
@@ -487,22 +658,101 @@ def conflict_problems(stderr: str, pkg: WorkspacePackage) -> list[Problem]:
     ]
 
 
+def _literal_span(path: Path, literal: str) -> Span:
+    """Where the string ``literal`` is first written in ``path`` (else line 1)."""
+    text = read_source(path) or ""
+    index = text.find(json.dumps(literal))
+    if index < 0:
+        return Span.at_line_start()
+    line = text.count("\n", 0, index)
+    col = index - (text.rfind("\n", 0, index) + 1)
+    return Span(Pos(line, col), Pos(line, col + len(json.dumps(literal))))
+
+
+def helper_conflicts(lines: str, content: Path, pkg: WorkspacePackage) -> list[Problem]:
+    """``data/pkg-conflicts.rkt``'s answer (run on the archive's ``content``)
+    as problems at the package's files: module and document conflicts are
+    errors, platform-specific dependencies a note."""
+    out: list[Problem] = []
+    for r in json_objects(lines):
+        other = r.get("package")
+        kind = r.get("kind")
+        if kind == "module":
+            module = str(r.get("module"))
+            if isinstance(other, str):
+                message = f"packages conflict: {module} (package {other})"
+            else:
+                message = (
+                    f"package conflicts with existing installed module: {module} "
+                    "(an installation module that is not part of a package)"
+                )
+            where = _conflict_file(pkg, module)
+            span = Span.at_line_start()
+            out.append(Problem(where, span, Severity.ERROR, message, SOURCE, "conflict"))
+            continue
+        info = _map_path(Path(str(r.get("info"))), content, pkg.directory)
+        if info is None:
+            continue
+        if kind == "doc":
+            owner = f"package {other}" if isinstance(other, str) else "the installation"
+            message = (
+                f'document "{r.get("name")}" conflicts with the documentation of {owner} '
+                "(the service installs every package's docs together)"
+            )
+            span = _literal_span(info, str(r.get("entry")))
+            out.append(Problem(info, span, Severity.ERROR, message, SOURCE, "conflict"))
+        elif kind == "platform":
+            dep = str(r.get("package"))
+            there = "installed" if r.get("service") else "not installed"
+            here = "installed" if r.get("here") else "not installed"
+            message = (
+                f'"{dep}" is for #:platform {r.get("platform")}: the service builds on '
+                f"{SERVICE_PLATFORM}, where it is {there} (here it is {here})"
+            )
+            span = _literal_span(info, dep)
+            out.append(Problem(info, span, Severity.INFO, message, SOURCE, "natipkg"))
+    return out
+
+
 async def _conflicts(
-    install: RacketInstall, pkg: WorkspacePackage, archive: Path, scope: Scope, timeout: float
+    install: RacketInstall,
+    pkg: WorkspacePackage,
+    archive: Path,
+    work: Path,
+    timeout: float,
+    siblings: Siblings | None = None,
 ) -> BuildStep:
-    """What ``raco pkg install`` (``--dry-run``, fresh scope) says conflicts."""
+    """Every conflict of the archive's content with the installation
+    (``data/pkg-conflicts.rkt``: modules and documents), confirmed by what
+    ``raco pkg install --dry-run --strict-doc-conflicts`` refuses (it stops
+    at the first), both in a fresh scope."""
     step = BuildStep("conflicts")
     started = time.perf_counter()
+    scope = Scope(work / "scope")
     scope.make()
-    argv = _install_argv(install, pkg, archive, "--dry-run", "--no-setup")
+    await (siblings or Siblings()).into(install, scope, timeout)
+    content = _unpack(archive, work / "content")
+    helper = [str(install.racket), str(data_file("pkg-conflicts.rkt")), str(content), pkg.name]
+    found = await run_process(helper, cwd=scope.root, env=scope.env(), timeout=timeout)
+    strict = ("--dry-run", "--no-setup", "--strict-doc-conflicts")
+    argv = _install_argv(install, pkg, archive, *strict)
     r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
     step.seconds = time.perf_counter() - started
-    step.problems = conflict_problems(r.stderr, pkg)
-    if step.problems:
+    step.problems = helper_conflicts(found.stdout, content, pkg)
+    errors = [p for p in step.problems if p.severity == Severity.ERROR]
+    seen = {p.path for p in errors}  # raco's first conflict, unless the helper saw it
+    step.problems += [p for p in conflict_problems(r.stderr, pkg) if p.path not in seen]
+    notes = [p for p in step.problems if p.severity != Severity.ERROR]
+    conflicts = len(step.problems) - len(notes)
+    if conflicts:
         step.status, step.log = "failure", _excerpt(r.stderr)
-        step.why = "conflicts with installation packages"
+        step.why = f"{conflicts} conflicts with installation packages"
     else:
         step.status = "success"  # any other install failure is the install step's
+    if found.returncode != 0:
+        step.log = _excerpt(found.stderr)
+    if notes:
+        step.why = "; ".join([*([step.why] if step.why else []), f"{len(notes)} platform notes"])
     return step
 
 
@@ -529,43 +779,65 @@ async def no_network_prefix() -> list[str] | None:
 async def _tests(
     install: RacketInstall,
     pkg: WorkspacePackage,
-    archive: Path,
     scope: Scope,
-    timeout: float,
+    installed: Path,
     no_network: Sequence[str] | None,
     limit: float,
-    force: bool = False,
 ) -> BuildStep:
-    """A fresh install of the archive, then its tests as ``raco test --drdr``."""
-    built, installed = await _install_and_build(install, pkg, archive, scope, timeout, force)
-    step = BuildStep("tests", seconds=built.seconds)
-    if built.status != "success" or installed is None:
-        step.status, step.why, step.log = "failure", f"fresh install failed: {built.why}", built.log
-        return step
+    """The tests of the package installed in built form at ``installed`` (the
+    built step's fresh install of the built archive), as ``raco test --drdr``
+    in the minimal environment (no network when ``no_network``, no display);
+    a file that fails there runs again with the user's environment, and one
+    that passes then is an extra system dependency (``step.extra``), not a
+    test failure.  ``limit`` bounds both runs together."""
+    step = BuildStep("tests")
     started = time.perf_counter()
-    env = scope.env()
+    minimal = scope.env()
     for var in ("DISPLAY", "WAYLAND_DISPLAY"):
-        env.pop(var, None)
+        minimal.pop(var, None)
     options = TestOptions(mode="drdr", timeout=TEST_TIMEOUT, jobs=1)
-    pool = TestPool(install, options, env=env, cwd=installed, wrapper=no_network or ())
+    pools = [TestPool(install, options, env=minimal, cwd=installed, wrapper=no_network or ())]
+
+    async def both() -> tuple[TestReport, list[FileResult]]:
+        report = await run_tests(install, [installed], options, pool=pools[0])
+        failing = [f for f in report.files if f.failed or f.timed_out]
+        if not failing:
+            return report, []
+        pools.append(TestPool(install, options, env=scope.env(), cwd=installed))
+        extra = []
+        for f in failing:
+            again = await run_tests(install, [f.path], options, pool=pools[1])
+            if again.files and again.exit_code == 0 and not again.problems:
+                extra.append(f)
+        return report, extra
+
     try:
-        report = await asyncio.wait_for(run_tests(install, [installed], options, pool=pool), limit)
+        report, extra = await asyncio.wait_for(both(), limit)
     except TimeoutError:
-        step.seconds += time.perf_counter() - started
+        step.seconds = time.perf_counter() - started
         step.status = "failure"
         step.why = f"the package's tests did not finish within the {limit:g} s limit"
         return step
     finally:
-        await pool.close()
-    step.seconds += time.perf_counter() - started
-    step.tests = remap_tests(report, installed, pkg.directory)
-    if report.exit_code != 0 or report.problems:
+        for pool in pools:
+            await pool.close()
+    step.seconds = time.perf_counter() - started
+    failed = replace(report, files=[f for f in report.files if all(f is not e for e in extra)])
+    step.tests = remap_tests(failed, installed, pkg.directory)
+    step.extra = remap_tests(TestReport(files=extra), installed, pkg.directory).files
+    notes = []
+    if failed.exit_code != 0 or failed.problems:
         step.status = "failure"
-        step.why = f"{report.failed}/{report.total} test failures"
-        step.log = _excerpt("\n".join(m.stderr for f in report.files for m in f.modules))
+        notes.append(f"{failed.failed}/{report.total} test failures")
     else:
         step.status = "success"
-        step.why = f"{report.total} passed"
+        notes.append(f"{report.total - sum(f.total for f in extra)}/{report.total} passed")
+    if extra:
+        files = ", ".join(str(f.path.relative_to(pkg.directory)) for f in step.extra)
+        notes.append(f"extra system dependencies: {files} pass only with your environment")
+    step.why = "; ".join(notes)
+    if step.status == "failure" or extra:
+        step.log = _excerpt("\n".join(m.stderr for f in report.files for m in f.modules))
     return step
 
 
@@ -599,22 +871,31 @@ async def pkg_build(
             for name in STEPS[1:]:
                 done(BuildStep(name, why="the archive could not be made"))
             return report
-        step = await _conflicts(install, pkg, archive, Scope(work / "conflicts"), timeout)
+        siblings = await find_siblings(install, pkg)
+        report.siblings = siblings.packages
+        step = await _conflicts(install, pkg, archive, work / "conflicts", timeout, siblings)
         done(step)
         force = step.status == "failure"
         scope = Scope(work / "install")
-        step, _ = await _install_and_build(install, pkg, archive, scope, timeout, force)
+        step, docs, _ = await _install_and_build(
+            install, pkg, archive, scope, timeout, force, siblings
+        )
         done(step)
+        done(docs)
         if step.status != "success":
-            for name in STEPS[3:]:
+            for name in STEPS[4:]:
                 done(BuildStep(name, why="the package did not install and build"))
             return report
-        done(await _dependencies(install, pkg, archive, work / "dependencies", timeout, force))
-        done(await _built(install, pkg, scope, work / "built", timeout, force))
+        deps_work = work / "dependencies"
+        done(await _dependencies(install, pkg, archive, deps_work, timeout, force, siblings))
+        step, as_is = await _built(install, pkg, scope, work / "built", timeout, force, siblings)
+        done(step)
+        if as_is is None:
+            done(BuildStep("tests", why="the built form did not install"))
+            return report
         no_network = await no_network_prefix()
         report.network_isolated = no_network is not None
-        tests = Scope(work / "tests")
-        done(await _tests(install, pkg, archive, tests, timeout, no_network, test_limit, force))
+        done(await _tests(install, pkg, *as_is, no_network, test_limit))
         return report
     finally:
         shutil.rmtree(work, ignore_errors=True)
