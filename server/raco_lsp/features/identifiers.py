@@ -19,6 +19,8 @@ the position is unchanged, and hover says so.
 - Definition: a local binding's binder in the file; an imported binding's
   definition site in the defining module (workspace or installation source:
   that module is analysed too, to find where it defines the name).
+- Declaration: where the module binds it: the require spec of an import,
+  else the binder (as definition).
 - Highlight: the binder and every use of it in the file.
 - Hover: Typed Racket's type, the installed documentation's blue box and
   a link to its page (anchor included), where an imported binding comes
@@ -61,7 +63,7 @@ ATTEMPTS = 5
 
 
 class Identifiers(Feature):
-    """Definition, document highlight and hover for identifiers.  State: the
+    """Definition, declaration, document highlight and hover for identifiers.  State: the
     analysis of each module's last text (by content hash), its last good
     analysis (with that text), the analyses in flight and the agents."""
 
@@ -303,7 +305,21 @@ class Identifiers(Feature):
         binding = analysis.binding_at(pos)
         if binding is None or binding[1][0].imported:
             return []
-        return [types.Location(uri=params.text_document.uri, range=conv.range(path, binding[0]))]
+        return self._in_file(params.text_document.uri, path, binding[0])
+
+    async def declarations(self, params: types.DeclarationParams) -> list[types.Location]:
+        """Where this module binds the identifier: the require spec that
+        imports it (check-syntax's require arrows start there), or the
+        binder of a local or module-level binding (as definition)."""
+        found = await self._at(params.text_document.uri, params.position)
+        if found is None:
+            return []
+        path, analysis, pos = found
+        binding = analysis.binding_at(pos)
+        return [] if binding is None else self._in_file(params.text_document.uri, path, binding[0])
+
+    def _in_file(self, uri: str, path: Path, span: Span) -> list[types.Location]:
+        return [types.Location(uri=uri, range=self.server.range_converter().range(path, span))]
 
     async def document_highlights(
         self, params: types.DocumentHighlightParams

@@ -672,6 +672,7 @@ def create_server() -> RacoLanguageServer:
     gathered(types.TEXT_DOCUMENT_CODE_LENS, "code_lenses")
     gathered(types.TEXT_DOCUMENT_DOCUMENT_LINK, "document_links")
     gathered(types.TEXT_DOCUMENT_DEFINITION, "definitions")
+    gathered(types.TEXT_DOCUMENT_DECLARATION, "declarations")
     gathered(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT, "document_highlights")
     gathered(types.TEXT_DOCUMENT_REFERENCES, "references")
     gathered(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, "document_symbols")
