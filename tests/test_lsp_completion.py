@@ -1,12 +1,14 @@
 """Completion of identifiers in scope and signature help, through the real
 server and Racket (one server for the file): a module-level definition, an
-import from racket/list but not one except-in leaves out, a prefix-in name,
+import from racket/list (resolved with its installed documentation) but
+not one except-in leaves out, a prefix-in name,
 locals only inside their binding form, nothing in info.rkt; the active
 parameter of a workspace procedure (defined here, and imported from another
 workspace module) and of a racket/base one."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_support import lsp_session, open_file, wait_idle
-from raco_lsp.lsp.uris import path_uri
+from raco_lsp.lsp.uris import path_uri, uri_path
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -112,6 +114,29 @@ async def test_module_definition_with_its_signature_on_resolve(
     resolved = await client.completion_item_resolve_async(area)
     assert isinstance(resolved.documentation, types.MarkupContent)
     assert "(area width height)" in resolved.documentation.value
+
+
+async def test_installation_binding_with_its_documentation_on_resolve(
+    session: tuple[LanguageClient, Path],
+) -> None:
+    """Resolving an import of the installation adds its installed
+    documentation as hover shows it: the blue box and a link to the page at
+    its anchor (also through a prefix-in name)."""
+    client, ws = session
+    items = await _labels(client, ws, 7, "(first", 3)  # "fi|rst"
+    resolved = await client.completion_item_resolve_async(items["first"])
+    assert isinstance(resolved.documentation, types.MarkupContent)
+    doc = resolved.documentation.value
+    assert "_procedure_" in doc and "(first lst) -> any/c" in doc
+    assert "provided by `racket/list`" in doc
+    link = re.search(r"\]\((file://[^)#]*)#([^)]+)\)", doc)
+    assert link is not None and "first" in link.group(2)
+    page = uri_path(link.group(1))
+    assert page is not None and page.is_file()
+    items = await _labels(client, ws, 8, "s:string-trim", 4)  # "s:s|tring-trim"
+    resolved = await client.completion_item_resolve_async(items["s:string-trim"])
+    assert isinstance(resolved.documentation, types.MarkupContent)
+    assert "(string-trim" in resolved.documentation.value
 
 
 async def test_imports_respect_except_in_and_prefix_in(

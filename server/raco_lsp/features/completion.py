@@ -116,6 +116,7 @@ class Completion(Feature):
         if analysis is None:
             return item
         name = data[DATA_KEY]
+        identifiers = self.server.feature_of(Identifiers)
         lines = []
         if data.get("local"):
             b = next((b for b in analysis.locals if b.name == name), None)
@@ -125,8 +126,12 @@ class Completion(Feature):
             s = analysis.in_scope_named(name)
             if s is None:
                 return item
-            sigs = await self._signatures(s)
+            doc = await identifiers.documentation(path, s)
+            # The blue box, when documented, says more than the arity.
+            sigs = None if doc is not None and doc.bluebox else await self._signatures(s)
             lines.append(_origin(s))
+            if doc is not None:
+                lines[:0] = identifiers.doc_lines(doc)
         if sigs:
             code = "\n".join(_label(name, p) for p in sigs)
             lines.insert(0, f"```racket\n{code}\n```")

@@ -47,7 +47,14 @@ from raco_lsp.features.compile_on_save import CompileOnSave, is_module_path
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
 from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent
-from raco_lsp.racket.identifiers import Analysis, Doc, carried_over, read_analysis
+from raco_lsp.racket.identifiers import (
+    Analysis,
+    DocEntry,
+    InScope,
+    carried_over,
+    read_analysis,
+    read_doc_entry,
+)
 from raco_lsp.racket.locate import RacketInstall
 
 if TYPE_CHECKING:
@@ -60,6 +67,8 @@ CHANGE_DEBOUNCE = 0.3
 """Seconds after an edit before a module already analysed is analysed again."""
 ATTEMPTS = 5
 """Analyses a request starts before it gives up (each cancelled by a newer edit)."""
+DOCS_KEPT = 10_000
+"""Documentation look-ups kept (``Identifiers.documentation``)."""
 
 
 class Identifiers(Feature):
@@ -75,6 +84,7 @@ class Identifiers(Feature):
         self._soon: dict[Path, asyncio.Task[None]] = {}  # analyses after an edit
         self._agents: dict[RacketInstall, CompileAgent] = {}
         self._warming: set[asyncio.Task[None]] = set()
+        self._docs: dict[tuple[RacketInstall, str, tuple[str, ...]], DocEntry | None] = {}
         self._closed = False  # shut down: no more analyses, no new agents
         self.runs = 0  # analyses the agent ran
 
@@ -173,6 +183,36 @@ class Identifiers(Feature):
         if good is None:
             return None
         return carried_over(good[1], good[0], text, why.replace(str(path), path.name))
+
+    async def documentation(self, path: Path, binding: InScope) -> DocEntry | None:
+        """The installed documentation of ``binding``, a module-level binding
+        of ``path`` imported from the installation (not at a position in the
+        text: completionItem/resolve), looked up by the analysis agent on
+        demand and kept; None when it has none, or ``path`` may not be
+        analysed."""
+        if binding.module is None or binding.origin == "definition" or self._closed:
+            return None
+        if binding.file is not None and not self.server.in_installation(binding.file):
+            return None  # a workspace module: no installed documentation (nor loaded)
+        if not self._may_analyse(path, definition_site=False):
+            return None
+        install = self.server.install_for(path) or self.server.install
+        if install is None:
+            return None
+        names = tuple(dict.fromkeys((binding.name, binding.id)))
+        key = (install, binding.module, names)
+        if key not in self._docs:
+            try:
+                row = await self._agent(install).doc(
+                    binding.module, names, timeout=self.server.settings_for(path).compile_timeout
+                )
+            except AgentCrashed as e:
+                log.warning("documentation of %s: %s", binding.name, e)
+                return None
+            if len(self._docs) >= DOCS_KEPT:
+                self._docs.clear()
+            self._docs[key] = read_doc_entry(row)
+        return self._docs[key]
 
     def _agent(self, install: RacketInstall) -> CompileAgent:
         """The analysis agent of ``install`` (started by its first request);
@@ -354,7 +394,7 @@ class Identifiers(Feature):
             return None
         lines = [_code("\n".join(dict.fromkeys(t for _, t in typed)))] if typed else []
         if doc is not None:
-            lines += self._doc_lines(doc)
+            lines += self.doc_lines(doc)
         for _, t in texts:
             if jump is not None and t.startswith(IMPORTED):
                 written = self._text_at(path, jump.span)
@@ -385,9 +425,10 @@ class Identifiers(Feature):
             range=conv.range(path, span),
         )
 
-    def _doc_lines(self, doc: Doc) -> list[str]:
+    def doc_lines(self, doc: DocEntry) -> list[str]:
         """The installed documentation's blue box (its kind, then the
-        signature lines) and a link to the page, at the entry's anchor."""
+        signature lines) and a link to the page, at the entry's anchor:
+        Markdown paragraphs (hover, completionItem/resolve)."""
         out = []
         if doc.bluebox:
             # Blue boxes space with no-break spaces: plain ones in a code block.
