@@ -16,6 +16,11 @@ typed, the innermost list and the argument the cursor is on.
   (or a workspace module it imports from) defines, or the arity and keywords
   of an installation procedure; the active parameter is the positional
   argument at the cursor, or the keyword whose value (or name) is typed.
+
+While the text does not expand (typing), both answer from the last good
+analysis (``Analysis.stale``): its module-level names do not depend on
+positions, and the locals it keeps are those whose binding form's text is
+unchanged (``carried_over``), so none is offered at a place it does not bind.
 """
 
 from __future__ import annotations

@@ -13,6 +13,12 @@ trusted folders only):
 - An identifier imported from outside the workspace (the installation):
   its uses in the file.
 
+An analysis kept from an earlier text that expanded (the current one does
+not: ``Analysis.stale``) answers references only where ``usable_at``
+allows (the text before the position is unchanged); a rename from one is
+refused, in the file or in an importer: the uses in the changed text are
+unknown.
+
 A rename edits only the occurrences that are written as the old name: an
 importer that uses the binding under a ``rename-out`` (or ``rename-in``)
 name keeps that name.  It is refused, with a message the user sees, for a
@@ -30,13 +36,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from raco_lsp.core.records import Span
+from raco_lsp.core.records import Pos, Span
 from raco_lsp.core.text import TextIndex, read_source
 from raco_lsp.features.compile_on_save import is_module_path
 from raco_lsp.features.identifiers import Identifiers
@@ -87,6 +93,8 @@ class Binding:
     submodules: tuple[str, ...] = ()
     binder: Span | None = None
     uses: tuple[Span, ...] = ()
+    stale: str | None = None
+    """Found in the last good analysis of ``at``, whose text no longer expands (why)."""
 
 
 @dataclass
@@ -99,6 +107,9 @@ class Occurrences:
     """Modules that may use it but could not be analysed."""
     modules: list[Path]
     """The defining module and its importers (a local binding's file)."""
+    stale: list[Path] = field(default_factory=list)
+    """Modules whose uses come from the last good analysis (the text does not
+    expand): positions mapped, uses in the changed text unknown."""
 
 
 class References(Feature):
@@ -115,6 +126,12 @@ class References(Feature):
         if analysis is None:
             return None
         pos = self.server.range_converter().pos(path, position)
+        if not analysis.usable_at(pos):
+            return None  # stale, and the text before the position changed
+        found = self._binding_in(path, analysis, pos)
+        return None if found is None else replace(found, stale=analysis.stale)
+
+    def _binding_in(self, path: Path, analysis: Analysis, pos: Pos) -> Binding | None:
         jump = analysis.jump_at(pos)
         binding = analysis.binding_at(pos)
         if jump is not None:
@@ -148,7 +165,8 @@ class References(Feature):
     async def _occurrences(self, b: Binding) -> Occurrences:
         if not self._module_level(b):
             decl = (b.at, b.binder) if b.binder is not None else None
-            return Occurrences(decl, {b.at: list(b.uses)}, [], [b.at])
+            stale = [b.at] if b.stale is not None else []
+            return Occurrences(decl, {b.at: list(b.uses)}, [], [b.at], stale)
         assert b.file is not None
         identifiers = self.server.feature_of(Identifiers)
         graph = self.server.feature_of(ModuleGraphFeature)
@@ -165,6 +183,8 @@ class References(Feature):
                 log.info("references of %s: %s could not be analysed", b.name, p)
                 found.unanalysed.append(p)
                 continue
+            if a.stale is not None:
+                found.stale.append(p)
             spans = [
                 j.span
                 for j in a.jumps
@@ -211,6 +231,8 @@ class References(Feature):
                 "No binding that raco-lsp can see here (not an identifier, a binding a macro "
                 "introduced, or the module does not expand as saved)"
             )
+        if b.stale is not None:
+            raise Refused(_stale_message([path]))
         text = self._texts(path)
         written = text(b.span)
         if b.file is not None and not self._in_workspace(b.file):
@@ -255,6 +277,8 @@ class References(Feature):
                 f"Cannot rename `{old}`: these modules could not be analysed (unsaved changes, "
                 f"an untrusted folder, or they do not expand): {names}"
             )
+        if found.stale:
+            raise Refused(_stale_message(found.stale))
         spans: dict[Path, list[Span]] = {p: list(ss) for p, ss in found.uses.items()}
         if found.declaration is not None:
             where, binder = found.declaration
@@ -330,6 +354,14 @@ class References(Feature):
         return [
             _symbol(s, lambda span: conv.range(path, span)) for s in outline(Source.from_text(text))
         ]
+
+
+def _stale_message(paths: list[Path]) -> str:
+    names = ", ".join(p.name for p in paths)
+    return (
+        f"Cannot rename: the current text of {names} does not expand (its analysis is "
+        "stale: uses in the changed text are unknown); fix it first"
+    )
 
 
 def _check_binder(written: str | None, name: str | None) -> None:

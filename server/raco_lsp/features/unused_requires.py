@@ -9,8 +9,10 @@ leave the file's dependency closure, from the module graph
 ``.dep`` records, every other module's ``.dep``), with and without that
 edge.  The quick fix "Remove unused require" deletes the spec, or the whole
 ``(require ...)`` form when it was its only spec (``syntax/requires.py``'s
-``require_removal``).  A module whose analysis is unavailable (unsaved
-edits, does not expand) keeps the warnings of its last analysis.
+``require_removal``).  A module whose text does not expand gets the
+warnings of its last good analysis, mapped onto the current text (those in
+changed text left out: ``carried_over``); one that cannot be analysed keeps
+what was published.
 """
 
 from __future__ import annotations
