@@ -42,24 +42,23 @@ def _doc(path: Path) -> types.TextDocumentIdentifier:
     return types.TextDocumentIdentifier(uri=path_uri(path))
 
 
+def _locations(got: object) -> list[types.Location]:
+    assert got is None or isinstance(got, list)
+    return [g for g in got or [] if isinstance(g, types.Location)]
+
+
 async def _definition(
     client: LanguageClient, path: Path, line: int, col: int
 ) -> list[types.Location]:
-    got = await client.text_document_definition_async(
-        types.DefinitionParams(text_document=_doc(path), position=types.Position(line, col))
-    )
-    assert got is None or isinstance(got, list)
-    return [g for g in got or [] if isinstance(g, types.Location)]
+    params = types.DefinitionParams(text_document=_doc(path), position=types.Position(line, col))
+    return _locations(await client.text_document_definition_async(params))
 
 
 async def _declaration(
     client: LanguageClient, path: Path, line: int, col: int
 ) -> list[types.Location]:
-    got = await client.text_document_declaration_async(
-        types.DeclarationParams(text_document=_doc(path), position=types.Position(line, col))
-    )
-    assert got is None or isinstance(got, list)
-    return [g for g in got or [] if isinstance(g, types.Location)]
+    params = types.DeclarationParams(text_document=_doc(path), position=types.Position(line, col))
+    return _locations(await client.text_document_declaration_async(params))
 
 
 async def _opened(client: LanguageClient, path: Path) -> None:

@@ -35,7 +35,7 @@ from raco_lsp.core.text import TextIndex
 from raco_lsp.distro.validate import is_site_config
 from raco_lsp.features.compile_on_save import is_module_path
 from raco_lsp.features.identifiers import Identifiers
-from raco_lsp.features.info_rkt import InfoRkt, is_info_file
+from raco_lsp.features.info_rkt import is_info_file
 from raco_lsp.info.assist import ScanContext, scan
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
@@ -74,7 +74,7 @@ class Completion(Feature):
         path = uri_path(uri)
         if path is None or not is_module_path(path) or is_info_file(path):
             return None
-        text = self.server.feature_of(InfoRkt).text_of(path)
+        text = self.server.current_text(path) or ""
         if is_site_config(path, text):
             return None
         conv = self.server.range_converter()
@@ -164,7 +164,7 @@ class Completion(Feature):
             return None
         path, analysis, ctx, word = found
         frame = ctx.frames[-1] if ctx.frames else None
-        text = self.server.feature_of(InfoRkt).text_of(path)
+        text = self.server.current_text(path) or ""
         if frame is None or frame.quoted or text[frame.start] != "(" or frame.head is None:
             return None
         if not frame.items:

@@ -42,7 +42,7 @@ from lsprotocol import types
 
 from raco_lsp.core.files import read_file
 from raco_lsp.core.records import Pos, Span
-from raco_lsp.core.text import TextIndex, decode_source
+from raco_lsp.core.text import decode_source, span_texts
 from raco_lsp.features.compile_on_save import CompileOnSave, is_module_path
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
@@ -317,12 +317,7 @@ class Identifiers(Feature):
         return (path, analysis, pos) if analysis.usable_at(pos) else None
 
     def _text_at(self, path: Path, span: Span) -> str | None:
-        current = self._current(path)  # what was analysed
-        if current is None:
-            return None
-        text = current[0]
-        index = TextIndex(text)
-        return text[index.index_of(span.start) : index.index_of(span.end)]
+        return span_texts(self.server.current_text(path))(span)  # what was analysed
 
     # -- language features ------------------------------------------------
 

@@ -43,14 +43,14 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from raco_lsp.core.records import Pos, Span
-from raco_lsp.core.text import TextIndex, read_source
+from raco_lsp.core.text import span_texts
 from raco_lsp.features.compile_on_save import is_module_path
 from raco_lsp.features.identifiers import Identifiers
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
 from raco_lsp.racket.graph import norm
-from raco_lsp.racket.identifiers import Analysis, Target, contains
+from raco_lsp.racket.identifiers import Analysis, contains
 from raco_lsp.syntax.parser import Source
 from raco_lsp.syntax.symbols import Symbol, is_identifier, names_in_requires, outline
 
@@ -191,7 +191,7 @@ class References(Feature):
                 if norm(j.file) == b.file and j.name == b.name and j.submodules == b.submodules
             ]
             if p == b.file:
-                target = _target(a, b.name, b.submodules)
+                target = a.target_of(b.name, b.submodules)
                 if target is not None:
                     found.declaration = (p, target.span)
                     spans += [x.use for x in a.arrows if x.binder == target.span]
@@ -309,7 +309,7 @@ class References(Feature):
         ``modules`` (``only-in``, ``except-in``, ``rename-in``): check-syntax
         reports no binding there."""
         node = self.server.feature_of(ModuleGraphFeature).node(path)
-        text = self._text(path)
+        text = self.server.current_text(path)
         if node is None or text is None:
             return []
         specs = [
@@ -327,19 +327,7 @@ class References(Feature):
 
     def _texts(self, path: Path) -> Callable[[Span], str | None]:
         """The text at a span of ``path`` (its open buffer, else the file)."""
-        text = self._text(path)
-        index = TextIndex(text) if text is not None else None
-
-        def at(span: Span) -> str | None:
-            if text is None or index is None:
-                return None
-            return text[index.index_of(span.start) : index.index_of(span.end)]
-
-        return at
-
-    def _text(self, path: Path) -> str | None:
-        text = self.server.open_text(path)
-        return text if text is not None else read_source(path)
+        return span_texts(self.server.current_text(path))
 
     # -- document symbols -----------------------------------------------------
 
@@ -347,7 +335,7 @@ class References(Feature):
         path = uri_path(params.text_document.uri)
         if path is None or not is_module_path(path):
             return []
-        text = self._text(path)
+        text = self.server.current_text(path)
         if text is None:
             return []
         conv = self.server.range_converter()
@@ -382,7 +370,3 @@ def _symbol(s: Symbol, rng: Callable[[Span], types.Range]) -> types.DocumentSymb
         selection_range=rng(s.name_span),
         children=[_symbol(c, rng) for c in s.children] or None,
     )
-
-
-def _target(a: Analysis, name: str, submodules: tuple[str, ...]) -> Target | None:
-    return next((t for t in a.targets if t.name == name and t.submodules == submodules), None)

@@ -181,10 +181,17 @@ class Analysis:
     def types_at(self, pos: Pos) -> list[tuple[Span, str]]:
         return [(s, t) for s, t in self.types if contains(s, pos)]
 
-    def target_named(self, name: str, submodules: tuple[str, ...]) -> Target | None:
+    def target_of(self, name: str, submodules: tuple[str, ...]) -> Target | None:
+        """Where the module defines ``name`` in ``submodules``."""
         return next(
             (t for t in self.targets if t.name == name and t.submodules == submodules), None
-        ) or next((t for t in self.targets if t.name == name), None)
+        )
+
+    def target_named(self, name: str, submodules: tuple[str, ...]) -> Target | None:
+        """Where the module defines ``name``: in ``submodules``, else anywhere."""
+        return self.target_of(name, submodules) or next(
+            (t for t in self.targets if t.name == name), None
+        )
 
     def locals_at(self, pos: Pos) -> list[Local]:
         """The local binders whose scope holds ``pos``, innermost first, one per name."""
