@@ -25,6 +25,7 @@ unchanged (``carried_over``), so none is offered at a place it does not bind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -192,8 +193,9 @@ class Completion(Feature):
             else:
                 arg, i = arg + 1, i + 1
         active = next((k for k, p in enumerate(sigs) if _active(p, arg, keyword) is not None), 0)
+        units = self.server.range_converter().units
         return types.SignatureHelp(
-            signatures=[_signature(name, p) for p in sigs],
+            signatures=[_signature(name, p, units) for p in sigs],
             active_signature=active,
             active_parameter=_active(sigs[active], arg, keyword),
         )
@@ -251,14 +253,18 @@ def _label(name: str, params: tuple[str, ...]) -> str:
     return f"({' '.join((name, *params))})"
 
 
-def _signature(name: str, params: tuple[str, ...]) -> types.SignatureInformation:
+def _signature(
+    name: str, params: tuple[str, ...], units: Callable[[str], int]
+) -> types.SignatureInformation:
+    """The signature ``(name param ...)``, its parameters as offsets into it
+    in the client's position encoding (``units``: a text's length in it)."""
     label = _label(name, params)
     offsets: list[types.ParameterInformation] = []
-    at = len(name) + 1
+    at = units(f"({name}")
     for p in params:
         at += 1
-        offsets.append(types.ParameterInformation(label=(at, at + len(p))))
-        at += len(p)
+        offsets.append(types.ParameterInformation(label=(at, at + units(p))))
+        at += units(p)
     return types.SignatureInformation(label=label, parameters=offsets)
 
 
