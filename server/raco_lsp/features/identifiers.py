@@ -40,9 +40,8 @@ from urllib.parse import quote
 
 from lsprotocol import types
 
-from raco_lsp.core.files import read_file
 from raco_lsp.core.records import Pos, Span
-from raco_lsp.core.text import decode_source, span_texts
+from raco_lsp.core.text import read_source, span_texts
 from raco_lsp.features.compile_on_save import CompileOnSave, is_module_path
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
@@ -103,8 +102,7 @@ class Identifiers(Feature):
     def _current(self, path: Path) -> tuple[str, bool] | None:
         """The text to analyse (the open buffer's, else the file's) and
         whether it differs from the file (then it is sent to the agent)."""
-        data, _ = read_file(path)
-        saved = None if data is None else decode_source(data)
+        saved = read_source(path)
         buffer = self.server.open_text(path)
         if buffer is None:
             return None if saved is None else (saved, False)

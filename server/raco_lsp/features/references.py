@@ -229,7 +229,7 @@ class References(Feature):
         if b is None or path is None:
             raise Refused(
                 "No binding that raco-lsp can see here (not an identifier, a binding a macro "
-                "introduced, or the module does not expand as saved)"
+                "introduced, or the module does not expand as it is now)"
             )
         if b.stale is not None:
             raise Refused(_stale_message([path]))
@@ -274,8 +274,8 @@ class References(Feature):
         if found.unanalysed:
             names = ", ".join(str(p) for p in found.unanalysed)
             raise Refused(
-                f"Cannot rename `{old}`: these modules could not be analysed (unsaved changes, "
-                f"an untrusted folder, or they do not expand): {names}"
+                f"Cannot rename `{old}`: these modules could not be analysed (an untrusted "
+                f"folder, unreadable, or no text of theirs ever expanded): {names}"
             )
         if found.stale:
             raise Refused(_stale_message(found.stale))
