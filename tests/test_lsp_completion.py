@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import pytest_asyncio
@@ -138,6 +139,7 @@ async def test_installation_binding_with_its_documentation_on_resolve(
     assert link is not None and "first" in link.group(2)
     page = uri_path(link.group(1))
     assert page is not None and page.is_file()
+    assert f'name="{unquote(link.group(2))}"' in page.read_text(encoding="utf-8")
     items = await _labels(client, ws, 8, "s:string-trim", 4)  # "s:s|tring-trim"
     resolved = await client.completion_item_resolve_async(items["s:string-trim"])
     assert isinstance(resolved.documentation, types.MarkupContent)
