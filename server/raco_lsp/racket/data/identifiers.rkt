@@ -49,14 +49,18 @@
 
 ;; binding-doc : string (listof string) -> (or/c row 'null)
 ;; The installed documentation of the first of `names` that the module
-;; written `module` (a module path as `~s` prints it: an installation
-;; module; it is resolved, not instantiated) exports and documents, as a
-;; "doc_entries" row; for completionItem/resolve, of a name not at a position.
+;; written `module` (a collection's module path as `~s` prints it: an
+;; installation module; it is resolved, not instantiated) exports and
+;; documents, as a "doc_entries" row; for completionItem/resolve, of a name
+;; not at a position.
 (define (binding-doc module names)
   (with-handlers ([exn:fail? (lambda (_) 'null)])
     (define mp (read (open-input-string module)))
     (define xref (load-collections-xref))
     (or (and (module-path? mp)
+             ;; a collection's module (the xref may load its code): never a
+             ;; file path, which would resolve against the agent's directory
+             (or (symbol? mp) (and (pair? mp) (eq? (car mp) 'lib)))
              (for/or ([n (in-list names)] #:when (string? n))
                (define tag (xref-binding->definition-tag xref (list mp (string->symbol n)) 0))
                (define-values (page anchor)
