@@ -1,14 +1,17 @@
 """Completion of identifiers in scope and signature help, through the real
 server and Racket (one server for the file): a module-level definition, an
-import from racket/list but not one except-in leaves out, a prefix-in name,
+import from racket/list (resolved with its installed documentation) but
+not one except-in leaves out, a prefix-in name,
 locals only inside their binding form, nothing in info.rkt; the active
 parameter of a workspace procedure (defined here, and imported from another
 workspace module) and of a racket/base one."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import pytest_asyncio
@@ -16,7 +19,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_support import lsp_session, open_file, wait_idle
-from raco_lsp.lsp.uris import path_uri
+from raco_lsp.lsp.uris import path_uri, uri_path
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -42,6 +45,9 @@ MAIN = """\
 (s:string-split (sort (list "b" "a") string<? #:key values))
 """
 
+# CRLF line ends, a tab, and 𝄞 outside the BMP (two UTF-16 units).
+WIDE = "#lang racket/base\r\n(define (emoji 𝄞\tb) (list 𝄞 b))\r\n(define x𝄞 (emoji 1\t2))\r\n"
+
 INFO = """\
 #lang info
 (define collection "demo")
@@ -64,11 +70,13 @@ async def session(
     marker = '"' + str(ws / "instantiated").replace("\\", "\\\\") + '"'
     (ws / "util.rkt").write_text(UTIL.format(marker=marker), encoding="utf-8")
     (ws / "main.rkt").write_text(MAIN, encoding="utf-8")
+    (ws / "wide.rkt").write_bytes(WIDE.encode("utf-8"))
     (ws / "info.rkt").write_text(INFO, encoding="utf-8")
     (ws / "build").mkdir()
     (ws / "build" / "site.rkt").write_text(SITE, encoding="utf-8")
     async with lsp_session(ws) as client:
         open_file(client, ws / "main.rkt")
+        open_file(client, ws / "wide.rkt")
         open_file(client, ws / "info.rkt")
         await wait_idle(client)
         yield client, ws
@@ -112,6 +120,30 @@ async def test_module_definition_with_its_signature_on_resolve(
     resolved = await client.completion_item_resolve_async(area)
     assert isinstance(resolved.documentation, types.MarkupContent)
     assert "(area width height)" in resolved.documentation.value
+
+
+async def test_installation_binding_with_its_documentation_on_resolve(
+    session: tuple[LanguageClient, Path],
+) -> None:
+    """Resolving an import of the installation adds its installed
+    documentation as hover shows it: the blue box and a link to the page at
+    its anchor (also through a prefix-in name)."""
+    client, ws = session
+    items = await _labels(client, ws, 7, "(first", 3)  # "fi|rst"
+    resolved = await client.completion_item_resolve_async(items["first"])
+    assert isinstance(resolved.documentation, types.MarkupContent)
+    doc = resolved.documentation.value
+    assert "_procedure_" in doc and "(first lst) -> any/c" in doc
+    assert "provided by `racket/list`" in doc
+    link = re.search(r"\]\((file://[^)#]*)#([^)]+)\)", doc)
+    assert link is not None and "first" in link.group(2)
+    page = uri_path(link.group(1))
+    assert page is not None and page.is_file()
+    assert f'name="{unquote(link.group(2))}"' in page.read_text(encoding="utf-8")
+    items = await _labels(client, ws, 8, "s:string-trim", 4)  # "s:s|tring-trim"
+    resolved = await client.completion_item_resolve_async(items["s:string-trim"])
+    assert isinstance(resolved.documentation, types.MarkupContent)
+    assert "(string-trim" in resolved.documentation.value
 
 
 async def test_imports_respect_except_in_and_prefix_in(
@@ -209,6 +241,39 @@ async def test_signature_help_active_parameter(session: tuple[LanguageClient, Pa
     # in a let's binding brackets, or on a macro use: nothing
     assert await _signature(client, ws, 6, "([total", 2) is None
     assert await _signature(client, ws, 6, "(let ", 5) is None
+
+
+def _utf16(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2
+
+
+async def test_utf16_columns_crlf_and_tabs(session: tuple[LanguageClient, Path]) -> None:
+    """Positions in and out are the client's UTF-16 columns of a CRLF file
+    with tabs: the word completion replaces, and signature help's parameter
+    offsets into its label."""
+    client, ws = session
+    wide = ws / "wide.rkt"
+    line = WIDE.split("\r\n")[2]
+    start = _utf16(line[: line.index("emoji")])
+    typed = types.Position(2, start + 3)  # "(define x𝄞 (emo|ji"
+    items = {i.label: i for i in await _complete(client, wide, typed)}
+    edit = items["emoji"].text_edit
+    assert isinstance(edit, types.TextEdit)
+    assert edit.range == types.Range(types.Position(2, start), typed)
+    at = types.Position(2, _utf16(line[: line.index("2)")]))  # (emoji 1\t|2)
+    got = await client.text_document_signature_help_async(
+        types.SignatureHelpParams(
+            text_document=types.TextDocumentIdentifier(path_uri(wide)), position=at
+        )
+    )
+    assert got is not None and got.active_parameter == 1
+    (sig,) = got.signatures
+    assert sig.label == "(emoji 𝄞 b)" and sig.parameters is not None
+    units = sig.label.encode("utf-16-le")
+    for param, name in zip(sig.parameters, ["𝄞", "b"], strict=True):
+        assert not isinstance(param.label, str)
+        start_unit, end_unit = param.label
+        assert units[2 * start_unit : 2 * end_unit].decode("utf-16-le") == name
 
 
 async def test_workspace_modules_are_not_instantiated(

@@ -1,5 +1,6 @@
 """Identifiers from check-syntax's view, through the real server and Racket:
-go to a local definition and into racket/list's source, highlights of a
+go to a local definition and into racket/list's source, declarations (the
+require spec of an import, a binder), highlights of a
 binding and its uses, hover with an imported binding's origin; the analysis
 on its own agent (a save never waits for it, a newer edit cancels it), of
 unsaved buffers (nothing written), and kept, stale, when the text stops
@@ -41,14 +42,23 @@ def _doc(path: Path) -> types.TextDocumentIdentifier:
     return types.TextDocumentIdentifier(uri=path_uri(path))
 
 
+def _locations(got: object) -> list[types.Location]:
+    assert got is None or isinstance(got, list)
+    return [g for g in got or [] if isinstance(g, types.Location)]
+
+
 async def _definition(
     client: LanguageClient, path: Path, line: int, col: int
 ) -> list[types.Location]:
-    got = await client.text_document_definition_async(
-        types.DefinitionParams(text_document=_doc(path), position=types.Position(line, col))
-    )
-    assert got is None or isinstance(got, list)
-    return [g for g in got or [] if isinstance(g, types.Location)]
+    params = types.DefinitionParams(text_document=_doc(path), position=types.Position(line, col))
+    return _locations(await client.text_document_definition_async(params))
+
+
+async def _declaration(
+    client: LanguageClient, path: Path, line: int, col: int
+) -> list[types.Location]:
+    params = types.DeclarationParams(text_document=_doc(path), position=types.Position(line, col))
+    return _locations(await client.text_document_declaration_async(params))
 
 
 async def _opened(client: LanguageClient, path: Path) -> None:
@@ -82,6 +92,13 @@ async def test_definition_local_and_into_racket_list(ws: Path) -> None:
         # The require string still goes to the module (the module graph's answer).
         (loc,) = await _definition(client, main, 1, 12)
         assert uri_path(loc.uri) == target and loc.range == rng(0, 0, 0, 0)
+        # Declaration: where this module binds it.  `first` -> the require
+        # spec that imports it; `helper` and `z` -> their binders.
+        assert [(d.uri, d.range) for d in await _declaration(client, main, 3, 20)] == [
+            (path_uri(main), rng(1, 9, 1, 20))
+        ]
+        assert [d.range for d in await _declaration(client, main, 4, 15)] == [rng(2, 9, 2, 15)]
+        assert [d.range for d in await _declaration(client, main, 4, 21)] == [rng(4, 7, 4, 8)]
 
 
 async def test_highlights_and_hover(ws: Path) -> None:

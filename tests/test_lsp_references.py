@@ -2,11 +2,12 @@
 Racket, on three workspace modules: a.rkt defines and provides `f` and
 `(rename-out [g h])`, b.rkt requires them (only-in), uses `f` and `h` and provides
 them again, c.rkt requires b.rkt, uses `f`, and has a macro-introduced
-binding and a submodule.  One server for the file, with a trusted folder
+binding and a submodule; stale analyses.  One server for the file, with a trusted folder
 and an untrusted one (document symbols only: tree-sitter)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -215,6 +216,45 @@ async def test_rename_refusals(session: Session) -> None:
         with pytest.raises(JsonRpcException) as bad_name:
             await rename(s, s.a, 2, 9, bad)
         assert "is not a Racket identifier" in bad_name.value.message
+
+
+_versions = itertools.count(100)
+
+
+def _change(s: Session, path: Path, text: str) -> None:
+    """An unsaved edit: the whole buffer becomes ``text``."""
+    s.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(
+                uri=path_uri(path), version=next(_versions)
+            ),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+
+
+async def test_stale_analyses_answer_references_only_where_usable_and_no_rename(
+    session: Session,
+) -> None:
+    """When c.rkt's text stops expanding, its last good analysis answers
+    references only where the text before the position is unchanged, and a
+    rename that would come from it (in the file, or in an importer) is refused."""
+    s = session
+    every_k = words(s.c, "k")
+    try:
+        _change(s, s.c, C + "(oops)\n")  # unbound, after everything else
+        assert await references(s, s.c, 9, 16) == every_k
+        message = await refused(s, s.c, 9, 16)
+        assert "c.rkt does not expand" in message and "stale" in message
+        lines = C.splitlines(keepends=True)
+        _change(s, s.c, "".join([lines[0], "(oops)\n", *lines[1:]]))
+        assert await references(s, s.c, 10, 16) == set()  # the text before it changed
+        with pytest.raises(JsonRpcException) as renamed:
+            await rename(s, s.a, 2, 9, "f3")  # c.rkt imports f (through b.rkt)
+        assert "c.rkt does not expand" in renamed.value.message
+    finally:
+        _change(s, s.c, C)
+    assert await references(s, s.c, 9, 16) == every_k
 
 
 def _outline(symbols: Sequence[types.DocumentSymbol]) -> list[object]:

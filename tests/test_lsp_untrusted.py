@@ -1,8 +1,9 @@
 """Workspace trust: an untrusted folder runs nothing.
 
 Every way the server or the command line could start Racket on workspace
-content (language profiles, compiling on open/save/build, running and
-planning tests, raco setup, every packaging command) is tried on a
+content (language profiles, compiling on open/save/build, identifier
+analyses for every request that uses one, running and planning tests, raco
+setup, every packaging command) is tried on a
 workspace whose modules would each write a marker file the moment Racket
 expanded or ran them.  No marker may appear, and nothing may be written
 into the workspace.  The trusted counterparts elsewhere in the suite show
@@ -23,9 +24,18 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from lsp_support import lsp_session, open_file, plain, request, save_file, wait_idle
+from lsp_support import (
+    diagnostics,
+    lsp_session,
+    open_file,
+    plain,
+    request,
+    save_file,
+    wait_idle,
+)
 from raco_lsp.lsp.uris import path_uri, uri_path
 
 
@@ -106,7 +116,8 @@ async def test_untrusted_workspace_runs_nothing(ws: Path, tmp_path: Path, truste
         built = await _command(client, "raco-lsp.buildWorkspace")
         assert built["compiled"] == [] and "not trusted" in built["skipped"]
 
-        # Identifier analysis (check-syntax expands the module): no answer.
+        # Identifier analysis (check-syntax expands the module): no answer,
+        # for every request that would use one.
         doc = types.TextDocumentIdentifier(uri=path_uri(main))
         at = types.Position(line=3, character=20)
         assert not await client.text_document_hover_async(types.HoverParams(doc, at))
@@ -114,6 +125,43 @@ async def test_untrusted_workspace_runs_nothing(ws: Path, tmp_path: Path, truste
             types.DocumentHighlightParams(doc, at)
         )
         assert not await client.text_document_definition_async(types.DefinitionParams(doc, at))
+        assert not await client.text_document_declaration_async(types.DeclarationParams(doc, at))
+        assert not await client.text_document_references_async(
+            types.ReferenceParams(
+                text_document=doc,
+                position=at,
+                context=types.ReferenceContext(include_declaration=True),
+            )
+        )
+        for renaming in (
+            client.text_document_prepare_rename_async(types.PrepareRenameParams(doc, at)),
+            client.text_document_rename_async(
+                types.RenameParams(text_document=doc, position=at, new_name="renamed")
+            ),
+        ):
+            with pytest.raises(JsonRpcException, match="only in trusted folders"):
+                await renaming
+        in_word = types.Position(line=3, character=5)  # "(with|-output-to-file"
+        assert not await client.text_document_completion_async(
+            types.CompletionParams(text_document=doc, position=in_word)
+        )
+        item = types.CompletionItem(
+            label="x", data={"raco-lsp.identifier": "x", "uri": path_uri(main)}
+        )
+        assert (await client.completion_item_resolve_async(item)).documentation is None
+        assert not await client.text_document_signature_help_async(
+            types.SignatureHelpParams(
+                text_document=doc, position=types.Position(line=3, character=21)
+            )
+        )
+        # The outline is tree-sitter's: allowed.
+        symbols = await client.text_document_document_symbol_async(
+            types.DocumentSymbolParams(text_document=doc)
+        )
+        assert [s.name for s in symbols or [] if isinstance(s, types.DocumentSymbol)] == [
+            "test",
+            "main",
+        ]
 
         # Tests: discovery still works (tree-sitter), running does not.
         found = await request(client, "raco/discoverTests", {})
@@ -152,6 +200,8 @@ async def test_untrusted_workspace_runs_nothing(ws: Path, tmp_path: Path, truste
         )
         assert not [a for a in actions or [] if a.title.startswith("Create")]
         await wait_idle(client)
+        # No unused-requires warnings: nothing was analysed.
+        assert not [d for d in diagnostics(client, main) if d.source == "racket-identifiers"]
 
     assert sorted(p.name for p in marks.iterdir()) == []
     assert _written(ws) == []

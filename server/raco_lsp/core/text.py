@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from raco_lsp.core.files import read_file
@@ -66,6 +67,18 @@ def byte_index(data: bytes, chars: int) -> int:
 def read_source(path: Path) -> str | None:
     data, _ = read_file(path)
     return None if data is None else decode_source(data)
+
+
+def span_texts(text: str | None) -> Callable[[Span], str | None]:
+    """What ``text`` says at a span (None when there is no text)."""
+    index = TextIndex(text) if text is not None else None
+
+    def at(span: Span) -> str | None:
+        if text is None or index is None:
+            return None
+        return text[index.index_of(span.start) : index.index_of(span.end)]
+
+    return at
 
 
 class TextIndex:

@@ -16,10 +16,16 @@ typed, the innermost list and the argument the cursor is on.
   (or a workspace module it imports from) defines, or the arity and keywords
   of an installation procedure; the active parameter is the positional
   argument at the cursor, or the keyword whose value (or name) is typed.
+
+While the text does not expand (typing), both answer from the last good
+analysis (``Analysis.stale``): its module-level names do not depend on
+positions, and the locals it keeps are those whose binding form's text is
+unchanged (``carried_over``), so none is offered at a place it does not bind.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +36,7 @@ from raco_lsp.core.text import TextIndex
 from raco_lsp.distro.validate import is_site_config
 from raco_lsp.features.compile_on_save import is_module_path
 from raco_lsp.features.identifiers import Identifiers
-from raco_lsp.features.info_rkt import InfoRkt, is_info_file
+from raco_lsp.features.info_rkt import is_info_file
 from raco_lsp.info.assist import ScanContext, scan
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
@@ -69,7 +75,7 @@ class Completion(Feature):
         path = uri_path(uri)
         if path is None or not is_module_path(path) or is_info_file(path):
             return None
-        text = self.server.feature_of(InfoRkt).text_of(path)
+        text = self.server.current_text(path) or ""
         if is_site_config(path, text):
             return None
         conv = self.server.range_converter()
@@ -116,6 +122,7 @@ class Completion(Feature):
         if analysis is None:
             return item
         name = data[DATA_KEY]
+        identifiers = self.server.feature_of(Identifiers)
         lines = []
         if data.get("local"):
             b = next((b for b in analysis.locals if b.name == name), None)
@@ -125,8 +132,12 @@ class Completion(Feature):
             s = analysis.in_scope_named(name)
             if s is None:
                 return item
-            sigs = await self._signatures(s)
+            doc = await identifiers.documentation(path, s)
+            # The blue box, when documented, says more than the arity.
+            sigs = None if doc is not None and doc.bluebox else await self._signatures(s)
             lines.append(_origin(s))
+            if doc is not None:
+                lines[:0] = identifiers.doc_lines(doc)
         if sigs:
             code = "\n".join(_label(name, p) for p in sigs)
             lines.insert(0, f"```racket\n{code}\n```")
@@ -154,7 +165,7 @@ class Completion(Feature):
             return None
         path, analysis, ctx, word = found
         frame = ctx.frames[-1] if ctx.frames else None
-        text = self.server.feature_of(InfoRkt).text_of(path)
+        text = self.server.current_text(path) or ""
         if frame is None or frame.quoted or text[frame.start] != "(" or frame.head is None:
             return None
         if not frame.items:
@@ -182,8 +193,9 @@ class Completion(Feature):
             else:
                 arg, i = arg + 1, i + 1
         active = next((k for k, p in enumerate(sigs) if _active(p, arg, keyword) is not None), 0)
+        units = self.server.range_converter().units
         return types.SignatureHelp(
-            signatures=[_signature(name, p) for p in sigs],
+            signatures=[_signature(name, p, units) for p in sigs],
             active_signature=active,
             active_parameter=_active(sigs[active], arg, keyword),
         )
@@ -241,14 +253,18 @@ def _label(name: str, params: tuple[str, ...]) -> str:
     return f"({' '.join((name, *params))})"
 
 
-def _signature(name: str, params: tuple[str, ...]) -> types.SignatureInformation:
+def _signature(
+    name: str, params: tuple[str, ...], units: Callable[[str], int]
+) -> types.SignatureInformation:
+    """The signature ``(name param ...)``, its parameters as offsets into it
+    in the client's position encoding (``units``: a text's length in it)."""
     label = _label(name, params)
     offsets: list[types.ParameterInformation] = []
-    at = len(name) + 1
+    at = units(f"({name}")
     for p in params:
         at += 1
-        offsets.append(types.ParameterInformation(label=(at, at + len(p))))
-        at += len(p)
+        offsets.append(types.ParameterInformation(label=(at, at + units(p))))
+        at += units(p)
     return types.SignatureInformation(label=label, parameters=offsets)
 
 

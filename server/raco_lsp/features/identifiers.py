@@ -19,6 +19,8 @@ the position is unchanged, and hover says so.
 - Definition: a local binding's binder in the file; an imported binding's
   definition site in the defining module (workspace or installation source:
   that module is analysed too, to find where it defines the name).
+- Declaration: where the module binds it: the require spec of an import,
+  else the binder (as definition).
 - Highlight: the binder and every use of it in the file.
 - Hover: Typed Racket's type, the installed documentation's blue box and
   a link to its page (anchor included), where an imported binding comes
@@ -38,14 +40,20 @@ from urllib.parse import quote
 
 from lsprotocol import types
 
-from raco_lsp.core.files import read_file
 from raco_lsp.core.records import Pos, Span
-from raco_lsp.core.text import TextIndex, decode_source
+from raco_lsp.core.text import read_source, span_texts
 from raco_lsp.features.compile_on_save import CompileOnSave, is_module_path
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
 from raco_lsp.racket.agent import AgentCrashed, CompileAgent, racket_agent
-from raco_lsp.racket.identifiers import Analysis, Doc, carried_over, read_analysis
+from raco_lsp.racket.identifiers import (
+    Analysis,
+    DocEntry,
+    InScope,
+    carried_over,
+    read_analysis,
+    read_doc_entry,
+)
 from raco_lsp.racket.locate import RacketInstall
 
 if TYPE_CHECKING:
@@ -58,10 +66,12 @@ CHANGE_DEBOUNCE = 0.3
 """Seconds after an edit before a module already analysed is analysed again."""
 ATTEMPTS = 5
 """Analyses a request starts before it gives up (each cancelled by a newer edit)."""
+DOCS_KEPT = 10_000
+"""Documentation look-ups kept (``Identifiers.documentation``)."""
 
 
 class Identifiers(Feature):
-    """Definition, document highlight and hover for identifiers.  State: the
+    """Definition, declaration, document highlight and hover for identifiers.  State: the
     analysis of each module's last text (by content hash), its last good
     analysis (with that text), the analyses in flight and the agents."""
 
@@ -73,6 +83,7 @@ class Identifiers(Feature):
         self._soon: dict[Path, asyncio.Task[None]] = {}  # analyses after an edit
         self._agents: dict[RacketInstall, CompileAgent] = {}
         self._warming: set[asyncio.Task[None]] = set()
+        self._docs: dict[tuple[RacketInstall, str, tuple[str, ...]], DocEntry | None] = {}
         self._closed = False  # shut down: no more analyses, no new agents
         self.runs = 0  # analyses the agent ran
 
@@ -91,8 +102,7 @@ class Identifiers(Feature):
     def _current(self, path: Path) -> tuple[str, bool] | None:
         """The text to analyse (the open buffer's, else the file's) and
         whether it differs from the file (then it is sent to the agent)."""
-        data, _ = read_file(path)
-        saved = None if data is None else decode_source(data)
+        saved = read_source(path)
         buffer = self.server.open_text(path)
         if buffer is None:
             return None if saved is None else (saved, False)
@@ -171,6 +181,36 @@ class Identifiers(Feature):
         if good is None:
             return None
         return carried_over(good[1], good[0], text, why.replace(str(path), path.name))
+
+    async def documentation(self, path: Path, binding: InScope) -> DocEntry | None:
+        """The installed documentation of ``binding``, a module-level binding
+        of ``path`` imported from the installation (not at a position in the
+        text: completionItem/resolve), looked up by the analysis agent on
+        demand and kept; None when it has none, or ``path`` may not be
+        analysed."""
+        if binding.module is None or binding.origin == "definition" or self._closed:
+            return None
+        if binding.file is not None and not self.server.in_installation(binding.file):
+            return None  # a workspace module: no installed documentation (nor loaded)
+        if not self._may_analyse(path, definition_site=False):
+            return None
+        install = self.server.install_for(path) or self.server.install
+        if install is None:
+            return None
+        names = tuple(dict.fromkeys((binding.name, binding.id)))
+        key = (install, binding.module, names)
+        if key not in self._docs:
+            try:
+                row = await self._agent(install).doc(
+                    binding.module, names, timeout=self.server.settings_for(path).compile_timeout
+                )
+            except AgentCrashed as e:
+                log.warning("documentation of %s: %s", binding.name, e)
+                return None
+            if len(self._docs) >= DOCS_KEPT:
+                self._docs.clear()
+            self._docs[key] = read_doc_entry(row)
+        return self._docs[key]
 
     def _agent(self, install: RacketInstall) -> CompileAgent:
         """The analysis agent of ``install`` (started by its first request);
@@ -275,12 +315,7 @@ class Identifiers(Feature):
         return (path, analysis, pos) if analysis.usable_at(pos) else None
 
     def _text_at(self, path: Path, span: Span) -> str | None:
-        current = self._current(path)  # what was analysed
-        if current is None:
-            return None
-        text = current[0]
-        index = TextIndex(text)
-        return text[index.index_of(span.start) : index.index_of(span.end)]
+        return span_texts(self.server.current_text(path))(span)  # what was analysed
 
     # -- language features ------------------------------------------------
 
@@ -303,7 +338,21 @@ class Identifiers(Feature):
         binding = analysis.binding_at(pos)
         if binding is None or binding[1][0].imported:
             return []
-        return [types.Location(uri=params.text_document.uri, range=conv.range(path, binding[0]))]
+        return self._in_file(params.text_document.uri, path, binding[0])
+
+    async def declarations(self, params: types.DeclarationParams) -> list[types.Location]:
+        """Where this module binds the identifier: the require spec that
+        imports it (check-syntax's require arrows start there), or the
+        binder of a local or module-level binding (as definition)."""
+        found = await self._at(params.text_document.uri, params.position)
+        if found is None:
+            return []
+        path, analysis, pos = found
+        binding = analysis.binding_at(pos)
+        return [] if binding is None else self._in_file(params.text_document.uri, path, binding[0])
+
+    def _in_file(self, uri: str, path: Path, span: Span) -> list[types.Location]:
+        return [types.Location(uri=uri, range=self.server.range_converter().range(path, span))]
 
     async def document_highlights(
         self, params: types.DocumentHighlightParams
@@ -338,7 +387,7 @@ class Identifiers(Feature):
             return None
         lines = [_code("\n".join(dict.fromkeys(t for _, t in typed)))] if typed else []
         if doc is not None:
-            lines += self._doc_lines(doc)
+            lines += self.doc_lines(doc)
         for _, t in texts:
             if jump is not None and t.startswith(IMPORTED):
                 written = self._text_at(path, jump.span)
@@ -369,9 +418,10 @@ class Identifiers(Feature):
             range=conv.range(path, span),
         )
 
-    def _doc_lines(self, doc: Doc) -> list[str]:
+    def doc_lines(self, doc: DocEntry) -> list[str]:
         """The installed documentation's blue box (its kind, then the
-        signature lines) and a link to the page, at the entry's anchor."""
+        signature lines) and a link to the page, at the entry's anchor:
+        Markdown paragraphs (hover, completionItem/resolve)."""
         out = []
         if doc.bluebox:
             # Blue boxes space with no-break spaces: plain ones in a code block.

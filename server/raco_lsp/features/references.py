@@ -13,6 +13,12 @@ trusted folders only):
 - An identifier imported from outside the workspace (the installation):
   its uses in the file.
 
+An analysis kept from an earlier text that expanded (the current one does
+not: ``Analysis.stale``) answers references only where ``usable_at``
+allows (the text before the position is unchanged); a rename from one is
+refused, in the file or in an importer: the uses in the changed text are
+unknown.
+
 A rename edits only the occurrences that are written as the old name: an
 importer that uses the binding under a ``rename-out`` (or ``rename-in``)
 name keeps that name.  It is refused, with a message the user sees, for a
@@ -30,21 +36,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from raco_lsp.core.records import Span
-from raco_lsp.core.text import TextIndex, read_source
+from raco_lsp.core.records import Pos, Span
+from raco_lsp.core.text import span_texts
 from raco_lsp.features.compile_on_save import is_module_path
 from raco_lsp.features.identifiers import Identifiers
 from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
 from raco_lsp.racket.graph import norm
-from raco_lsp.racket.identifiers import Analysis, Target, contains
+from raco_lsp.racket.identifiers import Analysis, contains
 from raco_lsp.syntax.parser import Source
 from raco_lsp.syntax.symbols import Symbol, is_identifier, names_in_requires, outline
 
@@ -87,6 +93,8 @@ class Binding:
     submodules: tuple[str, ...] = ()
     binder: Span | None = None
     uses: tuple[Span, ...] = ()
+    stale: str | None = None
+    """Found in the last good analysis of ``at``, whose text no longer expands (why)."""
 
 
 @dataclass
@@ -99,6 +107,9 @@ class Occurrences:
     """Modules that may use it but could not be analysed."""
     modules: list[Path]
     """The defining module and its importers (a local binding's file)."""
+    stale: list[Path] = field(default_factory=list)
+    """Modules whose uses come from the last good analysis (the text does not
+    expand): positions mapped, uses in the changed text unknown."""
 
 
 class References(Feature):
@@ -115,6 +126,12 @@ class References(Feature):
         if analysis is None:
             return None
         pos = self.server.range_converter().pos(path, position)
+        if not analysis.usable_at(pos):
+            return None  # stale, and the text before the position changed
+        found = self._binding_in(path, analysis, pos)
+        return None if found is None else replace(found, stale=analysis.stale)
+
+    def _binding_in(self, path: Path, analysis: Analysis, pos: Pos) -> Binding | None:
         jump = analysis.jump_at(pos)
         binding = analysis.binding_at(pos)
         if jump is not None:
@@ -148,7 +165,8 @@ class References(Feature):
     async def _occurrences(self, b: Binding) -> Occurrences:
         if not self._module_level(b):
             decl = (b.at, b.binder) if b.binder is not None else None
-            return Occurrences(decl, {b.at: list(b.uses)}, [], [b.at])
+            stale = [b.at] if b.stale is not None else []
+            return Occurrences(decl, {b.at: list(b.uses)}, [], [b.at], stale)
         assert b.file is not None
         identifiers = self.server.feature_of(Identifiers)
         graph = self.server.feature_of(ModuleGraphFeature)
@@ -165,13 +183,15 @@ class References(Feature):
                 log.info("references of %s: %s could not be analysed", b.name, p)
                 found.unanalysed.append(p)
                 continue
+            if a.stale is not None:
+                found.stale.append(p)
             spans = [
                 j.span
                 for j in a.jumps
                 if norm(j.file) == b.file and j.name == b.name and j.submodules == b.submodules
             ]
             if p == b.file:
-                target = _target(a, b.name, b.submodules)
+                target = a.target_of(b.name, b.submodules)
                 if target is not None:
                     found.declaration = (p, target.span)
                     spans += [x.use for x in a.arrows if x.binder == target.span]
@@ -209,8 +229,10 @@ class References(Feature):
         if b is None or path is None:
             raise Refused(
                 "No binding that raco-lsp can see here (not an identifier, a binding a macro "
-                "introduced, or the module does not expand as saved)"
+                "introduced, or the module does not expand as it is now)"
             )
+        if b.stale is not None:
+            raise Refused(_stale_message([path]))
         text = self._texts(path)
         written = text(b.span)
         if b.file is not None and not self._in_workspace(b.file):
@@ -252,9 +274,11 @@ class References(Feature):
         if found.unanalysed:
             names = ", ".join(str(p) for p in found.unanalysed)
             raise Refused(
-                f"Cannot rename `{old}`: these modules could not be analysed (unsaved changes, "
-                f"an untrusted folder, or they do not expand): {names}"
+                f"Cannot rename `{old}`: these modules could not be analysed (an untrusted "
+                f"folder, unreadable, or no text of theirs ever expanded): {names}"
             )
+        if found.stale:
+            raise Refused(_stale_message(found.stale))
         spans: dict[Path, list[Span]] = {p: list(ss) for p, ss in found.uses.items()}
         if found.declaration is not None:
             where, binder = found.declaration
@@ -285,7 +309,7 @@ class References(Feature):
         ``modules`` (``only-in``, ``except-in``, ``rename-in``): check-syntax
         reports no binding there."""
         node = self.server.feature_of(ModuleGraphFeature).node(path)
-        text = self._text(path)
+        text = self.server.current_text(path)
         if node is None or text is None:
             return []
         specs = [
@@ -303,19 +327,7 @@ class References(Feature):
 
     def _texts(self, path: Path) -> Callable[[Span], str | None]:
         """The text at a span of ``path`` (its open buffer, else the file)."""
-        text = self._text(path)
-        index = TextIndex(text) if text is not None else None
-
-        def at(span: Span) -> str | None:
-            if text is None or index is None:
-                return None
-            return text[index.index_of(span.start) : index.index_of(span.end)]
-
-        return at
-
-    def _text(self, path: Path) -> str | None:
-        text = self.server.open_text(path)
-        return text if text is not None else read_source(path)
+        return span_texts(self.server.current_text(path))
 
     # -- document symbols -----------------------------------------------------
 
@@ -323,13 +335,21 @@ class References(Feature):
         path = uri_path(params.text_document.uri)
         if path is None or not is_module_path(path):
             return []
-        text = self._text(path)
+        text = self.server.current_text(path)
         if text is None:
             return []
         conv = self.server.range_converter()
         return [
             _symbol(s, lambda span: conv.range(path, span)) for s in outline(Source.from_text(text))
         ]
+
+
+def _stale_message(paths: list[Path]) -> str:
+    names = ", ".join(p.name for p in paths)
+    return (
+        f"Cannot rename: the current text of {names} does not expand (its analysis is "
+        "stale: uses in the changed text are unknown); fix it first"
+    )
 
 
 def _check_binder(written: str | None, name: str | None) -> None:
@@ -350,7 +370,3 @@ def _symbol(s: Symbol, rng: Callable[[Span], types.Range]) -> types.DocumentSymb
         selection_range=rng(s.name_span),
         children=[_symbol(c, rng) for c in s.children] or None,
     )
-
-
-def _target(a: Analysis, name: str, submodules: tuple[str, ...]) -> Target | None:
-    return next((t for t in a.targets if t.name == name and t.submodules == submodules), None)

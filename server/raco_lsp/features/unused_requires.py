@@ -9,8 +9,10 @@ leave the file's dependency closure, from the module graph
 ``.dep`` records, every other module's ``.dep``), with and without that
 edge.  The quick fix "Remove unused require" deletes the spec, or the whole
 ``(require ...)`` form when it was its only spec (``syntax/requires.py``'s
-``require_removal``).  A module whose analysis is unavailable (unsaved
-edits, does not expand) keeps the warnings of its last analysis.
+``require_removal``).  A module whose text does not expand gets the
+warnings of its last good analysis, mapped onto the current text (those in
+changed text left out: ``carried_over``); one that cannot be analysed keeps
+what was published.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from raco_lsp.core.records import Problem, Severity, Span
-from raco_lsp.core.text import TextIndex, read_source
+from raco_lsp.core.text import span_texts
 from raco_lsp.features.compile_on_save import is_module_path
 from raco_lsp.features.identifiers import Identifiers
 from raco_lsp.features.module_graph import ModuleGraphFeature
@@ -103,7 +105,7 @@ class UnusedRequires(Feature):
         analysis = await self.server.feature_of(Identifiers).analysis(path)
         if analysis is None or self.server.open_text(path) is None:
             return  # unavailable: what was published stays; closed: nothing to say
-        text = self.server.open_text(path) or read_source(path) or ""
+        text = self.server.current_text(path) or ""
         findings = self._findings_of(path, analysis, text)
         self.findings[path] = findings
         converter = self.server.range_converter()
@@ -117,11 +119,11 @@ class UnusedRequires(Feature):
     # -- findings -------------------------------------------------------------
 
     def _findings_of(self, path: Path, analysis: Analysis, text: str) -> list[Finding]:
-        index = TextIndex(text)
+        written = span_texts(text)
         src = Source.from_text(text)
         out = []
         for span in analysis.unused:
-            name = text[index.index_of(span.start) : index.index_of(span.end)]
+            name = written(span)
             removal = require_removal(src, span)
             fixes = (Fix.replace(FIX_TITLE, removal, ""),) if removal is not None else ()
             message = f"unused require: {name}\n{self._cost(path, span)}"

@@ -61,6 +61,12 @@ class RangeConverter:
         )
         return self._codec.range_to_client_units(self._lines_of(path), server_range)
 
+    def units(self, text: str) -> int:
+        """The length of ``text`` (no line break) in the client's position
+        encoding: offsets into a label (signature help's parameters)."""
+        units: int = self._codec.client_num_units(text)
+        return units
+
     def char_index(self, line: str, character: int) -> int:
         """The index in ``line`` (a line of text, no line break) of the client's
         column ``character``, counted in the client's position encoding

@@ -127,6 +127,9 @@ class Feature:
     def definitions(self, params: types.DefinitionParams) -> Any:
         """A list of ``Location`` (or None)."""
 
+    def declarations(self, params: types.DeclarationParams) -> Any:
+        """A list of ``Location`` (or None)."""
+
     def document_highlights(self, params: types.DocumentHighlightParams) -> Any:
         """A list of ``DocumentHighlight`` (or None)."""
 

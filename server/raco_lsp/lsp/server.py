@@ -35,6 +35,7 @@ from pygls.protocol.language_server import lsp_method
 
 from raco_lsp import __version__
 from raco_lsp.core import files
+from raco_lsp.core.text import read_source
 from raco_lsp.features.compile_on_save import CompileOnSave
 from raco_lsp.features.completion import Completion
 from raco_lsp.features.distro import DistroConfig
@@ -319,6 +320,12 @@ class RacoLanguageServer(LanguageServer):
         docs = self.workspace.text_documents
         doc = docs.get(uri) or docs.get(unquote(uri))
         return doc.source if doc is not None else None
+
+    def current_text(self, path: Path) -> str | None:
+        """The text of ``path`` as the user sees it: the open buffer's, else
+        the file's (``read_source``); None when it cannot be read."""
+        text = self.open_text(path)
+        return text if text is not None else read_source(path)
 
     def range_converter(self) -> RangeConverter:
         return RangeConverter(self.workspace.position_codec, self.open_text)
@@ -672,6 +679,7 @@ def create_server() -> RacoLanguageServer:
     gathered(types.TEXT_DOCUMENT_CODE_LENS, "code_lenses")
     gathered(types.TEXT_DOCUMENT_DOCUMENT_LINK, "document_links")
     gathered(types.TEXT_DOCUMENT_DEFINITION, "definitions")
+    gathered(types.TEXT_DOCUMENT_DECLARATION, "declarations")
     gathered(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT, "document_highlights")
     gathered(types.TEXT_DOCUMENT_REFERENCES, "references")
     gathered(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, "document_symbols")

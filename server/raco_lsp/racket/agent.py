@@ -292,6 +292,25 @@ class CompileAgent:
             await self._maybe_recycle()
         return events[-1] if events else {"error": "no answer"}
 
+    async def doc(self, module: str, names: Sequence[str], *, timeout: float | None) -> Any:
+        """The agent's ``doc`` answer (``data/identifiers.rkt``'s
+        ``binding-doc``): the installed documentation of the first of
+        ``names`` that installation module ``module`` (a module path as
+        Racket prints it) exports, as a ``doc_entries`` row, or None.
+        ``AgentCrashed`` and ``CancelledError`` as for ``analyze``."""
+        async with self._lock:
+            await self.start()
+            try:
+                events = await self._request(
+                    {"op": "doc", "module": module, "names": list(names)},
+                    until="doc",
+                    timeout=timeout,
+                )
+            except TimeoutError:
+                await self.restart("a documentation look-up timed out")
+                return None
+        return events[-1].get("entry") if events else None
+
     async def _maybe_recycle(self) -> None:
         pid = self.pid
         rss = rss_bytes(pid) if pid is not None else None

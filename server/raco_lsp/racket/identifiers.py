@@ -56,16 +56,36 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Doc:
-    """An identifier's installed documentation: the HTML page (``file``,
-    when installed) and its ``anchor``, the index entry's ``label`` and the
-    blue box lines (the first is the kind: procedure, syntax, ...)."""
+class DocEntry:
+    """A binding's installed documentation: the HTML page (``file``, when
+    installed) and its ``anchor``, the index entry's ``label`` and the blue
+    box lines (the first is the kind: procedure, syntax, ...)."""
 
-    span: Span
     file: Path | None
     anchor: str
     label: str
     bluebox: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Doc(DocEntry):
+    """An identifier of the text (at ``span``) with installed documentation."""
+
+    span: Span
+
+
+def read_doc_entry(row: Any) -> DocEntry | None:
+    """A ``doc_entries`` row (``[html-file, anchor, label, [line ...]]``), or
+    None when it is not one."""
+    if not (isinstance(row, list) and len(row) == 4):
+        return None
+    file, anchor, label, lines = row
+    return DocEntry(
+        Path(file) if isinstance(file, str) else None,
+        anchor if isinstance(anchor, str) else "",
+        label if isinstance(label, str) else "",
+        tuple(x for x in lines if isinstance(x, str)) if isinstance(lines, list) else (),
+    )
 
 
 @dataclass(frozen=True)
@@ -161,10 +181,17 @@ class Analysis:
     def types_at(self, pos: Pos) -> list[tuple[Span, str]]:
         return [(s, t) for s, t in self.types if contains(s, pos)]
 
-    def target_named(self, name: str, submodules: tuple[str, ...]) -> Target | None:
+    def target_of(self, name: str, submodules: tuple[str, ...]) -> Target | None:
+        """Where the module defines ``name`` in ``submodules``."""
         return next(
             (t for t in self.targets if t.name == name and t.submodules == submodules), None
-        ) or next((t for t in self.targets if t.name == name), None)
+        )
+
+    def target_named(self, name: str, submodules: tuple[str, ...]) -> Target | None:
+        """Where the module defines ``name``: in ``submodules``, else anywhere."""
+        return self.target_of(name, submodules) or next(
+            (t for t in self.targets if t.name == name), None
+        )
 
     def locals_at(self, pos: Pos) -> list[Local]:
         """The local binders whose scope holds ``pos``, innermost first, one per name."""
@@ -245,23 +272,14 @@ def read_analysis(answer: dict[str, Any], text: str) -> tuple[Analysis | None, l
         s = span(left, right)
         if s is not None:
             unused.append(s)
-    entries = []
-    for file, anchor, label, lines in rows("doc_entries", 4):
-        if not isinstance(lines, list):
-            lines = []
-        entries.append(
-            (
-                Path(file) if isinstance(file, str) else None,
-                anchor if isinstance(anchor, str) else "",
-                label if isinstance(label, str) else "",
-                tuple(x for x in lines if isinstance(x, str)),
-            )
-        )
+    entries = [read_doc_entry(r) for r in rows("doc_entries", 4)]
     docs = []
     for left, right, entry in rows("docs", 3):
         s = span(left, right)
         if s is not None and isinstance(entry, int) and 0 <= entry < len(entries):
-            docs.append(Doc(s, *entries[entry]))
+            e = entries[entry]
+            if e is not None:
+                docs.append(Doc(e.file, e.anchor, e.label, e.bluebox, s))
     types = []
     for left, right, txt in rows("types", 3):
         s = span(left, right)

@@ -9,6 +9,11 @@
 ;;                                    loaded on first use), or of the text T read
 ;;                                    as F's (optional: an unsaved buffer) ->
 ;;                                    {"id": N, "event": "analysis", ...analyze-file's answer}
+;;   {"id": N, "op": "doc", "module": M, "names": [S ...]}
+;;                                    the installed documentation of the first
+;;                                    of the names that module path M (as ~s
+;;                                    prints it) exports (identifiers.rkt) ->
+;;                                    {"id": N, "event": "doc", "entry": ROW or null}
 ;;   {"id": N, "op": "cancel"}        break the compile or analysis in flight (if any)
 ;;   {"id": N, "op": "ping"}          -> {"id": N, "event": "pong", "memory": BYTES}
 ;;   {"id": N, "op": "shutdown"}      -> exits
@@ -23,7 +28,7 @@
          racket/list
          racket/lazy-require
          "compile.rkt")
-(lazy-require ["identifiers.rkt" (analyze-file)])
+(lazy-require ["identifiers.rkt" (analyze-file binding-doc)])
 
 (define out json-out)
 (define out-lock (make-semaphore 1))
@@ -87,6 +92,16 @@
      (define file (hash-ref req 'file #f))
      (define text (hash-ref req 'text #f))
      (start-job! (lambda () (run-analyze id file text)))]
+    [("doc")
+     (define module (hash-ref req 'module #f))
+     (define names (hash-ref req 'names '()))
+     (start-job!
+      (lambda ()
+        (define entry
+          (with-handlers ([exn:break? (lambda (e) 'null)])
+            (parameterize-break #t
+              (if (and (string? module) (list? names)) (binding-doc module names) 'null))))
+        (send! (hasheq 'id id 'event "doc" 'entry entry))))]
     [("cancel")
      (when (and current-job (not (thread-dead? current-job)))
        (break-thread current-job))]

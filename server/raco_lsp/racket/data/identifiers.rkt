@@ -28,13 +28,58 @@
          racket/list
          drracket/check-syntax
          scribble/blueboxes
+         scribble/xref
+         scribble/manual-struct
+         setup/xref
          syntax/modread
          "scope.rkt")
 
-(provide analyze-file)
+(provide analyze-file binding-doc)
 
 ;; The installed documentation's blue boxes, loaded once per agent.
 (define blueboxes-cache (make-blueboxes-cache #t))
+
+;; A documented binding as a "doc_entries" row: its page, anchor, label and
+;; blue box (check-syntax's docs menu, or binding-doc).
+(define (doc-row file anchor label definition-tag)
+  (list (if (path? file) (path->string file) 'null)
+        (format "~a" anchor)
+        (format "~a" label)
+        (or (fetch-blueboxes-strs definition-tag #:blueboxes-cache blueboxes-cache) '())))
+
+;; binding-doc : string (listof string) -> (or/c row 'null)
+;; The installed documentation of the first of `names` that the module
+;; written `module` (a collection's module path as `~s` prints it: an
+;; installation module; it is resolved, not instantiated) exports and
+;; documents, as a "doc_entries" row; for completionItem/resolve, of a name
+;; not at a position.
+(define (binding-doc module names)
+  (with-handlers ([exn:fail? (lambda (_) 'null)])
+    (define mp (read (open-input-string module)))
+    (define xref (load-collections-xref))
+    (or (and (module-path? mp)
+             ;; a collection's module (the xref may load its code): never a
+             ;; file path, which would resolve against the agent's directory
+             (or (symbol? mp) (and (pair? mp) (eq? (car mp) 'lib)))
+             (for/or ([n (in-list names)] #:when (string? n))
+               (define tag (xref-binding->definition-tag xref (list mp (string->symbol n)) 0))
+               (define-values (page anchor)
+                 (if tag (xref-tag->path+anchor xref tag) (values #f #f)))
+               (define entry (and page (xref-tag->index-entry xref tag)))
+               (and entry
+                    (doc-row page anchor (docs-label (entry-desc entry)) tag))))
+        'null)))
+
+;; check-syntax's label of a docs menu entry (its string constants, in English)
+(define (docs-label desc)
+  (define name (format "View documentation for ~a"
+                       (if (exported-index-desc? desc) (exported-index-desc-name desc) "")))
+  (define libs (if (exported-index-desc? desc) (exported-index-desc-from-libs desc) '()))
+  (if (null? libs)
+      name
+      (format "~a from ~a" name (apply string-append
+                                       (add-between (map (lambda (x) (format "~s" x)) libs)
+                                                    ", ")))))
 
 ;; Typed Racket hands its type tooltips to check-syntax through this logger
 ;; topic (DrRacket's online check syntax listens to it): vectors
@@ -114,13 +159,7 @@
             (car (hash-ref! doc-entries definition-tag
                             (lambda ()
                               (cons (hash-count doc-entries)
-                                    (list (if (path? file) (path->string file) 'null)
-                                          (format "~a" tag)
-                                          (format "~a" label)
-                                          (or (fetch-blueboxes-strs
-                                               definition-tag
-                                               #:blueboxes-cache blueboxes-cache)
-                                              '())))))))
+                                    (doc-row file tag label definition-tag))))))
           (set! docs (cons (list left right entry) docs))))))
   (with-handlers ([exn:fail? (lambda (e) (hasheq 'error (exn-message e)))])
     (define ns (make-base-namespace))

@@ -182,15 +182,18 @@
   (for/or ([d (in-list installation-dirs)])
     (and (<= (string-length d) (string-length s)) (string=? d (substring s 0 (string-length d))))))
 
+;; the file a module path index resolves to (a symbol: a primitive module)
+(define (resolved-file mpi)
+  (define name (resolved-module-path-name (module-path-index-resolve mpi)))
+  (if (pair? name) (car name) name))
+
 ;; a primitive module or a file of the installation
 (define (installation-module? mpi)
-  (define name (resolved-module-path-name (module-path-index-resolve mpi)))
-  (define p (if (pair? name) (car name) name))
+  (define p (resolved-file mpi))
   (or (symbol? p) (in-installation? p)))
 
 (define (module-file mpi)
-  (define name (resolved-module-path-name (module-path-index-resolve mpi)))
-  (define p (if (pair? name) (car name) name))
+  (define p (resolved-file mpi))
   (and (path? p) p))
 
 (define (self? mpi)
