@@ -114,6 +114,9 @@ class Identifiers(Feature):
         expand, the last good analysis marked stale (``Analysis.stale``,
         positions mapped, ``usable_at``); None when not allowed, unreadable,
         or no text of it ever expanded."""
+        # A document opened while the client's settings are awaited: its
+        # folder's trust is not known yet, so wait for it before deciding.
+        await self.server.started.wait()
         if self._closed or not self._may_analyse(path, definition_site=definition_site):
             return None
         for _ in range(ATTEMPTS):
