@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -64,12 +65,23 @@ def _netns_allowed() -> bool:
         return False
 
 
+def _runs(caplog: pytest.LogCaptureFixture) -> list[tuple[list[str], Path]]:
+    """The argv and cwd of every process started meanwhile (``process.run_process``'s log)."""
+    return [
+        (list(cast(list[str], r.args[0])), Path(str(r.args[1])))
+        for r in caplog.records
+        if r.name == "raco_lsp.racket.process" and isinstance(r.args, tuple) and len(r.args) == 2
+    ]
+
+
 def test_clean_package_succeeds_with_the_json_schema(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
     untouched: None,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="raco_lsp.racket.process")
     monkeypatch.setenv("DISPLAY", ":99")
     isolated = _netns_allowed()
     listener = socket.socket()
@@ -127,6 +139,26 @@ def test_clean_package_succeeds_with_the_json_schema(
         assert s["status"] == "success" and s["problems"] == []
         assert isinstance(s["seconds"], float) and isinstance(s["log"], str)
     assert _step(report, "archive")["leftOut"] == ["notes.txt~"]
+    # The package is compiled and documented once, by raco pkg install's own
+    # setup (as the service's install); the dependency check runs where that
+    # install built it (as the service checks right after its install),
+    # compiling nothing again (-nxiID), and still sees what the document uses
+    # (scribble-lib is not reported unused: no problems above).
+    runs = _runs(caplog)
+    installs = [
+        (argv, cwd)
+        for argv, cwd in runs
+        if argv[1:3] == ["pkg", "install"]
+        and argv[-1].endswith("/archive/cleanpkg.zip")
+        and "/built/" not in argv[-1]  # not the built form's archive
+    ]
+    (dry_run, _), (build, build_cwd) = sorted(installs, key=lambda run: "--dry-run" not in run[0])
+    assert "--dry-run" in dry_run
+    assert "--no-setup" not in build and "--no-docs" not in build
+    ((check, check_cwd),) = [(argv, cwd) for argv, cwd in runs if argv[1] == "setup"]
+    assert "-nxiID" in check and "--check-pkg-deps" in check
+    assert check_cwd.is_relative_to(build_cwd)
+    assert not [argv for argv, _ in runs if "--link" in argv]
     assert _step(report, "docs")["why"] == "built"
     # raco test --drdr runs info.rkt and the .scrbl too (as modules without tests).
     tests = _step(report, "tests")["tests"]
