@@ -20,8 +20,9 @@ the workspace package.  The scopes, and why each is fresh:
   the archive that is already installed, by raco pkg install's rules;
   ``raco pkg install --dry-run`` confirms the first);
 - ``install/``: the service's install VM: ``raco pkg install`` of the archive,
-  which sets it up (compiles, builds the docs) in the same process; the
-  dependency check then runs there, as the service's does;
+  then ``raco setup`` of it (compiles, builds the docs) with the dependency
+  check at its end: the service checks there too, on what its install
+  compiled, so no other scope compiles the package again;
 - ``built/built/`` and ``built/binary-lib/``: the built form (``raco pkg
   create --from-install --built`` in the install's scope, what the service
   publishes) installed as on the test VM, as is and with ``--binary-lib``
@@ -33,8 +34,7 @@ Steps with no order between them run side by side (``_together``): the
 archive and the lookup of sibling packages; the conflicts and the install
 (the install assumes no conflicts and runs again with ``--force`` when there
 are some and it failed, as the service builds a conflicting package and
-reports the conflicts apart); the dependency check and the built form; its
-two installs.
+reports the conflicts apart); the built form's two installs.
 
 Documentation is built where the package declares ``scribblings`` (the
 install's setup, as the service's install builds it); its errors are the
@@ -346,9 +346,10 @@ def _install_argv(
 
 
 def _setup_flags(with_docs: bool, force: bool) -> list[str]:
-    """How ``raco pkg install`` sets the package up here: one job (the steps
-    run side by side on the machine's cores), no docs for a package that
-    declares none (nothing to build), and ``force``: despite conflicts."""
+    """How ``raco pkg install`` of the built form sets it up here: one job
+    (the installs run side by side on the machine's cores), no docs for a
+    package that declares none (nothing to build: it would still make the
+    scope's doc index), and ``force``: despite conflicts."""
     return ["-j", "1", *([] if with_docs else ["--no-docs"]), *(["--force"] if force else [])]
 
 
@@ -374,10 +375,13 @@ def has_scribblings(directory: Path) -> bool:
 _SECTION = re.compile(r"^raco setup: --- (.*?) ---\s+\[(\d+):(\d+):(\d+)\]\s*$", re.M)
 
 
-def section_seconds(stdout: str, section: str) -> float:
+def section_seconds(stdout: str, section: str, ended: time.struct_time | None = None) -> float:
     """How long raco setup's ``--- SECTION ---`` took, by its timestamps (whole
-    seconds: the next section's stamp minus its own)."""
+    seconds: the next section's stamp minus its own; for the last section,
+    ``ended``, the local time the run ended, when given)."""
     stamps = [(m.group(1), m.group(2, 3, 4)) for m in _SECTION.finditer(stdout)]
+    if ended is not None:
+        stamps.append(("", (str(ended.tm_hour), str(ended.tm_min), str(ended.tm_sec))))
     for (name, (h, m, sec)), (_, (h2, m2, sec2)) in itertools.pairwise(stamps):
         if name == section:
             diff = (int(h2) - int(h)) * 3600 + (int(m2) - int(m)) * 60 + int(sec2) - int(sec)
@@ -398,51 +402,61 @@ async def _install_and_build(
     archive: Path,
     scope: Scope,
     timeout: float,
-    with_docs: bool,
     force: bool = False,
     siblings: Siblings | None = None,
-) -> tuple[BuildStep, BuildStep, Path | None]:
-    """Install ``archive`` into the fresh ``scope`` with ``raco pkg install``,
-    which sets it up in the same process, as the service's install does (with
-    its docs when it declares ``scribblings``, as the service builds them;
-    otherwise ``--no-docs``); the install step, the docs step (errors of
-    building or compiling documents) and the installed package's directory.
-    ``force``: despite conflicts."""
+) -> tuple[BuildStep, BuildStep, BuildStep, Path | None]:
+    """Install ``archive`` into the fresh ``scope`` and set it up as ``raco pkg
+    install`` does (with its docs when it declares ``scribblings``, as the
+    service builds them; otherwise ``--no-docs``), checking its dependencies
+    in the same ``raco setup``, after the compiling and the docs, as the
+    service checks right after its install on the same VM: nothing is
+    compiled twice.  The install step, the docs step (errors of building or
+    compiling documents), the dependencies step and the installed package's
+    directory.  ``force``: despite conflicts."""
     assert install.raco is not None
     step = BuildStep("install")
     docs = BuildStep("docs", why="the package did not install")
+    deps = BuildStep("dependencies", why="the package did not install and build")
     report = SetupReport(pkg, None)
     step.setup = report
     started = time.perf_counter()
     scope.make()
     offered = await (siblings or Siblings()).into(install, scope, timeout)
-    argv = _install_argv(install, pkg, archive, *_setup_flags(with_docs, force))
-    s = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
+    argv = _install_argv(install, pkg, archive, "--no-setup", *(["--force"] if force else []))
+    r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
     installed = scope.installed(pkg.name)
-    if installed is None:
+    if r.returncode != 0 or r.timed_out or installed is None:
         step.seconds = time.perf_counter() - started
-        step.status, step.log = "failure", _excerpt(s.stderr or s.stdout)
+        step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
         if offered:
             step.log = f"{offered}\n{step.log}"
-        report.returncode, report.timed_out = s.returncode, s.timed_out
-        missing = _missing(s.stderr)
+        report.returncode, report.timed_out = r.returncode, r.timed_out
+        missing = _missing(r.stderr)
         report.found.not_installed = [NotInstalled(m, None) for m in missing]
         if missing:
             step.why = "missing dependencies: " + ", ".join(missing)
         else:
-            step.why = "raco pkg install timed out" if s.timed_out else "raco pkg install failed"
+            step.why = "raco pkg install timed out" if r.timed_out else "raco pkg install failed"
             report.failures.append(f"{step.why}: {step.log}")
-        return step, docs, None
+        return step, docs, deps, None
+    with_docs = has_scribblings(installed)
+    s = await run_process(
+        setup_argv(install.raco, pkg.name, docs=with_docs),
+        cwd=installed,
+        env=scope.env(),
+        timeout=timeout,
+    )
+    ended = time.localtime()
     step.seconds = time.perf_counter() - started
     report.returncode, report.timed_out = s.returncode, s.timed_out
     report.stdout, report.stderr = s.stdout, s.stderr
     found = parse_setup_output(
-        s.stdout, s.stderr, package=pkg.name, cwd=scope.root, pkgs={pkg.name: installed}
+        s.stdout, s.stderr, package=pkg.name, cwd=installed, pkgs={pkg.name: installed}
     )
-    errors = remap_output(found, installed, pkg.directory).errors
-    report.found.errors = [e for e in errors if not _is_doc_error(e)]
+    found = remap_output(found, installed, pkg.directory)
+    report.found.errors = [e for e in found.errors if not _is_doc_error(e)]
     doc_errors: list[SetupError] = []
-    for e in errors:  # a document that fails to compile fails to build too: once
+    for e in found.errors:  # a document that fails to compile fails to build too: once
         if _is_doc_error(e) and all(
             (e.message, e.path, e.line) != (d.message, d.path, d.line) for d in doc_errors
         ):
@@ -457,65 +471,24 @@ async def _install_and_build(
         docs.why = f"{len(doc_errors)} documentation errors" if doc_errors else "built"
         if doc_errors:
             docs.log = _excerpt(s.stderr)
-    if s.timed_out or report.found.errors or (s.returncode != 0 and not doc_errors):
+    if s.timed_out or report.found.errors or (s.returncode != 0 and found.clean):
         step.status, step.log = "failure", _excerpt(s.stderr or s.stdout)
         step.why = "raco setup timed out" if s.timed_out else "raco setup failed"
         if not report.found.errors:
             report.failures.append(f"{step.why}: {step.log}")
-        return step, docs, installed
+        return step, docs, deps, installed
     step.status = "success"
-    return step, docs, installed
-
-
-# -- step 3: dependency check ------------------------------------------------------
-
-
-async def _dependencies(
-    install: RacketInstall,
-    pkg: WorkspacePackage,
-    scope: Scope,
-    installed: Path,
-    timeout: float,
-    docs_failed: bool,
-) -> BuildStep:
-    """``raco setup -nxiID --check-pkg-deps --unused-pkg-deps`` where the
-    install step installed and built the package, as the service checks
-    right after its install on the same VM: the install's compiled files and
-    documents are what is checked, nothing is compiled again.
-    ``docs_failed``: what the failed documents use would look unused."""
-    assert install.raco is not None
-    step = BuildStep("dependencies")
-    started = time.perf_counter()
-    r = await run_process(
-        setup_argv(install.raco, pkg.name, docs=False, check_only=True),
-        cwd=installed,
-        env=scope.env(),
-        timeout=timeout,
-    )
-    step.seconds = time.perf_counter() - started
-    checked = SetupReport(pkg, r.returncode, stdout=r.stdout, stderr=r.stderr)
-    checked.timed_out = r.timed_out
-    found = parse_setup_output(
-        r.stdout, r.stderr, package=pkg.name, cwd=installed, pkgs={pkg.name: installed}
-    )
-    found = remap_output(found, installed, pkg.directory)
-    if docs_failed:
-        found.unused = []
-    checked.found = found
-    if r.timed_out:
-        checked.failures.append(f"raco setup timed out after {timeout:g} s")
-    elif r.returncode != 0 and found.clean:
-        tail = (r.stderr.strip() or r.stdout.strip())[-2000:]
-        checked.failures.append(f"raco setup failed (exit {r.returncode}): {tail}")
-    step.setup = checked
-    step.log = _excerpt(r.stderr)
-    if checked.failures:
-        step.status, step.why = "failure", checked.failures[0]
-    elif dependency_problems(found):
-        step.status, step.why = "failure", "raco setup --check-pkg-deps reports problems"
+    deps.seconds = section_seconds(s.stdout, "checking package dependencies", ended)
+    step.seconds -= deps.seconds
+    deps.setup = replace(report, found=replace(found, errors=[]))
+    if doc_errors:
+        deps.setup.found.unused = []  # what the failed documents use looks unused
+    deps.log = _excerpt(s.stderr)
+    if dependency_problems(deps.setup.found):
+        deps.status, deps.why = "failure", "raco setup --check-pkg-deps reports problems"
     else:
-        step.status = "success"
-    return step
+        deps.status = "success"
+    return step, docs, deps, installed
 
 
 # -- step 4: built form ------------------------------------------------------------
@@ -955,30 +928,28 @@ async def pkg_build(
         # some, it runs again in a fresh scope with --force, as the service
         # builds a conflicting package and reports the conflicts apart.
         scope = Scope(work / "install")
-        with_docs = has_scribblings(pkg.directory)
-        step, (install_step, docs, installed) = await _together(
+        step, (install_step, docs, deps, installed) = await _together(
             _conflicts(install, pkg, archive, work / "conflicts", timeout, siblings),
-            _install_and_build(install, pkg, archive, scope, timeout, with_docs, False, siblings),
+            _install_and_build(install, pkg, archive, scope, timeout, False, siblings),
         )
         done(step)
         force = step.status == "failure"
         if force and install_step.status != "success":
             scope.clear()
-            install_step, docs, installed = await _install_and_build(
-                install, pkg, archive, scope, timeout, with_docs, True, siblings
+            install_step, docs, deps, installed = await _install_and_build(
+                install, pkg, archive, scope, timeout, True, siblings
             )
         done(install_step)
         done(docs)
+        done(deps)
         if install_step.status != "success" or installed is None:
-            for name in STEPS[4:]:
+            for name in STEPS[5:]:
                 done(BuildStep(name, why="the package did not install and build"))
             return report
-        # Both only read the install's scope: side by side.
-        deps, (step, as_is) = await _together(
-            _dependencies(install, pkg, scope, installed, timeout, docs.status == "failure"),
-            _built(install, pkg, scope, work / "built", timeout, with_docs, force, siblings),
+        with_docs = docs.status != "skipped"  # it has scribblings
+        step, as_is = await _built(
+            install, pkg, scope, work / "built", timeout, with_docs, force, siblings
         )
-        done(deps)
         done(step)
         if as_is is None:
             done(BuildStep("tests", why="the built form did not install"))

@@ -480,21 +480,13 @@ def parse_setup_output(
 # -- running -------------------------------------------------------------------
 
 
-def setup_argv(
-    raco: Path, package: str, *, docs: bool, check_deps: bool = True, check_only: bool = False
-) -> list[str]:
-    """``raco setup`` of ``package``; ``check_only``: only its dependency check,
-    on what an earlier run compiled and documented (``-nxiID``: no compiling,
-    launchers, installers or docs), as the package-build service checks
-    after its install."""
+def setup_argv(raco: Path, package: str, *, docs: bool, check_deps: bool = True) -> list[str]:
     # --avoid-main: never write into the main installation.  Without it a
     # package raco pkg cannot map to a collection (an invalid `collection`
     # in info.rkt) makes `--pkgs P` set up the whole installation, which as
     # root rewrites its launchers, icons and compiled files.
     argv = [str(raco), "setup", "-j", "1", "--avoid-main"]
-    if check_only:
-        argv.append("-nxiID")
-    elif not docs:
+    if not docs:
         argv.append("--no-docs")
     if check_deps:
         argv += ["--check-pkg-deps", "--unused-pkg-deps"]
