@@ -345,14 +345,6 @@ def _install_argv(
     return [*argv, "--name", pkg.name, str(archive)]
 
 
-def _setup_flags(with_docs: bool, force: bool) -> list[str]:
-    """How ``raco pkg install`` of the built form sets it up here: one job
-    (the installs run side by side on the machine's cores), no docs for a
-    package that declares none (nothing to build: it would still make the
-    scope's doc index), and ``force``: despite conflicts."""
-    return ["-j", "1", *([] if with_docs else ["--no-docs"]), *(["--force"] if force else [])]
-
-
 def _missing(stderr: str) -> list[str]:
     """``raco pkg install --deps fail``'s ``missing packages:`` list."""
     lines = stderr.splitlines()
@@ -487,7 +479,7 @@ async def _install_and_build(
     if dependency_problems(deps.setup.found):
         deps.status, deps.why = "failure", "raco setup --check-pkg-deps reports problems"
     else:
-        deps.status = "success"
+        deps.status, deps.why = "success", ""
     return step, docs, deps, installed
 
 
@@ -560,11 +552,20 @@ async def _built(
         step.why = "raco pkg create --from-install --built failed"
         return step, None
     # The two installs are independent (each its own fresh scope): side by side.
-    flags = _setup_flags(with_docs, force)
+    # The two installs are independent (each its own fresh scope): side by side.
+    # --binary-lib drops the docs: none to set up there.
+    forced = ["--force"] if force else []
     forms = await _together(
-        _built_form(install, pkg, archive, work / "built", flags, timeout, siblings),
+        _built_form(install, pkg, archive, work / "built", forced, with_docs, timeout, siblings),
         _built_form(
-            install, pkg, archive, work / "binary-lib", [*flags, "--binary-lib"], timeout, siblings
+            install,
+            pkg,
+            archive,
+            work / "binary-lib",
+            [*forced, "--binary-lib"],
+            False,
+            timeout,
+            siblings,
         ),
     )
     for form in forms:
@@ -596,17 +597,22 @@ async def _built_form(
     archive: Path,
     root: Path,
     flags: list[str],
+    with_docs: bool,
     timeout: float,
     siblings: Siblings | None,
 ) -> _Form:
     """The built ``archive`` installed into the fresh scope at ``root`` with
-    ``flags``, then each of its modules instantiated (``DISPLAY`` unset)."""
+    ``flags`` and set up as the install step does (``raco setup`` of the
+    package, with its docs when ``with_docs``; not the scope's doc index,
+    which ``raco pkg install``'s own setup would rebuild), then each of its
+    modules instantiated (``DISPLAY`` unset)."""
+    assert install.raco is not None
     name = root.name
     out = _Form(Scope(root))
     out.scope.make()
     await (siblings or Siblings()).into(install, out.scope, timeout)
     r = await run_process(
-        _install_argv(install, pkg, archive, *flags),
+        _install_argv(install, pkg, archive, "--no-setup", *flags),
         cwd=out.scope.root,
         env=out.scope.env(),
         timeout=timeout,
@@ -615,9 +621,18 @@ async def _built_form(
     if "--binary-lib" in flags and "not compatible with the requested conversion" in r.stderr:
         out.note = f"{name}: not allowed by the package"
         return out
+    failed = "raco pkg install"
+    if r.returncode == 0 and not r.timed_out and installed is not None:
+        failed = "raco setup"
+        r = await run_process(
+            setup_argv(install.raco, pkg.name, docs=with_docs, check_deps=False),
+            cwd=installed,
+            env=out.scope.env(),
+            timeout=timeout,
+        )
     if r.returncode != 0 or r.timed_out or installed is None:
         out.logs.append(_excerpt(r.stderr or r.stdout))
-        out.note = f"{name}: raco pkg install failed"
+        out.note = f"{name}: {failed} failed"
         out.problems.append(
             Problem(
                 pkg.directory / "info.rkt",
