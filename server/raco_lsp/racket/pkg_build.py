@@ -602,17 +602,19 @@ async def _built_form(
     siblings: Siblings | None,
 ) -> _Form:
     """The built ``archive`` installed into the fresh scope at ``root`` with
-    ``flags`` and set up as the install step does (``raco setup`` of the
-    package, with its docs when ``with_docs``; not the scope's doc index,
-    which ``raco pkg install``'s own setup would rebuild), then each of its
-    modules instantiated (``DISPLAY`` unset)."""
+    ``flags`` and set up, then each of its modules instantiated (``DISPLAY``
+    unset).  With docs, set up as the install step does (``raco setup`` of
+    the package: not the scope's doc index, which ``raco pkg install``'s own
+    setup rebuilds, seconds more); without, by ``raco pkg install`` itself
+    (one process less)."""
     assert install.raco is not None
     name = root.name
     out = _Form(Scope(root))
     out.scope.make()
     await (siblings or Siblings()).into(install, out.scope, timeout)
+    setup = ["--no-setup"] if with_docs else ["-j", "1", "--no-docs"]
     r = await run_process(
-        _install_argv(install, pkg, archive, "--no-setup", *flags),
+        _install_argv(install, pkg, archive, *setup, *flags),
         cwd=out.scope.root,
         env=out.scope.env(),
         timeout=timeout,
@@ -622,7 +624,7 @@ async def _built_form(
         out.note = f"{name}: not allowed by the package"
         return out
     failed = "raco pkg install"
-    if r.returncode == 0 and not r.timed_out and installed is not None:
+    if with_docs and r.returncode == 0 and not r.timed_out and installed is not None:
         failed = "raco setup"
         r = await run_process(
             setup_argv(install.raco, pkg.name, docs=with_docs, check_deps=False),
