@@ -9,6 +9,7 @@ import json
 import logging
 import socket
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, cast
@@ -17,7 +18,7 @@ import pytest
 
 from raco_lsp.cli.main import main
 from raco_lsp.racket.locate import locate_racket
-from raco_lsp.racket.pkg_build import _missing, pkg_build
+from raco_lsp.racket.pkg_build import _missing, pkg_build, section_seconds
 from raco_lsp.racket.setup import WorkspacePackage
 from setup_packages import MISSING_PKG
 
@@ -35,6 +36,17 @@ raco pkg install: missing dependencies;
 def test_missing_packages_are_read_from_raco_pkg_install() -> None:
     assert _missing(MISSING_OUTPUT) == ["raco-lsp-no-such-pkg", "other-pkg"]
     assert _missing("raco pkg install: something else\n") == []
+
+
+def test_the_last_setup_section_ends_when_the_run_ended() -> None:
+    stdout = (
+        "raco setup: --- building documentation ---                         [9:59:57]\n"
+        "raco setup: --- checking package dependencies ---                  [9:59:59]\n"
+    )
+    assert section_seconds(stdout, "building documentation") == 2.0
+    assert section_seconds(stdout, "checking package dependencies") == 0.0  # no end known
+    ended = time.strptime("10:00:02", "%H:%M:%S")
+    assert section_seconds(stdout, "checking package dependencies", ended) == 3.0
 
 
 def _package(root: Path, name: str, deps: str, files: dict[str, str]) -> Path:
