@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from raco_lsp.cli.main import main
 from raco_lsp.racket.locate import locate_racket
-from raco_lsp.racket.pkg_build import _missing, pkg_build
+from raco_lsp.racket.pkg_build import _missing, pkg_build, section_seconds
 from raco_lsp.racket.setup import WorkspacePackage
 from setup_packages import MISSING_PKG
 
@@ -34,6 +36,17 @@ raco pkg install: missing dependencies;
 def test_missing_packages_are_read_from_raco_pkg_install() -> None:
     assert _missing(MISSING_OUTPUT) == ["raco-lsp-no-such-pkg", "other-pkg"]
     assert _missing("raco pkg install: something else\n") == []
+
+
+def test_the_last_setup_section_ends_when_the_run_ended() -> None:
+    stdout = (
+        "raco setup: --- building documentation ---                         [9:59:57]\n"
+        "raco setup: --- checking package dependencies ---                  [9:59:59]\n"
+    )
+    assert section_seconds(stdout, "building documentation") == 2.0
+    assert section_seconds(stdout, "checking package dependencies") == 0.0  # no end known
+    ended = time.strptime("10:00:02", "%H:%M:%S")
+    assert section_seconds(stdout, "checking package dependencies", ended) == 3.0
 
 
 def _package(root: Path, name: str, deps: str, files: dict[str, str]) -> Path:
@@ -64,12 +77,23 @@ def _netns_allowed() -> bool:
         return False
 
 
+def _runs(caplog: pytest.LogCaptureFixture) -> list[tuple[list[str], Path]]:
+    """The argv and cwd of every process started meanwhile (``process.run_process``'s log)."""
+    return [
+        (list(cast(list[str], r.args[0])), Path(str(r.args[1])))
+        for r in caplog.records
+        if r.name == "raco_lsp.racket.process" and isinstance(r.args, tuple) and len(r.args) == 2
+    ]
+
+
 def test_clean_package_succeeds_with_the_json_schema(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
     untouched: None,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="raco_lsp.racket.process")
     monkeypatch.setenv("DISPLAY", ":99")
     isolated = _netns_allowed()
     listener = socket.socket()
@@ -127,6 +151,19 @@ def test_clean_package_succeeds_with_the_json_schema(
         assert s["status"] == "success" and s["problems"] == []
         assert isinstance(s["seconds"], float) and isinstance(s["log"], str)
     assert _step(report, "archive")["leftOut"] == ["notes.txt~"]
+    # The package is compiled and documented once: its dependencies are
+    # checked by the install step's raco setup, after the compiling and the
+    # docs (as the service checks right after its install, on the same VM),
+    # not in another scope that compiles it again; what the document uses
+    # counts (scribble-lib is not reported unused: no problems above).
+    runs = _runs(caplog)
+    setups = [(argv, cwd) for argv, cwd in runs if argv[1] == "setup"]
+    ((check, _),) = [(argv, cwd) for argv, cwd in setups if "--check-pkg-deps" in argv]
+    assert "--no-docs" not in check
+    # The other sets up the built form with its docs (compiled already), in its
+    # own scope; --binary-lib drops the docs: raco pkg install sets it up.
+    assert sorted(cwd.parents[3].name for _, cwd in setups) == ["built", "install"]
+    assert not [argv for argv, _ in runs if "--link" in argv]
     assert _step(report, "docs")["why"] == "built"
     # raco test --drdr runs info.rkt and the .scrbl too (as modules without tests).
     tests = _step(report, "tests")["tests"]

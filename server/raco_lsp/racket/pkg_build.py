@@ -1,33 +1,44 @@
-"""The package-build service's steps on a workspace package (first slice).
+"""The package-build service's steps on a workspace package.
 
 What the service does (racket/pkg-build's main.rkt): archive the package as a
 catalog serves it, install it on a fresh VM (``raco pkg install --auto``, the
-catalog as the only source), check its dependencies there (``raco setup
---check-pkg-deps``), then test it on another fresh VM with ``raco test --drdr``
-(90 s per file, 10 minutes for the whole package, no network).
+catalog as the only source), check its dependencies right after on the same
+VM (``raco setup -nxiID --check-pkg-deps``: nothing compiled again), then
+test it on another fresh VM with ``raco test --drdr`` (90 s per file, 10
+minutes for the whole package, no network).
 
-Here each step starts from a fresh isolated package scope (``Scope``:
-``PLTADDONDIR``/``PLTUSERHOME`` under a temporary directory): the user's
-packages and the installation are never touched, and the installation's
-packages stand in for the catalog (``--deps fail``: a ``deps`` entry that
-names no installed package is a missing dependency).  Paths Racket reports
-in the installed copy are mapped back to the workspace package.
+Here each place where the service starts from a fresh VM starts from a fresh
+isolated package scope (``Scope``: ``PLTADDONDIR``/``PLTUSERHOME`` under a
+temporary directory): the user's packages and the installation are never
+touched, and the installation's packages stand in for the catalog (``--deps
+fail``: a ``deps`` entry that names no installed package is a missing
+dependency).  Paths Racket reports in the installed copy are mapped back to
+the workspace package.  The scopes, and why each is fresh:
 
-Conflicts (step 6) are every module and document of the archive that is
-already installed (``data/pkg-conflicts.rkt``, by raco pkg install's rules),
-confirmed by what ``raco pkg install --dry-run`` refuses (it stops at the
-first), in a fresh scope; the other steps then install with ``--force``, as
-the service builds a conflicting package and reports the conflicts apart.
-The built form (step 4) is ``raco pkg create --from-install --built`` in the
-install step's scope, installed into two more fresh scopes, as is and with
-``--binary-lib`` (when ``raco pkg install`` accepts it); each module of those
-installs is then instantiated (``data/load-modules.rkt``); the tests (step 5)
-run in the as-is install, as the service tests a fresh install of the built
-package.
+- ``conflicts/``: what the archive collides with, before anything of it is
+  installed (``data/pkg-conflicts.rkt`` finds every module and document of
+  the archive that is already installed, by raco pkg install's rules;
+  ``raco pkg install --dry-run`` confirms the first);
+- ``install/``: the service's install VM: ``raco pkg install`` of the archive,
+  then ``raco setup`` of it (compiles, builds the docs) with the dependency
+  check at its end: the service checks there too, on what its install
+  compiled, so no other scope compiles the package again;
+- ``built/built/`` and ``built/binary-lib/``: the built form (``raco pkg
+  create --from-install --built`` in the install's scope, what the service
+  publishes) installed as on the test VM, as is and with ``--binary-lib``
+  (when ``raco pkg install`` accepts it); each module of those installs is
+  instantiated (``data/load-modules.rkt``), and the tests run in the as-is
+  one.
+
+Steps with no order between them run side by side (``_together``): the
+archive and the lookup of sibling packages; the conflicts and the install
+(the install assumes no conflicts and runs again with ``--force`` when there
+are some and it failed, as the service builds a conflicting package and
+reports the conflicts apart); the built form's two installs.
 
 Documentation is built where the package declares ``scribblings`` (the
-install step's raco setup, as the service's install builds it); its errors
-are the docs step's.
+install's setup, as the service's install builds it); its errors are the
+docs step's.
 """
 
 from __future__ import annotations
@@ -41,9 +52,10 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from raco_lsp.core.records import Pos, Problem, Severity, Span
 from raco_lsp.core.text import read_source
@@ -60,7 +72,6 @@ from raco_lsp.racket.setup import (
     SetupOutput,
     SetupReport,
     WorkspacePackage,
-    check_package,
     find_packages,
     parse_setup_output,
     setup_argv,
@@ -126,6 +137,23 @@ class PkgBuildReport:
     @property
     def verdict(self) -> str:
         return self.categories[0]
+
+
+T1 = TypeVar("T1")
+T2 = TypeVar("T2")
+
+
+async def _together(a: Awaitable[T1], b: Awaitable[T2]) -> tuple[T1, T2]:
+    """``a`` and ``b`` side by side (independent work, each in its own scope:
+    the machine's cores run them at once); when one raises or this is
+    cancelled, the other is cancelled (its processes killed) first."""
+    tasks = (asyncio.ensure_future(a), asyncio.ensure_future(b))
+    try:
+        return await asyncio.gather(tasks[0], tasks[1])
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def dependency_problems(found: SetupOutput) -> bool:
@@ -339,10 +367,13 @@ def has_scribblings(directory: Path) -> bool:
 _SECTION = re.compile(r"^raco setup: --- (.*?) ---\s+\[(\d+):(\d+):(\d+)\]\s*$", re.M)
 
 
-def section_seconds(stdout: str, section: str) -> float:
+def section_seconds(stdout: str, section: str, ended: time.struct_time | None = None) -> float:
     """How long raco setup's ``--- SECTION ---`` took, by its timestamps (whole
-    seconds: the next section's stamp minus its own)."""
+    seconds: the next section's stamp minus its own; for the last section,
+    ``ended``, the local time the run ended, when given)."""
     stamps = [(m.group(1), m.group(2, 3, 4)) for m in _SECTION.finditer(stdout)]
+    if ended is not None:
+        stamps.append(("", (str(ended.tm_hour), str(ended.tm_min), str(ended.tm_sec))))
     for (name, (h, m, sec)), (_, (h2, m2, sec2)) in itertools.pairwise(stamps):
         if name == section:
             diff = (int(h2) - int(h)) * 3600 + (int(m2) - int(m)) * 60 + int(sec2) - int(sec)
@@ -365,15 +396,19 @@ async def _install_and_build(
     timeout: float,
     force: bool = False,
     siblings: Siblings | None = None,
-) -> tuple[BuildStep, BuildStep, Path | None]:
+) -> tuple[BuildStep, BuildStep, BuildStep, Path | None]:
     """Install ``archive`` into the fresh ``scope`` and set it up as ``raco pkg
     install`` does (with its docs when it declares ``scribblings``, as the
-    service builds them; otherwise ``--no-docs``); the install step, the docs
-    step (errors of building or compiling documents) and the installed
-    package's directory.  ``force``: despite conflicts."""
+    service builds them; otherwise ``--no-docs``), checking its dependencies
+    in the same ``raco setup``, after the compiling and the docs, as the
+    service checks right after its install on the same VM: nothing is
+    compiled twice.  The install step, the docs step (errors of building or
+    compiling documents), the dependencies step and the installed package's
+    directory.  ``force``: despite conflicts."""
     assert install.raco is not None
     step = BuildStep("install")
     docs = BuildStep("docs", why="the package did not install")
+    deps = BuildStep("dependencies", why="the package did not install and build")
     report = SetupReport(pkg, None)
     step.setup = report
     started = time.perf_counter()
@@ -395,24 +430,25 @@ async def _install_and_build(
         else:
             step.why = "raco pkg install timed out" if r.timed_out else "raco pkg install failed"
             report.failures.append(f"{step.why}: {step.log}")
-        return step, docs, None
+        return step, docs, deps, None
     with_docs = has_scribblings(installed)
     s = await run_process(
-        setup_argv(install.raco, pkg.name, docs=with_docs, check_deps=False),
+        setup_argv(install.raco, pkg.name, docs=with_docs),
         cwd=installed,
         env=scope.env(),
         timeout=timeout,
     )
+    ended = time.localtime()
     step.seconds = time.perf_counter() - started
     report.returncode, report.timed_out = s.returncode, s.timed_out
     report.stdout, report.stderr = s.stdout, s.stderr
     found = parse_setup_output(
         s.stdout, s.stderr, package=pkg.name, cwd=installed, pkgs={pkg.name: installed}
     )
-    errors = remap_output(found, installed, pkg.directory).errors
-    report.found.errors = [e for e in errors if not _is_doc_error(e)]
+    found = remap_output(found, installed, pkg.directory)
+    report.found.errors = [e for e in found.errors if not _is_doc_error(e)]
     doc_errors: list[SetupError] = []
-    for e in errors:  # a document that fails to compile fails to build too: once
+    for e in found.errors:  # a document that fails to compile fails to build too: once
         if _is_doc_error(e) and all(
             (e.message, e.path, e.line) != (d.message, d.path, d.line) for d in doc_errors
         ):
@@ -427,54 +463,24 @@ async def _install_and_build(
         docs.why = f"{len(doc_errors)} documentation errors" if doc_errors else "built"
         if doc_errors:
             docs.log = _excerpt(s.stderr)
-    if s.timed_out or report.found.errors or (s.returncode != 0 and not doc_errors):
+    if s.timed_out or report.found.errors or (s.returncode != 0 and found.clean):
         step.status, step.log = "failure", _excerpt(s.stderr or s.stdout)
         step.why = "raco setup timed out" if s.timed_out else "raco setup failed"
         if not report.found.errors:
             report.failures.append(f"{step.why}: {step.log}")
-        return step, docs, installed
+        return step, docs, deps, installed
     step.status = "success"
-    return step, docs, installed
-
-
-# -- step 3: dependency check ------------------------------------------------------
-
-
-async def _dependencies(
-    install: RacketInstall,
-    pkg: WorkspacePackage,
-    archive: Path,
-    work: Path,
-    timeout: float,
-    force: bool = False,
-    siblings: Siblings | None = None,
-) -> BuildStep:
-    """``raco setup --check-pkg-deps`` on the archive's content, in a fresh scope
-    (the one mechanism of ``setup.check_package``)."""
-    step = BuildStep("dependencies")
-    started = time.perf_counter()
-    unpacked = _unpack(archive, work / "unpacked" / pkg.name)
-    copy = WorkspacePackage(pkg.name, unpacked, pkg.collection)
-    # With the docs when it has some: what they use is used.
-    docs = has_scribblings(unpacked)
-    scope = Scope(work / "scope")
-    await (siblings or Siblings()).into(install, scope, timeout)
-    checked = await check_package(install, copy, scope, docs=docs, timeout=timeout, force=force)
-    step.seconds = time.perf_counter() - started
-    found = remap_output(checked.found, unpacked, pkg.directory)
-    if any(_is_doc_error(e) for e in found.errors):
-        # The docs step's errors; what the failed documents use looks unused.
-        found.errors = [e for e in found.errors if not _is_doc_error(e)]
-        found.unused = []
-    step.setup = replace(checked, package=pkg, found=found)
-    step.log = _excerpt(checked.stderr)
-    if checked.failures:
-        step.status, step.why = "failure", checked.failures[0]
-    elif dependency_problems(found):
-        step.status, step.why = "failure", "raco setup --check-pkg-deps reports problems"
+    deps.seconds = section_seconds(s.stdout, "checking package dependencies", ended)
+    step.seconds -= deps.seconds
+    deps.setup = replace(report, found=replace(found, errors=[]))
+    if doc_errors:
+        deps.setup.found.unused = []  # what the failed documents use looks unused
+    deps.log = _excerpt(s.stderr)
+    if dependency_problems(deps.setup.found):
+        deps.status, deps.why = "failure", "raco setup --check-pkg-deps reports problems"
     else:
-        step.status = "success"
-    return step
+        deps.status, deps.why = "success", ""
+    return step, docs, deps, installed
 
 
 # -- step 4: built form ------------------------------------------------------------
@@ -522,6 +528,7 @@ async def _built(
     from_scope: Scope,
     work: Path,
     timeout: float,
+    with_docs: bool,
     force: bool,
     siblings: Siblings | None = None,
 ) -> tuple[BuildStep, tuple[Scope, Path] | None]:
@@ -531,7 +538,6 @@ async def _built(
     Also the scope and directory of the as-is install (where the tests run)."""
     assert install.raco is not None
     step = BuildStep("built")
-    as_is: tuple[Scope, Path] | None = None
     started = time.perf_counter()
     dest = work / "archive"
     dest.mkdir(parents=True)
@@ -545,66 +551,124 @@ async def _built(
         step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
         step.why = "raco pkg create --from-install --built failed"
         return step, None
-    notes: list[str] = []
-    logs: list[str] = []
-    unloaded = False  # the loader itself failed or timed out
-    for form, flags in (("built", ()), ("binary-lib", ("--binary-lib",))):
-        scope = Scope(work / form)
-        scope.make()
-        await (siblings or Siblings()).into(install, scope, timeout)
-        flags = (*flags, *(("--force",) if force else ()))
-        r = await run_process(
-            _install_argv(install, pkg, archive, *flags),
-            cwd=scope.root,
-            env=scope.env(),
-            timeout=timeout,
-        )
-        installed = scope.installed(pkg.name)
-        if form == "binary-lib" and "not compatible with the requested conversion" in r.stderr:
-            notes.append("binary-lib: not allowed by the package")
-            continue
-        if r.returncode != 0 or r.timed_out or installed is None:
-            logs.append(_excerpt(r.stderr or r.stdout))
-            notes.append(f"{form}: raco pkg install failed")
-            step.problems.append(
-                Problem(
-                    pkg.directory / "info.rkt",
-                    Span.at_line_start(),
-                    Severity.ERROR,
-                    f"the {form} form does not install: {logs[-1]}",
-                    SOURCE,
-                    "built-form",
-                )
-            )
-            continue
-        if form == "built":
-            as_is = scope, installed
-        env = scope.env()
-        for var in ("DISPLAY", "WAYLAND_DISPLAY"):
-            env.pop(var, None)
-        modules = [str(m) for m in _compiled_modules(installed)]
-        loaded = await run_process(
-            [str(install.racket), str(data_file("load-modules.rkt")), *modules],
-            cwd=installed,
-            env=env,
-            timeout=timeout,
-        )
-        found = load_problems(loaded.stdout, installed, pkg, form)
-        if loaded.returncode != 0 or loaded.timed_out:
-            logs.append(_excerpt(loaded.stderr or loaded.stdout))
-            notes.append(f"{form}: its modules could not be loaded")
-            unloaded = True
-        elif found:
-            logs += [p.message for p in found]
-            notes.append(f"{form}: {len(found)} of {len(modules)} modules fail")
-        else:
-            notes.append(f"{form}: {len(modules)} modules load")
-        step.problems += found
+    # The two installs are independent (each its own fresh scope): side by side.
+    # The two installs are independent (each its own fresh scope): side by side.
+    # --binary-lib drops the docs: none to set up there.
+    forced = ["--force"] if force else []
+    forms = await _together(
+        _built_form(install, pkg, archive, work / "built", forced, with_docs, timeout, siblings),
+        _built_form(
+            install,
+            pkg,
+            archive,
+            work / "binary-lib",
+            [*forced, "--binary-lib"],
+            False,
+            timeout,
+            siblings,
+        ),
+    )
+    for form in forms:
+        step.problems += form.problems
     step.seconds = time.perf_counter() - started
-    step.log = "\n".join(logs)
-    step.why = "; ".join(notes)
+    step.log = "\n".join(log for form in forms for log in form.logs)
+    step.why = "; ".join(form.note for form in forms)
+    unloaded = any(form.unloaded for form in forms)
     step.status = "failure" if step.problems or unloaded else "success"
-    return step, as_is
+    built = forms[0]
+    return step, (built.scope, built.installed) if built.installed is not None else None
+
+
+@dataclass
+class _Form:
+    """One install of the built archive: what the built step says of it."""
+
+    scope: Scope
+    installed: Path | None = None  # None: it did not install
+    note: str = ""
+    logs: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    unloaded: bool = False  # the loader itself failed or timed out
+
+
+async def _built_form(
+    install: RacketInstall,
+    pkg: WorkspacePackage,
+    archive: Path,
+    root: Path,
+    flags: list[str],
+    with_docs: bool,
+    timeout: float,
+    siblings: Siblings | None,
+) -> _Form:
+    """The built ``archive`` installed into the fresh scope at ``root`` with
+    ``flags`` and set up, then each of its modules instantiated (``DISPLAY``
+    unset).  With docs, set up as the install step does (``raco setup`` of
+    the package: not the scope's doc index, which ``raco pkg install``'s own
+    setup rebuilds, seconds more); without, by ``raco pkg install`` itself
+    (one process less)."""
+    assert install.raco is not None
+    name = root.name
+    out = _Form(Scope(root))
+    out.scope.make()
+    await (siblings or Siblings()).into(install, out.scope, timeout)
+    setup = ["--no-setup"] if with_docs else ["-j", "1", "--no-docs"]
+    r = await run_process(
+        _install_argv(install, pkg, archive, *setup, *flags),
+        cwd=out.scope.root,
+        env=out.scope.env(),
+        timeout=timeout,
+    )
+    installed = out.scope.installed(pkg.name)
+    if "--binary-lib" in flags and "not compatible with the requested conversion" in r.stderr:
+        out.note = f"{name}: not allowed by the package"
+        return out
+    failed = "raco pkg install"
+    if with_docs and r.returncode == 0 and not r.timed_out and installed is not None:
+        failed = "raco setup"
+        r = await run_process(
+            setup_argv(install.raco, pkg.name, docs=with_docs, check_deps=False),
+            cwd=installed,
+            env=out.scope.env(),
+            timeout=timeout,
+        )
+    if r.returncode != 0 or r.timed_out or installed is None:
+        out.logs.append(_excerpt(r.stderr or r.stdout))
+        out.note = f"{name}: {failed} failed"
+        out.problems.append(
+            Problem(
+                pkg.directory / "info.rkt",
+                Span.at_line_start(),
+                Severity.ERROR,
+                f"the {name} form does not install: {out.logs[-1]}",
+                SOURCE,
+                "built-form",
+            )
+        )
+        return out
+    out.installed = installed
+    env = out.scope.env()
+    for var in ("DISPLAY", "WAYLAND_DISPLAY"):
+        env.pop(var, None)
+    modules = [str(m) for m in _compiled_modules(installed)]
+    loaded = await run_process(
+        [str(install.racket), str(data_file("load-modules.rkt")), *modules],
+        cwd=installed,
+        env=env,
+        timeout=timeout,
+    )
+    found = load_problems(loaded.stdout, installed, pkg, name)
+    if loaded.returncode != 0 or loaded.timed_out:
+        out.logs.append(_excerpt(loaded.stderr or loaded.stdout))
+        out.note = f"{name}: its modules could not be loaded"
+        out.unloaded = True
+    elif found:
+        out.logs += [p.message for p in found]
+        out.note = f"{name}: {len(found)} of {len(modules)} modules fail"
+    else:
+        out.note = f"{name}: {len(modules)} modules load"
+    out.problems += found
+    return out
 
 
 # -- step 6: conflicts ---------------------------------------------------------
@@ -733,10 +797,12 @@ async def _conflicts(
     await (siblings or Siblings()).into(install, scope, timeout)
     content = _unpack(archive, work / "content")
     helper = [str(install.racket), str(data_file("pkg-conflicts.rkt")), str(content), pkg.name]
-    found = await run_process(helper, cwd=scope.root, env=scope.env(), timeout=timeout)
     strict = ("--dry-run", "--no-setup", "--strict-doc-conflicts")
     argv = _install_argv(install, pkg, archive, *strict)
-    r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
+    found, r = await _together(  # both only read the scope
+        run_process(helper, cwd=scope.root, env=scope.env(), timeout=timeout),
+        run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout),
+    )
     step.seconds = time.perf_counter() - started
     step.problems = helper_conflicts(found.stdout, content, pkg)
     errors = [p for p in step.problems if p.severity == Severity.ERROR]
@@ -865,30 +931,42 @@ async def pkg_build(
 
     work = Path(tempfile.mkdtemp(prefix="raco-lsp-pkg-build-"))
     try:
-        step, archive = await _archive(install, pkg, work)
+        (step, archive), siblings = await _together(
+            _archive(install, pkg, work), find_siblings(install, pkg)
+        )
         done(step)
         if archive is None:
             for name in STEPS[1:]:
                 done(BuildStep(name, why="the archive could not be made"))
             return report
-        siblings = await find_siblings(install, pkg)
         report.siblings = siblings.packages
-        step = await _conflicts(install, pkg, archive, work / "conflicts", timeout, siblings)
-        done(step)
-        force = step.status == "failure"
+        # The conflicts step and the install use separate fresh scopes: side by
+        # side.  The install assumes no conflicts; when it fails and there are
+        # some, it runs again in a fresh scope with --force, as the service
+        # builds a conflicting package and reports the conflicts apart.
         scope = Scope(work / "install")
-        step, docs, _ = await _install_and_build(
-            install, pkg, archive, scope, timeout, force, siblings
+        step, (install_step, docs, deps, installed) = await _together(
+            _conflicts(install, pkg, archive, work / "conflicts", timeout, siblings),
+            _install_and_build(install, pkg, archive, scope, timeout, False, siblings),
         )
         done(step)
+        force = step.status == "failure"
+        if force and install_step.status != "success":
+            scope.clear()
+            install_step, docs, deps, installed = await _install_and_build(
+                install, pkg, archive, scope, timeout, True, siblings
+            )
+        done(install_step)
         done(docs)
-        if step.status != "success":
-            for name in STEPS[4:]:
+        done(deps)
+        if install_step.status != "success" or installed is None:
+            for name in STEPS[5:]:
                 done(BuildStep(name, why="the package did not install and build"))
             return report
-        deps_work = work / "dependencies"
-        done(await _dependencies(install, pkg, archive, deps_work, timeout, force, siblings))
-        step, as_is = await _built(install, pkg, scope, work / "built", timeout, force, siblings)
+        with_docs = docs.status != "skipped"  # it has scribblings
+        step, as_is = await _built(
+            install, pkg, scope, work / "built", timeout, with_docs, force, siblings
+        )
         done(step)
         if as_is is None:
             done(BuildStep("tests", why="the built form did not install"))
