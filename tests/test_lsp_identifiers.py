@@ -182,6 +182,41 @@ async def test_definition_into_a_workspace_module_through_rename_out(ws: Path) -
         assert "(defines it as g)" in hover.contents.value
 
 
+ADJACENT = """\
+#lang racket/base
+(require (for-syntax racket/base))
+(define-syntax (m stx)
+  (syntax-case stx ()
+    [(_ e) #'e]))
+(m 1)
+"""
+
+
+async def test_the_cursor_between_adjacent_identifiers_is_on_the_one_after_it(
+    ws: Path,
+) -> None:
+    """On the `e` of `#'e` (the cursor after `#'`, which is `syntax`'s span,
+    and before `e`): the pattern variable, not `syntax` (found comparing with
+    racket-langserver on the threading package, bench/compare_identifiers.py)."""
+    main = ws / "main.rkt"
+    main.write_text(ADJACENT, encoding="utf-8")
+    async with lsp_session(ws) as client:
+        await _opened(client, main)
+        (loc,) = await _definition(client, main, 4, 13)
+        assert loc.uri == path_uri(main) and loc.range == rng(4, 8, 4, 9)
+        got = await client.text_document_document_highlight_async(
+            types.DocumentHighlightParams(text_document=_doc(main), position=types.Position(4, 13))
+        )
+        assert got is not None
+        assert sorted((h.range.start.line, h.range.start.character) for h in got) == [
+            (4, 8),
+            (4, 13),
+        ]
+        # Right after an identifier that nothing follows, the cursor is still on it.
+        (loc,) = await _definition(client, main, 4, 14)
+        assert loc.range == rng(4, 8, 4, 9)
+
+
 _versions = itertools.count(100)
 
 

@@ -16,13 +16,16 @@ marked stale.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from raco_lsp.core.records import Pos, Span
 from raco_lsp.core.text import TextIndex
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -127,39 +130,68 @@ class Analysis:
         until = self.fresh_until
         return until is None or (pos.line, pos.col) < (until.line, until.col)
 
+    def at(self, pos: Pos, items: Iterable[tuple[Span, T]]) -> list[T]:
+        """The items whose span holds ``pos`` (``contains``), in order; when an
+        identifier of the analysis starts at ``pos``, those that only end there
+        are left out: the cursor between two adjacent identifiers (``#'e``:
+        ``syntax`` on the ``#'``, then ``e``) is on the one after it, as editors
+        read a cursor at a word's start."""
+        holding = [(span, item) for span, item in items if contains(span, pos)]
+        if any(span.end == pos for span, _ in holding) and self._starts_at(pos):
+            holding = [(span, item) for span, item in holding if span.end != pos]
+        return [item for _, item in holding]
+
+    def _starts_at(self, pos: Pos) -> bool:
+        spans = itertools.chain(
+            (s for a in self.arrows for s in (a.use, a.binder)),
+            (j.span for j in self.jumps),
+            (d.span for d in self.docs),
+            (s for s, _ in self.mouse),
+            (s for s, _ in self.types),
+        )
+        return any(s.start == pos and s.end != pos for s in spans)
+
     def binding_at(self, pos: Pos) -> tuple[Span, list[Arrow]] | None:
         """The binder of the identifier at ``pos`` (a binder or a use) and its
         arrows; imported bindings (whose binder is the require spec) too."""
-        for a in self.arrows:
-            if contains(a.use, pos) or (not a.imported and contains(a.binder, pos)):
-                binder = a.binder
-                if a.imported:
-                    # One import: the arrows from this spec to uses of the same name.
-                    name_span = a.use
-                    jump = self.jump_at(name_span.start)
-                    same = [
-                        b
-                        for b in self.arrows
-                        if b.binder == binder
-                        and (j := self.jump_at(b.use.start)) is not None
-                        and jump is not None
-                        and (j.name, j.file) == (jump.name, jump.file)
-                    ]
-                    return binder, same or [a]
-                return binder, [b for b in self.arrows if b.binder == binder]
-        return None
+        holding = self.at(
+            pos,
+            (
+                (span, a)
+                for a in self.arrows
+                for span in ([a.use] if a.imported else [a.use, a.binder])
+            ),
+        )
+        if not holding:
+            return None
+        a = holding[0]
+        binder = a.binder
+        if a.imported:
+            # One import: the arrows from this spec to uses of the same name.
+            name_span = a.use
+            jump = self.jump_at(name_span.start)
+            same = [
+                b
+                for b in self.arrows
+                if b.binder == binder
+                and (j := self.jump_at(b.use.start)) is not None
+                and jump is not None
+                and (j.name, j.file) == (jump.name, jump.file)
+            ]
+            return binder, same or [a]
+        return binder, [b for b in self.arrows if b.binder == binder]
 
     def jump_at(self, pos: Pos) -> Jump | None:
-        return next((j for j in self.jumps if contains(j.span, pos)), None)
+        return next(iter(self.at(pos, ((j.span, j) for j in self.jumps))), None)
 
     def mouse_at(self, pos: Pos) -> list[tuple[Span, str]]:
-        return [(s, t) for s, t in self.mouse if contains(s, pos)]
+        return self.at(pos, ((m[0], m) for m in self.mouse))
 
     def doc_at(self, pos: Pos) -> Doc | None:
-        return next((d for d in self.docs if contains(d.span, pos)), None)
+        return next(iter(self.at(pos, ((d.span, d) for d in self.docs))), None)
 
     def types_at(self, pos: Pos) -> list[tuple[Span, str]]:
-        return [(s, t) for s, t in self.types if contains(s, pos)]
+        return self.at(pos, ((t[0], t) for t in self.types))
 
     def target_named(self, name: str, submodules: tuple[str, ...]) -> Target | None:
         return next(
