@@ -189,6 +189,8 @@ ADJACENT = """\
   (syntax-case stx ()
     [(_ e) #'e]))
 (m 1)
+(define-syntax (n stx) #'later?)
+(struct later ())
 """
 
 
@@ -215,6 +217,15 @@ async def test_the_cursor_between_adjacent_identifiers_is_on_the_one_after_it(
         # Right after an identifier that nothing follows, the cursor is still on it.
         (loc,) = await _definition(client, main, 4, 14)
         assert loc.range == rng(4, 8, 4, 9)
+        # On `later?` of `#'later?` (a template, no arrow: as `#'gvector?` in
+        # data/gvector.rkt): not `syntax`.
+        for loc in await _definition(client, main, 6, 25):
+            target = uri_path(loc.uri)
+            assert target is not None and target.name != "template.rkt", loc
+        hover = await client.text_document_hover_async(
+            types.HoverParams(text_document=_doc(main), position=types.Position(6, 25))
+        )
+        assert hover is None or "(syntax template)" not in str(hover.contents)
 
 
 _versions = itertools.count(100)

@@ -16,9 +16,8 @@ marked stale.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +25,9 @@ from raco_lsp.core.records import Pos, Span
 from raco_lsp.core.text import TextIndex
 
 T = TypeVar("T")
+
+DELIMITERS = "()[]{}\",'`;"
+"""What ends a token in Racket's reader, besides whitespace."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ class Analysis:
 
     scope: tuple[InScope, ...] = ()
     locals: tuple[Local, ...] = ()
+    lines: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    """The analysed text's lines (the current one's, when stale)."""
 
     def usable_at(self, pos: Pos) -> bool:
         """Whether answers at ``pos`` may come from this analysis: it is the
@@ -131,25 +135,21 @@ class Analysis:
         return until is None or (pos.line, pos.col) < (until.line, until.col)
 
     def at(self, pos: Pos, items: Iterable[tuple[Span, T]]) -> list[T]:
-        """The items whose span holds ``pos`` (``contains``), in order; when an
-        identifier of the analysis starts at ``pos``, those that only end there
-        are left out: the cursor between two adjacent identifiers (``#'e``:
-        ``syntax`` on the ``#'``, then ``e``) is on the one after it, as editors
-        read a cursor at a word's start."""
+        """The items whose span holds ``pos`` (``contains``), in order; those
+        that only end at ``pos`` are left out when a word goes on there: the
+        cursor between two adjacent tokens (``#'e``: ``syntax`` on the ``#'``,
+        then ``e``) is on the one after it, as editors read a cursor at a
+        word's start."""
         holding = [(span, item) for span, item in items if contains(span, pos)]
-        if any(span.end == pos for span, _ in holding) and self._starts_at(pos):
+        if self._word_at(pos):
             holding = [(span, item) for span, item in holding if span.end != pos]
         return [item for _, item in holding]
 
-    def _starts_at(self, pos: Pos) -> bool:
-        spans = itertools.chain(
-            (s for a in self.arrows for s in (a.use, a.binder)),
-            (j.span for j in self.jumps),
-            (d.span for d in self.docs),
-            (s for s, _ in self.mouse),
-            (s for s, _ in self.types),
-        )
-        return any(s.start == pos and s.end != pos for s in spans)
+    def _word_at(self, pos: Pos) -> bool:
+        """Whether the character at ``pos`` of the analysed text is part of a
+        token (no delimiter: whitespace, a paren, a quote, ...)."""
+        line = self.lines[pos.line] if pos.line < len(self.lines) else ""
+        return pos.col < len(line) and not (line[pos.col].isspace() or line[pos.col] in DELIMITERS)
 
     def binding_at(self, pos: Pos) -> tuple[Span, list[Arrow]] | None:
         """The binder of the identifier at ``pos`` (a binder or a use) and its
@@ -313,6 +313,7 @@ def read_analysis(answer: dict[str, Any], text: str) -> tuple[Analysis | None, l
             tuple(types),
             scope=scope,
             locals=local,
+            lines=tuple(index.lines),
         ),
         problems,
     )
@@ -363,6 +364,7 @@ def carried_over(good: Analysis, old: str, new: str, why: str) -> Analysis:
         docs=tuple(docs),
         types=tuple(types),
         locals=tuple(local),
+        lines=tuple(new_index.lines),
         stale=(why.strip().splitlines() or [""])[0],
         fresh_until=new_index.pos_at(prefix) if prefix < len(new) else Pos(len(new_index.lines), 0),
     )
