@@ -129,6 +129,9 @@ def _ranges(result: list[types.DocumentHighlight] | None) -> frozenset[tuple[int
 def classify_definition(ours: frozenset[Any], theirs: frozenset[Any]) -> str:
     if ours == theirs:
         return "agree" if ours else "none from both"
+    if len(ours) == 1 and next(iter(ours))[1:] == (0, 0, 0, 0):
+        # A module path of a require: raco-lsp opens the module.
+        return "raco-lsp opens the required module"
     if not theirs:
         return "only raco-lsp"
     if not ours:
@@ -140,15 +143,25 @@ def classify_definition(ours: frozenset[Any], theirs: frozenset[Any]) -> str:
     return "differ: other file"
 
 
-def classify_presence(ours: bool, theirs: bool) -> str:
-    if ours == theirs:
-        return "agree" if ours else "none from both"
-    return "only raco-lsp" if ours else "only racket-langserver"
+def classify_hover(ours: types.Hover | None, theirs: types.Hover | None) -> str:
+    if (ours is None) == (theirs is None):
+        return "none from both" if ours is None else "agree"
+    if ours is None and _hover_text(theirs).startswith("**Source**"):
+        return "only racket-langserver: its source card"
+    return "only raco-lsp" if ours is not None else "only racket-langserver"
 
 
-def classify_highlight(ours: frozenset[Any], theirs: frozenset[Any]) -> str:
+def classify_highlight(
+    ours: frozenset[Any], theirs: frozenset[Any], position: types.Position
+) -> str:
     if ours == theirs:
         return "agree" if ours else "none from both"
+    at = (position.line, position.character)
+    others = theirs - {(0, 0, 0, 0)}
+    if (0, 0, 0, 0) in theirs and len(others) == 1 and next(iter(others))[:2] == at:
+        # An imported binding: racket-langserver shows the occurrence and
+        # the binder's range of the other file (0:0 here).
+        return "racket-langserver: only this occurrence of an import"
     if not theirs:
         return "only raco-lsp"
     if not ours:
@@ -160,12 +173,15 @@ def classify_highlight(ours: frozenset[Any], theirs: frozenset[Any]) -> str:
     return "differ: other sets"
 
 
-def _copy(specs: list[str], tmp: Path) -> tuple[list[tuple[str, Path]], dict[str, str]]:
-    """The packages' copies (name, folder) and the environment that finds them."""
+def _copy(
+    specs: list[str], deps: list[str], tmp: Path
+) -> tuple[list[tuple[str, Path]], dict[str, str]]:
+    """The packages' copies (name, folder) and the environment that finds them
+    (``deps``: copied and compiled too, not compared)."""
     collects = tmp / "collects"
     plain = tmp / "plain"
-    packages: list[tuple[str, Path]] = []
-    for spec in specs:
+    packages: list[tuple[str, Path, bool]] = []
+    for spec in [*specs, *deps]:
         name, _, folder = spec.rpartition("=")
         src = Path(folder)
         if not src.is_dir():
@@ -173,14 +189,14 @@ def _copy(specs: list[str], tmp: Path) -> tuple[list[tuple[str, Path]], dict[str
             continue
         dest = (collects / name) if name else (plain / src.name)
         shutil.copytree(src, dest, ignore=shutil.ignore_patterns("compiled", ".git"))
-        packages.append((name or src.name, dest))
+        packages.append((name or src.name, dest, spec in specs))
     env = {**os.environ, "PLTCOLLECTS": f"{collects}{os.pathsep}"}
-    for _, dest in packages:
+    for _, dest, _ in packages:
         modules = [str(p) for p in _modules(dest)]
         done = subprocess.run(["raco", "make", *modules], env=env, capture_output=True, text=True)
         if done.returncode != 0:  # the modules that compile still count
             print(f"{dest.name}: raco make: {done.stderr.strip().splitlines()[:1]}")
-    return packages, env
+    return [(name, dest) for name, dest, compared in packages if compared], env
 
 
 def _modules(folder: Path) -> list[Path]:
@@ -298,12 +314,12 @@ async def compare_package(
                         sorted(_locations(d2)),
                     ),
                     "hover": (
-                        classify_presence(h1 is not None, h2 is not None),
+                        classify_hover(h1, h2),
                         _hover_text(h1),
                         _hover_text(h2),
                     ),
                     "highlight": (
-                        classify_highlight(_ranges(l1), _ranges(l2)),
+                        classify_highlight(_ranges(l1), _ranges(l2), occ.position),
                         sorted(_ranges(l1)),
                         sorted(_ranges(l2)),
                     ),
@@ -317,7 +333,7 @@ async def compare_package(
                             [repr(e) for w, e in errors if w != "raco-lsp"],
                         )
                     tally.classes[kind][verdict] += 1
-                    if not verdict.startswith(("agree", "none")):
+                    if not verdict.startswith(("agree", "none", "racket-langserver: only")):
                         differences.append(
                             {
                                 "package": name,
@@ -382,7 +398,7 @@ async def run(args: argparse.Namespace) -> int:
         return 0
     print(f"racket-langserver: {why}")
     with tempfile.TemporaryDirectory(prefix="raco-lsp-compare-") as tmp:
-        packages, env = _copy(args.specs or DEFAULT_SPECS, Path(tmp))
+        packages, env = _copy(args.specs or DEFAULT_SPECS, args.dep, Path(tmp))
         differences: list[dict[str, Any]] = []
         tallies: dict[str, Tally] = {}
         for name, folder in packages:
@@ -407,6 +423,9 @@ async def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.compare_identifiers")
     parser.add_argument("specs", nargs="*", metavar="SPEC", help="NAME=DIR or DIR")
+    parser.add_argument(
+        "--dep", action="append", default=[], metavar="SPEC", help="copied, not compared"
+    )
     parser.add_argument("--max-modules", type=int, default=None, help="per package")
     parser.add_argument("--show", type=int, default=3, help="examples per kind of difference")
     parser.add_argument("--out", help="every difference as JSON lines")
