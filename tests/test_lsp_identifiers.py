@@ -51,6 +51,16 @@ async def _definition(
     return [g for g in got or [] if isinstance(g, types.Location)]
 
 
+async def _highlight_starts(
+    client: LanguageClient, path: Path, line: int, col: int
+) -> list[tuple[int, int]]:
+    got = await client.text_document_document_highlight_async(
+        types.DocumentHighlightParams(text_document=_doc(path), position=types.Position(line, col))
+    )
+    assert got is not None
+    return sorted((h.range.start.line, h.range.start.character) for h in got)
+
+
 async def _opened(client: LanguageClient, path: Path) -> None:
     open_file(client, path)
     await wait_idle(client)
@@ -147,15 +157,7 @@ async def test_a_saved_edit_is_analysed_again_and_a_failing_text_keeps_the_last_
         assert await _definition(client, main, 5, 15) == []  # text before it changed
         (loc,) = await _definition(client, main, 3, 12)
         assert loc.range == rng(2, 9, 2, 15)
-        got = await client.text_document_document_highlight_async(
-            types.DocumentHighlightParams(text_document=_doc(main), position=types.Position(2, 10))
-        )
-        assert got is not None
-        assert sorted((h.range.start.line, h.range.start.character) for h in got) == [
-            (2, 9),
-            (3, 11),
-            (5, 14),
-        ]
+        assert await _highlight_starts(client, main, 2, 10) == [(2, 9), (3, 11), (5, 14)]
         # Expanding again: fresh, not stale.
         _change(client, main, MAIN)
         text = await _hover_text(client, main, 2, 10)
@@ -206,14 +208,7 @@ async def test_the_cursor_between_adjacent_identifiers_is_on_the_one_after_it(
         await _opened(client, main)
         (loc,) = await _definition(client, main, 4, 13)
         assert loc.uri == path_uri(main) and loc.range == rng(4, 8, 4, 9)
-        got = await client.text_document_document_highlight_async(
-            types.DocumentHighlightParams(text_document=_doc(main), position=types.Position(4, 13))
-        )
-        assert got is not None
-        assert sorted((h.range.start.line, h.range.start.character) for h in got) == [
-            (4, 8),
-            (4, 13),
-        ]
+        assert await _highlight_starts(client, main, 4, 13) == [(4, 8), (4, 13)]
         # Right after an identifier that nothing follows, the cursor is still on it.
         (loc,) = await _definition(client, main, 4, 14)
         assert loc.range == rng(4, 8, 4, 9)
@@ -222,10 +217,7 @@ async def test_the_cursor_between_adjacent_identifiers_is_on_the_one_after_it(
         for loc in await _definition(client, main, 6, 25):
             target = uri_path(loc.uri)
             assert target is not None and target.name != "template.rkt", loc
-        hover = await client.text_document_hover_async(
-            types.HoverParams(text_document=_doc(main), position=types.Position(6, 25))
-        )
-        assert hover is None or "(syntax template)" not in str(hover.contents)
+        assert "(syntax template)" not in (await _hover_text(client, main, 6, 25) or "")
 
 
 _versions = itertools.count(100)
