@@ -220,6 +220,25 @@ async def test_the_cursor_between_adjacent_identifiers_is_on_the_one_after_it(
         assert "(syntax template)" not in (await _hover_text(client, main, 6, 25) or "")
 
 
+async def test_definition_of_an_import_from_a_submodule_of_the_same_file(ws: Path) -> None:
+    """`foo` and `rb:foo` required from the file's own submodule `rb` go to
+    its definition there (check-syntax draws both the require's arrow and
+    one from the definition; found comparing with racket-langserver on
+    sugar/test/test-require-modes.rkt)."""
+    main = ws / "main.rkt"
+    main.write_text(
+        "#lang racket/base\n(module rb racket/base\n  (provide foo)\n  (define foo 1))\n"
+        "(require (prefix-in rb: 'rb))\n(require 'rb)\n(list rb:foo foo)\n",
+        encoding="utf-8",
+    )
+    async with lsp_session(ws) as client:
+        await _opened(client, main)
+        for col in (6, 9, 13):  # rb: of rb:foo, its foo, then foo
+            (loc,) = await _definition(client, main, 6, col)
+            assert loc.uri == path_uri(main) and loc.range == rng(3, 10, 3, 13), col
+        assert await _highlight_starts(client, main, 6, 13) == [(2, 11), (3, 10), (6, 6), (6, 13)]
+
+
 _versions = itertools.count(100)
 
 

@@ -164,7 +164,9 @@ class Analysis:
         )
         if not holding:
             return None
-        a = holding[0]
+        # An import from a submodule of this file also has an arrow from its
+        # definition here: that one (`(require 'sub)`, `prefix-in`).
+        a = next((h for h in holding if not h.imported), holding[0])
         binder = a.binder
         if a.imported:
             # One import: the arrows from this spec to uses of the same name.
