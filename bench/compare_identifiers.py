@@ -2,12 +2,15 @@
 
 Run by hand (not part of ``make test`` or ``make bench``)::
 
-    python -m bench.compare_identifiers [--max-modules N] [--show N] [--out FILE] [SPEC ...]
+    python -m bench.compare_identifiers [--max-modules N] [--show N] [--out FILE]
+        [--dep SPEC ...] [SPEC ...]
 
 Each SPEC is ``NAME=DIR`` (the collection ``NAME``: ``DIR`` is copied to
 ``<tmp>/collects/NAME`` and that folder is put first in ``PLTCOLLECTS``, so
 the package's own ``(require NAME/...)`` resolve to the copy) or ``DIR`` (copied
-as a plain folder; its collection-path requires go to the installation).
+as a plain folder; its collection-path requires go to the installation); a
+``--dep`` SPEC is copied and compiled the same way but not compared (txexpr
+needs sugar).
 Without SPECs: the public packages fetched under ``/tmp/real/src`` (sugar,
 txexpr, threading) and the installation's ``data-lib/data``.  The copies are
 compiled with ``raco make`` first, so both servers see compiled dependencies;
