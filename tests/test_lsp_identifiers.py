@@ -61,6 +61,16 @@ async def _declaration(
     return _locations(await client.text_document_declaration_async(params))
 
 
+async def _highlight_starts(
+    client: LanguageClient, path: Path, line: int, col: int
+) -> list[tuple[int, int]]:
+    got = await client.text_document_document_highlight_async(
+        types.DocumentHighlightParams(text_document=_doc(path), position=types.Position(line, col))
+    )
+    assert got is not None
+    return sorted((h.range.start.line, h.range.start.character) for h in got)
+
+
 async def _opened(client: LanguageClient, path: Path) -> None:
     open_file(client, path)
     await wait_idle(client)
@@ -164,15 +174,7 @@ async def test_a_saved_edit_is_analysed_again_and_a_failing_text_keeps_the_last_
         assert await _definition(client, main, 5, 15) == []  # text before it changed
         (loc,) = await _definition(client, main, 3, 12)
         assert loc.range == rng(2, 9, 2, 15)
-        got = await client.text_document_document_highlight_async(
-            types.DocumentHighlightParams(text_document=_doc(main), position=types.Position(2, 10))
-        )
-        assert got is not None
-        assert sorted((h.range.start.line, h.range.start.character) for h in got) == [
-            (2, 9),
-            (3, 11),
-            (5, 14),
-        ]
+        assert await _highlight_starts(client, main, 2, 10) == [(2, 9), (3, 11), (5, 14)]
         # Expanding again: fresh, not stale.
         _change(client, main, MAIN)
         text = await _hover_text(client, main, 2, 10)
@@ -197,6 +199,61 @@ async def test_definition_into_a_workspace_module_through_rename_out(ws: Path) -
         assert hover is not None and isinstance(hover.contents, types.MarkupContent)
         assert "imported from" in hover.contents.value
         assert "(defines it as g)" in hover.contents.value
+
+
+ADJACENT = """\
+#lang racket/base
+(require (for-syntax racket/base))
+(define-syntax (m stx)
+  (syntax-case stx ()
+    [(_ e) #'e]))
+(m 1)
+(define-syntax (n stx) #'later?)
+(struct later ())
+"""
+
+
+async def test_the_cursor_between_adjacent_identifiers_is_on_the_one_after_it(
+    ws: Path,
+) -> None:
+    """On the `e` of `#'e` (the cursor after `#'`, which is `syntax`'s span,
+    and before `e`): the pattern variable, not `syntax` (found comparing with
+    racket-langserver on the threading package, bench/compare_identifiers.py)."""
+    main = ws / "main.rkt"
+    main.write_text(ADJACENT, encoding="utf-8")
+    async with lsp_session(ws) as client:
+        await _opened(client, main)
+        (loc,) = await _definition(client, main, 4, 13)
+        assert loc.uri == path_uri(main) and loc.range == rng(4, 8, 4, 9)
+        assert await _highlight_starts(client, main, 4, 13) == [(4, 8), (4, 13)]
+        # Right after an identifier that nothing follows, the cursor is still on it.
+        (loc,) = await _definition(client, main, 4, 14)
+        assert loc.range == rng(4, 8, 4, 9)
+        # On `later?` of `#'later?` (a template, no arrow: as `#'gvector?` in
+        # data/gvector.rkt): not `syntax`.
+        for loc in await _definition(client, main, 6, 25):
+            target = uri_path(loc.uri)
+            assert target is not None and target.name != "template.rkt", loc
+        assert "(syntax template)" not in (await _hover_text(client, main, 6, 25) or "")
+
+
+async def test_definition_of_an_import_from_a_submodule_of_the_same_file(ws: Path) -> None:
+    """`foo` and `rb:foo` required from the file's own submodule `rb` go to
+    its definition there (check-syntax draws both the require's arrow and
+    one from the definition; found comparing with racket-langserver on
+    sugar/test/test-require-modes.rkt)."""
+    main = ws / "main.rkt"
+    main.write_text(
+        "#lang racket/base\n(module rb racket/base\n  (provide foo)\n  (define foo 1))\n"
+        "(require (prefix-in rb: 'rb))\n(require 'rb)\n(list rb:foo foo)\n",
+        encoding="utf-8",
+    )
+    async with lsp_session(ws) as client:
+        await _opened(client, main)
+        for col in (6, 9, 13):  # rb: of rb:foo, its foo, then foo
+            (loc,) = await _definition(client, main, 6, col)
+            assert loc.uri == path_uri(main) and loc.range == rng(3, 10, 3, 13), col
+        assert await _highlight_starts(client, main, 6, 13) == [(2, 11), (3, 10), (6, 6), (6, 13)]
 
 
 _versions = itertools.count(100)

@@ -50,7 +50,7 @@ from raco_lsp.features.module_graph import ModuleGraphFeature
 from raco_lsp.lsp.feature import Feature
 from raco_lsp.lsp.uris import uri_path
 from raco_lsp.racket.graph import norm
-from raco_lsp.racket.identifiers import Analysis, contains
+from raco_lsp.racket.identifiers import Analysis
 from raco_lsp.syntax.parser import Source
 from raco_lsp.syntax.symbols import Symbol, is_identifier, names_in_requires, outline
 
@@ -141,12 +141,14 @@ class References(Feature):
             return Binding(path, jump.span, norm(jump.file), jump.name, jump.submodules, uses=uses)
         if binding is not None:
             binder, arrows = binding
-            span = next((s for s in [binder, *(a.use for a in arrows)] if contains(s, pos)), binder)
+            span = next(
+                iter(analysis.at(pos, ((s, s) for s in [binder, *(a.use for a in arrows)]))), binder
+            )
             target = next((t for t in analysis.targets if t.span == binder), None)
             if target is not None:
                 return Binding(path, span, norm(path), target.name, target.submodules, binder)
             return Binding(path, span, binder=binder, uses=tuple(a.use for a in arrows))
-        target = next((t for t in analysis.targets if contains(t.span, pos)), None)
+        target = next(iter(analysis.at(pos, ((t.span, t) for t in analysis.targets))), None)
         if target is not None:  # a definition nothing in the file uses
             return Binding(
                 path, target.span, norm(path), target.name, target.submodules, target.span

@@ -16,13 +16,18 @@ marked stale.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from raco_lsp.core.records import Pos, Span
 from raco_lsp.core.text import TextIndex
+
+T = TypeVar("T")
+
+DELIMITERS = "()[]{}\",'`;"
+"""What ends a token in Racket's reader, besides whitespace."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,8 @@ class Analysis:
 
     scope: tuple[InScope, ...] = ()
     locals: tuple[Local, ...] = ()
+    lines: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    """The analysed text's lines (the current one's, when stale)."""
 
     def usable_at(self, pos: Pos) -> bool:
         """Whether answers at ``pos`` may come from this analysis: it is the
@@ -147,39 +154,66 @@ class Analysis:
         until = self.fresh_until
         return until is None or (pos.line, pos.col) < (until.line, until.col)
 
+    def at(self, pos: Pos, items: Iterable[tuple[Span, T]]) -> list[T]:
+        """The items whose span holds ``pos`` (``contains``), in order; those
+        that only end at ``pos`` are left out when a word goes on there: the
+        cursor between two adjacent tokens (``#'e``: ``syntax`` on the ``#'``,
+        then ``e``) is on the one after it, as editors read a cursor at a
+        word's start."""
+        holding = [(span, item) for span, item in items if contains(span, pos)]
+        if self._word_at(pos):
+            holding = [(span, item) for span, item in holding if span.end != pos]
+        return [item for _, item in holding]
+
+    def _word_at(self, pos: Pos) -> bool:
+        """Whether the character at ``pos`` of the analysed text is part of a
+        token (no delimiter: whitespace, a paren, a quote, ...)."""
+        line = self.lines[pos.line] if pos.line < len(self.lines) else ""
+        return pos.col < len(line) and not (line[pos.col].isspace() or line[pos.col] in DELIMITERS)
+
     def binding_at(self, pos: Pos) -> tuple[Span, list[Arrow]] | None:
         """The binder of the identifier at ``pos`` (a binder or a use) and its
         arrows; imported bindings (whose binder is the require spec) too."""
-        for a in self.arrows:
-            if contains(a.use, pos) or (not a.imported and contains(a.binder, pos)):
-                binder = a.binder
-                if a.imported:
-                    # One import: the arrows from this spec to uses of the same name.
-                    name_span = a.use
-                    jump = self.jump_at(name_span.start)
-                    same = [
-                        b
-                        for b in self.arrows
-                        if b.binder == binder
-                        and (j := self.jump_at(b.use.start)) is not None
-                        and jump is not None
-                        and (j.name, j.file) == (jump.name, jump.file)
-                    ]
-                    return binder, same or [a]
-                return binder, [b for b in self.arrows if b.binder == binder]
-        return None
+        holding = self.at(
+            pos,
+            (
+                (span, a)
+                for a in self.arrows
+                for span in ([a.use] if a.imported else [a.use, a.binder])
+            ),
+        )
+        if not holding:
+            return None
+        # An import from a submodule of this file also has an arrow from its
+        # definition here: that one (`(require 'sub)`, `prefix-in`).
+        a = next((h for h in holding if not h.imported), holding[0])
+        binder = a.binder
+        if a.imported:
+            # One import: the arrows from this spec to uses of the same name.
+            name_span = a.use
+            jump = self.jump_at(name_span.start)
+            same = [
+                b
+                for b in self.arrows
+                if b.binder == binder
+                and (j := self.jump_at(b.use.start)) is not None
+                and jump is not None
+                and (j.name, j.file) == (jump.name, jump.file)
+            ]
+            return binder, same or [a]
+        return binder, [b for b in self.arrows if b.binder == binder]
 
     def jump_at(self, pos: Pos) -> Jump | None:
-        return next((j for j in self.jumps if contains(j.span, pos)), None)
+        return next(iter(self.at(pos, ((j.span, j) for j in self.jumps))), None)
 
     def mouse_at(self, pos: Pos) -> list[tuple[Span, str]]:
-        return [(s, t) for s, t in self.mouse if contains(s, pos)]
+        return self.at(pos, ((m[0], m) for m in self.mouse))
 
     def doc_at(self, pos: Pos) -> Doc | None:
-        return next((d for d in self.docs if contains(d.span, pos)), None)
+        return next(iter(self.at(pos, ((d.span, d) for d in self.docs))), None)
 
     def types_at(self, pos: Pos) -> list[tuple[Span, str]]:
-        return [(s, t) for s, t in self.types if contains(s, pos)]
+        return self.at(pos, ((t[0], t) for t in self.types))
 
     def target_of(self, name: str, submodules: tuple[str, ...]) -> Target | None:
         """Where the module defines ``name`` in ``submodules``."""
@@ -299,6 +333,7 @@ def read_analysis(answer: dict[str, Any], text: str) -> tuple[Analysis | None, l
             tuple(types),
             scope=scope,
             locals=local,
+            lines=tuple(index.lines),
         ),
         problems,
     )
@@ -349,6 +384,7 @@ def carried_over(good: Analysis, old: str, new: str, why: str) -> Analysis:
         docs=tuple(docs),
         types=tuple(types),
         locals=tuple(local),
+        lines=tuple(new_index.lines),
         stale=(why.strip().splitlines() or [""])[0],
         fresh_until=new_index.pos_at(prefix) if prefix < len(new) else Pos(len(new_index.lines), 0),
     )
