@@ -34,5 +34,13 @@ def test_a_features_methods_register_as_handlers() -> None:
     # pygls reads the signature (without self) and the annotations.
     assert list(inspect.signature(handler).parameters) == ["arg"]
     assert get_type_hints(handler)["arg"] is _Args
-    assert asyncio.run(handler(_Args(name="a"))) == "_Echo: a"
-    assert server.protocol.fm.features["raco/test.echo"](None) == "-"
+
+    async def call() -> str:
+        task = asyncio.ensure_future(handler(_Args(name="a")))
+        await asyncio.sleep(0.05)
+        assert not task.done()  # a command waits for the client's settings
+        server.configured.set()
+        return await asyncio.wait_for(task, 5)
+
+    assert asyncio.run(call()) == "_Echo: a"
+    assert asyncio.run(server.protocol.fm.features["raco/test.echo"](None)) == "-"

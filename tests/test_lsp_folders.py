@@ -5,10 +5,13 @@ and ``didChangeWorkspaceFolders``."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient
@@ -107,16 +110,26 @@ async def test_a_folder_added_later_gets_its_own_settings(tmp_path: Path) -> Non
     assert not marks.exists() or list(marks.iterdir()) == []
 
 
-async def test_a_trusted_module_that_requires_an_untrusted_one_is_not_compiled(
-    tmp_path: Path,
-) -> None:
+def _user_and_via(tmp_path: Path, user_body: str) -> tuple[Path, Path, Path, Path, Path]:
+    """A trusted folder and an untrusted one whose modules leave marks in
+    ``marks`` when run; in the trusted one ``user.rkt`` (``user_body``) and
+    ``via.rkt``, which requires it: (trusted, untrusted, marks, user, via)."""
     trusted, untrusted = _folders(tmp_path, "trusted", "untrusted")
     marks = tmp_path / "marks"
     make_payload_workspace(untrusted, marks)
     user = trusted / "user.rkt"
-    user.write_text(BASE + '(require (file "../untrusted/lib.rkt"))\n')
+    user.write_text(BASE + user_body)
     via = trusted / "via.rkt"
     via.write_text(BASE + '(require "user.rkt")\n')
+    return trusted, untrusted, marks, user, via
+
+
+async def test_a_trusted_module_that_requires_an_untrusted_one_is_not_compiled(
+    tmp_path: Path,
+) -> None:
+    trusted, untrusted, marks, user, via = _user_and_via(
+        tmp_path, '(require (file "../untrusted/lib.rkt"))\n'
+    )
     config = {trusted: None, untrusted: {"raco-lsp": {"trusted": False}}}
     async with lsp_session(trusted, folders=config) as client:
         for f in (via, user):
@@ -138,13 +151,7 @@ async def test_a_module_edited_to_require_an_untrusted_one_is_no_longer_compiled
 ) -> None:
     """Which modules reach an untrusted folder is remembered between builds:
     an edit that adds such a require must be seen at once."""
-    trusted, untrusted = _folders(tmp_path, "trusted", "untrusted")
-    marks = tmp_path / "marks"
-    make_payload_workspace(untrusted, marks)
-    user = trusted / "user.rkt"
-    user.write_text(BASE + "(define x 1)\n")
-    via = trusted / "via.rkt"
-    via.write_text(BASE + '(require "user.rkt")\n')
+    trusted, untrusted, marks, user, via = _user_and_via(tmp_path, "(define x 1)\n")
     config = {trusted: None, untrusted: {"raco-lsp": {"trusted": False}}}
     async with lsp_session(trusted, folders=config) as client:
         for f in (via, user):
@@ -207,3 +214,67 @@ async def test_each_folder_uses_its_own_racket(tmp_path: Path) -> None:
             found[folder] = sorted(Path(x["path"]).name for x in deps)
         assert "list.rkt" in found[with_racket]
         assert found[without] == []
+
+
+async def test_nothing_runs_in_a_folder_before_its_trust_is_known(tmp_path: Path) -> None:
+    """Until the client has answered ``workspace/configuration``, trust is
+    unknown and fails closed: a folder the answer makes untrusted runs
+    nothing that was asked for while the answer was awaited (here raco setup
+    on an info.rkt save, which initializationOptions turn on), and what was
+    asked for is not lost: it is decided once the answer is in (the trusted
+    folder's save is checked)."""
+    trusted, untrusted = _folders(tmp_path, "trusted", "untrusted")
+    marks = tmp_path / "marks"
+    (untrusted / "broken.rkt").unlink()  # raco setup would stop at it
+    payload = make_payload_workspace(untrusted, marks)
+    pkg = trusted / "lib"
+    pkg.mkdir()
+    (pkg / "main.rkt").write_text(BASE + "(provide x)\n(define x 1)\n")
+    good = pkg / "info.rkt"
+    good.write_text('#lang info\n(define collection "lib")\n(define deps \'("base" "db-lib"))\n')
+    release = asyncio.Event()
+    asked: list[int] = []
+
+    def held(client: LanguageClient) -> None:
+        # pytest-lsp's own answer, given only once released
+        client.protocol.fm._features.pop(types.WORKSPACE_CONFIGURATION)
+
+        @client.feature(types.WORKSPACE_CONFIGURATION)  # type: ignore[untyped-decorator]
+        async def configuration(params: types.ConfigurationParams) -> list[Any]:
+            asked.append(len(params.items))
+            await release.wait()
+            return [
+                client.get_configuration(section=i.section, scope_uri=i.scope_uri)
+                for i in params.items
+            ]
+
+    init = {"setupOnSave": True, "checkOnStartup": False, "compileOnSave": "off"}
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    async with lsp_session(
+        trusted,
+        env=env,
+        folders={trusted: None, untrusted: {"raco-lsp": {"trusted": False}}},
+        init_options=init,
+        before_initialize=held,
+        server=[sys.executable, "-m", "raco_lsp", "serve", "--log-level", "DEBUG"],
+    ) as client:
+        for info in (payload["info.rkt"], good):
+            open_file(client, info)
+            save_file(client, info, info.read_text())
+        await asyncio.sleep(3)  # time enough for a raco setup to start
+        assert asked and not release.is_set()
+        release.set()
+        await wait_idle(client)
+        await asyncio.wait_for(_command(client, "raco-lsp.setupIdle"), 120)
+        setup = [d for d in diagnostics(client, good) if d.source == "raco setup"]
+        assert [d.message.split(":")[0] for d in setup] == ['unused dependency "db-lib"']
+        ran = [d for d in diagnostics(client, payload["info.rkt"]) if d.source == "raco setup"]
+        assert ran == []
+    assert not marks.exists() or list(marks.iterdir()) == []
+    assert not (untrusted / "compiled").exists()
+
+
+async def _command(client: LanguageClient, command: str, *args: Any) -> Any:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=command, arguments=list(args))
+    )

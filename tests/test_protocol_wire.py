@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -90,5 +91,7 @@ def test_a_feature_registers_its_methods_as_handlers() -> None:
     server.add_feature(demo)
     assert server.feature_of(Demo) is demo
     fm = server.protocol.fm
-    assert fm.features["raco/demoRequest"](_Edge(from_="a", to="b")) == _Result(range="b")
+    server.configured.set()  # requests wait for the client's settings
+    answer = asyncio.run(fm.features["raco/demoRequest"](_Edge(from_="a", to="b")))
+    assert answer == _Result(range="b")
     assert "raco-lsp.demoCommand" in fm.commands

@@ -64,18 +64,25 @@ FeatureT = TypeVar("FeatureT", bound=Feature)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _handler(method: Callable[..., Any]) -> Callable[..., Any]:
+def _handler(method: Callable[..., Any], ready: asyncio.Event | None = None) -> Callable[..., Any]:
     """A feature's bound method as a pygls handler: a plain function (pygls
     sets attributes on handlers, which a bound method refuses) with the
-    method's signature and resolved annotations (pygls reads both)."""
+    method's signature and resolved annotations (pygls reads both).  With
+    ``ready``, the handler first waits for it (a command sent as the server
+    starts is decided by the client's settings)."""
 
     async def call_async(*args: Any, **kwargs: Any) -> Any:
-        return await method(*args, **kwargs)
+        if ready is not None:
+            await ready.wait()
+        result = method(*args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
 
     def call(*args: Any, **kwargs: Any) -> Any:
         return method(*args, **kwargs)
 
-    handler: Callable[..., Any] = call_async if inspect.iscoroutinefunction(method) else call
+    handler: Callable[..., Any] = (
+        call_async if ready is not None or inspect.iscoroutinefunction(method) else call
+    )
     handler.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
     handler.__annotations__ = get_type_hints(method)
     handler.__name__ = handler.__qualname__ = method.__qualname__
@@ -233,6 +240,10 @@ class RacoLanguageServer(LanguageServer):
         """Each workspace folder's own answer (``scopeUri``), over the base."""
         self._installs: dict[str | None, tuple[RacketInstall | None, list[str]]] = {}
         self.started = asyncio.Event()  # the initialized handler is done
+        self.configured = asyncio.Event()
+        """The client's first answer to ``workspace/configuration`` is in (or
+        it asks none): until then trust is unknown and fails closed."""
+        self._arrived = asyncio.Event()  # set and replaced when settings arrive
         self._readying: set[asyncio.Future[Any]] = set()  # on_ready hooks running
         self.store = DiagnosticStore(self._send_diagnostics)
 
@@ -269,14 +280,15 @@ class RacoLanguageServer(LanguageServer):
     # -- features -------------------------------------------------------------
 
     def add_feature(self, feature: Feature) -> None:
-        """Register a feature: its hooks, and its ``@command``/``@request`` methods."""
+        """Register a feature: its hooks, and its ``@command``/``@request``
+        methods, which wait for the client's settings (``configured``)."""
         self.features.append(feature)
         for name in dir(type(feature)):
             fn = getattr(type(feature), name, None)
             if (cmd := getattr(fn, COMMAND_MARK, None)) is not None:
-                self.command(cmd)(_handler(getattr(feature, name)))
+                self.command(cmd)(_handler(getattr(feature, name), self.configured))
             if (method := getattr(fn, REQUEST_MARK, None)) is not None:
-                self.feature(method)(_handler(getattr(feature, name)))
+                self.feature(method)(_handler(getattr(feature, name), self.configured))
 
     def feature_of(self, cls: type[FeatureT]) -> FeatureT:
         """The registered feature of class ``cls``."""
@@ -300,9 +312,15 @@ class RacoLanguageServer(LanguageServer):
                 log.exception("%s.%s failed", type(f).__name__, hook)
         return results
 
+    async def answer_hooks(self, hook: str, *args: Any) -> list[Any]:
+        """``call_hooks`` for what the client sends (requests, watched
+        files): once its settings are in, so that trust is known."""
+        await self.configured.wait()
+        return await self.call_hooks(hook, *args)
+
     async def gather_hooks(self, hook: str, *args: Any) -> list[Any]:
-        """The concatenated lists that ``hook`` returns."""
-        return [x for r in await self.call_hooks(hook, *args) if r for x in r]
+        """The concatenated lists that ``hook`` returns (``answer_hooks``)."""
+        return [x for r in await self.answer_hooks(hook, *args) if r for x in r]
 
     # -- helpers shared by features ----------------------------------------
 
@@ -405,19 +423,56 @@ class RacoLanguageServer(LanguageServer):
     def settings_for(self, path: Path) -> Settings:
         """The settings of the folder holding ``path``.  A file outside every
         folder gets the workspace-wide ``settings`` (trusted only if every
-        folder is)."""
+        folder is).  Not trusted while the client's answer for that folder
+        has not arrived (``settings_known``)."""
         folder = self.folder_of(path)
-        found = self.folder_settings.get(folder) if folder is not None else None
-        return found or self.settings
+        if folder is None:
+            return self.settings
+        found = self.folder_settings.get(folder)
+        if found is None:
+            s = self.settings
+            return s if not s.trusted or self._known([folder]) else replace(s, trusted=False)
+        return found if self.configured.is_set() else replace(found, trusted=False)
 
     @property
     def settings(self) -> Settings:
         """The settings of work that belongs to no one folder: the base
-        settings, trusted only when every folder is (fails closed)."""
+        settings, trusted only when every folder is and the client's
+        settings of every folder are known (fails closed)."""
         s = self.base_settings
-        if s.trusted and not all(f.trusted for f in self.folder_settings.values()):
+        if s.trusted and (
+            not all(f.trusted for f in self.folder_settings.values())
+            or not self._known(self.folders())
+        ):
             s = replace(s, trusted=False)
         return s
+
+    def _known(self, folders: list[Path]) -> bool:
+        """Whether the client has answered for these folders (a client that
+        asks nothing answers with initializationOptions)."""
+        if not self.configured.is_set():
+            return False
+        caps = self.client_capabilities.workspace
+        if caps is None or not caps.configuration:
+            return True
+        return all(f in self.folder_settings for f in folders)
+
+    def settings_known(self, path: Path) -> bool:
+        """Whether the settings that apply to ``path`` have arrived."""
+        folder = self.folder_of(path)
+        return self._known([folder] if folder is not None else self.folders())
+
+    def settings_arrived(self) -> None:
+        """Wake what waits in ``until_settings_known``."""
+        self._arrived.set()
+        self._arrived = asyncio.Event()
+
+    async def until_settings_known(self, path: Path) -> None:
+        """Until the client's settings for ``path`` have arrived: work asked
+        for before then (a file opened or saved as the server starts, or in a
+        folder just added) is decided by them, not by a guess."""
+        while not self.settings_known(path):
+            await self._arrived.wait()
 
     def install_for(self, path: Path) -> RacketInstall | None:
         """The Racket of the folder holding ``path`` (its ``racketPath``)."""
@@ -445,6 +500,7 @@ class RacoLanguageServer(LanguageServer):
             self.folder_settings = folders
         files.set_max_file_size(base.max_file_size * files.MB)
         self._installs = {}
+        self.settings_arrived()
         for folder, s in [(None, base), *self.folder_settings.items()]:
             where = "" if folder is None else f" ({folder})"
             for problem in s.problems:
@@ -481,6 +537,9 @@ class RacoLanguageServer(LanguageServer):
             )
         except Exception as e:  # a client that fails the request: keep what we have
             log.warning("workspace/configuration failed: %s", e)
+            # a folder it never answered for has the base settings
+            known = {f: self.folder_settings.get(f, self.base_settings) for f in folders}
+            self.apply_settings(self.base_settings, {**self.folder_settings, **known})
             return
         answers = list(result) if isinstance(result, list | tuple) else []
         answers += [None] * (len(items) - len(answers))
@@ -522,6 +581,7 @@ class RacoLanguageServer(LanguageServer):
 async def _run_hooks(ls: RacoLanguageServer, uri: str, name: str) -> None:
     path = uri_path(uri)
     if path is not None:
+        await ls.until_settings_known(path)
         await ls.call_hooks(name, path)
 
 
@@ -552,7 +612,11 @@ def create_server() -> RacoLanguageServer:
         # Settings from initializationOptions first, so a client without
         # workspace/configuration still gets them; then the client's view.
         ls.apply_settings(ls.base_settings)
-        await ls.fetch_configuration()
+        try:
+            await ls.fetch_configuration()
+        finally:
+            ls.configured.set()
+            ls.settings_arrived()
         log.info("settings: %s", ls.base_settings)
         for folder, s in ls.folder_settings.items():
             if s != ls.base_settings:
@@ -585,7 +649,7 @@ def create_server() -> RacoLanguageServer:
     async def did_change_watched_files(
         ls: RacoLanguageServer, params: types.DidChangeWatchedFilesParams
     ) -> None:
-        await ls.call_hooks("on_watched", list(params.changes))
+        await ls.answer_hooks("on_watched", list(params.changes))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: RacoLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -612,7 +676,7 @@ def create_server() -> RacoLanguageServer:
     ) -> types.CompletionList | None:
         items: list[types.CompletionItem] = []
         incomplete = False
-        for r in await ls.call_hooks("completion", params):
+        for r in await ls.answer_hooks("completion", params):
             if isinstance(r, types.CompletionList):
                 items += r.items
                 incomplete = incomplete or r.is_incomplete
@@ -630,7 +694,7 @@ def create_server() -> RacoLanguageServer:
     async def completion_resolve(
         ls: RacoLanguageServer, item: types.CompletionItem
     ) -> types.CompletionItem:
-        for result in await ls.call_hooks("completion_resolve", item):
+        for result in await ls.answer_hooks("completion_resolve", item):
             if isinstance(result, types.CompletionItem):
                 item = result
                 break
@@ -649,14 +713,14 @@ def create_server() -> RacoLanguageServer:
     async def signature_help(
         ls: RacoLanguageServer, params: types.SignatureHelpParams
     ) -> types.SignatureHelp | None:
-        for result in await ls.call_hooks("signature_help", params):
+        for result in await ls.answer_hooks("signature_help", params):
             if isinstance(result, types.SignatureHelp):
                 return result
         return None
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: RacoLanguageServer, params: types.HoverParams) -> types.Hover | None:
-        for result in await ls.call_hooks("hover", params):
+        for result in await ls.answer_hooks("hover", params):
             if result is not None:
                 assert isinstance(result, types.Hover)
                 text = ls.client_capabilities.text_document
@@ -688,7 +752,7 @@ def create_server() -> RacoLanguageServer:
         """``method``'s answer: the first answer of ``hook`` that is not None."""
 
         async def handler(ls: RacoLanguageServer, params: Any) -> Any:
-            return next((r for r in await ls.call_hooks(hook, params) if r is not None), None)
+            return next((r for r in await ls.answer_hooks(hook, params) if r is not None), None)
 
         handler.__name__ = handler.__qualname__ = hook
         server.feature(method)(handler)
