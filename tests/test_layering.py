@@ -4,6 +4,9 @@ code map), enforced by walking every module's imports, lazy ones included."""
 from __future__ import annotations
 
 import ast
+import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import ROOT
@@ -36,7 +39,7 @@ def imports_of(source: str, module: str) -> list[tuple[int, str]]:
     source of module ``module`` (``raco_lsp.racket.graph``)."""
     package = module.rsplit(".", 1)[0]
     out: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(_parse(source)):
         if isinstance(node, ast.Import):
             out += [(node.lineno, a.name) for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -47,6 +50,26 @@ def imports_of(source: str, module: str) -> list[tuple[int, str]]:
                 base = ".".join([*parts, base] if base else parts)
             out += [(node.lineno, f"{base}.{a.name}" if base else a.name) for a in node.names]
     return out
+
+
+def _parse(source: str) -> ast.Module:
+    """``ast.parse``; in a fresh interpreter when CPython 3.11.7's AST
+    validator trips over the recursion depth left by earlier work in this
+    process ("AST constructor recursion depth mismatch", CPython gh-106905,
+    fixed in 3.11.8)."""
+    try:
+        return ast.parse(source)
+    except SystemError:
+        code = (
+            "import ast, pickle, sys; "
+            "sys.stdout.buffer.write(pickle.dumps(ast.parse(sys.stdin.read())))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], input=source.encode(), capture_output=True, check=True
+        ).stdout
+        tree = pickle.loads(out)
+        assert isinstance(tree, ast.Module)
+        return tree
 
 
 def room_of(module: str) -> str | None:

@@ -552,7 +552,6 @@ async def _built(
         step.why = "raco pkg create --from-install --built failed"
         return step, None
     # The two installs are independent (each its own fresh scope): side by side.
-    # The two installs are independent (each its own fresh scope): side by side.
     # --binary-lib drops the docs: none to set up there.
     forced = ["--force"] if force else []
     forms = await _together(
