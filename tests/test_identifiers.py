@@ -100,3 +100,30 @@ def test_reader_docs_unused_and_types() -> None:
     doc = analysis.doc_at(Pos(1, 3))
     assert doc is not None and doc.file == Path("/d/r.html") and doc.bluebox == ("syntax", "(d)")
     assert analysis.types_at(Pos(1, 14)) == [(Span(Pos(1, 14), Pos(1, 15)), "Integer")]
+
+
+def test_several_binders_of_one_use_in_text_order() -> None:
+    """A macro can make several binders of one name (``define-generics``'
+    fast defaults): definition offers each, in text order, whatever order
+    check-syntax's arrows come in; highlight keeps to the first."""
+    text = "#lang racket/base\n(m f)\n(m f)\n(f 1)\n"
+    first, second, use = [21, 22], [27, 28], [31, 32]
+    empty: dict[str, Any] = {
+        k: [] for k in ("mouse", "jumps", "targets", "unused", "docs", "doc_entries", "types")
+    }
+    for arrows in (
+        [[*second, *use, False, 0], [*first, *use, False, 0]],
+        [[*first, *use, False, 0], [*second, *use, False, 0]],
+    ):
+        analysis, problems = read_analysis({**empty, "arrows": arrows}, text)
+        assert analysis is not None and problems == []
+        at_use = Pos(3, 1)
+        assert analysis.binders_at(at_use) == [
+            Span(Pos(1, 3), Pos(1, 4)),
+            Span(Pos(2, 3), Pos(2, 4)),
+        ]
+        binding = analysis.binding_at(at_use)
+        assert binding is not None and binding[0] == Span(Pos(1, 3), Pos(1, 4))
+        assert analysis.binders_at(Pos(2, 3)) == [Span(Pos(2, 3), Pos(2, 4))]  # on a binder
+    imported, _ = read_analysis({**empty, "arrows": [[0, 5, *use, True, 0]]}, text)
+    assert imported is not None and imported.binders_at(Pos(3, 1)) == []

@@ -222,7 +222,7 @@ class Identifiers(Feature):
         for old in [i for i in self._agents if i not in in_use]:
             self._keep(asyncio.ensure_future(self._agents.pop(old).stop()))
         if install not in self._agents:
-            self._agents[install] = racket_agent(install)
+            self._agents[install] = racket_agent(install, "analysis")
         agent = self._agents[install]
         agent.memory_limit = self.server.settings.agent_memory_limit * 2**20
         return agent
@@ -338,10 +338,10 @@ class Identifiers(Feature):
                 else types.Range(start=types.Position(0, 0), end=types.Position(0, 0))
             )
             return [types.Location(uri=self.server.uri_of(jump.file), range=where)]
-        binding = analysis.binding_at(pos)
-        if binding is None or binding[1][0].imported:
-            return []
-        return self._in_file(params.text_document.uri, path, binding[0])
+        return [
+            types.Location(uri=params.text_document.uri, range=conv.range(path, span))
+            for span in analysis.binders_at(pos)
+        ]
 
     async def declarations(self, params: types.DeclarationParams) -> list[types.Location]:
         """Where this module binds the identifier: the require spec that

@@ -185,8 +185,11 @@ class Analysis:
         if not holding:
             return None
         # An import from a submodule of this file also has an arrow from its
-        # definition here: that one (`(require 'sub)`, `prefix-in`).
-        a = next((h for h in holding if not h.imported), holding[0])
+        # definition here: that one (`(require 'sub)`, `prefix-in`).  Where a
+        # macro made several binders of one name, the first in the text (the
+        # arrows come in check-syntax's hash order).
+        local = sorted((h for h in holding if not h.imported), key=lambda h: _key(h.binder))
+        a = local[0] if local else holding[0]
         binder = a.binder
         if a.imported:
             # One import: the arrows from this spec to uses of the same name.
@@ -202,6 +205,18 @@ class Analysis:
             ]
             return binder, same or [a]
         return binder, [b for b in self.arrows if b.binder == binder]
+
+    def binders_at(self, pos: Pos) -> list[Span]:
+        """Where the identifier at ``pos`` is bound in this module, in text
+        order: at a use, the binder of each of its arrows (a macro can make
+        several binders of one name: ``define-generics``' fast defaults); at
+        a binder, itself.  Empty for an imported identifier."""
+        uses = self.at(pos, ((a.use, a) for a in self.arrows))
+        if uses:
+            # an import from a submodule of this file has both kinds: its definition
+            return sorted({a.binder for a in uses if not a.imported}, key=_key)
+        binding = self.binding_at(pos)
+        return [] if binding is None or binding[1][0].imported else [binding[0]]
 
     def jump_at(self, pos: Pos) -> Jump | None:
         return next(iter(self.at(pos, ((j.span, j) for j in self.jumps))), None)
@@ -238,6 +253,10 @@ class Analysis:
 
     def in_scope_named(self, name: str) -> InScope | None:
         return next((b for b in self.scope if b.name == name), None)
+
+
+def _key(span: Span) -> tuple[int, int, int, int]:
+    return (span.start.line, span.start.col, span.end.line, span.end.col)
 
 
 def contains(span: Span, pos: Pos) -> bool:
