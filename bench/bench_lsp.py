@@ -39,7 +39,8 @@ in it, in one server:
 - hover, definition, references (if the server offers them) and completion:
   p50 and p95 over ``REQUESTS`` requests once analysed (target p95 < 50 ms);
 - server + agents RSS after opening 20 modules and asking a definition in
-  each (target: below racket-langserver's 251 MB after initialize).
+  each (target: below racket-langserver's 251 MB after initialize), and for
+  raco-lsp again once idle past ``spareAgentTimeout``.
 
 racket-langserver is measured the same way in the same run when it is
 installed or ``RACKET_LANGSERVER`` is a command that starts it, and otherwise
@@ -78,6 +79,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from bench.synth import Synth, make_typical_module, make_workspace
+from raco_lsp.lsp.settings import Settings
 
 ROUNDS = 6
 REQUESTS = 50
@@ -213,10 +215,13 @@ def _target(synth: Synth) -> Path:
     return synth.layers[-1][0]
 
 
-def _rss() -> tuple[int, int, int]:
+SPARE_AGENT_TIMEOUT = Settings().spare_agent_timeout
+
+
+def _rss() -> tuple[int, list[tuple[str, int]]]:
     """kB of VmRSS of the server (this process's one child while a session
-    runs), kB summed over what it started (its descendants), and how many
-    those are."""
+    runs), and of each process it started (its descendants), named by what
+    it runs (a helper's file and role: ``agent.rkt compile``)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for d in Path("/proc").iterdir():
@@ -231,21 +236,32 @@ def _rss() -> tuple[int, int, int]:
         children.setdefault(int(fields["PPid"]), []).append(pid)
         rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])  # none for a zombie
     (server,) = children.get(os.getpid(), [])
-    found: list[int] = []
+    found: list[tuple[str, int]] = []
     todo = list(children.get(server, []))
     while todo:
         pid = todo.pop()
-        found.append(pid)
+        found.append((_process_name(pid), rss[pid]))
         todo += children.get(pid, [])
-    return rss[server], sum(rss[p] for p in found), len(found)
+    return rss[server], sorted(found)
 
 
-def _fmt_rss(sample: tuple[int, int, int]) -> str:
-    server, helpers, n = sample
-    return (
-        f"{(server + helpers) / 1024:.0f} MB (server {server / 1024:.0f} MB + "
-        f"{n} helper process{'' if n == 1 else 'es'} {helpers / 1024:.0f} MB)"
-    )
+def _process_name(pid: int) -> str:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    words = [os.fsdecode(a) for a in argv if a]
+    script = next((i for i, w in enumerate(words) if w.endswith(".rkt")), None)
+    if script is None:
+        return Path(words[0]).name if words else "?"
+    return " ".join([Path(words[script]).name, *words[script + 1 : script + 2]])
+
+
+def _fmt_rss(sample: tuple[int, list[tuple[str, int]]]) -> str:
+    server, helpers = sample
+    total = server + sum(kb for _, kb in helpers)
+    parts = [f"server {server / 1024:.0f}"] + [f"{n} {kb / 1024:.0f}" for n, kb in helpers]
+    return f"{total / 1024:.0f} MB ({' + '.join(parts)} MB)"
 
 
 def _position(path: Path, needle: str, offset: int) -> types.Position:
@@ -580,6 +596,11 @@ async def _identifier_server(
         f"  server + helpers RSS, {len(opened) + 2} modules open and analysed: "
         f"{_fmt_rss(_rss())} (target: below racket-langserver's 251 MB after initialize)"
     )
+    if raco_lsp:
+        # The compile agents beyond the first stop after spareAgentTimeout
+        # (default 60 s) without a build.
+        await asyncio.sleep(SPARE_AGENT_TIMEOUT + 5)
+        print(f"  the same {SPARE_AGENT_TIMEOUT + 5:.0f} s later, idle: {_fmt_rss(_rss())}")
     await _stop(session)
 
 

@@ -213,6 +213,39 @@ async def test_parallel_agents_compile_dependents_after_their_dependency(ws: Pat
         assert all(diagnostics(client, d) == [] for d in fan)
 
 
+async def test_a_spare_agent_stops_when_idle_and_starts_for_the_next_build(ws: Path) -> None:
+    """``spareAgentTimeout``: the agents beyond the first stop once no build
+    has run for that long (their process is gone); the next build that can
+    use two starts it again."""
+    leaf = ws / "leaf.rkt"
+    leaf.write_text(BASE + "(provide v)\n(define (v) 1)\n")
+    fan = []
+    for i in range(4):
+        d = ws / f"d{i}.rkt"
+        d.write_text(BASE + f'(require "leaf.rkt")\n(define (f{i}) (+ (v) {i}))\n')
+        fan.append(d)
+    async with lsp_session(ws, init_options={"jobs": 2, "spareAgentTimeout": 1}) as client:
+        for d in fan:
+            open_file(client, d)
+        await wait_idle(client)
+        first, spare = (await status(client))["agent"]["all"]
+        assert first["compiles"] > 0 and spare["compiles"] > 0 and spare["pid"] is not None
+        for _ in range(100):
+            now = (await status(client))["agent"]["all"]
+            if now[1]["state"] == "stopped":
+                break
+            await asyncio.sleep(0.1)
+        assert now[1]["state"] == "stopped" and now[1]["pid"] is None
+        assert (now[0]["state"], now[0]["pid"]) == ("idle", first["pid"])  # the first stays
+        with pytest.raises(ProcessLookupError):
+            os.kill(spare["pid"], 0)
+        save_file(client, leaf, BASE + "(provide v)\n(define (v) 2)\n")
+        await wait_idle(client)
+        again = (await status(client))["agent"]["all"][1]
+        assert again["compiles"] > spare["compiles"] and again["pid"] not in (None, spare["pid"])
+        assert all(diagnostics(client, d) == [] for d in fan)
+
+
 async def build_workspace(client: LanguageClient) -> Any:
     return await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="raco-lsp.buildWorkspace")

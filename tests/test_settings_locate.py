@@ -66,3 +66,13 @@ def test_max_file_size_setting() -> None:
         assert s.max_file_size == 8 and s.problems == (
             "raco-lsp.maxFileSize must be a whole number of MB (>= 1)",
         )
+
+
+def test_spare_agent_timeout_parses_and_rejects_bad_values() -> None:
+    s = parse_settings({"spareAgentTimeout": 2.5})
+    assert s.spare_agent_timeout == 2.5 and s.problems == ()
+    assert parse_settings({"spareAgentTimeout": 0}).spare_agent_timeout == 0.0
+    for bad in (-1, True, "60", None):
+        b = parse_settings({"spareAgentTimeout": bad}, s)
+        assert b.spare_agent_timeout == 2.5 and len(b.problems) == 1
+    assert Settings().spare_agent_timeout == 60.0

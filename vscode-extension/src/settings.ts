@@ -9,6 +9,7 @@ const SERVER_KEYS = [
   "compileTimeout",
   "debounce",
   "agentMemoryLimit",
+  "spareAgentTimeout",
   "maxFileSize",
   "distEntries",
   "distOutput",

@@ -82,6 +82,7 @@ class CompileOnSave(Feature):
         self._warming: asyncio.Task[None] | None = None
         self._untrusted_stamp: object = None  # what _untrusted_memo was computed for
         self._untrusted_memo: dict[Path, bool] = {}
+        self._retiring: asyncio.Task[None] | None = None  # _retire_spares_later
 
     # -- entry points -------------------------------------------------------
 
@@ -340,6 +341,8 @@ class CompileOnSave(Feature):
 
     async def on_shutdown(self) -> None:
         """Cancel the build and stop the agents."""
+        if self._retiring is not None:
+            self._retiring.cancel()
         if self._warming is not None:
             self._warming.cancel()
         if self._startup is not None:
@@ -373,7 +376,29 @@ class CompileOnSave(Feature):
         self._build = build = asyncio.ensure_future(work)
         self._unbuilt = None
         build.add_done_callback(lambda _: self._stepped())
+        build.add_done_callback(lambda _: self._retire_spares_later())
         return build
+
+    def _retire_spares_later(self) -> None:
+        """Once no build has run for ``spareAgentTimeout`` seconds, stop the
+        idle agents beyond the first of each pool: one per core is for
+        builds that compile modules side by side, and each holds ~100 MB."""
+        if self._retiring is not None:
+            self._retiring.cancel()
+        delay = self.server.settings.spare_agent_timeout
+        if delay <= 0:
+            return
+
+        async def retire() -> None:
+            await asyncio.sleep(delay)
+            if self._build is not None and not self._build.done():
+                return  # its end schedules this again
+            for pool in list(self._pools.values()):
+                for agent in pool[1:]:
+                    if await agent.stop_if_idle():
+                        log.info("stopped a spare compile agent after %g s without a build", delay)
+
+        self._retiring = asyncio.ensure_future(retire())
 
     def _stepped(self) -> None:
         """A file of the build was published, or a build ended."""

@@ -36,6 +36,10 @@ class Settings:
     agent_memory_limit: int = 2048
     """``raco-lsp.agentMemoryLimit``: MB of resident memory after which the
     compile agent is replaced between requests."""
+    spare_agent_timeout: float = 60.0
+    """``raco-lsp.spareAgentTimeout``: seconds the compile agents beyond the
+    first of each Racket stay idle before they are stopped (each starts again
+    for a build that can use it); 0 keeps them."""
     trusted: bool = True
     """``raco-lsp.trusted``: false for an untrusted folder: nothing runs Racket on the
     workspace's code.  Any value but a JSON boolean counts as false."""
@@ -124,6 +128,14 @@ def parse_settings(raw: Any, base: Settings | None = None) -> Settings:
             changes["agent_memory_limit"] = v
         else:
             problems.append("raco-lsp.agentMemoryLimit must be a whole number of MB (>= 64)")
+    if "spareAgentTimeout" in raw:
+        v = raw["spareAgentTimeout"]
+        if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0:
+            changes["spare_agent_timeout"] = float(v)
+        else:
+            problems.append(
+                "raco-lsp.spareAgentTimeout must be a number of seconds (>= 0; 0 keeps them)"
+            )
     if "trusted" in raw:
         v = raw["trusted"]
         if isinstance(v, bool):

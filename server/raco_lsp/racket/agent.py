@@ -52,10 +52,13 @@ class AgentCrashed(Exception):
     """The agent process died while working; the request was not completed."""
 
 
-def racket_agent_factory(install: RacketInstall) -> AgentFactory:
+def racket_agent_factory(install: RacketInstall, role: str = "compile") -> AgentFactory:
+    """``role`` ("compile" or "analysis") is the agent's one argument: what it
+    is for, as ``ps`` and the bench's memory figures show it."""
+
     async def start() -> asyncio.subprocess.Process:
         return await start_process(
-            [str(install.racket), str(helper_file(install, "agent.rkt"))],
+            [str(install.racket), str(helper_file(install, "agent.rkt")), role],
             cwd=Path.home() if Path.home().is_dir() else Path("/"),
             env=racket_env(),
         )
@@ -63,11 +66,11 @@ def racket_agent_factory(install: RacketInstall) -> AgentFactory:
     return start
 
 
-def racket_agent(install: RacketInstall) -> CompileAgent:
-    """A compile agent of ``install``: from the helpers' compiled copy; when
-    it will not start from there, the copy is removed and it starts from
-    their source."""
-    factory = racket_agent_factory(install)
+def racket_agent(install: RacketInstall, role: str = "compile") -> CompileAgent:
+    """An agent of ``install`` (``role``: see ``racket_agent_factory``): from
+    the helpers' compiled copy; when it will not start from there, the copy
+    is removed and it starts from their source."""
+    factory = racket_agent_factory(install, role)
     return CompileAgent(factory, retry_start=lambda e: discard_compiled(install, e))
 
 
@@ -175,6 +178,17 @@ class CompileAgent:
         if helper is not None:
             await helper.close()
         self._set(AgentState.STOPPED)
+
+    async def stop_if_idle(self) -> bool:
+        """Stop the process if it runs and no request is in flight (the next
+        request starts it again); whether it was stopped."""
+        if self._lock.locked() or self.state is not AgentState.IDLE:
+            return False
+        async with self._lock:
+            if self.state is not AgentState.IDLE:
+                return False
+            await self.stop()
+            return True
 
     async def restart(self, why: str) -> None:
         log.warning("restarting the compile agent: %s", why)

@@ -1,6 +1,8 @@
 #lang racket/base
 ;; raco-lsp compile agent: a long-running Racket process that compiles on
 ;; request, so a save does not pay Racket's start-up and compiler/cm's load.
+;; The same program serves as the analysis agent; its one command-line
+;; argument, "compile" or "analysis", only names the role (for `ps`).
 ;;
 ;; Protocol: JSON lines.  Requests on stdin:
 ;;   {"id": N, "op": "compile", "files": [F ...], "roots": [DIR ...]}

@@ -36,8 +36,10 @@
 
 (provide analyze-file binding-doc)
 
-;; The installed documentation's blue boxes, loaded once per agent.
-(define blueboxes-cache (make-blueboxes-cache #t))
+;; The installed documentation's blue boxes, one cache per manual (the
+;; directory of a page), each loaded on its first use and kept: all manuals'
+;; at once would cost ~58 MB where the Racket Reference's alone is ~30 MB.
+(define blueboxes-caches (make-hash))
 
 ;; A documented binding as a "doc_entries" row: its page, anchor, label and
 ;; blue box (check-syntax's docs menu, or binding-doc).
@@ -45,7 +47,16 @@
   (list (if (path? file) (path->string file) 'null)
         (format "~a" anchor)
         (format "~a" label)
-        (or (fetch-blueboxes-strs definition-tag #:blueboxes-cache blueboxes-cache) '())))
+        (or (and (path? file)
+                 (let-values ([(manual _name _dir?) (split-path file)])
+                   (and (path? manual)
+                        (fetch-blueboxes-strs
+                         definition-tag
+                         #:blueboxes-cache
+                         (hash-ref! blueboxes-caches manual
+                                    (lambda ()
+                                      (make-blueboxes-cache #f #:blueboxes-dirs (list manual))))))))
+            '())))
 
 ;; binding-doc : string (listof string) -> (or/c row 'null)
 ;; The installed documentation of the first of `names` that the module
