@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 
 from raco_lsp.racket.agent import AgentCrashed, AgentState, CompileAgent, racket_agent_factory
+from raco_lsp.racket.env import data_file
 from raco_lsp.racket.jsonl import JsonLinesProcess
 from raco_lsp.racket.locate import locate_racket
 from raco_lsp.racket.process import start_process
@@ -126,3 +129,23 @@ async def test_a_cancel_right_behind_its_compile_still_gets_the_result(tmp_path:
                     events.append(await asyncio.wait_for(pending.next(), 30))
     finally:
         await helper.close()
+
+
+def test_each_role_says_only_json_and_the_analysis_agent_is_ready_loaded(tmp_path: Path) -> None:
+    """Each role's stdout is JSON lines from the first; the analysis agent
+    has loaded check-syntax before it says it is ready (its first analysis
+    does not load it), the compile agent has not."""
+    install, _ = locate_racket()
+    assert install is not None
+    program = '{"id": 1, "op": "ping"}\n'
+    for role, loaded in (("compile", False), ("analysis", True)):
+        run = subprocess.run(
+            [str(install.racket), str(data_file("agent.rkt")), role],
+            input=program,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        ready, pong = [json.loads(line) for line in run.stdout.splitlines()]
+        assert ready["event"] == "ready" and pong["event"] == "pong", run.stdout
+        assert (pong["memory"] > 120_000_000) is loaded, (role, pong["memory"])

@@ -28,6 +28,7 @@ from lsp_support import (
     wait_idle,
 )
 from raco_lsp.lsp.uris import path_uri, uri_path
+from test_orphans import children, cmdline
 
 MAIN = """\
 #lang racket/base
@@ -402,3 +403,20 @@ async def test_an_analysis_waits_for_its_own_build_only(ws: Path) -> None:
         (ws / "release").touch()
         await wait_idle(client)
         assert statuses[-1]["building"] is False
+
+
+async def test_the_analysis_agent_starts_with_a_trusted_folder_and_not_an_untrusted_one(
+    ws: Path,
+) -> None:
+    """Started once the build side is idle, before any request, so the first
+    answer does not wait for check-syntax to load; never for an untrusted
+    folder."""
+    (ws / "m.rkt").write_text("#lang racket/base\n(define x 1)\n")
+    for trusted in (True, False):
+        async with lsp_session(ws, init_options={"trusted": trusted}) as client:
+            await wait_idle(client)
+            server = client._server
+            assert server is not None
+            roles = [cmdline(p) for p in children(server.pid)]
+            analysis = [r for r in roles if "agent.rkt analysis" in r]
+            assert len(analysis) == (1 if trusted else 0), roles

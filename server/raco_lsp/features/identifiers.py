@@ -233,24 +233,43 @@ class Identifiers(Feature):
 
     # -- lifecycle and documents ------------------------------------------
 
+    def on_ready(self) -> None:
+        """Start the analysis agent of each trusted folder's Racket once the
+        build side is idle (compile agents started, the check on startup
+        done), so that the first request does not wait for check-syntax to
+        load."""
+        for folder in self.server.folders():
+            install = self.server.install_for(folder)
+            if install is not None and self.server.settings_for(folder).trusted:
+                self._warm(install, startup=True)
+
     def on_built(self, paths: list[Path]) -> None:
         """After the first build of a trusted folder's module, start its
         Racket's analysis agent (once the build has ended)."""
         cos = self.server.feature_of(CompileOnSave)
         for path in paths[:1]:
             install = self.server.install_for(path)
-            if install is None or install in self._agents or not cos.may_compile(path):
-                continue
-            agent = self._agent(install)
+            if install is not None and cos.may_compile(path):
+                self._warm(install, startup=False)
 
-            async def warm(agent: CompileAgent = agent) -> None:
+    def _warm(self, install: RacketInstall, *, startup: bool) -> None:
+        if install in self._agents or self._closed:
+            return
+        agent = self._agent(install)
+        cos = self.server.feature_of(CompileOnSave)
+
+        async def warm() -> None:
+            if startup:
+                await self.server.settled()
+                await cos.wait_idle()
+            else:
                 await cos.wait_builds()
-                try:
-                    await agent.warm_up()
-                except (AgentCrashed, OSError) as e:  # the first request starts it again
-                    log.warning("could not start the analysis agent: %s", e)
+            try:
+                await agent.warm_up()
+            except (AgentCrashed, OSError) as e:  # the first request starts it again
+                log.warning("could not start the analysis agent: %s", e)
 
-            self._keep(asyncio.ensure_future(warm()))
+        self._keep(asyncio.ensure_future(warm()))
 
     def on_change(self, path: Path) -> None:
         self._edited(path, CHANGE_DEBOUNCE)

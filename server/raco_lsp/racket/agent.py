@@ -54,7 +54,8 @@ class AgentCrashed(Exception):
 
 def racket_agent_factory(install: RacketInstall, role: str = "compile") -> AgentFactory:
     """``role`` ("compile" or "analysis") is the agent's one argument: what it
-    is for, as ``ps`` and the bench's memory figures show it."""
+    is for, as ``ps`` and the bench's memory figures show it; an analysis
+    agent loads check-syntax before it says it is ready."""
 
     async def start() -> asyncio.subprocess.Process:
         return await start_process(

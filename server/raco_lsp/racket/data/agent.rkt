@@ -2,7 +2,8 @@
 ;; raco-lsp compile agent: a long-running Racket process that compiles on
 ;; request, so a save does not pay Racket's start-up and compiler/cm's load.
 ;; The same program serves as the analysis agent; its one command-line
-;; argument, "compile" or "analysis", only names the role (for `ps`).
+;; argument, "compile" or "analysis", names the role (for `ps`); the
+;; analysis agent loads identifiers.rkt before it is ready.
 ;;
 ;; Protocol: JSON lines.  Requests on stdin:
 ;;   {"id": N, "op": "compile", "files": [F ...], "roots": [DIR ...]}
@@ -30,7 +31,7 @@
          racket/list
          racket/lazy-require
          "compile.rkt")
-(lazy-require ["identifiers.rkt" (analyze-file binding-doc)])
+(lazy-require ["identifiers.rkt" (analyze-file binding-doc loaded)])
 
 (define out json-out)
 (define out-lock (make-semaphore 1))
@@ -118,6 +119,10 @@
      (send! (hasheq 'id id 'event "bad-request" 'message (format "unknown op ~s" (hash-ref req 'op #f))))]))
 
 (module+ main
+  ;; The analysis agent loads check-syntax (about a second) before it says
+  ;; it is ready: it is started ahead of the first request.
+  (when (equal? (current-command-line-arguments) (vector "analysis"))
+    (void (loaded)))
   (send! (hasheq 'event "ready" 'version (version)))
   (let loop ()
     (define line (read-line (current-input-port) 'any))

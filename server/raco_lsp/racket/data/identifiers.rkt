@@ -34,7 +34,10 @@
          syntax/modread
          "scope.rkt")
 
-(provide analyze-file binding-doc)
+(provide analyze-file binding-doc loaded)
+
+;; For the agent to load this module (and check-syntax) ahead of a request.
+(define (loaded) #t)
 
 ;; The installed documentation's blue boxes, one cache per manual (the
 ;; directory of a page), each loaded on its first use and kept: all manuals'
