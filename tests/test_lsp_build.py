@@ -186,14 +186,20 @@ async def test_build_workspace_compiles_everything_stale(ws: Path) -> None:
         assert [Path(p).name for p in nothing["compiled"]] == ["broken.rkt"]
 
 
-async def test_parallel_agents_compile_dependents_after_their_dependency(ws: Path) -> None:
+def _leaf_and_fan(ws: Path, n: int) -> tuple[Path, list[Path]]:
+    """``leaf.rkt`` and ``n`` modules that each require it and nothing else."""
     leaf = ws / "leaf.rkt"
     leaf.write_text(BASE + "(provide v)\n(define (v) 1)\n")
     fan = []
-    for i in range(6):
+    for i in range(n):
         d = ws / f"d{i}.rkt"
         d.write_text(BASE + f'(require "leaf.rkt")\n(provide f{i})\n(define (f{i}) (+ (v) {i}))\n')
         fan.append(d)
+    return leaf, fan
+
+
+async def test_parallel_agents_compile_dependents_after_their_dependency(ws: Path) -> None:
+    leaf, fan = _leaf_and_fan(ws, 6)
     async with lsp_session(ws, init_options={"jobs": 2}) as client:
         for d in fan:
             open_file(client, d)
@@ -217,13 +223,7 @@ async def test_a_spare_agent_stops_when_idle_and_starts_for_the_next_build(ws: P
     """``spareAgentTimeout``: the agents beyond the first stop once no build
     has run for that long (their process is gone); the next build that can
     use two starts it again."""
-    leaf = ws / "leaf.rkt"
-    leaf.write_text(BASE + "(provide v)\n(define (v) 1)\n")
-    fan = []
-    for i in range(4):
-        d = ws / f"d{i}.rkt"
-        d.write_text(BASE + f'(require "leaf.rkt")\n(define (f{i}) (+ (v) {i}))\n')
-        fan.append(d)
+    leaf, fan = _leaf_and_fan(ws, 4)
     async with lsp_session(ws, init_options={"jobs": 2, "spareAgentTimeout": 1}) as client:
         for d in fan:
             open_file(client, d)

@@ -82,7 +82,8 @@ class CompileOnSave(Feature):
         self._warming: asyncio.Task[None] | None = None
         self._untrusted_stamp: object = None  # what _untrusted_memo was computed for
         self._untrusted_memo: dict[Path, bool] = {}
-        self._retiring: asyncio.Task[None] | None = None  # _retire_spares_later
+        self._retiring: asyncio.TimerHandle | None = None  # _retire_spares_later
+        self._stopping: set[asyncio.Task[None]] = set()  # spare agents being stopped
 
     # -- entry points -------------------------------------------------------
 
@@ -382,23 +383,31 @@ class CompileOnSave(Feature):
     def _retire_spares_later(self) -> None:
         """Once no build has run for ``spareAgentTimeout`` seconds, stop the
         idle agents beyond the first of each pool: one per core is for
-        builds that compile modules side by side, and each holds ~100 MB."""
+        builds that compile modules side by side, and each holds ~100 MB.
+        A timer, not a sleeping task: nothing is left pending at exit."""
         if self._retiring is not None:
             self._retiring.cancel()
+            self._retiring = None
         delay = self.server.settings.spare_agent_timeout
-        if delay <= 0:
-            return
+        if delay > 0:
+            self._retiring = asyncio.get_running_loop().call_later(
+                delay, self._retire_spares, delay
+            )
+
+    def _retire_spares(self, delay: float) -> None:
+        self._retiring = None
+        if self._build is not None and not self._build.done():
+            return  # its end sets the timer again
 
         async def retire() -> None:
-            await asyncio.sleep(delay)
-            if self._build is not None and not self._build.done():
-                return  # its end schedules this again
             for pool in list(self._pools.values()):
                 for agent in pool[1:]:
                     if await agent.stop_if_idle():
                         log.info("stopped a spare compile agent after %g s without a build", delay)
 
-        self._retiring = asyncio.ensure_future(retire())
+        task = asyncio.ensure_future(retire())
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
 
     def _stepped(self) -> None:
         """A file of the build was published, or a build ended."""
