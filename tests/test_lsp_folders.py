@@ -17,6 +17,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_support import diagnostics, lsp_session, open_file, request, save_file, wait_idle
+from raco_lsp.lsp.server import CONFIGURATION_TIMEOUT
 from raco_lsp.lsp.uris import path_uri
 from test_lsp_untrusted import make_payload_workspace
 
@@ -278,3 +279,37 @@ async def _command(client: LanguageClient, command: str, *args: Any) -> Any:
     return await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=command, arguments=list(args))
     )
+
+
+async def test_a_client_that_never_answers_for_its_settings_is_still_served(
+    tmp_path: Path,
+) -> None:
+    """After ``CONFIGURATION_TIMEOUT`` without an answer the server goes on
+    with initializationOptions (here: not trusted), as when the request
+    fails: what waited for the settings is answered, not held forever."""
+    (ws,) = _folders(tmp_path, "ws")
+    module = ws / "m.rkt"
+    module.write_text(BASE + "(define (f x) x)\n")
+
+    def silent(client: LanguageClient) -> None:
+        client.protocol.fm._features.pop(types.WORKSPACE_CONFIGURATION)
+
+        @client.feature(types.WORKSPACE_CONFIGURATION)  # type: ignore[untyped-decorator]
+        async def configuration(params: types.ConfigurationParams) -> list[Any]:
+            await asyncio.Event().wait()  # never
+            return []
+
+    async with lsp_session(ws, init_options={"trusted": False}, before_initialize=silent) as client:
+        open_file(client, module)
+        symbols = await asyncio.wait_for(
+            client.text_document_document_symbol_async(
+                types.DocumentSymbolParams(
+                    text_document=types.TextDocumentIdentifier(uri=path_uri(module))
+                )
+            ),
+            CONFIGURATION_TIMEOUT + 20,
+        )
+        assert symbols and [s.name for s in symbols] == ["f"]
+        status = await asyncio.wait_for(_command(client, "raco-lsp.serverStatus"), 20)
+        assert status["trusted"] is False
+    assert not (ws / "compiled").exists()

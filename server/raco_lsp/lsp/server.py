@@ -59,6 +59,11 @@ from raco_lsp.racket.locate import INSTALL_HINT, RacketInstall, locate_racket
 
 log = logging.getLogger(__name__)
 
+CONFIGURATION_TIMEOUT = 10.0
+"""Seconds to wait for the client's answer to ``workspace/configuration``:
+what waits for the settings must not wait forever on a client that never
+answers (then initializationOptions hold, as when the request fails)."""
+
 T = TypeVar("T")
 FeatureT = TypeVar("FeatureT", bound=Feature)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -532,11 +537,13 @@ class RacoLanguageServer(LanguageServer):
             types.ConfigurationItem(scope_uri=path_uri(f), section=SECTION) for f in folders
         ]
         try:
-            result = await self.workspace_configuration_async(
-                types.ConfigurationParams(items=items)
+            result = await asyncio.wait_for(
+                self.workspace_configuration_async(types.ConfigurationParams(items=items)),
+                CONFIGURATION_TIMEOUT,
             )
         except Exception as e:  # a client that fails the request: keep what we have
-            log.warning("workspace/configuration failed: %s", e)
+            why = f"no answer in {CONFIGURATION_TIMEOUT:g} s" if isinstance(e, TimeoutError) else e
+            log.warning("workspace/configuration failed: %s", why)
             # a folder it never answered for has the base settings
             known = {f: self.folder_settings.get(f, self.base_settings) for f in folders}
             self.apply_settings(self.base_settings, {**self.folder_settings, **known})
