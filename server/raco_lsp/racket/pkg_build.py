@@ -52,7 +52,8 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
@@ -305,15 +306,24 @@ def _left_out(stage: Path, archive: Path) -> list[str]:
     return sorted(out)
 
 
+@contextmanager
+def _clock(step: BuildStep) -> Iterator[None]:
+    """``step.seconds``: how long the block took (set however it ends)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        step.seconds = time.perf_counter() - started
+
+
 async def _archive(
     install: RacketInstall, pkg: WorkspacePackage, work: Path
 ) -> tuple[BuildStep, Path | None]:
     step = BuildStep("archive")
-    started = time.perf_counter()
-    made = await create_package_archive(
-        install, pkg.directory, work / "archive", fmt="zip", mode="source"
-    )
-    step.seconds = time.perf_counter() - started
+    with _clock(step):
+        made = await create_package_archive(
+            install, pkg.directory, work / "archive", fmt="zip", mode="source"
+        )
     step.log = _excerpt(made.output)
     archive = next((p for p in made.outputs if p.suffix == ".zip"), None)
     if not made.ok or archive is None:
@@ -411,35 +421,35 @@ async def _install_and_build(
     deps = BuildStep("dependencies", why="the package did not install and build")
     report = SetupReport(pkg, None)
     step.setup = report
-    started = time.perf_counter()
-    scope.make()
-    offered = await (siblings or Siblings()).into(install, scope, timeout)
-    argv = _install_argv(install, pkg, archive, "--no-setup", *(["--force"] if force else []))
-    r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
-    installed = scope.installed(pkg.name)
-    if r.returncode != 0 or r.timed_out or installed is None:
-        step.seconds = time.perf_counter() - started
-        step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
-        if offered:
-            step.log = f"{offered}\n{step.log}"
-        report.returncode, report.timed_out = r.returncode, r.timed_out
-        missing = _missing(r.stderr)
-        report.found.not_installed = [NotInstalled(m, None) for m in missing]
-        if missing:
-            step.why = "missing dependencies: " + ", ".join(missing)
-        else:
-            step.why = "raco pkg install timed out" if r.timed_out else "raco pkg install failed"
-            report.failures.append(f"{step.why}: {step.log}")
-        return step, docs, deps, None
-    with_docs = has_scribblings(installed)
-    s = await run_process(
-        setup_argv(install.raco, pkg.name, docs=with_docs),
-        cwd=installed,
-        env=scope.env(),
-        timeout=timeout,
-    )
-    ended = time.localtime()
-    step.seconds = time.perf_counter() - started
+    with _clock(step):
+        scope.make()
+        offered = await (siblings or Siblings()).into(install, scope, timeout)
+        argv = _install_argv(install, pkg, archive, "--no-setup", *(["--force"] if force else []))
+        r = await run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout)
+        installed = scope.installed(pkg.name)
+        if r.returncode != 0 or r.timed_out or installed is None:
+            step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
+            if offered:
+                step.log = f"{offered}\n{step.log}"
+            report.returncode, report.timed_out = r.returncode, r.timed_out
+            missing = _missing(r.stderr)
+            report.found.not_installed = [NotInstalled(m, None) for m in missing]
+            if missing:
+                step.why = "missing dependencies: " + ", ".join(missing)
+            else:
+                step.why = (
+                    "raco pkg install timed out" if r.timed_out else "raco pkg install failed"
+                )
+                report.failures.append(f"{step.why}: {step.log}")
+            return step, docs, deps, None
+        with_docs = has_scribblings(installed)
+        s = await run_process(
+            setup_argv(install.raco, pkg.name, docs=with_docs),
+            cwd=installed,
+            env=scope.env(),
+            timeout=timeout,
+        )
+        ended = time.localtime()
     report.returncode, report.timed_out = s.returncode, s.timed_out
     report.stdout, report.stderr = s.stdout, s.stderr
     found = parse_setup_output(
@@ -538,38 +548,46 @@ async def _built(
     Also the scope and directory of the as-is install (where the tests run)."""
     assert install.raco is not None
     step = BuildStep("built")
-    started = time.perf_counter()
-    dest = work / "archive"
-    dest.mkdir(parents=True)
-    argv = [str(install.raco), "pkg", "create", "--from-install", "--built", "--dest", str(dest)]
-    r = await run_process(
-        [*argv, pkg.name], cwd=from_scope.root, env=from_scope.env(), timeout=timeout
-    )
-    archive = dest / f"{pkg.name}.zip"
-    if r.returncode != 0 or r.timed_out or not archive.is_file():
-        step.seconds = time.perf_counter() - started
-        step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
-        step.why = "raco pkg create --from-install --built failed"
-        return step, None
-    # The two installs are independent (each its own fresh scope): side by side.
-    # --binary-lib drops the docs: none to set up there.
-    forced = ["--force"] if force else []
-    forms = await _together(
-        _built_form(install, pkg, archive, work / "built", forced, with_docs, timeout, siblings),
-        _built_form(
-            install,
-            pkg,
-            archive,
-            work / "binary-lib",
-            [*forced, "--binary-lib"],
-            False,
-            timeout,
-            siblings,
-        ),
-    )
-    for form in forms:
-        step.problems += form.problems
-    step.seconds = time.perf_counter() - started
+    with _clock(step):
+        dest = work / "archive"
+        dest.mkdir(parents=True)
+        argv = [
+            str(install.raco),
+            "pkg",
+            "create",
+            "--from-install",
+            "--built",
+            "--dest",
+            str(dest),
+        ]
+        r = await run_process(
+            [*argv, pkg.name], cwd=from_scope.root, env=from_scope.env(), timeout=timeout
+        )
+        archive = dest / f"{pkg.name}.zip"
+        if r.returncode != 0 or r.timed_out or not archive.is_file():
+            step.status, step.log = "failure", _excerpt(r.stderr or r.stdout)
+            step.why = "raco pkg create --from-install --built failed"
+            return step, None
+        # The two installs are independent (each its own fresh scope): side by side.
+        # --binary-lib drops the docs: none to set up there.
+        forced = ["--force"] if force else []
+        forms = await _together(
+            _built_form(
+                install, pkg, archive, work / "built", forced, with_docs, timeout, siblings
+            ),
+            _built_form(
+                install,
+                pkg,
+                archive,
+                work / "binary-lib",
+                [*forced, "--binary-lib"],
+                False,
+                timeout,
+                siblings,
+            ),
+        )
+        for form in forms:
+            step.problems += form.problems
     step.log = "\n".join(log for form in forms for log in form.logs)
     step.why = "; ".join(form.note for form in forms)
     unloaded = any(form.unloaded for form in forms)
@@ -790,19 +808,18 @@ async def _conflicts(
     ``raco pkg install --dry-run --strict-doc-conflicts`` refuses (it stops
     at the first), both in a fresh scope."""
     step = BuildStep("conflicts")
-    started = time.perf_counter()
-    scope = Scope(work / "scope")
-    scope.make()
-    await (siblings or Siblings()).into(install, scope, timeout)
-    content = _unpack(archive, work / "content")
-    helper = [str(install.racket), str(data_file("pkg-conflicts.rkt")), str(content), pkg.name]
-    strict = ("--dry-run", "--no-setup", "--strict-doc-conflicts")
-    argv = _install_argv(install, pkg, archive, *strict)
-    found, r = await _together(  # both only read the scope
-        run_process(helper, cwd=scope.root, env=scope.env(), timeout=timeout),
-        run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout),
-    )
-    step.seconds = time.perf_counter() - started
+    with _clock(step):
+        scope = Scope(work / "scope")
+        scope.make()
+        await (siblings or Siblings()).into(install, scope, timeout)
+        content = _unpack(archive, work / "content")
+        helper = [str(install.racket), str(data_file("pkg-conflicts.rkt")), str(content), pkg.name]
+        strict = ("--dry-run", "--no-setup", "--strict-doc-conflicts")
+        argv = _install_argv(install, pkg, archive, *strict)
+        found, r = await _together(  # both only read the scope
+            run_process(helper, cwd=scope.root, env=scope.env(), timeout=timeout),
+            run_process(argv, cwd=scope.root, env=scope.env(), timeout=timeout),
+        )
     step.problems = helper_conflicts(found.stdout, content, pkg)
     errors = [p for p in step.problems if p.severity == Severity.ERROR]
     seen = {p.path for p in errors}  # raco's first conflict, unless the helper saw it
@@ -856,37 +873,35 @@ async def _tests(
     that passes then is an extra system dependency (``step.extra``), not a
     test failure.  ``limit`` bounds both runs together."""
     step = BuildStep("tests")
-    started = time.perf_counter()
-    minimal = scope.env()
-    for var in ("DISPLAY", "WAYLAND_DISPLAY"):
-        minimal.pop(var, None)
-    options = TestOptions(mode="drdr", timeout=TEST_TIMEOUT, jobs=1)
-    pools = [TestPool(install, options, env=minimal, cwd=installed, wrapper=no_network or ())]
+    with _clock(step):
+        minimal = scope.env()
+        for var in ("DISPLAY", "WAYLAND_DISPLAY"):
+            minimal.pop(var, None)
+        options = TestOptions(mode="drdr", timeout=TEST_TIMEOUT, jobs=1)
+        pools = [TestPool(install, options, env=minimal, cwd=installed, wrapper=no_network or ())]
 
-    async def both() -> tuple[TestReport, list[FileResult]]:
-        report = await run_tests(install, [installed], options, pool=pools[0])
-        failing = [f for f in report.files if f.failed or f.timed_out]
-        if not failing:
-            return report, []
-        pools.append(TestPool(install, options, env=scope.env(), cwd=installed))
-        extra = []
-        for f in failing:
-            again = await run_tests(install, [f.path], options, pool=pools[1])
-            if again.files and again.exit_code == 0 and not again.problems:
-                extra.append(f)
-        return report, extra
+        async def both() -> tuple[TestReport, list[FileResult]]:
+            report = await run_tests(install, [installed], options, pool=pools[0])
+            failing = [f for f in report.files if f.failed or f.timed_out]
+            if not failing:
+                return report, []
+            pools.append(TestPool(install, options, env=scope.env(), cwd=installed))
+            extra = []
+            for f in failing:
+                again = await run_tests(install, [f.path], options, pool=pools[1])
+                if again.files and again.exit_code == 0 and not again.problems:
+                    extra.append(f)
+            return report, extra
 
-    try:
-        report, extra = await asyncio.wait_for(both(), limit)
-    except TimeoutError:
-        step.seconds = time.perf_counter() - started
-        step.status = "failure"
-        step.why = f"the package's tests did not finish within the {limit:g} s limit"
-        return step
-    finally:
-        for pool in pools:
-            await pool.close()
-    step.seconds = time.perf_counter() - started
+        try:
+            report, extra = await asyncio.wait_for(both(), limit)
+        except TimeoutError:
+            step.status = "failure"
+            step.why = f"the package's tests did not finish within the {limit:g} s limit"
+            return step
+        finally:
+            for pool in pools:
+                await pool.close()
     failed = replace(report, files=[f for f in report.files if all(f is not e for e in extra)])
     step.tests = remap_tests(failed, installed, pkg.directory)
     step.extra = remap_tests(TestReport(files=extra), installed, pkg.directory).files
