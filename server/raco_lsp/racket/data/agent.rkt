@@ -119,8 +119,9 @@
      (send! (hasheq 'id id 'event "bad-request" 'message (format "unknown op ~s" (hash-ref req 'op #f))))]))
 
 (module+ main
-  ;; The analysis agent loads check-syntax (about a second) before it says
-  ;; it is ready: it is started ahead of the first request.
+  ;; The analysis agent loads check-syntax and its documentation data
+  ;; (about a second) before it says it is ready: it is started ahead of the
+  ;; first request.
   (when (equal? (current-command-line-arguments) (vector "analysis"))
     (void (loaded)))
   (send! (hasheq 'event "ready" 'version (version)))
