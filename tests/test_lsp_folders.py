@@ -19,7 +19,7 @@ from pytest_lsp import LanguageClient
 from lsp_support import diagnostics, lsp_session, open_file, request, save_file, wait_idle
 from raco_lsp.lsp.server import CONFIGURATION_TIMEOUT
 from raco_lsp.lsp.uris import path_uri
-from test_lsp_untrusted import make_payload_workspace
+from test_lsp_untrusted import _command, make_payload_workspace
 
 BASE = "#lang racket/base\n"
 BROKEN = BASE + "(define x oops)\n"
@@ -273,12 +273,6 @@ async def test_nothing_runs_in_a_folder_before_its_trust_is_known(tmp_path: Path
         assert ran == []
     assert not marks.exists() or list(marks.iterdir()) == []
     assert not (untrusted / "compiled").exists()
-
-
-async def _command(client: LanguageClient, command: str, *args: Any) -> Any:
-    return await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command=command, arguments=list(args))
-    )
 
 
 async def test_a_client_that_never_answers_for_its_settings_is_still_served(

@@ -24,7 +24,7 @@ class Pos:
     col: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Span:
     start: Pos
     end: Pos

@@ -114,8 +114,10 @@ class Identifiers(Feature):
         expand, the last good analysis marked stale (``Analysis.stale``,
         positions mapped, ``usable_at``); None when not allowed, unreadable,
         or no text of it ever expanded."""
-        # A document opened while the client's settings are awaited: its
-        # folder's trust is not known yet, so wait for it before deciding.
+        # Until the server has started, which modules reach an untrusted
+        # folder (``_may_analyse``) is not known: the module graph's first
+        # scan ends with the start (trust itself fails closed until the
+        # client's settings are in: ``server.settings_for``).
         await self.server.started.wait()
         if self._closed or not self._may_analyse(path, definition_site=definition_site):
             return None
@@ -357,10 +359,7 @@ class Identifiers(Feature):
                 else types.Range(start=types.Position(0, 0), end=types.Position(0, 0))
             )
             return [types.Location(uri=self.server.uri_of(jump.file), range=where)]
-        return [
-            types.Location(uri=params.text_document.uri, range=conv.range(path, span))
-            for span in analysis.binders_at(pos)
-        ]
+        return self._in_file(params.text_document.uri, path, *analysis.binders_at(pos))
 
     async def declarations(self, params: types.DeclarationParams) -> list[types.Location]:
         """Where this module binds the identifier: the require spec that
@@ -373,8 +372,9 @@ class Identifiers(Feature):
         binding = analysis.binding_at(pos)
         return [] if binding is None else self._in_file(params.text_document.uri, path, binding[0])
 
-    def _in_file(self, uri: str, path: Path, span: Span) -> list[types.Location]:
-        return [types.Location(uri=uri, range=self.server.range_converter().range(path, span))]
+    def _in_file(self, uri: str, path: Path, *spans: Span) -> list[types.Location]:
+        conv = self.server.range_converter()
+        return [types.Location(uri=uri, range=conv.range(path, span)) for span in spans]
 
     async def document_highlights(
         self, params: types.DocumentHighlightParams

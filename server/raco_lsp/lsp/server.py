@@ -69,29 +69,22 @@ FeatureT = TypeVar("FeatureT", bound=Feature)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _handler(method: Callable[..., Any], ready: asyncio.Event | None = None) -> Callable[..., Any]:
+def _handler(method: Callable[..., Any], ready: asyncio.Event) -> Callable[..., Any]:
     """A feature's bound method as a pygls handler: a plain function (pygls
     sets attributes on handlers, which a bound method refuses) with the
-    method's signature and resolved annotations (pygls reads both).  With
-    ``ready``, the handler first waits for it (a command sent as the server
+    method's signature and resolved annotations (pygls reads both).  It
+    first waits for ``ready`` (a command or request sent as the server
     starts is decided by the client's settings)."""
 
-    async def call_async(*args: Any, **kwargs: Any) -> Any:
-        if ready is not None:
-            await ready.wait()
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        await ready.wait()
         result = method(*args, **kwargs)
         return await result if inspect.isawaitable(result) else result
 
-    def call(*args: Any, **kwargs: Any) -> Any:
-        return method(*args, **kwargs)
-
-    handler: Callable[..., Any] = (
-        call_async if ready is not None or inspect.iscoroutinefunction(method) else call
-    )
-    handler.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
-    handler.__annotations__ = get_type_hints(method)
-    handler.__name__ = handler.__qualname__ = method.__qualname__
-    return handler
+    call.__signature__ = inspect.signature(method)  # type: ignore[attr-defined]
+    call.__annotations__ = get_type_hints(method)
+    call.__name__ = call.__qualname__ = method.__qualname__
+    return call
 
 
 async def _call(fn: Callable[..., Any], *args: Any) -> Any:

@@ -188,7 +188,7 @@ class Analysis:
         # definition here: that one (`(require 'sub)`, `prefix-in`).  Where a
         # macro made several binders of one name, the first in the text (the
         # arrows come in check-syntax's hash order).
-        local = sorted((h for h in holding if not h.imported), key=lambda h: _key(h.binder))
+        local = sorted((h for h in holding if not h.imported), key=lambda h: h.binder)
         a = local[0] if local else holding[0]
         binder = a.binder
         if a.imported:
@@ -214,7 +214,7 @@ class Analysis:
         uses = self.at(pos, ((a.use, a) for a in self.arrows))
         if uses:
             # an import from a submodule of this file has both kinds: its definition
-            return sorted({a.binder for a in uses if not a.imported}, key=_key)
+            return sorted({a.binder for a in uses if not a.imported})
         binding = self.binding_at(pos)
         return [] if binding is None or binding[1][0].imported else [binding[0]]
 
@@ -253,10 +253,6 @@ class Analysis:
 
     def in_scope_named(self, name: str) -> InScope | None:
         return next((b for b in self.scope if b.name == name), None)
-
-
-def _key(span: Span) -> tuple[int, int, int, int]:
-    return (span.start.line, span.start.col, span.end.line, span.end.col)
 
 
 def contains(span: Span, pos: Pos) -> bool:

@@ -31,7 +31,7 @@
          racket/list
          racket/lazy-require
          "compile.rkt")
-(lazy-require ["identifiers.rkt" (analyze-file binding-doc loaded)])
+(lazy-require ["identifiers.rkt" (analyze-file binding-doc warm-up)])
 
 (define out json-out)
 (define out-lock (make-semaphore 1))
@@ -123,7 +123,7 @@
   ;; (about a second) before it says it is ready: it is started ahead of the
   ;; first request.
   (when (equal? (current-command-line-arguments) (vector "analysis"))
-    (void (loaded)))
+    (void (warm-up)))
   (send! (hasheq 'event "ready" 'version (version)))
   (let loop ()
     (define line (read-line (current-input-port) 'any))

@@ -34,14 +34,14 @@
          syntax/modread
          "scope.rkt")
 
-(provide analyze-file binding-doc loaded)
+(provide analyze-file binding-doc warm-up)
 
 ;; For the agent, ahead of its first request: load this module and
 ;; check-syntax, and analyse a small racket/base module once (its text, as
 ;; a file of the temporary directory that is never created), which loads
 ;; the documentation index and blue boxes a first analysis would wait for
 ;; (~180 ms).  Installation code only: nothing of the workspace runs.
-(define (loaded)
+(define (warm-up)
   (analyze-file (build-path (find-system-path 'temp-dir) "raco-lsp-warm-up.rkt")
                 (string-append "#lang racket/base\n(require racket/list)\n"
                                "(define (f x) (first (list x)))\n(f 1)\n"))
